@@ -1,0 +1,200 @@
+/**
+ * The Switchboard client: `connect(url)` on any runtime with a standard WebSocket (Deno,
+ * Bun, browsers, Workers, Node 22).
+ *
+ * @example Call a procedure
+ * ```ts ignore
+ * import { connect } from "./client.ts";
+ * const client = connect("ws://127.0.0.1:8000/rpc");
+ * console.log(await client.call("subtract", [42, 23])); // 19
+ * client.close();
+ * ```
+ *
+ * @module
+ */
+
+import type { Codec } from "./lib/codec/codec.ts";
+import type { Limits } from "./lib/protocol/limits.ts";
+import type { Params } from "./lib/protocol/types.ts";
+import {
+  type BatchEntry,
+  type CallOptions,
+  type ErrorReporter,
+  Peer,
+} from "./lib/peer/peer.ts";
+import type { CloseInfo } from "./lib/peer/transport.ts";
+import type { ConnectionInfo, Procedure, ProcedureOptions } from "./lib/router/registry.ts";
+import { SocketTransport, type WebSocketConstructor } from "./lib/client/socket_transport.ts";
+
+/**
+ * Options of {@linkcode connect}.
+ *
+ * @example
+ * ```ts
+ * import type { ClientOptions } from "./client.ts";
+ * const options: ClientOptions = { timeout: 5_000, maxQueued: 100 };
+ * if (options.timeout !== 5_000) throw new Error("unreachable");
+ * ```
+ */
+export interface ClientOptions {
+  /** A WebSocket implementation to use instead of the global one. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Subprotocols to offer. */
+  readonly protocols?: string | string[];
+  /** Default call timeout in ms; 0 for none. Default 30,000. */
+  readonly timeout?: number;
+  /** Messages held while connecting; past it, calls reject with -32005. Default 1,000. */
+  readonly maxQueued?: number;
+  /** Limits on what the server sends this client. */
+  readonly limits?: Partial<Limits> | undefined;
+  /** Reveal messages of non-RpcError errors thrown by this client's procedures. */
+  readonly exposeErrors?: boolean | undefined;
+  /** The codec. Default JSON. */
+  readonly codec?: Codec;
+  /** Where unawaited failures go (a notification handler that threw, a stray response). */
+  readonly onError?: ErrorReporter | undefined;
+}
+
+/**
+ * A connection to a Switchboard server (or any JSON-RPC 2.0 WebSocket server).
+ *
+ * Calls made before the socket opens are queued, not lost. The server can call the
+ * procedures this client registers.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./client.ts";
+ * const client = connect("ws://127.0.0.1:8000/rpc");
+ * client.register("whoami", () => "a browser tab");
+ * await client.ready;
+ * const sum = await client.call("sum", [1, 2, 4]);
+ * ```
+ */
+export class Client {
+  /** The URL connected to. */
+  readonly url: string;
+  /** Resolves when the socket is open; rejects if it closes before opening. */
+  readonly ready: Promise<void>;
+  /** Resolves once, when the connection closes. */
+  readonly closed: Promise<CloseInfo>;
+
+  readonly #peer: Peer;
+
+  /**
+   * @param url The server's WebSocket URL (`ws:`, `wss:`, or `http(s):`).
+   * @param options See {@linkcode ClientOptions}.
+   */
+  constructor(url: string | URL, options: ClientOptions = {}) {
+    this.url = String(url);
+    const transport = new SocketTransport(this.url, options);
+    this.#peer = new Peer(transport, options);
+    transport.attach(this.#peer);
+    this.ready = transport.opened;
+    this.closed = this.#peer.closed;
+  }
+
+  /** Facts about this connection (its id, application data). */
+  get info(): ConnectionInfo {
+    return this.#peer.info;
+  }
+
+  /** True once the connection has closed. */
+  get isClosed(): boolean {
+    return this.#peer.isClosed;
+  }
+
+  /** How many calls await a response. */
+  get pendingCalls(): number {
+    return this.#peer.pendingCalls;
+  }
+
+  /**
+   * Call a procedure on the server and await its result.
+   *
+   * @param method The method.
+   * @param params Params by position or by name.
+   * @param options Timeout and abort signal.
+   * @returns The result; rejects with an {@linkcode RpcError}.
+   */
+  call(method: string, params?: Params, options?: CallOptions): Promise<unknown> {
+    return this.#peer.call(method, params, options);
+  }
+
+  /**
+   * Send a notification.
+   *
+   * @param method The method.
+   * @param params Its params.
+   * @returns False if the connection is closed or the queue is full.
+   */
+  notify(method: string, params?: Params): boolean {
+    return this.#peer.notify(method, params);
+  }
+
+  /**
+   * Send several calls and notifications in one frame.
+   *
+   * @param entries The entries, in order.
+   * @param options Timeout and abort signal for each call.
+   * @returns One settled result per entry.
+   */
+  batch(
+    entries: readonly BatchEntry[],
+    options?: CallOptions,
+  ): Promise<PromiseSettledResult<unknown>[]> {
+    return this.#peer.batch(entries, options);
+  }
+
+  /**
+   * Register a procedure the server may call.
+   *
+   * @param name The method name.
+   * @param handler The procedure.
+   * @param options How it takes its params.
+   * @returns A function that unregisters it.
+   */
+  register<P extends Params | undefined>(
+    name: string,
+    handler: Procedure<P>,
+    options?: ProcedureOptions,
+  ): () => void {
+    return this.#peer.register(name, handler, options);
+  }
+
+  /**
+   * Remove a procedure.
+   *
+   * @param name The method name.
+   * @returns Whether it was registered.
+   */
+  unregister(name: string): boolean {
+    return this.#peer.unregister(name);
+  }
+
+  /**
+   * Close the connection; pending calls reject with -32001. Idempotent.
+   *
+   * @param code 1000 or 3000-4999. Default 1000.
+   * @param reason A short reason.
+   */
+  close(code?: number, reason?: string): void {
+    this.#peer.close(code, reason);
+  }
+}
+
+/**
+ * Open a connection. Returns at once; calls made before the socket opens are queued.
+ *
+ * @param url The server's WebSocket URL.
+ * @param options See {@linkcode ClientOptions}.
+ * @returns The client.
+ * @example
+ * ```ts ignore
+ * import { connect } from "./client.ts";
+ * const client = connect("ws://127.0.0.1:8000/rpc", { timeout: 5_000 });
+ * console.log(await client.call("subtract", { minuend: 42, subtrahend: 23 }));
+ * ```
+ */
+export function connect(url: string | URL, options?: ClientOptions): Client {
+  return new Client(url, options);
+}

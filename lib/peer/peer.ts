@@ -1,0 +1,688 @@
+/**
+ * The symmetric peer: one end of a JSON-RPC 2.0 connection.
+ *
+ * The server's view of a connection and the client are the same kind of object: each side
+ * registers procedures, calls the other side, notifies, sends batches, and answers what the
+ * other side sends. A peer knows nothing of sockets or runtimes; a {@linkcode Transport}
+ * moves its frames.
+ *
+ * @module
+ */
+
+import type { Codec } from "../codec/codec.ts";
+import { jsonCodec } from "../codec/json.ts";
+import { ErrorCode, RpcError, toErrorObject } from "../protocol/errors.ts";
+import { asRequest, asResponse, classify, idOf, Kind } from "../protocol/guards.ts";
+import { type Limits, resolveLimits } from "../protocol/limits.ts";
+import type { ErrorObject, Id, Params, Request, Response } from "../protocol/types.ts";
+import {
+  type CallContext,
+  type ConnectionInfo,
+  type Procedure,
+  type ProcedureOptions,
+  Registry,
+} from "../router/registry.ts";
+import { PendingCalls } from "./pending.ts";
+import { type CloseInfo, CloseCode, type Transport } from "./transport.ts";
+
+/**
+ * Options of one outgoing call.
+ *
+ * @example
+ * ```ts
+ * import type { CallOptions } from "./peer.ts";
+ * const options: CallOptions = { timeout: 500, signal: AbortSignal.timeout(1000) };
+ * if (options.timeout !== 500) throw new Error("unreachable");
+ * ```
+ */
+export interface CallOptions {
+  /** Milliseconds to wait for the response; 0 waits forever. Default: the peer's timeout. */
+  readonly timeout?: number;
+  /**
+   * Abort the call: it rejects at once with -32002 (cancelled) and an `rpc.cancel`
+   * notification tells the other side, which may stop the work.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * One entry of an outgoing batch.
+ *
+ * @example
+ * ```ts
+ * import type { BatchEntry } from "./peer.ts";
+ * const entries: BatchEntry[] = [
+ *   { method: "sum", params: [1, 2, 4] },
+ *   { method: "notify_hello", params: [7], notification: true },
+ * ];
+ * if (entries.length !== 2) throw new Error("unreachable");
+ * ```
+ */
+export interface BatchEntry {
+  /** The method to call. */
+  readonly method: string;
+  /** Its params. */
+  readonly params?: Params;
+  /** Send as a notification: no response, its slot in the results is `undefined`. */
+  readonly notification?: boolean;
+}
+
+/**
+ * How a peer reports failures nobody awaits: a notification's procedure that threw, a
+ * response for an unknown id, an error response with a null id, a failed send.
+ *
+ * @example
+ * ```ts
+ * import type { ErrorReporter } from "./peer.ts";
+ * const report: ErrorReporter = (error, where) => console.error(where, error);
+ * if (typeof report !== "function") throw new Error("unreachable");
+ * ```
+ */
+export type ErrorReporter = (error: unknown, where: string) => void;
+
+/**
+ * Options of a peer.
+ *
+ * @example
+ * ```ts
+ * import type { PeerOptions } from "./peer.ts";
+ * const options: PeerOptions = { timeout: 10_000, limits: { maxBatchSize: 50 } };
+ * if (options.timeout !== 10_000) throw new Error("unreachable");
+ * ```
+ */
+export interface PeerOptions {
+  /** Encodes and decodes frames. Default: JSON. */
+  readonly codec?: Codec | undefined;
+  /** Procedures shared with other peers (a server's); this peer's own come first. */
+  readonly procedures?: Registry | undefined;
+  /** Default call timeout in milliseconds; 0 for none. Default: 30,000. */
+  readonly timeout?: number | undefined;
+  /** Receiver limits; unspecified ones take the defaults of {@linkcode DEFAULT_LIMITS}. */
+  readonly limits?: Partial<Limits> | undefined;
+  /**
+   * Reveal the message of an error that is not an {@linkcode RpcError} in `error.data`.
+   * Default false: such errors become a bare -32603 so nothing internal leaks.
+   */
+  readonly exposeErrors?: boolean | undefined;
+  /** Facts about the connection. Default: a random id, empty headers, empty data. */
+  readonly info?: ConnectionInfo | undefined;
+  /** Where unawaited failures go. Default: nowhere. */
+  readonly onError?: ErrorReporter | undefined;
+}
+
+/** What a message produced: a response, a batch of them, or nothing. */
+type Output = Response | Response[] | undefined;
+
+const DEFAULT_TIMEOUT = 30_000;
+
+/**
+ * One end of a JSON-RPC 2.0 connection.
+ *
+ * @example Two peers wired back to back call each other
+ * ```ts
+ * import { Peer } from "./peer.ts";
+ * let a!: Peer, b!: Peer;
+ * a = new Peer({ send: (f) => queueMicrotask(() => b.receive(f)), close() {} });
+ * b = new Peer({ send: (f) => queueMicrotask(() => a.receive(f)), close() {} });
+ * b.register("add", ([x, y]: number[]) => x! + y!);
+ * if ((await a.call("add", [2, 3])) !== 5) throw new Error("unreachable");
+ * a.close();
+ * b.close();
+ * ```
+ */
+export class Peer {
+  /** Facts about this connection: id, request headers, application data. */
+  readonly info: ConnectionInfo;
+  /** Resolves once, when the connection closes, with why. */
+  readonly closed: Promise<CloseInfo>;
+
+  readonly #transport: Transport;
+  readonly #codec: Codec;
+  readonly #registry: Registry;
+  readonly #limits: Limits;
+  readonly #pending: PendingCalls;
+  readonly #expose: boolean;
+  readonly #onError: ErrorReporter | undefined;
+  #running = 0;
+  #closeInfo: CloseInfo | undefined;
+  #resolveClosed!: (info: CloseInfo) => void;
+  #abort: AbortController | undefined;
+
+  /**
+   * @param transport Moves this peer's frames.
+   * @param options Codec, shared procedures, timeout, limits, error reporting.
+   */
+  constructor(transport: Transport, options: PeerOptions = {}) {
+    this.#transport = transport;
+    this.#codec = options.codec ?? jsonCodec;
+    this.#registry = new Registry(options.procedures);
+    this.#limits = resolveLimits(options.limits);
+    this.#pending = new PendingCalls(options.timeout ?? DEFAULT_TIMEOUT);
+    this.#expose = options.exposeErrors ?? false;
+    this.#onError = options.onError;
+    this.info = options.info ??
+      { id: crypto.randomUUID(), headers: new Headers(), data: {} };
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+  }
+
+  /** True once the connection has closed (in either direction). */
+  get isClosed(): boolean {
+    return this.#closeInfo !== undefined;
+  }
+
+  /** Aborts when the connection closes; procedures use it to stop long work. */
+  get signal(): AbortSignal {
+    this.#abort ??= new AbortController();
+    if (this.#closeInfo !== undefined && !this.#abort.signal.aborted) {
+      this.#abort.abort(this.#closedError());
+    }
+    return this.#abort.signal;
+  }
+
+  /** How many outgoing calls await a response. */
+  get pendingCalls(): number {
+    return this.#pending.size;
+  }
+
+  /** The receiver limits in force. */
+  get limits(): Limits {
+    return this.#limits;
+  }
+
+  /**
+   * Register a procedure the other side may call (this peer only).
+   *
+   * @param name The method name; `rpc.` names are reserved.
+   * @param handler The procedure.
+   * @param options How it takes its params.
+   * @returns A function that unregisters it.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * const off = peer.register("echo", (params) => params);
+   * off();
+   * ```
+   */
+  register<P extends Params | undefined>(
+    name: string,
+    handler: Procedure<P>,
+    options?: ProcedureOptions,
+  ): () => void {
+    return this.#registry.register(name, handler, options);
+  }
+
+  /**
+   * Remove a procedure registered on this peer.
+   *
+   * @param name The method name.
+   * @returns Whether it was registered.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * if (peer.unregister("nothing")) throw new Error("unreachable");
+   * ```
+   */
+  unregister(name: string): boolean {
+    return this.#registry.unregister(name);
+  }
+
+  /**
+   * Call a procedure of the other side and await its result.
+   *
+   * @param method The method name.
+   * @param params Params by position (array) or by name (object).
+   * @param options Timeout and abort signal.
+   * @returns The result. Rejects with an {@linkcode RpcError}: the other side's error, or
+   * -32000 (timeout), -32001 (connection closed), -32002 (cancelled), -32005 (too many
+   * pending calls).
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * import { RpcError } from "../protocol/errors.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * peer.close();
+   * const err = await peer.call("x").catch((e) => e);
+   * if (!(err instanceof RpcError) || err.code !== -32001) throw new Error("unreachable");
+   * ```
+   */
+  call(method: string, params?: Params, options?: CallOptions): Promise<unknown> {
+    const refusal = this.#refuseCall(method, params, options?.signal);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    const { id, promise } = this.#pending.add(method, options?.timeout);
+    let frame: string;
+    try {
+      frame = this.#codec.encode(
+        params === undefined
+          ? { jsonrpc: "2.0", id, method }
+          : { jsonrpc: "2.0", id, method, params },
+      );
+      this.#transport.send(frame);
+    } catch (error) {
+      this.#pending.fail(id, error);
+      return promise;
+    }
+    const signal = options?.signal;
+    if (signal !== undefined) this.#watchAbort(id, method, signal);
+    return promise;
+  }
+
+  /**
+   * Send a notification: no response, no error back.
+   *
+   * @param method The method name.
+   * @param params Its params.
+   * @returns False if the connection is closed or the frame could not be sent.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const sent: string[] = [];
+   * const peer = new Peer({ send: (f) => void sent.push(f), close() {} });
+   * peer.notify("update", [1, 2, 3]);
+   * if (!sent[0]!.includes('"update"')) throw new Error("unreachable");
+   * ```
+   */
+  notify(method: string, params?: Params): boolean {
+    if (this.#closeInfo !== undefined) return false;
+    if (params !== undefined && !isParams(params)) {
+      throw new TypeError(`Switchboard: params of ${method} must be an array or an object`);
+    }
+    return this.sendMessage(
+      params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params },
+    );
+  }
+
+  /**
+   * Send several calls and notifications in one batch frame.
+   *
+   * @param entries The calls, in order.
+   * @param options Timeout and abort signal, applied to each call.
+   * @returns One settled result per entry, in order; notifications settle as fulfilled with
+   * `undefined`.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * peer.close();
+   * const results = await peer.batch([{ method: "a" }, { method: "b", notification: true }]);
+   * if (results[0]!.status !== "rejected") throw new Error("unreachable");
+   * ```
+   */
+  batch(
+    entries: readonly BatchEntry[],
+    options?: CallOptions,
+  ): Promise<PromiseSettledResult<unknown>[]> {
+    if (entries.length === 0) {
+      return Promise.reject(new TypeError("Switchboard: a batch needs at least one entry"));
+    }
+    const messages: unknown[] = [];
+    const promises: Promise<unknown>[] = [];
+    const ids: number[] = [];
+    for (const { method, params, notification } of entries) {
+      if (notification) {
+        if (params !== undefined && !isParams(params)) {
+          promises.push(Promise.reject(new TypeError(`Switchboard: params of ${method} invalid`)));
+          continue;
+        }
+        messages.push(
+          params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params },
+        );
+        promises.push(Promise.resolve(undefined));
+        continue;
+      }
+      const refusal = this.#refuseCall(method, params, options?.signal);
+      if (refusal !== undefined) {
+        promises.push(Promise.reject(refusal));
+        continue;
+      }
+      const { id, promise } = this.#pending.add(method, options?.timeout);
+      ids.push(id);
+      messages.push(
+        params === undefined
+          ? { jsonrpc: "2.0", id, method }
+          : { jsonrpc: "2.0", id, method, params },
+      );
+      promises.push(promise);
+      if (options?.signal !== undefined) this.#watchAbort(id, method, options.signal);
+    }
+    if (messages.length > 0) {
+      try {
+        this.#transport.send(this.#codec.encode(messages));
+      } catch (error) {
+        for (const id of ids) this.#pending.fail(id, error);
+      }
+    }
+    return Promise.allSettled(promises);
+  }
+
+  /**
+   * Hand an incoming frame to the peer (called by the transport).
+   *
+   * Oversize frames close the connection with 1009, binary frames with 1003 (until a binary
+   * codec is negotiated), unparsable text is answered with -32700.
+   *
+   * @param frame The frame as received.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const sent: string[] = [];
+   * const peer = new Peer({ send: (f) => void sent.push(f), close() {} });
+   * peer.receive("{ not json");
+   * if (!sent[0]!.includes("-32700")) throw new Error("unreachable");
+   * ```
+   */
+  receive(frame: string | ArrayBuffer | Uint8Array): void {
+    if (this.#closeInfo !== undefined) return;
+    if (typeof frame !== "string") {
+      this.close(CloseCode.UnsupportedData, "Binary frames are not supported");
+      return;
+    }
+    if (frame.length > this.#limits.maxMessageSize) {
+      this.close(CloseCode.MessageTooBig, "Message too big");
+      return;
+    }
+    let value: unknown;
+    try {
+      value = this.#codec.decode(frame);
+    } catch {
+      this.sendMessage(errorResponse(null, ErrorCode.ParseError, "Parse error"));
+      return;
+    }
+    const output = this.handle(value);
+    if (output === undefined) return;
+    if (output instanceof Promise) {
+      output.then((out) => out !== undefined && this.sendMessage(out));
+    } else {
+      this.sendMessage(output);
+    }
+  }
+
+  /**
+   * Process one decoded message or batch and return what to answer, without sending it.
+   * Transports that are not message streams (HTTP) use this directly.
+   *
+   * @param value A decoded message or batch array.
+   * @returns The response, the batch of responses, nothing, or a promise of one of those.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * const out = peer.handle({ jsonrpc: "2.0", id: 1, method: "missing" });
+   * if (!out || out instanceof Promise || Array.isArray(out)) throw new Error("unreachable");
+   * if (!("error" in out) || out.error.code !== -32601) throw new Error("unreachable");
+   * ```
+   */
+  handle(value: unknown): Output | Promise<Output> {
+    if (!Array.isArray(value)) return this.#dispatch(value);
+    if (value.length === 0) {
+      return errorResponse(null, ErrorCode.InvalidRequest, "Invalid Request", "Empty batch");
+    }
+    if (value.length > this.#limits.maxBatchSize) {
+      return errorResponse(
+        null,
+        ErrorCode.InvalidRequest,
+        "Invalid Request",
+        `Batch of ${value.length} exceeds the limit of ${this.#limits.maxBatchSize}`,
+      );
+    }
+    const outputs: (Response | undefined | Promise<Response | undefined>)[] = [];
+    let async = false;
+    for (const item of value) {
+      const out = this.#dispatch(item);
+      if (out instanceof Promise) async = true;
+      if (out !== undefined) outputs.push(out);
+    }
+    if (!async) return collect(outputs as (Response | undefined)[]);
+    return Promise.all(outputs).then(collect);
+  }
+
+  /**
+   * Encode and send one message; failures are reported, not thrown.
+   *
+   * @param message A message or batch.
+   * @returns Whether it was handed to the transport.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * if (!peer.sendMessage({ jsonrpc: "2.0", method: "x" })) throw new Error("unreachable");
+   * ```
+   */
+  sendMessage(message: unknown): boolean {
+    if (this.#closeInfo !== undefined) return false;
+    try {
+      this.#transport.send(this.#codec.encode(message));
+      return true;
+    } catch (error) {
+      this.#report(error, "send");
+      return false;
+    }
+  }
+
+  /**
+   * Close the connection. Idempotent: only the first call has an effect. Every pending call
+   * rejects with -32001 and {@linkcode Peer.closed} resolves.
+   *
+   * @param code A WebSocket close code. Default 1000.
+   * @param reason A short reason. Default empty.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * peer.close(1000, "done");
+   * peer.close(); // no effect
+   * if ((await peer.closed).reason !== "done") throw new Error("unreachable");
+   * ```
+   */
+  close(code: number = CloseCode.Normal, reason = ""): void {
+    if (this.#shutdown({ code, reason, local: true })) {
+      try {
+        this.#transport.close(code, reason);
+      } catch (error) {
+        this.#report(error, "close");
+      }
+    }
+  }
+
+  /**
+   * Tell the peer its transport has closed (called by the transport). Same effects as
+   * {@linkcode Peer.close} without closing the transport again.
+   *
+   * @param code The close code received.
+   * @param reason The reason received.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * peer.transportClosed(1006, "");
+   * if ((await peer.closed).local) throw new Error("unreachable");
+   * ```
+   */
+  transportClosed(code: number, reason: string): void {
+    this.#shutdown({ code, reason, local: false });
+  }
+
+  #shutdown(info: CloseInfo): boolean {
+    if (this.#closeInfo !== undefined) return false;
+    this.#closeInfo = info;
+    const error = this.#closedError();
+    this.#pending.dispose(error);
+    this.#abort?.abort(error);
+    this.#resolveClosed(info);
+    return true;
+  }
+
+  #closedError(): RpcError {
+    const info = this.#closeInfo!;
+    return new RpcError(
+      ErrorCode.ConnectionClosed,
+      "Switchboard: connection closed before the response arrived",
+      { code: info.code, reason: info.reason },
+    );
+  }
+
+  #refuseCall(method: string, params: unknown, signal: AbortSignal | undefined): unknown {
+    if (typeof method !== "string" || method.length === 0) {
+      return new TypeError("Switchboard: a method name must be a non-empty string");
+    }
+    if (params !== undefined && !isParams(params)) {
+      return new TypeError(`Switchboard: params of ${method} must be an array or an object`);
+    }
+    if (this.#closeInfo !== undefined) return this.#closedError();
+    if (signal?.aborted) return cancelledError(method, signal.reason);
+    if (this.#pending.size >= this.#limits.maxPendingCalls) {
+      return new RpcError(
+        ErrorCode.LimitExceeded,
+        `Switchboard: ${this.#limits.maxPendingCalls} calls already pending; ${method} not sent`,
+      );
+    }
+    return undefined;
+  }
+
+  #watchAbort(id: number, method: string, signal: AbortSignal): void {
+    const onAbort = (): void => {
+      if (this.#pending.fail(id, cancelledError(method, signal.reason))) {
+        this.notify("rpc.cancel", { id });
+      }
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#pending.onSettle(id, () => signal.removeEventListener("abort", onAbort));
+  }
+
+  #dispatch(value: unknown): Response | undefined | Promise<Response | undefined> {
+    switch (classify(value)) {
+      case Kind.Request:
+        return this.#invoke(asRequest(value), true);
+      case Kind.Notification:
+        this.#invoke(asRequest(value), false);
+        return undefined;
+      case Kind.Success: {
+        const res = asResponse(value);
+        if (!this.#pending.settle(res.id, res.result, undefined)) {
+          this.#report(new RpcError(ErrorCode.InvalidRequest, "Unknown response id"), "response");
+        }
+        return undefined;
+      }
+      case Kind.Error: {
+        const res = asResponse(value);
+        const error = RpcError.from(res.error);
+        if (!this.#pending.settle(res.id, undefined, error)) this.#report(error, "response");
+        return undefined;
+      }
+      default:
+        return errorResponse(idOf(value), ErrorCode.InvalidRequest, "Invalid Request");
+    }
+  }
+
+  #invoke(
+    msg: Request,
+    isRequest: boolean,
+  ): Response | undefined | Promise<Response | undefined> {
+    const id: Id = isRequest ? msg.id : null;
+    const procedure = this.#registry.get(msg.method);
+    if (procedure === undefined) {
+      return isRequest
+        ? errorResponse(id, ErrorCode.MethodNotFound, "Method not found")
+        : undefined;
+    }
+    if (this.#running >= this.#limits.maxConcurrentRequests) {
+      const error = new RpcError(
+        ErrorCode.Overloaded,
+        "Overloaded",
+        `More than ${this.#limits.maxConcurrentRequests} calls running on this connection`,
+      );
+      if (isRequest) return { jsonrpc: "2.0", id, error: error.toJSON() };
+      this.#report(error, msg.method);
+      return undefined;
+    }
+    let result: unknown;
+    try {
+      const ctx = new Context(this, isRequest ? id : undefined, msg.method);
+      result = procedure.handler(procedure.adapt(msg.params) as never, ctx);
+    } catch (error) {
+      return this.#failed(msg, isRequest, error);
+    }
+    if (isThenable(result)) {
+      this.#running++;
+      return Promise.resolve(result).then(
+        (value): Response | undefined => {
+          this.#running--;
+          return isRequest ? { jsonrpc: "2.0", id, result: value ?? null } : undefined;
+        },
+        (error: unknown): Response | undefined => {
+          this.#running--;
+          return this.#failed(msg, isRequest, error);
+        },
+      );
+    }
+    return isRequest ? { jsonrpc: "2.0", id, result: result ?? null } : undefined;
+  }
+
+  #failed(msg: Request, isRequest: boolean, error: unknown): Response | undefined {
+    if (!(error instanceof RpcError)) this.#report(error, msg.method);
+    if (!isRequest) {
+      if (error instanceof RpcError) this.#report(error, msg.method);
+      return undefined;
+    }
+    return { jsonrpc: "2.0", id: msg.id, error: toErrorObject(error, this.#expose) };
+  }
+
+  #report(error: unknown, where: string): void {
+    if (this.#onError === undefined) return;
+    try {
+      this.#onError(error, where);
+    } catch {
+      // A broken reporter must not break the connection; there is nowhere left to report.
+    }
+  }
+}
+
+/** The context a procedure receives: built per call, cheap, lazy where it can be. */
+class Context implements CallContext {
+  readonly peer: Peer;
+  readonly id: Id | undefined;
+  readonly method: string;
+
+  constructor(peer: Peer, id: Id | undefined, method: string) {
+    this.peer = peer;
+    this.id = id;
+    this.method = method;
+  }
+
+  get connection(): ConnectionInfo {
+    return this.peer.info;
+  }
+
+  get signal(): AbortSignal {
+    return this.peer.signal;
+  }
+}
+
+function errorResponse(id: Id, code: number, message: string, data?: unknown): Response {
+  const error: ErrorObject = data === undefined ? { code, message } : { code, message, data };
+  return { jsonrpc: "2.0", id, error };
+}
+
+function collect(outputs: (Response | undefined)[]): Response[] | undefined {
+  const responses = outputs.filter((r): r is Response => r !== undefined);
+  return responses.length === 0 ? undefined : responses;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
+}
+
+function isParams(value: unknown): value is Params {
+  return typeof value === "object" && value !== null;
+}
+
+function cancelledError(method: string, reason: unknown): RpcError {
+  return new RpcError(
+    ErrorCode.Cancelled,
+    `Switchboard: call to ${method} was cancelled`,
+    undefined,
+    { cause: reason },
+  );
+}

@@ -1,0 +1,95 @@
+/**
+ * The transport interface: what a peer needs from a connection.
+ *
+ * A transport only moves frames. It hands incoming frames to {@linkcode Peer.receive} and
+ * reports its own closing to {@linkcode Peer.transportClosed}; the peer calls `send` and
+ * `close`. WebSocket adapters, the client's socket and the HTTP handler each implement it in
+ * a few lines.
+ *
+ * @module
+ */
+
+/**
+ * Moves frames for one peer.
+ *
+ * @example An in-memory transport that records what it sends
+ * ```ts
+ * import type { Transport } from "./transport.ts";
+ * const sent: string[] = [];
+ * const transport: Transport = {
+ *   send(frame) { sent.push(frame); },
+ *   close() {},
+ * };
+ * transport.send("{}");
+ * if (sent.length !== 1) throw new Error("unreachable");
+ * ```
+ */
+export interface Transport {
+  /**
+   * Send one frame. May throw (for example an {@linkcode RpcError} when the transport cannot
+   * carry outgoing calls, or when a queue is full); the peer turns that into a rejected call.
+   *
+   * @param frame The encoded message.
+   */
+  send(frame: string): void;
+  /**
+   * Close the connection. Called once, by the peer's close path.
+   *
+   * @param code A WebSocket close code.
+   * @param reason A short reason.
+   */
+  close(code: number, reason: string): void;
+}
+
+/**
+ * Why a connection closed.
+ *
+ * @example
+ * ```ts
+ * import type { CloseInfo } from "./transport.ts";
+ * const info: CloseInfo = { code: 1000, reason: "bye", local: true };
+ * if (info.code !== 1000) throw new Error("unreachable");
+ * ```
+ */
+export interface CloseInfo {
+  /** The WebSocket close code (1000 normal, 1009 too big, 1003 unsupported data, …). */
+  readonly code: number;
+  /** The reason given, possibly empty. */
+  readonly reason: string;
+  /** True when this side closed, false when the other side or the network did. */
+  readonly local: boolean;
+}
+
+/**
+ * WebSocket close codes Switchboard uses, documented in docs/PROTOCOL.md.
+ *
+ * @example
+ * ```ts
+ * import { CloseCode } from "./transport.ts";
+ * if (CloseCode.MessageTooBig !== 1009) throw new Error("unreachable");
+ * ```
+ */
+export const CloseCode: {
+  /** Normal closure. */
+  readonly Normal: 1000;
+  /** The server is shutting down. */
+  readonly GoingAway: 1001;
+  /** A frame of a kind this connection does not accept (binary without a binary codec). */
+  readonly UnsupportedData: 1003;
+  /** The connection ended without a close frame (never sent, only reported). */
+  readonly Abnormal: 1006;
+  /** The frame's content is inconsistent with its type. */
+  readonly InvalidPayload: 1007;
+  /** A message exceeded the receiver's size limit. */
+  readonly MessageTooBig: 1009;
+  /** The server hit an unexpected condition. */
+  readonly InternalError: 1011;
+} = {
+  Normal: 1000,
+  GoingAway: 1001,
+  UnsupportedData: 1003,
+  Abnormal: 1006,
+  InvalidPayload: 1007,
+  MessageTooBig: 1009,
+  InternalError: 1011,
+};

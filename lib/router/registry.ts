@@ -1,0 +1,351 @@
+/**
+ * The procedure registry: names to handlers, with optional parameter names so one handler
+ * serves calls by position and by name.
+ *
+ * @module
+ */
+
+import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import type { Id, Params } from "../protocol/types.ts";
+
+/**
+ * What a procedure sees of the call it is running.
+ *
+ * @example Call back the peer that called
+ * ```ts
+ * import type { CallContext } from "./registry.ts";
+ * function whoami(_params: unknown, ctx: CallContext): string {
+ *   return `${ctx.method} from ${ctx.connection.id}`;
+ * }
+ * if (typeof whoami !== "function") throw new Error("unreachable");
+ * ```
+ */
+export interface CallContext {
+  /** The request id, or `undefined` for a notification. */
+  readonly id: Id | undefined;
+  /** The method name that was called. */
+  readonly method: string;
+  /** The connection the call came from. */
+  readonly connection: ConnectionInfo;
+  /** The peer of that connection: call it back, notify it, close it. */
+  readonly peer: RemoteCaller;
+  /** Aborts when the connection closes. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * What a procedure may do with the peer that called it.
+ *
+ * @example
+ * ```ts
+ * import type { RemoteCaller } from "./registry.ts";
+ * async function askName(peer: RemoteCaller): Promise<unknown> {
+ *   return await peer.call("name");
+ * }
+ * if (typeof askName !== "function") throw new Error("unreachable");
+ * ```
+ */
+export interface RemoteCaller {
+  /** Call a procedure the other side registered and await its result. */
+  call(method: string, params?: Params, options?: { timeout?: number }): Promise<unknown>;
+  /** Send a notification. */
+  notify(method: string, params?: Params): void;
+}
+
+/**
+ * Facts about one connection, shared by every call on it.
+ *
+ * @example App data set at open time is seen by every call
+ * ```ts
+ * import type { ConnectionInfo } from "./registry.ts";
+ * const info: ConnectionInfo = { id: "c1", headers: new Headers(), data: { user: "ada" } };
+ * if (info.data.user !== "ada") throw new Error("unreachable");
+ * ```
+ */
+export interface ConnectionInfo {
+  /** A unique id for this connection. */
+  readonly id: string;
+  /** Request headers of the upgrade (server side) or empty (client side). */
+  readonly headers: Headers;
+  /** The application's own per-connection data. */
+  readonly data: Record<string, unknown>;
+}
+
+/**
+ * A procedure: takes the call's params (shaped as its options say) and a context.
+ * It may return a value or a promise; throw an {@linkcode RpcError} to choose the error.
+ *
+ * @typeParam P The params shape the handler expects.
+ * @example
+ * ```ts
+ * import type { Procedure } from "./registry.ts";
+ * const sum: Procedure<number[]> = (params) => params.reduce((a, b) => a + b, 0);
+ * if (sum([1, 2], undefined as never) !== 3) throw new Error("unreachable");
+ * ```
+ */
+export type Procedure<P = Params | undefined> = (params: P, ctx: CallContext) => unknown;
+
+/**
+ * How a procedure wants its params.
+ *
+ * - No options: params arrive as sent (array, object, or `undefined`).
+ * - `params: ["a", "b"]`: the names of the positional params. With `shape: "array"` (the
+ *   default when names are given) a call by name is turned into an array in that order; with
+ *   `shape: "object"` a call by position is turned into an object with those keys. A call
+ *   with more positions than names, or a name not listed, gets -32602.
+ *
+ * @example One handler for `subtract(42, 23)` and `subtract({ minuend: 42, subtrahend: 23 })`
+ * ```ts
+ * import { Registry } from "./registry.ts";
+ * const registry = new Registry();
+ * registry.register("subtract", ([a, b]: number[]) => a! - b!, {
+ *   params: ["minuend", "subtrahend"],
+ * });
+ * const entry = registry.get("subtract")!;
+ * if (entry.adapt({ subtrahend: 23, minuend: 42 })![0] !== 42) throw new Error("unreachable");
+ * ```
+ */
+export interface ProcedureOptions {
+  /** Names of the params, in positional order. */
+  readonly params?: readonly string[];
+  /** Which shape the handler receives; needs `params` to convert. */
+  readonly shape?: "array" | "object";
+}
+
+/**
+ * A registered procedure with its params adapter.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from "./registry.ts";
+ * const r = new Registry();
+ * r.register("echo", (p) => p);
+ * if (r.get("echo")?.name !== "echo") throw new Error("unreachable");
+ * ```
+ */
+export interface RegisteredProcedure {
+  /** The method name. */
+  readonly name: string;
+  /** The handler. */
+  readonly handler: Procedure<never>;
+  /**
+   * Shape incoming params for the handler.
+   *
+   * @throws {RpcError} -32602 when the params cannot be shaped.
+   */
+  adapt(params: Params | undefined): Params | undefined;
+}
+
+/**
+ * A map of method names to procedures, optionally falling back to a parent registry (a
+ * connection's own procedures first, then the server's).
+ *
+ * @example
+ * ```ts
+ * import { Registry } from "./registry.ts";
+ * const shared = new Registry();
+ * shared.register("ping", () => "pong");
+ * const own = new Registry(shared);
+ * if (own.get("ping") === undefined) throw new Error("falls back to the parent");
+ * ```
+ */
+export class Registry {
+  readonly #procedures = new Map<string, RegisteredProcedure>();
+  readonly #parent: Registry | undefined;
+
+  /** @param parent A registry to consult for names this one lacks. */
+  constructor(parent?: Registry) {
+    this.#parent = parent;
+  }
+
+  /**
+   * Register (or replace) a procedure.
+   *
+   * @param name The method name. Names starting with `rpc.` are reserved for the protocol.
+   * @param handler The procedure.
+   * @param options How it takes its params.
+   * @returns A function that unregisters it (if it is still the one registered).
+   * @throws {TypeError} If the name is empty or reserved, or the options are inconsistent.
+   * @example
+   * ```ts
+   * import { Registry } from "./registry.ts";
+   * const r = new Registry();
+   * const off = r.register("sum", (p: number[]) => p.reduce((a, b) => a + b, 0));
+   * off();
+   * if (r.get("sum") !== undefined) throw new Error("unreachable");
+   * ```
+   */
+  register<P extends Params | undefined>(
+    name: string,
+    handler: Procedure<P>,
+    options?: ProcedureOptions,
+  ): () => void {
+    assertMethodName(name);
+    return this.registerReserved(name, handler, options);
+  }
+
+  /**
+   * Register without the `rpc.` check: for the protocol's own extension methods.
+   *
+   * @param name The method name.
+   * @param handler The procedure.
+   * @param options How it takes its params.
+   * @returns A function that unregisters it.
+   * @example
+   * ```ts
+   * import { Registry } from "./registry.ts";
+   * const r = new Registry();
+   * r.registerReserved("rpc.ping", () => "pong");
+   * if (!r.has("rpc.ping")) throw new Error("unreachable");
+   * ```
+   */
+  registerReserved<P extends Params | undefined>(
+    name: string,
+    handler: Procedure<P>,
+    options?: ProcedureOptions,
+  ): () => void {
+    if (typeof handler !== "function") {
+      throw new TypeError(`Switchboard: procedure ${name} must be a function`);
+    }
+    const entry: RegisteredProcedure = {
+      name,
+      handler: handler as Procedure<never>,
+      adapt: makeAdapter(name, options),
+    };
+    this.#procedures.set(name, entry);
+    return () => {
+      if (this.#procedures.get(name) === entry) this.#procedures.delete(name);
+    };
+  }
+
+  /**
+   * Remove a procedure.
+   *
+   * @param name The method name.
+   * @returns Whether it was registered here.
+   * @example
+   * ```ts
+   * import { Registry } from "./registry.ts";
+   * const r = new Registry();
+   * r.register("x", () => 1);
+   * if (!r.unregister("x") || r.unregister("x")) throw new Error("unreachable");
+   * ```
+   */
+  unregister(name: string): boolean {
+    return this.#procedures.delete(name);
+  }
+
+  /**
+   * Find a procedure here or in the parent.
+   *
+   * @param name The method name.
+   * @returns The procedure, or `undefined`.
+   * @example
+   * ```ts
+   * import { Registry } from "./registry.ts";
+   * if (new Registry().get("missing") !== undefined) throw new Error("unreachable");
+   * ```
+   */
+  get(name: string): RegisteredProcedure | undefined {
+    return this.#procedures.get(name) ?? this.#parent?.get(name);
+  }
+
+  /**
+   * Whether a procedure of that name is visible here.
+   *
+   * @param name The method name.
+   * @returns True if {@linkcode Registry.get} would find it.
+   * @example
+   * ```ts
+   * import { Registry } from "./registry.ts";
+   * if (new Registry().has("x")) throw new Error("unreachable");
+   * ```
+   */
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /**
+   * Names registered here (not in the parent), in registration order.
+   *
+   * @returns The names.
+   * @example
+   * ```ts
+   * import { Registry } from "./registry.ts";
+   * const r = new Registry();
+   * r.register("a", () => 1);
+   * if (r.names()[0] !== "a") throw new Error("unreachable");
+   * ```
+   */
+  names(): string[] {
+    return [...this.#procedures.keys()];
+  }
+}
+
+function assertMethodName(name: string): void {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new TypeError("Switchboard: a procedure name must be a non-empty string");
+  }
+  if (name.startsWith("rpc.")) {
+    throw new TypeError(`Switchboard: procedure names starting with "rpc." are reserved: ${name}`);
+  }
+}
+
+function identity(params: Params | undefined): Params | undefined {
+  return params;
+}
+
+function makeAdapter(
+  name: string,
+  options: ProcedureOptions | undefined,
+): (params: Params | undefined) => Params | undefined {
+  const names = options?.params;
+  const shape = options?.shape;
+  if (names === undefined) {
+    if (shape !== undefined) {
+      throw new TypeError(`Switchboard: procedure ${name} sets shape without params names`);
+    }
+    return identity;
+  }
+  if (!Array.isArray(names) || names.some((n) => typeof n !== "string")) {
+    throw new TypeError(`Switchboard: params of procedure ${name} must be an array of names`);
+  }
+  const known = new Set(names);
+  if (shape === "object") {
+    return (params) => {
+      if (params === undefined) return {};
+      if (!Array.isArray(params)) {
+        for (const key of Object.keys(params)) checkName(known, key);
+        return params;
+      }
+      if (params.length > names.length) throw tooMany(names.length, params.length);
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < params.length; i++) out[names[i]!] = params[i];
+      return out;
+    };
+  }
+  return (params) => {
+    if (params === undefined) return [];
+    if (Array.isArray(params)) {
+      if (params.length > names.length) throw tooMany(names.length, params.length);
+      return params;
+    }
+    const byName = params as Readonly<Record<string, unknown>>;
+    for (const key of Object.keys(byName)) checkName(known, key);
+    return names.map((n) => byName[n]);
+  };
+}
+
+function checkName(known: ReadonlySet<string>, key: string): void {
+  if (!known.has(key)) {
+    throw new RpcError(ErrorCode.InvalidParams, "Invalid params", `Unknown parameter: ${key}`);
+  }
+}
+
+function tooMany(expected: number, got: number): RpcError {
+  return new RpcError(
+    ErrorCode.InvalidParams,
+    "Invalid params",
+    `Expected at most ${expected} positional parameters: got ${got}`,
+  );
+}

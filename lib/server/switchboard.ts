@@ -1,0 +1,290 @@
+/**
+ * The server: shared procedures, the set of connected peers, broadcast, and per-connection
+ * hooks. Runtime-neutral: WebSocket upgrades come through an adapter, HTTP through
+ * {@linkcode Switchboard.fetchHttp}.
+ *
+ * @module
+ */
+
+import type { Context as HonoContext } from "hono";
+import type { WSContext, WSEvents } from "hono/ws";
+import { RpcError } from "../protocol/errors.ts";
+import { type Limits, resolveLimits } from "../protocol/limits.ts";
+import type { Params } from "../protocol/types.ts";
+import { type ErrorReporter, Peer } from "../peer/peer.ts";
+import { type CloseInfo, CloseCode } from "../peer/transport.ts";
+import {
+  type ConnectionInfo,
+  type Procedure,
+  type ProcedureOptions,
+  Registry,
+} from "../router/registry.ts";
+import { handleHttpPost } from "./http.ts";
+
+/**
+ * Options of a {@linkcode Switchboard}.
+ *
+ * @example
+ * ```ts
+ * import type { SwitchboardOptions } from "./switchboard.ts";
+ * const options: SwitchboardOptions = {
+ *   timeout: 5_000,
+ *   onOpen: (peer) => console.log("open", peer.info.id),
+ * };
+ * if (options.timeout !== 5_000) throw new Error("unreachable");
+ * ```
+ */
+export interface SwitchboardOptions {
+  /** Default timeout of the server's calls into clients, in ms; 0 for none. Default 30,000. */
+  readonly timeout?: number;
+  /** Receiver limits per connection; see {@linkcode Limits}. */
+  readonly limits?: Partial<Limits>;
+  /** Reveal messages of non-RpcError errors in `error.data`. Default false. */
+  readonly exposeErrors?: boolean;
+  /**
+   * Build a connection's application data from the upgrade (or HTTP) request: read a
+   * header, a cookie, the authenticated user set by earlier middleware. Throw an
+   * {@linkcode RpcError} to refuse the connection (HTTP 403 before any upgrade).
+   */
+  readonly context?: (
+    c: HonoContext,
+  ) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Runs when a WebSocket connection opens. */
+  readonly onOpen?: (peer: Peer) => void;
+  /** Runs when a WebSocket connection closes, after its pending calls were rejected. */
+  readonly onClose?: (peer: Peer, info: CloseInfo) => void;
+  /** Receives failures nobody awaits (procedures that threw non-RpcErrors, bad sends). */
+  readonly onError?: (error: unknown, where: string, peer: Peer) => void;
+}
+
+/**
+ * A Switchboard server: register procedures once, serve them over WebSocket and HTTP POST.
+ *
+ * @example Register, then mount on a Hono app through a runtime adapter
+ * ```ts
+ * import { Switchboard } from "./switchboard.ts";
+ * const sb = new Switchboard();
+ * sb.register("subtract", ([a, b]: number[]) => a! - b!, {
+ *   params: ["minuend", "subtrahend"],
+ * });
+ * const res = await sb.fetchHttp(new Request("http://x/rpc", {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: '{"jsonrpc":"2.0","id":1,"method":"subtract","params":[42,23]}',
+ * }));
+ * if ((await res.json()).result !== 19) throw new Error("unreachable");
+ * ```
+ */
+export class Switchboard {
+  /** The procedures every connection may call. */
+  readonly procedures: Registry = new Registry();
+  /** The limits each connection enforces. */
+  readonly limits: Limits;
+
+  readonly #options: SwitchboardOptions;
+  readonly #peers = new Map<string, Peer>();
+
+  /** @param options Timeout, limits, hooks. */
+  constructor(options: SwitchboardOptions = {}) {
+    this.#options = options;
+    this.limits = resolveLimits(options.limits);
+  }
+
+  /** The connected WebSocket peers, by connection id. */
+  get peers(): ReadonlyMap<string, Peer> {
+    return this.#peers;
+  }
+
+  /**
+   * Register a procedure for every connection.
+   *
+   * @param name The method name; `rpc.` names are reserved.
+   * @param handler The procedure.
+   * @param options How it takes its params.
+   * @returns A function that unregisters it.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const sb = new Switchboard();
+   * sb.register("sum", (p: number[]) => p.reduce((a, b) => a + b, 0));
+   * if (!sb.procedures.has("sum")) throw new Error("unreachable");
+   * ```
+   */
+  register<P extends Params | undefined>(
+    name: string,
+    handler: Procedure<P>,
+    options?: ProcedureOptions,
+  ): () => void {
+    return this.procedures.register(name, handler, options);
+  }
+
+  /**
+   * Remove a shared procedure.
+   *
+   * @param name The method name.
+   * @returns Whether it was registered.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * if (new Switchboard().unregister("x")) throw new Error("unreachable");
+   * ```
+   */
+  unregister(name: string): boolean {
+    return this.procedures.unregister(name);
+  }
+
+  /**
+   * Notify every connected peer (or those the filter keeps).
+   *
+   * @param method The notification's method.
+   * @param params Its params.
+   * @param filter Keep only the peers for which it returns true.
+   * @returns How many peers it was sent to.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * if (new Switchboard().broadcast("tick", [1]) !== 0) throw new Error("nobody is connected");
+   * ```
+   */
+  broadcast(method: string, params?: Params, filter?: (peer: Peer) => boolean): number {
+    let sent = 0;
+    for (const peer of this.#peers.values()) {
+      if (filter !== undefined && !filter(peer)) continue;
+      if (peer.notify(method, params)) sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * Answer a JSON-RPC over HTTP POST request: one call or a batch per request.
+   *
+   * The body must be `application/json` (which also forces a CORS preflight for cross-site
+   * browsers); a response of notifications only is `204 No Content`.
+   *
+   * @param request A POST request.
+   * @param c The Hono context, passed to the `context` option when present.
+   * @returns The HTTP response.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const res = await new Switchboard().fetchHttp(new Request("http://x/", {
+   *   method: "POST",
+   *   headers: { "content-type": "application/json" },
+   *   body: '{"jsonrpc":"2.0","method":"hello"}',
+   * }));
+   * if (res.status !== 204) throw new Error("unreachable");
+   * ```
+   */
+  async fetchHttp(request: Request, c?: HonoContext): Promise<Response> {
+    let data: Record<string, unknown> = {};
+    if (c !== undefined && this.#options.context !== undefined) {
+      try {
+        data = await this.#options.context(c);
+      } catch (error) {
+        return refusal(error);
+      }
+    }
+    let httpPeer: Peer | undefined;
+    return handleHttpPost(request, {
+      limits: this.limits,
+      createPeer: (transport) =>
+        httpPeer = new Peer(transport, {
+          procedures: this.procedures,
+          limits: this.limits,
+          exposeErrors: this.#options.exposeErrors ?? false,
+          info: { id: crypto.randomUUID(), headers: request.headers, data },
+          onError: this.#reporter(() => httpPeer),
+        }),
+    });
+  }
+
+  /**
+   * Build the WebSocket event handlers for one upgrade request: pass this to Hono's
+   * `upgradeWebSocket`. Throws the `context` option's refusal, which the adapter turns into
+   * an HTTP 403.
+   *
+   * @param c The Hono context of the upgrade request.
+   * @returns Hono WebSocket events bound to a new peer.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const sb = new Switchboard();
+   * if (typeof sb.websocketEvents !== "function") throw new Error("unreachable");
+   * ```
+   */
+  async websocketEvents(c: HonoContext): Promise<WSEvents> {
+    const data = this.#options.context === undefined ? {} : await this.#options.context(c);
+    const info: ConnectionInfo = { id: crypto.randomUUID(), headers: c.req.raw.headers, data };
+    let peer: Peer | undefined;
+    let socket: WSContext | undefined;
+    return {
+      onOpen: (_event, ws) => {
+        socket = ws;
+        peer = new Peer({
+          send: (frame) => socket!.send(frame),
+          close: (code, reason) => socket!.close(code, reason),
+        }, {
+          procedures: this.procedures,
+          limits: this.limits,
+          exposeErrors: this.#options.exposeErrors ?? false,
+          timeout: this.#options.timeout ?? 30_000,
+          info,
+          onError: this.#reporter(() => peer),
+        });
+        this.#peers.set(info.id, peer);
+        const opened = peer;
+        opened.closed.then((closeInfo) => {
+          this.#peers.delete(info.id);
+          this.#options.onClose?.(opened, closeInfo);
+        });
+        this.#options.onOpen?.(opened);
+      },
+      onMessage: (event) => {
+        peer?.receive(event.data as string | ArrayBuffer);
+      },
+      onClose: (event) => {
+        peer?.transportClosed(event.code, event.reason);
+      },
+      onError: () => {
+        peer?.transportClosed(CloseCode.Abnormal, "WebSocket error");
+      },
+    };
+  }
+
+  /**
+   * Close every WebSocket connection (pending calls reject on both sides).
+   *
+   * @param code The close code. Default 1001 (going away).
+   * @param reason The reason. Default "Server shutting down".
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * new Switchboard().closeAll();
+   * ```
+   */
+  closeAll(code: number = CloseCode.GoingAway, reason = "Server shutting down"): void {
+    for (const peer of [...this.#peers.values()]) peer.close(code, reason);
+  }
+
+  #reporter(peer: () => Peer | undefined): ErrorReporter | undefined {
+    const onError = this.#options.onError;
+    if (onError === undefined) return undefined;
+    return (error, where) => {
+      const target = peer();
+      if (target !== undefined) onError(error, where, target);
+    };
+  }
+}
+
+/**
+ * Turn a `context` hook's refusal into an HTTP response.
+ *
+ * @param error What the hook threw.
+ * @returns 403 with the error as a JSON-RPC error body (an RpcError keeps its message).
+ */
+export function refusal(error: unknown): Response {
+  const body = error instanceof RpcError
+    ? error.toJSON()
+    : { code: -32603, message: "Connection refused" };
+  return Response.json({ jsonrpc: "2.0", id: null, error: body }, { status: 403 });
+}

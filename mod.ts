@@ -1,0 +1,31 @@
+/**
+ * Switchboard: JSON-RPC 2.0 over WebSockets, for every runtime with a standard WebSocket.
+ *
+ * This module is the client. It is browser-safe: it imports nothing runtime-specific.
+ * The server is in `./server.ts`.
+ *
+ * @example Call a procedure and serve one to the server
+ * ```ts ignore
+ * import { connect } from "./mod.ts";
+ * const client = connect("ws://127.0.0.1:8000/rpc");
+ * client.register("ping", () => "pong");
+ * console.log(await client.call("subtract", [42, 23])); // 19
+ * client.close();
+ * ```
+ *
+ * @module
+ */
+
+export { Client, type ClientOptions, connect } from "./client.ts";
+export type { WebSocketConstructor } from "./lib/client/socket_transport.ts";
+export { ErrorCode, RpcError } from "./lib/protocol/errors.ts";
+export { DEFAULT_LIMITS, type Limits } from "./lib/protocol/limits.ts";
+export type * from "./lib/protocol/types.ts";
+export type { BatchEntry, CallOptions } from "./lib/peer/peer.ts";
+export { type CloseInfo, CloseCode } from "./lib/peer/transport.ts";
+export type {
+  CallContext,
+  ConnectionInfo,
+  Procedure,
+  ProcedureOptions,
+} from "./lib/router/registry.ts";

@@ -1,0 +1,119 @@
+/**
+ * The Switchboard server: mount JSON-RPC 2.0 over WebSocket and HTTP POST on any path of a
+ * Hono app, on Deno or Bun.
+ *
+ * Run as the main module (`deno task start`), it serves the JSON-RPC 2.0 specification's
+ * example methods on 127.0.0.1:8000 at `/rpc` (`HOST`, `PORT` override), with `GET /health`.
+ *
+ * @example Serve procedures on the current runtime
+ * ```ts ignore
+ * import { serve, Switchboard } from "./server.ts";
+ * const sb = new Switchboard();
+ * sb.register("add", ([a, b]: number[]) => a! + b!);
+ * const server = await serve(sb, { port: 8000 });
+ * console.log(`listening on ${server.url}/rpc`);
+ * ```
+ *
+ * @example Mount on your own Hono app
+ * ```ts ignore
+ * import { Hono } from "hono";
+ * import { Switchboard, switchboardRoutes } from "./server.ts";
+ * import { denoAdapter } from "./lib/adapters/deno.ts";
+ * const sb = new Switchboard();
+ * const app = new Hono();
+ * app.route("/api/rpc", switchboardRoutes(sb, denoAdapter.upgradeWebSocket));
+ * Deno.serve(app.fetch);
+ * ```
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import type { RunningServer, RuntimeAdapter } from "./lib/adapters/adapter.ts";
+import { detectAdapter } from "./lib/adapters/detect.ts";
+import { switchboardRoutes } from "./lib/server/routes.ts";
+import type { Switchboard } from "./lib/server/switchboard.ts";
+
+export { Switchboard, type SwitchboardOptions } from "./lib/server/switchboard.ts";
+export { switchboardRoutes } from "./lib/server/routes.ts";
+export type { ListenOptions, RunningServer, RuntimeAdapter } from "./lib/adapters/adapter.ts";
+export { detectAdapter } from "./lib/adapters/detect.ts";
+export { ErrorCode, RpcError } from "./lib/protocol/errors.ts";
+export { DEFAULT_LIMITS, type Limits } from "./lib/protocol/limits.ts";
+export type * from "./lib/protocol/types.ts";
+export { type BatchEntry, type CallOptions, Peer, type PeerOptions } from "./lib/peer/peer.ts";
+export { type CloseInfo, CloseCode } from "./lib/peer/transport.ts";
+export type {
+  CallContext,
+  ConnectionInfo,
+  Procedure,
+  ProcedureOptions,
+} from "./lib/router/registry.ts";
+
+/**
+ * Options of {@linkcode serve}.
+ *
+ * @example
+ * ```ts
+ * import type { ServeOptions } from "./server.ts";
+ * const options: ServeOptions = { hostname: "127.0.0.1", port: 0, path: "/rpc" };
+ * if (options.path !== "/rpc") throw new Error("unreachable");
+ * ```
+ */
+export interface ServeOptions {
+  /** Interface to bind. Default `127.0.0.1`. */
+  readonly hostname?: string;
+  /** Port; 0 picks a free one. Default 8000. */
+  readonly port?: number;
+  /** Path of the endpoint (WebSocket and POST). Default `/rpc`. */
+  readonly path?: string;
+  /** An app of yours to mount on; other routes stay yours. Default: a new Hono app. */
+  readonly app?: Hono;
+  /** The runtime adapter. Default: the current runtime's. */
+  readonly adapter?: RuntimeAdapter;
+}
+
+/**
+ * Serve a Switchboard on the current runtime (Deno or Bun).
+ *
+ * @param switchboard The server.
+ * @param options Where to listen and mount.
+ * @returns The running server; `close()` stops it.
+ * @example
+ * ```ts
+ * import { serve, Switchboard } from "./server.ts";
+ * const server = await serve(new Switchboard(), { port: 0 });
+ * const res = await fetch(`${server.url}/rpc`, {
+ *   method: "POST",
+ *   headers: { "content-type": "application/json" },
+ *   body: '{"jsonrpc":"2.0","id":1,"method":"nope"}',
+ * });
+ * if ((await res.json()).error.code !== -32601) throw new Error("unreachable");
+ * await server.close();
+ * ```
+ */
+export async function serve(
+  switchboard: Switchboard,
+  options: ServeOptions = {},
+): Promise<RunningServer> {
+  const adapter = options.adapter ?? await detectAdapter();
+  const app = options.app ?? new Hono();
+  app.route(options.path ?? "/rpc", switchboardRoutes(switchboard, adapter.upgradeWebSocket));
+  const server = await adapter.serve(app, {
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? 8000,
+    maxMessageSize: switchboard.limits.maxMessageSize,
+  });
+  return {
+    ...server,
+    close: async () => {
+      switchboard.closeAll();
+      await server.close();
+    },
+  };
+}
+
+if (import.meta.main) {
+  const { startSpecServer } = await import("./examples/jsonrpc_spec.ts");
+  await startSpecServer();
+}
