@@ -16,12 +16,7 @@
 import type { Codec } from "./lib/codec/codec.ts";
 import type { Limits } from "./lib/protocol/limits.ts";
 import type { Params } from "./lib/protocol/types.ts";
-import {
-  type BatchEntry,
-  type CallOptions,
-  type ErrorReporter,
-  Peer,
-} from "./lib/peer/peer.ts";
+import { type BatchEntry, type CallOptions, type ErrorReporter, Peer } from "./lib/peer/peer.ts";
 import type { CloseInfo } from "./lib/peer/transport.ts";
 import type { ConnectionInfo, Procedure, ProcedureOptions } from "./lib/router/registry.ts";
 import { SocketTransport, type WebSocketConstructor } from "./lib/client/socket_transport.ts";
@@ -153,7 +148,7 @@ export class Client {
    * @param options How it takes its params.
    * @returns A function that unregisters it.
    */
-  register<P extends Params | undefined>(
+  register<P = Params | undefined>(
     name: string,
     handler: Procedure<P>,
     options?: ProcedureOptions,

@@ -22,7 +22,7 @@ export { ErrorCode, RpcError } from "./lib/protocol/errors.ts";
 export { DEFAULT_LIMITS, type Limits } from "./lib/protocol/limits.ts";
 export type * from "./lib/protocol/types.ts";
 export type { BatchEntry, CallOptions } from "./lib/peer/peer.ts";
-export { type CloseInfo, CloseCode } from "./lib/peer/transport.ts";
+export { CloseCode, type CloseInfo } from "./lib/peer/transport.ts";
 export type {
   CallContext,
   ConnectionInfo,

@@ -9,7 +9,12 @@
 import type { Hono } from "hono";
 import { upgradeWebSocket, websocket } from "hono/bun";
 import type { UpgradeWebSocket } from "hono/ws";
-import { type ListenOptions, originOf, type RunningServer, type RuntimeAdapter } from "./adapter.ts";
+import {
+  type ListenOptions,
+  originOf,
+  type RunningServer,
+  type RuntimeAdapter,
+} from "./adapter.ts";
 
 /**
  * Serve Switchboard on Bun.

@@ -7,7 +7,12 @@
 import type { Hono } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import type { UpgradeWebSocket } from "hono/ws";
-import { type ListenOptions, originOf, type RunningServer, type RuntimeAdapter } from "./adapter.ts";
+import {
+  type ListenOptions,
+  originOf,
+  type RunningServer,
+  type RuntimeAdapter,
+} from "./adapter.ts";
 
 /**
  * Serve Switchboard on Deno.

@@ -12,6 +12,7 @@
 import type { Codec } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
 import { ErrorCode, RpcError, toErrorObject } from "../protocol/errors.ts";
+import { Extension } from "../protocol/extensions.ts";
 import { asRequest, asResponse, classify, idOf, Kind } from "../protocol/guards.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { ErrorObject, Id, Params, Request, Response } from "../protocol/types.ts";
@@ -23,7 +24,7 @@ import {
   Registry,
 } from "../router/registry.ts";
 import { PendingCalls } from "./pending.ts";
-import { type CloseInfo, CloseCode, type Transport } from "./transport.ts";
+import { CloseCode, type CloseInfo, type Transport } from "./transport.ts";
 
 /**
  * Options of one outgoing call.
@@ -156,6 +157,7 @@ export class Peer {
     this.#transport = transport;
     this.#codec = options.codec ?? jsonCodec;
     this.#registry = new Registry(options.procedures);
+    this.#registry.registerReserved(Extension.Ping, pong);
     this.#limits = resolveLimits(options.limits);
     this.#pending = new PendingCalls(options.timeout ?? DEFAULT_TIMEOUT);
     this.#expose = options.exposeErrors ?? false;
@@ -204,7 +206,7 @@ export class Peer {
    * off();
    * ```
    */
-  register<P extends Params | undefined>(
+  register<P = Params | undefined>(
     name: string,
     handler: Procedure<P>,
     options?: ProcedureOptions,
@@ -657,6 +659,10 @@ class Context implements CallContext {
   get signal(): AbortSignal {
     return this.peer.signal;
   }
+}
+
+function pong(): string {
+  return "pong";
 }
 
 function errorResponse(id: Id, code: number, message: string, data?: unknown): Response {

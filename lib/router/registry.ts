@@ -175,7 +175,7 @@ export class Registry {
    * if (r.get("sum") !== undefined) throw new Error("unreachable");
    * ```
    */
-  register<P extends Params | undefined>(
+  register<P = Params | undefined>(
     name: string,
     handler: Procedure<P>,
     options?: ProcedureOptions,
@@ -199,7 +199,7 @@ export class Registry {
    * if (!r.has("rpc.ping")) throw new Error("unreachable");
    * ```
    */
-  registerReserved<P extends Params | undefined>(
+  registerReserved<P = Params | undefined>(
     name: string,
     handler: Procedure<P>,
     options?: ProcedureOptions,

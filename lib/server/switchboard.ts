@@ -12,13 +12,14 @@ import { RpcError } from "../protocol/errors.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
 import { type ErrorReporter, Peer } from "../peer/peer.ts";
-import { type CloseInfo, CloseCode } from "../peer/transport.ts";
+import { CloseCode, type CloseInfo } from "../peer/transport.ts";
 import {
   type ConnectionInfo,
   type Procedure,
   type ProcedureOptions,
   Registry,
 } from "../router/registry.ts";
+import { registerBuiltins } from "./builtins.ts";
 import { handleHttpPost } from "./http.ts";
 
 /**
@@ -88,6 +89,7 @@ export class Switchboard {
   constructor(options: SwitchboardOptions = {}) {
     this.#options = options;
     this.limits = resolveLimits(options.limits);
+    registerBuiltins(this.procedures, this.limits);
   }
 
   /** The connected WebSocket peers, by connection id. */
@@ -110,7 +112,7 @@ export class Switchboard {
    * if (!sb.procedures.has("sum")) throw new Error("unreachable");
    * ```
    */
-  register<P extends Params | undefined>(
+  register<P = Params | undefined>(
     name: string,
     handler: Procedure<P>,
     options?: ProcedureOptions,
