@@ -1,0 +1,136 @@
+/**
+ * Test fixtures: real servers on 127.0.0.1 port 0, real clients, on whichever runtime runs
+ * the test (Deno or Bun).
+ *
+ * @module
+ */
+
+import { serve, type ServeOptions, type Switchboard } from "../server.ts";
+import { type Client, type ClientOptions, connect } from "../mod.ts";
+
+/** A server listening on a random loopback port. */
+export interface TestServer {
+  /** `ws://127.0.0.1:PORT/rpc` */
+  readonly wsUrl: string;
+  /** `http://127.0.0.1:PORT/rpc` */
+  readonly httpUrl: string;
+  /** `http://127.0.0.1:PORT` */
+  readonly origin: string;
+  /** Stop it (closes every connection). */
+  close(): Promise<void>;
+}
+
+/**
+ * Serve a Switchboard on 127.0.0.1, port 0, path `/rpc`.
+ *
+ * @param switchboard The server under test.
+ * @param options Extra serve options (an app, another path).
+ * @returns Its URLs and a close function.
+ */
+export async function startServer(
+  switchboard: Switchboard,
+  options: ServeOptions = {},
+): Promise<TestServer> {
+  const path = options.path ?? "/rpc";
+  const server = await serve(switchboard, { ...options, hostname: "127.0.0.1", port: 0, path });
+  return {
+    origin: server.url,
+    httpUrl: `${server.url}${path}`,
+    wsUrl: `${server.url.replace("http:", "ws:")}${path}`,
+    close: () => server.close(),
+  };
+}
+
+/**
+ * Connect a client and wait until its socket is open.
+ *
+ * @param url The WebSocket URL.
+ * @param options Client options.
+ * @returns The open client.
+ */
+export async function openClient(url: string, options?: ClientOptions): Promise<Client> {
+  const client = connect(url, options);
+  await client.ready;
+  return client;
+}
+
+/**
+ * POST a JSON-RPC body.
+ *
+ * @param url The HTTP URL.
+ * @param body A string (sent as is) or a value (JSON-encoded).
+ * @returns The response.
+ */
+export function post(url: string, body: unknown): Promise<Response> {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+/**
+ * Open a raw WebSocket (no Switchboard code) and collect the text frames it receives.
+ *
+ * @param url The WebSocket URL.
+ * @returns The socket, the frames received so far, and a function that waits for the next.
+ */
+export async function openRaw(url: string): Promise<RawSocket> {
+  const socket = new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  const frames: unknown[] = [];
+  const waiters: ((frame: unknown) => void)[] = [];
+  const closed = new Promise<CloseEvent>((resolve) => {
+    socket.addEventListener("close", (event) => resolve(event as CloseEvent));
+  });
+  socket.addEventListener("message", (event) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter(event.data);
+    else frames.push(event.data);
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.addEventListener("open", () => resolve());
+    socket.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)));
+  });
+  return {
+    socket,
+    closed,
+    next(timeoutMs = 2000): Promise<unknown> {
+      if (frames.length > 0) return Promise.resolve(frames.shift());
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no frame within timeout")), timeoutMs);
+        waiters.push((frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        });
+      });
+    },
+    async exchange(frame: string): Promise<unknown> {
+      socket.send(frame);
+      const reply = await this.next();
+      return JSON.parse(reply as string);
+    },
+  };
+}
+
+/** A raw WebSocket with a frame inbox. */
+export interface RawSocket {
+  /** The socket. */
+  readonly socket: WebSocket;
+  /** Resolves with the close event. */
+  readonly closed: Promise<CloseEvent>;
+  /** The next frame received (waits up to `timeoutMs`). */
+  next(timeoutMs?: number): Promise<unknown>;
+  /** Send a text frame and parse the next frame received. */
+  exchange(frame: string): Promise<unknown>;
+}
+
+/**
+ * Resolve after `ms` milliseconds.
+ *
+ * @param ms Milliseconds.
+ * @returns A promise.
+ */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
