@@ -92,7 +92,7 @@ export async function openRaw(url: string): Promise<RawSocket> {
     socket.addEventListener("open", () => resolve());
     socket.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)));
   });
-  return {
+  const raw: RawSocket = {
     socket,
     closed,
     next(timeoutMs = 2000): Promise<unknown> {
@@ -107,10 +107,11 @@ export async function openRaw(url: string): Promise<RawSocket> {
     },
     async exchange(frame: string): Promise<unknown> {
       socket.send(frame);
-      const reply = await this.next();
+      const reply = await raw.next();
       return JSON.parse(reply as string);
     },
   };
+  return raw;
 }
 
 /** A raw WebSocket with a frame inbox. */
