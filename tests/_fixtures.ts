@@ -6,7 +6,7 @@
  */
 
 import { serve, type ServeOptions, type Switchboard } from "../server.ts";
-import { type Client, type ClientOptions, connect } from "../mod.ts";
+import { type Client, type ClientOptions, connect, type RpcError } from "../mod.ts";
 
 /** A server listening on a random loopback port. */
 export interface TestServer {
@@ -134,4 +134,33 @@ export interface RawSocket {
  */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The error a promise rejects with; fails the test if it resolves instead.
+ *
+ * @param promise A promise expected to reject.
+ * @returns Its rejection reason, typed as an RpcError for convenience.
+ */
+export function rejection(promise: Promise<unknown>): Promise<RpcError> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+    },
+    (error: unknown) => error as RpcError,
+  );
+}
+
+/**
+ * Wait until a condition holds, polling every 5 ms; fail the test after `timeoutMs`.
+ *
+ * @param condition What to wait for.
+ * @param timeoutMs How long at most. Default 2,000.
+ */
+export async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await delay(5);
+  }
 }
