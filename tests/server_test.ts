@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { CloseCode, ErrorCode, type Peer, RpcError, Switchboard } from "../server.ts";
 import {
-  delay,
   openClient,
   openRaw,
   post,

@@ -102,7 +102,8 @@ export type Procedure<P = Params | undefined> = (params: P, ctx: CallContext) =>
  *   params: ["minuend", "subtrahend"],
  * });
  * const entry = registry.get("subtract")!;
- * if (entry.adapt({ subtrahend: 23, minuend: 42 })![0] !== 42) throw new Error("unreachable");
+ * const shaped = entry.adapt({ subtrahend: 23, minuend: 42 }) as number[];
+ * if (shaped[0] !== 42 || shaped[1] !== 23) throw new Error("unreachable");
  * ```
  */
 export interface ProcedureOptions {
