@@ -1,0 +1,61 @@
+/**
+ * `deno task start` (= `deno run -A server.ts`, or `bun server.ts`): the default server
+ * starts, prints its URL, and answers JSON-RPC and its health route.
+ */
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { post } from "./_fixtures.ts";
+
+/** Start server.ts on the runtime running this test, on port 0; resolve with its URL. */
+function startMain(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+  const args = isDeno ? ["run", "-A", "server.ts"] : ["server.ts"];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  return new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`server.ts printed no URL within 20 s: ${out}`));
+    }, 20_000);
+    const onData = (chunk: Uint8Array) => {
+      out += new TextDecoder().decode(chunk);
+      const match = out.match(/(http:\/\/127\.0\.0\.1:\d+)\/rpc/);
+      if (match) {
+        clearTimeout(timer);
+        resolve({
+          url: match[1]!,
+          stop: async () => {
+            child.kill("SIGTERM");
+            await exited;
+          },
+        });
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+  });
+}
+
+describe("server.ts as the main module", () => {
+  it("serves the spec example at /rpc and GET /health", async () => {
+    const { url, stop } = await startMain();
+    try {
+      const res = await post(`${url}/rpc`, {
+        jsonrpc: "2.0",
+        method: "subtract",
+        params: { subtrahend: 23, minuend: 42 },
+        id: 3,
+      });
+      assert.deepEqual(await res.json(), { jsonrpc: "2.0", id: 3, result: 19 });
+      assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true });
+    } finally {
+      await stop();
+    }
+  });
+});
