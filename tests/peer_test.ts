@@ -254,6 +254,29 @@ describe("Peer close", () => {
     }
   });
 
+  it("uses an injected WebSocket class", async () => {
+    const sb = new Switchboard();
+    sb.register("add", ([a, b]: number[]) => a! + b!);
+    const server = await startServer(sb);
+    const sent: string[] = [];
+    class CountingWebSocket extends WebSocket {
+      override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+        sent.push(String(data));
+        super.send(data);
+      }
+    }
+    const { connect } = await import("../mod.ts");
+    const client = connect(server.wsUrl, { WebSocket: CountingWebSocket });
+    try {
+      assert.equal(await client.call("add", [20, 22]), 42);
+      assert.equal(sent.length, 1);
+      assert.match(sent[0]!, /"method":"add"/);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
   it("a connection that cannot open rejects ready and queued calls", async () => {
     const { connect } = await import("../mod.ts");
     const client = connect("ws://127.0.0.1:9/rpc");
