@@ -212,7 +212,15 @@ export class Producer {
           await new Promise<void>((resolve) => this.#wake = resolve);
           continue;
         }
-        const step = await iterator.next();
+        let step: IteratorResult<unknown>;
+        try {
+          step = await iterator.next();
+        } catch (error) {
+          ended = true;
+          // Items produced before the failure still reach the caller, then the error.
+          if (!call.cancelled) this.#flush();
+          throw error;
+        }
         if (step.done) {
           ended = true;
           this.#flush();
@@ -224,10 +232,6 @@ export class Producer {
         if (this.#buffer.length >= MAX_ITEMS_PER_MESSAGE) this.#flush();
         else this.#timer ??= setTimeout(() => this.#flushSafely(), 0);
       }
-    } catch (error) {
-      ended = true;
-      if (!call.cancelled) this.#flush();
-      throw error;
     } finally {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       if (!ended) await iterator.return?.();

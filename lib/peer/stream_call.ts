@@ -3,8 +3,9 @@
  * the table that routes `rpc.stream.item` notifications to it.
  *
  * The caller grants credit up front (the `credit` of `rpc.stream`) and gives it back in
- * `rpc.stream.credit` as the consumer takes items, half a window at a time; so at most one
- * window of items is ever queued here, however slow the consumer.
+ * `rpc.stream.credit` as the consumer takes items: every half window, and whenever the
+ * consumer has caught up and waits (so a producer with a smaller window never stalls). At
+ * most one window of items is ever queued here, however slow the consumer.
  *
  * @module
  */
@@ -116,6 +117,12 @@ export class StreamCall<T = unknown, R = unknown> implements AsyncIterableIterat
   next(): Promise<IteratorResult<T, R>> {
     const ready = this.#take();
     if (ready !== undefined) return ready as Promise<IteratorResult<T, R>>;
+    if (this.#unacked > 0) {
+      // Starved: give back all consumed credit now, in case the producer's window is smaller
+      // than ours (it clamps credit to its own maxStreamWindow).
+      this.#control.credit(this.#unacked);
+      this.#unacked = 0;
+    }
     return new Promise((resolve) => {
       this.#waiter = resolve as (step: unknown) => void;
     });
