@@ -330,7 +330,7 @@ export class Peer {
     });
     this.#streams.set(id, call as StreamCall);
     const signal = options?.signal;
-    const onAbort = (): void => void call.return();
+    const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
     signal?.addEventListener("abort", onAbort, { once: true });
     this.#pending.onSettle(id, () => {
       this.#streams.delete(id);

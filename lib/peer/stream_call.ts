@@ -129,6 +129,16 @@ export class StreamCall<T = unknown, R = unknown> implements AsyncIterableIterat
   }
 
   /**
+   * Cancel the call (an AbortSignal fired): items already queued are still delivered, then
+   * the iteration throws `reason`.
+   *
+   * @param reason The error the iteration and `result` reject with.
+   */
+  cancel(reason: unknown): void {
+    if (this.#state === "open") this.#control.cancel(reason);
+  }
+
+  /**
    * Stop iterating: cancels the call if it has not ended.
    *
    * @returns The end of the iteration.
