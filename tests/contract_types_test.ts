@@ -37,7 +37,7 @@ interface Api {
 const handlers: Handlers<Api["server"]> = {
   math: {
     add: ([a, b]) => a + b,
-    trig: { sin: async ([x]) => Math.sin(x) },
+    trig: { sin: ([x]) => Promise.resolve(Math.sin(x)) },
   },
   greet: procedure(
     { input: z.object({ name: z.string() }) },

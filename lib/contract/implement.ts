@@ -51,7 +51,10 @@ export interface Registrar {
  * if (add.handler([2, 3] as never, {} as never) !== 5) throw new Error("unreachable");
  * ```
  */
-export function implement<P = never>(target: Registrar, handlers: NoInfer<Handlers<P>>): () => void {
+export function implement<P = never>(
+  target: Registrar,
+  handlers: NoInfer<Handlers<P>>,
+): () => void {
   const offs: (() => void)[] = [];
   walk(handlers as object, "", (name, entry) => offs.push(target.register(name, entry)));
   return () => {

@@ -140,6 +140,7 @@ type Output = Response | Response[] | undefined;
 
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_CREDIT = 256;
+const NO_MIDDLEWARE: readonly Middleware[] = Object.freeze([]);
 
 /**
  * One end of a JSON-RPC 2.0 connection.
@@ -736,25 +737,27 @@ export class Peer {
     }
     this.#running++;
     if (isRequest) this.#calls.add(ctx);
-    return Promise.resolve(result).then((value) =>
-      isAsyncIterable(value) ? this.#iterate(value, ctx, credit) : value
-    ).then(
-      (value): Response | undefined => {
-        this.#finished(ctx);
-        return isRequest && !ctx.cancelled
-          ? { jsonrpc: "2.0", id, result: value ?? null }
-          : undefined;
-      },
-      (error: unknown): Response | undefined => {
-        this.#finished(ctx);
-        return ctx.cancelled ? undefined : this.#failed(msg, isRequest, error);
-      },
+    const done = (value: unknown): Response | undefined => {
+      this.#finished(ctx);
+      return isRequest && !ctx.cancelled
+        ? { jsonrpc: "2.0", id, result: value ?? null }
+        : undefined;
+    };
+    const fail = (error: unknown): Response | undefined => {
+      this.#finished(ctx);
+      return ctx.cancelled ? undefined : this.#failed(msg, isRequest, error);
+    };
+    if (!isThenable(result)) return this.#iterate(result, ctx, credit).then(done, fail);
+    return Promise.resolve(result).then(
+      (value) =>
+        isAsyncIterable(value) ? this.#iterate(value, ctx, credit).then(done, fail) : done(value),
+      fail,
     );
   }
 
   /** Run a procedure inside the middleware chain (reserved `rpc.` methods skip it). */
   #run(procedure: RegisteredProcedure, ctx: RunningCall, params: Params | undefined): unknown {
-    const chain = procedure.reserved ? [] : this.#registry.middleware;
+    const chain = procedure.reserved ? NO_MIDDLEWARE : this.#registry.middleware;
     if (chain.length === 0) return procedure.handler(procedure.adapt(params) as never, ctx);
     return compose(chain, ctx, () => procedure.handler(procedure.adapt(params) as never, ctx));
   }

@@ -259,8 +259,8 @@ export class Registry {
 
   /** The middleware chain, outermost first: the parent's, then this registry's own. */
   get middleware(): readonly Middleware[] {
-    const parent = this.#parent?.middleware ?? [];
-    if (parent.length === 0) return this.#middleware;
+    const parent = this.#parent?.middleware;
+    if (parent === undefined || parent.length === 0) return this.#middleware;
     if (this.#middleware.length === 0) return parent;
     return [...parent, ...this.#middleware];
   }
