@@ -188,7 +188,10 @@ export class Peer {
     this.#registry = new Registry(options.procedures);
     this.#registry.registerReserved(Extension.Ping, pong);
     this.#registry.registerReserved(Extension.Cancel, (p: { id?: unknown } | undefined) => {
-      this.#calls.cancel(p?.id, cancelledError("the call", "rpc.cancel"));
+      this.#calls.cancel(
+        p?.id,
+        new RpcError(ErrorCode.Cancelled, "Switchboard: the caller cancelled (rpc.cancel)"),
+      );
     });
     this.#registry.registerReserved(StreamMethod.Item, (p) => this.#streams.items(p));
     this.#registry.registerReserved(StreamMethod.Credit, (p) => {
