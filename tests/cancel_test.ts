@@ -38,6 +38,15 @@ function server(): Switchboard {
       });
     });
   });
+  sb.register("background", (_params, ctx) => {
+    seen.started.resolve();
+    return new Promise<void>((resolve) => {
+      ctx.signal.addEventListener("abort", () => {
+        seen.aborted.resolve(ctx.signal.reason);
+        resolve();
+      });
+    });
+  });
   sb.register("endless", async function* () {
     let i = 0;
     try {
@@ -154,6 +163,31 @@ describe("cancellation", () => {
     again.close();
     await seen.cleanedUp.promise;
     assert.equal(await codeOf(iterating), -32001);
+  });
+
+  it("closing the connection also aborts a running notification handler", async () => {
+    seen = fresh();
+    const client = await openClient(srv.wsUrl);
+    client.notify("background");
+    await seen.started.promise;
+    client.close();
+    assert.equal(await codeOf(seen.aborted.promise), -32001);
+  });
+
+  it("a stream that times out on the caller is cancelled on the callee", async () => {
+    seen = fresh();
+    const client = await openClient(srv.wsUrl);
+    try {
+      const error = await (async () => {
+        for await (const _ of client.stream("endless", [], { credit: 2, timeout: 50 })) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      })().catch((e: RpcError) => e);
+      assert.equal(await codeOf(Promise.resolve(error)), -32000);
+      await seen.cleanedUp.promise;
+    } finally {
+      client.close();
+    }
   });
 
   it("the server can cancel a call into a client (other direction)", async () => {

@@ -108,20 +108,28 @@ export class RunningCall implements MiddlewareContext {
  */
 export class RunningCalls {
   readonly #calls = new Map<Id, RunningCall>();
+  /** Calls nobody can cancel by id (notifications, a reused id): only a close aborts them. */
+  readonly #others = new Set<RunningCall>();
 
   /** How many are running. */
   get size(): number {
-    return this.#calls.size;
+    return this.#calls.size + this.#others.size;
   }
 
   /**
-   * Track a call until {@linkcode RunningCalls.delete}. Calls without an id (notifications)
-   * are not tracked: nobody can cancel them by id.
+   * Track a call until {@linkcode RunningCalls.delete}.
    *
    * @param call The call.
    */
   add(call: RunningCall): void {
-    if (call.id !== undefined && call.id !== null) this.#calls.set(call.id, call);
+    const id = call.id;
+    if (id === undefined || id === null) {
+      this.#others.add(call);
+      return;
+    }
+    const previous = this.#calls.get(id);
+    if (previous !== undefined) this.#others.add(previous);
+    this.#calls.set(id, call);
   }
 
   /**
@@ -130,9 +138,9 @@ export class RunningCalls {
    * @param call The call.
    */
   delete(call: RunningCall): void {
-    if (call.id !== undefined && call.id !== null && this.#calls.get(call.id) === call) {
-      this.#calls.delete(call.id);
-    }
+    const id = call.id;
+    if (id !== undefined && id !== null && this.#calls.get(id) === call) this.#calls.delete(id);
+    else this.#others.delete(call);
   }
 
   /**
@@ -156,8 +164,9 @@ export class RunningCalls {
    * @param reason The abort reason.
    */
   cancelAll(reason: unknown): void {
-    const calls = [...this.#calls.values()];
+    const calls = [...this.#calls.values(), ...this.#others];
     this.#calls.clear();
+    this.#others.clear();
     for (const call of calls) call.cancel(reason);
   }
 }

@@ -333,6 +333,12 @@ export class Peer {
       },
     });
     this.#streams.set(id, call as StreamCall);
+    promise.catch((error: unknown) => {
+      // A stream that timed out here must stop over there too.
+      if (error instanceof RpcError && error.code === ErrorCode.Timeout) {
+        this.notify(Extension.Cancel, { id });
+      }
+    });
     const signal = options?.signal;
     const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -739,7 +745,7 @@ export class Peer {
       return isRequest ? { jsonrpc: "2.0", id, result: result ?? null } : undefined;
     }
     this.#running++;
-    if (isRequest) this.#calls.add(ctx);
+    this.#calls.add(ctx);
     const done = (value: unknown): Response | undefined => {
       this.#finished(ctx);
       return isRequest && !ctx.cancelled
