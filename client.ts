@@ -17,6 +17,9 @@ import type { Codec } from "./lib/codec/codec.ts";
 import type { Limits } from "./lib/protocol/limits.ts";
 import type { Params } from "./lib/protocol/types.ts";
 import { type BatchEntry, type CallOptions, type ErrorReporter, Peer } from "./lib/peer/peer.ts";
+import type { StreamOptions } from "./lib/peer/peer.ts";
+import type { StreamCall } from "./lib/peer/stream_call.ts";
+import type { Middleware } from "./lib/router/middleware.ts";
 import type { CloseInfo } from "./lib/peer/transport.ts";
 import type { ConnectionInfo, Procedure, ProcedureOptions } from "./lib/router/registry.ts";
 import { SocketTransport, type WebSocketConstructor } from "./lib/client/socket_transport.ts";
@@ -113,6 +116,32 @@ export class Client {
    */
   call(method: string, params?: Params, options?: CallOptions): Promise<unknown> {
     return this.#peer.call(method, params, options);
+  }
+
+  /**
+   * Call a procedure on the server that streams its result; iterate the items.
+   *
+   * @param method The method.
+   * @param params Params by position or by name.
+   * @param options Credit (window), timeout (none by default), abort signal.
+   * @returns The stream; `result` is the final response. Breaking out cancels the call.
+   */
+  stream<T = unknown, R = unknown>(
+    method: string,
+    params?: Params,
+    options?: StreamOptions,
+  ): StreamCall<T, R> {
+    return this.#peer.stream(method, params, options);
+  }
+
+  /**
+   * Add middleware around the procedures this client serves to the server.
+   *
+   * @param middleware The middleware.
+   * @returns A function that removes it.
+   */
+  use(middleware: Middleware): () => void {
+    return this.#peer.use(middleware);
   }
 
   /**

@@ -41,8 +41,33 @@ export { detectAdapter } from "./lib/adapters/detect.ts";
 export { ErrorCode, RpcError } from "./lib/protocol/errors.ts";
 export { DEFAULT_LIMITS, type Limits } from "./lib/protocol/limits.ts";
 export type * from "./lib/protocol/types.ts";
-export { type BatchEntry, type CallOptions, Peer, type PeerOptions } from "./lib/peer/peer.ts";
+export {
+  type BatchEntry,
+  type CallOptions,
+  Peer,
+  type PeerOptions,
+  type StreamOptions,
+} from "./lib/peer/peer.ts";
 export { CloseCode, type CloseInfo } from "./lib/peer/transport.ts";
+export type {
+  Contract,
+  Handler,
+  Handlers,
+  InferProcedures,
+  Procedures,
+  ProcedureSignature,
+  Remote,
+  Reply,
+  SchemaProcedure,
+  StreamReply,
+  TypedPublish,
+  TypedSubscribe,
+} from "./lib/contract/contract.ts";
+export { implement, procedure, type Registrar } from "./lib/contract/implement.ts";
+export { type Caller, remote } from "./lib/contract/remote.ts";
+export type { StandardSchemaV1, WireIssue } from "./lib/contract/standard_schema.ts";
+export type { StreamCall } from "./lib/peer/stream_call.ts";
+export type { Middleware, MiddlewareContext } from "./lib/router/middleware.ts";
 export type {
   CallContext,
   ConnectionInfo,

@@ -16,14 +16,20 @@ import { Extension } from "../protocol/extensions.ts";
 import { asRequest, asResponse, classify, idOf, Kind } from "../protocol/guards.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { ErrorObject, Id, Params, Request, Response } from "../protocol/types.ts";
-import {
-  type CallContext,
-  type ConnectionInfo,
-  type Procedure,
-  type ProcedureOptions,
-  Registry,
-} from "../router/registry.ts";
+import { compose, type Middleware } from "../router/middleware.ts";
+import { type Procedure, type ProcedureOptions, Registry } from "../router/registry.ts";
+import type { ConnectionInfo, RegisteredProcedure } from "../router/registry.ts";
+import { RunningCall, RunningCalls } from "./cancel.ts";
 import { PendingCalls } from "./pending.ts";
+import {
+  collect as collectItems,
+  isAsyncIterable,
+  parseCredit,
+  parseOpen,
+  Producer,
+  StreamMethod,
+} from "./stream.ts";
+import { StreamCall, StreamCalls } from "./stream_call.ts";
 import { CloseCode, type CloseInfo, type Transport } from "./transport.ts";
 
 /**
@@ -44,6 +50,24 @@ export interface CallOptions {
    * notification tells the other side, which may stop the work.
    */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * Options of one streamed call ({@linkcode Peer.stream}).
+ *
+ * @example
+ * ```ts
+ * import type { StreamOptions } from "./peer.ts";
+ * const options: StreamOptions = { credit: 64 };
+ * if (options.credit !== 64) throw new Error("unreachable");
+ * ```
+ */
+export interface StreamOptions extends CallOptions {
+  /**
+   * Items the caller is ready to hold (the window; the other side clamps it to its
+   * `maxStreamWindow`). Default 256. The timeout, if any, covers the whole stream; default none.
+   */
+  readonly credit?: number;
 }
 
 /**
@@ -115,6 +139,8 @@ export interface PeerOptions {
 type Output = Response | Response[] | undefined;
 
 const DEFAULT_TIMEOUT = 30_000;
+const DEFAULT_CREDIT = 256;
+const NO_MIDDLEWARE: readonly Middleware[] = Object.freeze([]);
 
 /**
  * One end of a JSON-RPC 2.0 connection.
@@ -145,6 +171,9 @@ export class Peer {
   readonly #expose: boolean;
   readonly #onError: ErrorReporter | undefined;
   #running = 0;
+  readonly #calls = new RunningCalls();
+  readonly #producers = new Map<Id, Producer>();
+  readonly #streams = new StreamCalls();
   #closeInfo: CloseInfo | undefined;
   #resolveClosed!: (info: CloseInfo) => void;
   #abort: AbortController | undefined;
@@ -158,6 +187,17 @@ export class Peer {
     this.#codec = options.codec ?? jsonCodec;
     this.#registry = new Registry(options.procedures);
     this.#registry.registerReserved(Extension.Ping, pong);
+    this.#registry.registerReserved(Extension.Cancel, (p: { id?: unknown } | undefined) => {
+      this.#calls.cancel(
+        p?.id,
+        new RpcError(ErrorCode.Cancelled, "Switchboard: the caller cancelled (rpc.cancel)"),
+      );
+    });
+    this.#registry.registerReserved(StreamMethod.Item, (p) => this.#streams.items(p));
+    this.#registry.registerReserved(StreamMethod.Credit, (p) => {
+      const credit = parseCredit(p);
+      if (credit !== undefined) this.#producers.get(credit.id)?.grant(credit.credit);
+    });
     this.#limits = resolveLimits(options.limits);
     this.#pending = new PendingCalls(options.timeout ?? DEFAULT_TIMEOUT);
     this.#expose = options.exposeErrors ?? false;
@@ -228,6 +268,93 @@ export class Peer {
    */
   unregister(name: string): boolean {
     return this.#registry.unregister(name);
+  }
+
+  /**
+   * Add middleware around this peer's procedures (inside the server's, if any); see
+   * lib/router/middleware.ts for the order.
+   *
+   * @param middleware The middleware.
+   * @returns A function that removes it.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * const off = peer.use(async (ctx, next) => await next());
+   * off();
+   * ```
+   */
+  use(middleware: Middleware): () => void {
+    return this.#registry.use(middleware);
+  }
+
+  /**
+   * Call a procedure of the other side that streams its result (`rpc.stream`): iterate the
+   * returned object for the items; its `result` is the final response. Back-pressure is
+   * automatic: the other side sends only as many items as this side has room for.
+   *
+   * @param method The method name.
+   * @param params Params by position or by name.
+   * @param options Credit (window), timeout (none by default) and abort signal.
+   * @returns The stream; breaking out of it cancels the call.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * let a!: Peer, b!: Peer;
+   * a = new Peer({ send: (f) => queueMicrotask(() => b.receive(f)), close() {} });
+   * b = new Peer({ send: (f) => queueMicrotask(() => a.receive(f)), close() {} });
+   * b.register("count", async function* ([n]: number[]) {
+   *   for (let i = 0; i < n!; i++) yield i;
+   *   return "done";
+   * });
+   * const seen: unknown[] = [];
+   * const stream = a.stream("count", [3]);
+   * for await (const item of stream) seen.push(item);
+   * if (seen.join() !== "0,1,2" || (await stream.result) !== "done") throw new Error("!");
+   * ```
+   */
+  stream<T = unknown, R = unknown>(
+    method: string,
+    params?: Params,
+    options?: StreamOptions,
+  ): StreamCall<T, R> {
+    const credit = options?.credit ?? DEFAULT_CREDIT;
+    if (!Number.isSafeInteger(credit) || credit < 1) {
+      throw new RangeError(`Switchboard: credit must be a positive integer: got ${credit}`);
+    }
+    const noop = { credit() {}, cancel() {} };
+    const refusal = this.#refuseCall(method, params, options?.signal);
+    if (refusal !== undefined) return new StreamCall(Promise.reject(refusal), credit, noop);
+    const { id, promise } = this.#pending.add(method, options?.timeout ?? 0);
+    const call = new StreamCall<T, R>(promise, credit, {
+      credit: (items) => this.notify(StreamMethod.Credit, { id, credit: items }),
+      cancel: (reason) => {
+        if (this.#pending.fail(id, reason)) this.notify(Extension.Cancel, { id });
+      },
+    });
+    this.#streams.set(id, call as StreamCall);
+    promise.catch((error: unknown) => {
+      // A stream that timed out here must stop over there too.
+      if (error instanceof RpcError && error.code === ErrorCode.Timeout) {
+        this.notify(Extension.Cancel, { id });
+      }
+    });
+    const signal = options?.signal;
+    const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#pending.onSettle(id, () => {
+      this.#streams.delete(id);
+      signal?.removeEventListener("abort", onAbort);
+    });
+    const open = params === undefined ? { method, credit } : { method, params, credit };
+    try {
+      this.#transport.send(
+        this.#codec.encode({ jsonrpc: "2.0", id, method: StreamMethod.Open, params: open }),
+      );
+    } catch (error) {
+      this.#pending.fail(id, error);
+    }
+    return call;
   }
 
   /**
@@ -511,6 +638,7 @@ export class Peer {
     const error = this.#closedError();
     this.#pending.dispose(error);
     this.#abort?.abort(error);
+    this.#calls.cancelAll(error);
     this.#resolveClosed(info);
     return true;
   }
@@ -582,7 +710,15 @@ export class Peer {
     isRequest: boolean,
   ): Response | undefined | Promise<Response | undefined> {
     const id: Id = isRequest ? msg.id : null;
-    const procedure = this.#registry.get(msg.method);
+    let method = msg.method;
+    let params = msg.params;
+    let credit = 0;
+    if (method === StreamMethod.Open) {
+      const open = parseOpen(params);
+      if (open instanceof RpcError) return isRequest ? this.#failed(msg, true, open) : undefined;
+      ({ method, params, credit } = open);
+    }
+    const procedure = this.#registry.get(method);
     if (procedure === undefined) {
       return isRequest
         ? errorResponse(id, ErrorCode.MethodNotFound, "Method not found")
@@ -598,27 +734,62 @@ export class Peer {
       this.#report(error, msg.method);
       return undefined;
     }
+    const ctx = new RunningCall(this, isRequest ? id : undefined, method, params);
     let result: unknown;
     try {
-      const ctx = new Context(this, isRequest ? id : undefined, msg.method);
-      result = procedure.handler(procedure.adapt(msg.params) as never, ctx);
+      result = this.#run(procedure, ctx, params);
     } catch (error) {
       return this.#failed(msg, isRequest, error);
     }
-    if (isThenable(result)) {
-      this.#running++;
-      return Promise.resolve(result).then(
-        (value): Response | undefined => {
-          this.#running--;
-          return isRequest ? { jsonrpc: "2.0", id, result: value ?? null } : undefined;
-        },
-        (error: unknown): Response | undefined => {
-          this.#running--;
-          return this.#failed(msg, isRequest, error);
-        },
-      );
+    if (!isThenable(result) && !isAsyncIterable(result)) {
+      return isRequest ? { jsonrpc: "2.0", id, result: result ?? null } : undefined;
     }
-    return isRequest ? { jsonrpc: "2.0", id, result: result ?? null } : undefined;
+    this.#running++;
+    this.#calls.add(ctx);
+    const done = (value: unknown): Response | undefined => {
+      this.#finished(ctx);
+      return isRequest && !ctx.cancelled
+        ? { jsonrpc: "2.0", id, result: value ?? null }
+        : undefined;
+    };
+    const fail = (error: unknown): Response | undefined => {
+      this.#finished(ctx);
+      return ctx.cancelled ? undefined : this.#failed(msg, isRequest, error);
+    };
+    if (!isThenable(result)) return this.#iterate(result, ctx, credit).then(done, fail);
+    return Promise.resolve(result).then(
+      (value) =>
+        isAsyncIterable(value) ? this.#iterate(value, ctx, credit).then(done, fail) : done(value),
+      fail,
+    );
+  }
+
+  /** Run a procedure inside the middleware chain (reserved `rpc.` methods skip it). */
+  #run(procedure: RegisteredProcedure, ctx: RunningCall, params: Params | undefined): unknown {
+    const chain = procedure.reserved ? NO_MIDDLEWARE : this.#registry.middleware;
+    if (chain.length === 0) return procedure.handler(procedure.adapt(params) as never, ctx);
+    return compose(chain, ctx, () => procedure.handler(procedure.adapt(params) as never, ctx));
+  }
+
+  /** Stream an async iterable result (credit > 0: the caller asked) or collect it. */
+  #iterate(iterable: AsyncIterable<unknown>, ctx: RunningCall, credit: number): Promise<unknown> {
+    if (credit === 0 || ctx.id === undefined || ctx.id === null) {
+      return collectItems(iterable, ctx, this.#limits.maxCollectedItems);
+    }
+    const id = ctx.id;
+    const producer = new Producer(credit, this.#limits.maxStreamWindow, (items) => {
+      this.#transport.send(
+        this.#codec.encode({ jsonrpc: "2.0", method: StreamMethod.Item, params: { id, items } }),
+      );
+    });
+    this.#producers.set(id, producer);
+    ctx.onCancel = () => producer.wake();
+    return producer.run(iterable, ctx).finally(() => this.#producers.delete(id));
+  }
+
+  #finished(ctx: RunningCall): void {
+    this.#running--;
+    this.#calls.delete(ctx);
   }
 
   #failed(msg: Request, isRequest: boolean, error: unknown): Response | undefined {
@@ -637,27 +808,6 @@ export class Peer {
     } catch {
       // A broken reporter must not break the connection; there is nowhere left to report.
     }
-  }
-}
-
-/** The context a procedure receives: built per call, cheap, lazy where it can be. */
-class Context implements CallContext {
-  readonly peer: Peer;
-  readonly id: Id | undefined;
-  readonly method: string;
-
-  constructor(peer: Peer, id: Id | undefined, method: string) {
-    this.peer = peer;
-    this.id = id;
-    this.method = method;
-  }
-
-  get connection(): ConnectionInfo {
-    return this.peer.info;
-  }
-
-  get signal(): AbortSignal {
-    return this.peer.signal;
   }
 }
 

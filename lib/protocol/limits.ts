@@ -36,11 +36,21 @@ export interface Limits {
    * -32005 (limit exceeded) and is not sent.
    */
   readonly maxPendingCalls: number;
+  /**
+   * Most items of one streamed result in flight (sent, not yet credited back) per stream:
+   * credit a caller grants beyond it is clamped. Bounds what a stream can queue.
+   */
+  readonly maxStreamWindow: number;
+  /**
+   * Most items collected into an array when a caller that did not ask for a stream calls a
+   * procedure that streams; past it the call is answered with -32005.
+   */
+  readonly maxCollectedItems: number;
 }
 
 /**
  * The defaults: 1 MiB messages, 1,000-entry batches, 1,024 running requests and 10,000
- * pending outgoing calls per connection.
+ * pending outgoing calls per connection; 256 stream items in flight, 10,000 collected items.
  *
  * @example
  * ```ts
@@ -53,6 +63,8 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxBatchSize: 1000,
   maxConcurrentRequests: 1024,
   maxPendingCalls: 10_000,
+  maxStreamWindow: 256,
+  maxCollectedItems: 10_000,
 });
 
 /**

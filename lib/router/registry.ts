@@ -7,6 +7,7 @@
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Id, Params } from "../protocol/types.ts";
+import type { Middleware } from "./middleware.ts";
 
 /**
  * What a procedure sees of the call it is running.
@@ -29,7 +30,10 @@ export interface CallContext {
   readonly connection: ConnectionInfo;
   /** The peer of that connection: call it back, notify it, close it. */
   readonly peer: RemoteCaller;
-  /** Aborts when the connection closes. */
+  /**
+   * Aborts when this call is cancelled (`rpc.cancel`) or the connection closes. Created on
+   * first read, so calls that never look at it pay nothing.
+   */
   readonly signal: AbortSignal;
 }
 
@@ -50,6 +54,12 @@ export interface RemoteCaller {
   call(method: string, params?: Params, options?: { timeout?: number }): Promise<unknown>;
   /** Send a notification. */
   notify(method: string, params?: Params): void;
+  /** Call a procedure that streams its result; iterate the items (see `Peer.stream`). */
+  stream(
+    method: string,
+    params?: Params,
+    options?: { timeout?: number; credit?: number; signal?: AbortSignal },
+  ): AsyncIterable<unknown> & { readonly result: Promise<unknown> };
 }
 
 /**
@@ -129,6 +139,8 @@ export interface RegisteredProcedure {
   readonly name: string;
   /** The handler. */
   readonly handler: Procedure<never>;
+  /** A protocol (`rpc.`) method: middleware does not wrap it. */
+  readonly reserved: boolean;
   /**
    * Shape incoming params for the handler.
    *
@@ -153,6 +165,7 @@ export interface RegisteredProcedure {
 export class Registry {
   readonly #procedures = new Map<string, RegisteredProcedure>();
   readonly #parent: Registry | undefined;
+  #middleware: readonly Middleware[] = [];
 
   /** @param parent A registry to consult for names this one lacks. */
   constructor(parent?: Registry) {
@@ -211,12 +224,46 @@ export class Registry {
     const entry: RegisteredProcedure = {
       name,
       handler: handler as Procedure<never>,
+      reserved: name.startsWith("rpc."),
       adapt: makeAdapter(name, options),
     };
     this.#procedures.set(name, entry);
     return () => {
       if (this.#procedures.get(name) === entry) this.#procedures.delete(name);
     };
+  }
+
+  /**
+   * Add middleware around every procedure found through this registry (see
+   * lib/router/middleware.ts for the order).
+   *
+   * @param middleware The middleware; runs inside those added before it.
+   * @returns A function that removes it.
+   * @example
+   * ```ts
+   * import { Registry } from "./registry.ts";
+   * const r = new Registry();
+   * const off = r.use(async (_ctx, next) => await next());
+   * if (r.middleware.length !== 1) throw new Error("unreachable");
+   * off();
+   * ```
+   */
+  use(middleware: Middleware): () => void {
+    if (typeof middleware !== "function") {
+      throw new TypeError("Switchboard: middleware must be a function");
+    }
+    this.#middleware = [...this.#middleware, middleware];
+    return () => {
+      this.#middleware = this.#middleware.filter((m) => m !== middleware);
+    };
+  }
+
+  /** The middleware chain, outermost first: the parent's, then this registry's own. */
+  get middleware(): readonly Middleware[] {
+    const parent = this.#parent?.middleware;
+    if (parent === undefined || parent.length === 0) return this.#middleware;
+    if (this.#middleware.length === 0) return parent;
+    return [...parent, ...this.#middleware];
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   type ProcedureOptions,
   Registry,
 } from "../router/registry.ts";
+import type { Middleware } from "../router/middleware.ts";
 import { registerBuiltins } from "./builtins.ts";
 import { handleHttpPost } from "./http.ts";
 
@@ -118,6 +119,30 @@ export class Switchboard {
     options?: ProcedureOptions,
   ): () => void {
     return this.procedures.register(name, handler, options);
+  }
+
+  /**
+   * Add middleware around every procedure of every connection (outside a connection's
+   * own); see lib/router/middleware.ts for the order.
+   *
+   * @param middleware The middleware.
+   * @returns A function that removes it.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const sb = new Switchboard();
+   * sb.use(async (ctx, next) => {
+   *   const started = Date.now();
+   *   try {
+   *     return await next();
+   *   } finally {
+   *     console.log(ctx.method, Date.now() - started, "ms");
+   *   }
+   * });
+   * ```
+   */
+  use(middleware: Middleware): () => void {
+    return this.procedures.use(middleware);
   }
 
   /**
