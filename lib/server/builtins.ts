@@ -9,6 +9,7 @@ import { Extension, type HelloParams, type HelloResult } from "../protocol/exten
 import type { Limits } from "../protocol/limits.ts";
 import type { Registry } from "../router/registry.ts";
 import { VERSION } from "../version.ts";
+import { StreamMethod } from "../peer/stream.ts";
 
 /** The codecs this server can speak, preferred first. */
 const SERVER_CODECS: readonly string[] = ["json"];
@@ -51,7 +52,14 @@ export function registerBuiltins(registry: Registry, limits: Limits): void {
         codec,
         server: `switchboard/${VERSION}`,
         limits: { maxMessageSize: limits.maxMessageSize, maxBatchSize: limits.maxBatchSize },
-        extensions: [Extension.Hello, Extension.Ping, Extension.Cancel],
+        extensions: [
+          Extension.Hello,
+          Extension.Ping,
+          Extension.Cancel,
+          StreamMethod.Open,
+          StreamMethod.Item,
+          StreamMethod.Credit,
+        ],
       };
     },
   );
