@@ -16,6 +16,19 @@ import {
   type RuntimeAdapter,
 } from "./adapter.ts";
 
+type BunSocket = Parameters<typeof websocket.message>[0];
+
+/**
+ * Hono's Bun handler passes `message.buffer` for a binary frame: the whole backing buffer of
+ * Bun's `Buffer`, which can be larger than the frame and start before it. Hand Hono an object
+ * whose `buffer` is an exact view of the frame instead.
+ */
+function exactMessage(ws: BunSocket, message: string | Uint8Array): void {
+  if (typeof message === "string") return websocket.message(ws, message);
+  const view = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+  websocket.message(ws, { buffer: view } as unknown as Buffer);
+}
+
 /**
  * Serve Switchboard on Bun.
  *
@@ -42,7 +55,7 @@ export const bunAdapter: RuntimeAdapter = {
       hostname: options.hostname,
       port: options.port,
       fetch: app.fetch,
-      websocket: { ...websocket, maxPayloadLength: options.maxMessageSize },
+      websocket: { ...websocket, message: exactMessage, maxPayloadLength: options.maxMessageSize },
     });
     const port = server.port ?? options.port;
     return Promise.resolve({
