@@ -111,7 +111,12 @@ describe("superjson codec", () => {
       superjson: { result: { x: ["Date"] } },
     });
     assert.throws(() => codec.decode(deepPayload), SyntaxError);
-    const misplaced = JSON.stringify({ jsonrpc: "2.0", id: 1, result: 1, superjson: { params: {} } });
+    const misplaced = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      result: 1,
+      superjson: { params: {} },
+    });
     assert.throws(() => codec.decode(misplaced), SyntaxError);
     const notObject = JSON.stringify({ jsonrpc: "2.0", id: 1, result: 1, superjson: [1] });
     assert.throws(() => codec.decode(notObject), SyntaxError);

@@ -99,7 +99,9 @@ describe("parseTable()", () => {
 
   it("parseTable() rejects an oversize claim or too many attachments with 1009", () => {
     assert.equal(code(() => parseTable(table(2 ** 40), LIMITS)), 1009);
-    const many = JSON.stringify(Array.from({ length: 5 }, () => ({ path: ["a"], type: "Blob", size: 1 })));
+    const many = JSON.stringify(
+      Array.from({ length: 5 }, () => ({ path: ["a"], type: "Blob", size: 1 })),
+    );
     assert.equal(code(() => parseTable(utf8.encode(many), LIMITS)), 1009);
   });
 });
@@ -107,13 +109,19 @@ describe("parseTable()", () => {
 describe("Reassembler", () => {
   it("Reassembler.accept() rejects a chunk for an unknown stream", () => {
     const r = new Reassembler(LIMITS);
-    assert.equal(code(() => r.accept(parseFrame(encodeChunkFrame(5, new Uint8Array(1)), 4096))), 1007);
+    assert.equal(
+      code(() => r.accept(parseFrame(encodeChunkFrame(5, new Uint8Array(1)), 4096))),
+      1007,
+    );
   });
 
   it("Reassembler.accept() rejects a chunk that overruns its stream", () => {
     const r = new Reassembler(LIMITS);
     r.accept(parseFrame(encodeMessageFrame(3, table(4), MESSAGE, [new Uint8Array(2)]), 4096));
-    assert.equal(code(() => r.accept(parseFrame(encodeChunkFrame(3, new Uint8Array(3)), 4096))), 1007);
+    assert.equal(
+      code(() => r.accept(parseFrame(encodeChunkFrame(3, new Uint8Array(3)), 4096))),
+      1007,
+    );
   });
 
   it("Reassembler.accept() rejects a complete frame with missing or extra bytes", () => {
@@ -180,9 +188,11 @@ describe("attachments", () => {
     assert.ok(message.result.u8 instanceof Uint8Array, "caller's object untouched");
     const decoded = JSON.parse(JSON.stringify(skeleton));
     const entries = parseTable(encodeTable(attachments), { ...LIMITS, maxAttachments: 16 }).entries;
-    const data = await Promise.all(attachments.map(async (a) =>
-      a.value instanceof Blob ? new Uint8Array(await a.value.arrayBuffer()) : a.value.slice()
-    ));
+    const data = await Promise.all(
+      attachments.map(async (a) =>
+        a.value instanceof Blob ? new Uint8Array(await a.value.arrayBuffer()) : a.value.slice()
+      ),
+    );
     const back = insertAttachments(decoded, entries, data) as typeof message;
     const r = back.result;
     assert.deepEqual([...r.u8], [2, 3, 4]);
