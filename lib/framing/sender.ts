@@ -169,12 +169,9 @@ export class ChunkSender {
   #schedule(): void {
     if (this.#scheduled || this.#disposed || this.#streams.length === 0) return;
     this.#scheduled = true;
-    const buffered = this.#buffered();
-    if (buffered !== undefined && buffered > this.#options.highWaterMark) {
-      setTimeout(() => this.#pump(), 1);
-    } else {
-      yieldTask(() => this.#pump());
-    }
+    // A macrotask, not a timer: timers are clamped to >= 1 ms (4 ms when nested in
+    // browsers), long enough for a fast socket to drain and sit idle.
+    yieldTask(() => this.#pump());
   }
 
   #pump(): void {
