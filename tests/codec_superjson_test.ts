@@ -4,7 +4,7 @@ import { createSuperjsonCodec, superjsonCodec } from "../lib/codec/superjson.ts"
 import { jsonCodec } from "../lib/codec/json.ts";
 import { RpcError, Switchboard } from "../server.ts";
 import { type Client, connect } from "../mod.ts";
-import { openClient, openRaw, startServer, type TestServer } from "./_fixtures.ts";
+import { openClient, openRaw, post, startServer, type TestServer } from "./_fixtures.ts";
 
 function rich(): Record<string, unknown> {
   return {
@@ -134,10 +134,15 @@ describe("superjson codec", () => {
 describe("superjson over WebSocket", () => {
   let server: TestServer;
   let client: Client;
+  const events: unknown[] = [];
   const sb = new Switchboard();
   sb.register("echo", (params: unknown) => params);
   sb.register("fail", () => {
     throw new RpcError(-32010, "Failed", { at: new Date(42), ids: new Set([1n]) });
+  });
+  sb.register("pushRich", (_params, ctx) => {
+    ctx.peer.notify("richEvent", { at: new Date(3), tags: new Set(["x"]) });
+    return true;
   });
   sb.register("askClient", async (_params, ctx) => await ctx.peer.call("clientEcho", [rich()]));
 
@@ -145,6 +150,7 @@ describe("superjson over WebSocket", () => {
     server = await startServer(sb);
     client = await openClient(server.wsUrl, { codec: superjsonCodec });
     client.register("clientEcho", (params: unknown) => params);
+    client.register("richEvent", (params: unknown) => void events.push(params));
   });
 
   after(async () => {
@@ -164,6 +170,26 @@ describe("superjson over WebSocket", () => {
 
   it("call() round-trips rich values server to client", async () => {
     assert.deepEqual(await client.call("askClient"), [rich()]);
+  });
+
+  it("notify() carries rich values server to client", async () => {
+    assert.equal(await client.call("pushRich"), true);
+    for (let i = 0; i < 50 && events.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(events[0], { at: new Date(3), tags: new Set(["x"]) });
+  });
+
+  it("rpc.hello over HTTP POST offers JSON only", async () => {
+    const res = await post(server.httpUrl, {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "rpc.hello",
+      params: { codecs: ["superjson", "json"], binary: true },
+    });
+    const body = await res.json() as { result: { codec: string; binary: boolean } };
+    assert.equal(body.result.codec, "json");
+    assert.equal(body.result.binary, false);
   });
 
   it("call() receives rich error data", async () => {
