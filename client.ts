@@ -14,6 +14,10 @@
  */
 
 import type { Codec } from "./lib/codec/codec.ts";
+import { jsonCodec } from "./lib/codec/json.ts";
+import type { FramingOptions } from "./lib/framing/wire.ts";
+import type { HelloResult } from "./lib/protocol/extensions.ts";
+import { VERSION } from "./lib/version.ts";
 import type { Limits } from "./lib/protocol/limits.ts";
 import type { Params } from "./lib/protocol/types.ts";
 import { type BatchEntry, type CallOptions, type ErrorReporter, Peer } from "./lib/peer/peer.ts";
@@ -47,8 +51,19 @@ export interface ClientOptions {
   readonly limits?: Partial<Limits> | undefined;
   /** Reveal messages of non-RpcError errors thrown by this client's procedures. */
   readonly exposeErrors?: boolean | undefined;
-  /** The codec. Default JSON. */
+  /**
+   * The codec, e.g. `superjsonCodec`. Default JSON. Any other codec is negotiated with
+   * `rpc.hello` as the first frame; if the server does not agree, the client falls back to
+   * JSON.
+   */
   readonly codec?: Codec;
+  /**
+   * Send and receive binary attachments (Uint8Array, ArrayBuffer, typed arrays, Blob) as
+   * binary frames, negotiated with `rpc.hello` as the first frame. Default false.
+   */
+  readonly binary?: boolean;
+  /** Chunk size and attachment limits of binary frames. */
+  readonly framing?: Partial<FramingOptions>;
   /** Where unawaited failures go (a notification handler that threw, a stray response). */
   readonly onError?: ErrorReporter | undefined;
 }
@@ -71,8 +86,16 @@ export interface ClientOptions {
 export class Client {
   /** The URL connected to. */
   readonly url: string;
-  /** Resolves when the socket is open; rejects if it closes before opening. */
+  /**
+   * Resolves when the socket is open and, when a codec or binary was asked for, the hello
+   * exchange is done; rejects if the connection closes first.
+   */
   readonly ready: Promise<void>;
+  /**
+   * The server's `rpc.hello` answer, or `undefined` when no hello was needed or the server
+   * does not know `rpc.hello` (plain JSON then).
+   */
+  readonly hello: Promise<HelloResult | undefined>;
   /** Resolves once, when the connection closes. */
   readonly closed: Promise<CloseInfo>;
 
@@ -87,8 +110,41 @@ export class Client {
     const transport = new SocketTransport(this.url, options);
     this.#peer = new Peer(transport, options);
     transport.attach(this.#peer);
-    this.ready = transport.opened;
+    const codec = options.codec ?? jsonCodec;
+    const binary = options.binary ?? false;
+    this.hello = codec.name === "json" && !binary
+      ? Promise.resolve(undefined)
+      : this.#sayHello(codec, binary);
+    this.ready = transport.opened.then(() => this.hello).then(() => undefined);
+    // Nobody may await these; the failure is also reported through `closed`.
+    this.ready.catch(() => {});
     this.closed = this.#peer.closed;
+  }
+
+  /** Send `rpc.hello` first; other calls queue behind it in the new codec. */
+  #sayHello(codec: Codec, binary: boolean): Promise<HelloResult | undefined> {
+    const codecs = codec.name === "json" ? ["json"] : [codec.name, "json"];
+    const hello = this.#peer.call("rpc.hello", {
+      codecs,
+      binary,
+      client: `switchboard/${VERSION}`,
+    }).then(
+      (result) => {
+        const answer = result as HelloResult;
+        this.#peer.wire.use(
+          answer.codec === codec.name ? codec : jsonCodec,
+          binary && answer.binary === true,
+        );
+        return answer;
+      },
+      (error: unknown) => {
+        if (this.#peer.isClosed) throw error;
+        this.#peer.wire.use(jsonCodec, false);
+        return undefined;
+      },
+    );
+    hello.catch(() => {});
+    return hello;
   }
 
   /** Facts about this connection (its id, application data). */

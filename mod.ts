@@ -18,6 +18,10 @@
 
 export { Client, type ClientOptions, connect } from "./client.ts";
 export type { WebSocketConstructor } from "./lib/client/socket_transport.ts";
+export type { Codec } from "./lib/codec/codec.ts";
+export { jsonCodec } from "./lib/codec/json.ts";
+export { createSuperjsonCodec, superjsonCodec } from "./lib/codec/superjson.ts";
+export { DEFAULT_FRAMING, type FramingOptions } from "./lib/framing/wire.ts";
 export { ErrorCode, RpcError } from "./lib/protocol/errors.ts";
 export { DEFAULT_LIMITS, type Limits } from "./lib/protocol/limits.ts";
 export type * from "./lib/protocol/types.ts";

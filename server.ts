@@ -49,6 +49,10 @@ export {
   type StreamOptions,
 } from "./lib/peer/peer.ts";
 export { CloseCode, type CloseInfo } from "./lib/peer/transport.ts";
+export type { Codec } from "./lib/codec/codec.ts";
+export { jsonCodec } from "./lib/codec/json.ts";
+export { createSuperjsonCodec, superjsonCodec } from "./lib/codec/superjson.ts";
+export { DEFAULT_FRAMING, type FramingOptions } from "./lib/framing/wire.ts";
 export type {
   Contract,
   Handler,
@@ -127,7 +131,8 @@ export async function serve(
   const server = await adapter.serve(app, {
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 8000,
-    maxMessageSize: switchboard.limits.maxMessageSize,
+    // Binary frames carry a message section plus up to maxChunkBytes of attachment bytes.
+    maxMessageSize: switchboard.limits.maxMessageSize + switchboard.framing.maxChunkBytes + 16,
   });
   return {
     ...server,

@@ -16,6 +16,30 @@ import {
   type RuntimeAdapter,
 } from "./adapter.ts";
 
+type BunSocket = Parameters<typeof websocket.message>[0];
+
+/**
+ * Hono's Bun handler passes `message.buffer` for a binary frame. Bun 1.4 hands the handler an
+ * `ArrayBuffer` here (whose `.buffer` is undefined, so Hono would deliver nothing), and a
+ * `Buffer` elsewhere (whose `.buffer` may be a larger pooled buffer starting before the
+ * frame). Hand Hono an object whose `buffer` is an exact ArrayBuffer of the frame: the same
+ * one without a copy when it already is exact. Not a typed-array view: Hono wraps the data in
+ * a `MessageEvent`, which in Bun empties views.
+ */
+function exactMessage(ws: BunSocket, message: string | ArrayBuffer | Uint8Array): void {
+  if (typeof message === "string") return websocket.message(ws, message);
+  let exact: ArrayBuffer;
+  if (message instanceof ArrayBuffer) {
+    exact = message;
+  } else {
+    const { buffer, byteOffset, byteLength } = message;
+    exact = byteOffset === 0 && byteLength === buffer.byteLength
+      ? buffer as ArrayBuffer
+      : buffer.slice(byteOffset, byteOffset + byteLength) as ArrayBuffer;
+  }
+  websocket.message(ws, { buffer: exact } as unknown as Buffer);
+}
+
 /**
  * Serve Switchboard on Bun.
  *
@@ -42,7 +66,7 @@ export const bunAdapter: RuntimeAdapter = {
       hostname: options.hostname,
       port: options.port,
       fetch: app.fetch,
-      websocket: { ...websocket, maxPayloadLength: options.maxMessageSize },
+      websocket: { ...websocket, message: exactMessage, maxPayloadLength: options.maxMessageSize },
     });
     const port = server.port ?? options.port;
     return Promise.resolve({

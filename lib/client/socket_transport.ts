@@ -59,7 +59,7 @@ export class SocketTransport implements Transport {
 
   readonly #socket: WebSocket;
   readonly #maxQueued: number;
-  #queue: string[] | undefined = [];
+  #queue: (string | Uint8Array)[] | undefined = [];
   #peer: Peer | undefined;
   #resolveOpened!: () => void;
   #rejectOpened!: (reason: unknown) => void;
@@ -114,13 +114,13 @@ export class SocketTransport implements Transport {
    * @param frame The frame.
    * @throws {RpcError} -32005 when the connecting queue is full, -32001 once closed.
    */
-  send(frame: string): void {
+  send(frame: string | Uint8Array): void {
     const queue = this.#queue;
     if (queue === undefined || this.#socket.readyState === 1) {
       if (this.#socket.readyState !== 1) {
         throw new RpcError(ErrorCode.ConnectionClosed, "Switchboard: connection is closed");
       }
-      this.#socket.send(frame);
+      this.#socket.send(frame as string | Uint8Array<ArrayBuffer>);
       return;
     }
     if (queue.length >= this.#maxQueued) {
@@ -130,6 +130,15 @@ export class SocketTransport implements Transport {
       );
     }
     queue.push(frame);
+  }
+
+  /**
+   * Bytes sent but not yet written to the network (0 while connecting).
+   *
+   * @returns The socket's `bufferedAmount`.
+   */
+  bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
   }
 
   /**
@@ -149,7 +158,7 @@ export class SocketTransport implements Transport {
     const queue = this.#queue;
     this.#queue = undefined;
     if (queue !== undefined) {
-      for (const frame of queue) this.#socket.send(frame);
+      for (const frame of queue) this.#socket.send(frame as string | Uint8Array<ArrayBuffer>);
     }
     this.#resolveOpened();
   }

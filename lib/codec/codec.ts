@@ -1,14 +1,21 @@
 /**
- * The codec interface: how a message becomes a frame and back.
+ * The codec interface: how a message becomes the bytes or text of a frame and back.
  *
  * JSON is the default and the only codec a peer that never says hello can expect. Other
- * codecs (superjson, MessagePack) implement the same interface in a file of their own.
+ * codecs (superjson, MessagePack) implement the same interface in a file of their own. A codec
+ * only sees messages whose binary attachments were already replaced by placeholders (see
+ * lib/framing/), so it never has to carry raw bytes itself.
  *
  * @module
  */
 
 /**
- * Turns messages into text frames and text frames into messages.
+ * Turns messages into frame payloads and frame payloads into messages.
+ *
+ * A text codec returns strings (sent as text frames); a binary codec (MessagePack, CBOR)
+ * returns `Uint8Array`s, which travel inside a Switchboard binary frame (docs/BINARY_PROTOCOL.md).
+ * `decode` must accept both forms: a text frame's string, or the UTF-8 / binary message
+ * section of a binary frame.
  *
  * @example A codec that logs what it encodes
  * ```ts
@@ -17,7 +24,9 @@
  * const logging: Codec = {
  *   name: "json",
  *   encode(message) { seen.push(message); return JSON.stringify(message); },
- *   decode(text) { return JSON.parse(text); },
+ *   decode(frame) {
+ *     return JSON.parse(typeof frame === "string" ? frame : new TextDecoder().decode(frame));
+ *   },
  * };
  * logging.encode({ jsonrpc: "2.0", method: "ping" });
  * if (seen.length !== 1) throw new Error("unreachable");
@@ -30,15 +39,15 @@ export interface Codec {
    * Encode one message or one batch array.
    *
    * @param message A JSON-RPC message object or an array of them.
-   * @returns The text frame.
+   * @returns The frame payload: text, or bytes for a binary codec.
    */
-  encode(message: unknown): string;
+  encode(message: unknown): string | Uint8Array;
   /**
-   * Decode one text frame.
+   * Decode one frame payload.
    *
-   * @param text The frame.
+   * @param frame A text frame, or the message section of a binary frame.
    * @returns The decoded value, not yet validated.
-   * @throws {SyntaxError} If the text is not valid for this codec.
+   * @throws {SyntaxError} If the payload is not valid for this codec.
    */
-  decode(text: string): unknown;
+  decode(frame: string | Uint8Array): unknown;
 }

@@ -10,7 +10,8 @@
  */
 
 import type { Codec } from "../codec/codec.ts";
-import { jsonCodec } from "../codec/json.ts";
+import { FrameError } from "../framing/frame.ts";
+import { type FramingOptions, INCOMPLETE, Wire } from "../framing/wire.ts";
 import { ErrorCode, RpcError, toErrorObject } from "../protocol/errors.ts";
 import { Extension } from "../protocol/extensions.ts";
 import { asRequest, asResponse, classify, idOf, Kind } from "../protocol/guards.ts";
@@ -118,6 +119,12 @@ export type ErrorReporter = (error: unknown, where: string) => void;
 export interface PeerOptions {
   /** Encodes and decodes frames. Default: JSON. */
   readonly codec?: Codec | undefined;
+  /** Send and accept binary frames (attachments) from the start. Default false. */
+  readonly binary?: boolean | undefined;
+  /** Chunking and attachment limits of binary frames. */
+  readonly framing?: Partial<FramingOptions> | undefined;
+  /** Whether `rpc.hello` may change the codec. Default true (false for HTTP). */
+  readonly negotiable?: boolean | undefined;
   /** Procedures shared with other peers (a server's); this peer's own come first. */
   readonly procedures?: Registry | undefined;
   /** Default call timeout in milliseconds; 0 for none. Default: 30,000. */
@@ -164,7 +171,7 @@ export class Peer {
   readonly closed: Promise<CloseInfo>;
 
   readonly #transport: Transport;
-  readonly #codec: Codec;
+  readonly #wire: Wire;
   readonly #registry: Registry;
   readonly #limits: Limits;
   readonly #pending: PendingCalls;
@@ -184,7 +191,6 @@ export class Peer {
    */
   constructor(transport: Transport, options: PeerOptions = {}) {
     this.#transport = transport;
-    this.#codec = options.codec ?? jsonCodec;
     this.#registry = new Registry(options.procedures);
     this.#registry.registerReserved(Extension.Ping, pong);
     this.#registry.registerReserved(Extension.Cancel, (p: { id?: unknown } | undefined) => {
@@ -199,6 +205,7 @@ export class Peer {
       if (credit !== undefined) this.#producers.get(credit.id)?.grant(credit.credit);
     });
     this.#limits = resolveLimits(options.limits);
+    this.#wire = new Wire(transport, { ...options, maxMessageSize: this.#limits.maxMessageSize });
     this.#pending = new PendingCalls(options.timeout ?? DEFAULT_TIMEOUT);
     this.#expose = options.exposeErrors ?? false;
     this.#onError = options.onError;
@@ -229,6 +236,11 @@ export class Peer {
   /** The receiver limits in force. */
   get limits(): Limits {
     return this.#limits;
+  }
+
+  /** This connection's codec and binary framing (switched by `rpc.hello`). */
+  get wire(): Wire {
+    return this.#wire;
   }
 
   /**
@@ -348,8 +360,9 @@ export class Peer {
     });
     const open = params === undefined ? { method, credit } : { method, params, credit };
     try {
-      this.#transport.send(
-        this.#codec.encode({ jsonrpc: "2.0", id, method: StreamMethod.Open, params: open }),
+      this.#wire.send(
+        { jsonrpc: "2.0", id, method: StreamMethod.Open, params: open },
+        (error) => this.#pending.fail(id, error),
       );
     } catch (error) {
       this.#pending.fail(id, error);
@@ -380,14 +393,13 @@ export class Peer {
     const refusal = this.#refuseCall(method, params, options?.signal);
     if (refusal !== undefined) return Promise.reject(refusal);
     const { id, promise } = this.#pending.add(method, options?.timeout);
-    let frame: string;
     try {
-      frame = this.#codec.encode(
+      this.#wire.send(
         params === undefined
           ? { jsonrpc: "2.0", id, method }
           : { jsonrpc: "2.0", id, method, params },
+        (error) => this.#pending.fail(id, error),
       );
-      this.#transport.send(frame);
     } catch (error) {
       this.#pending.fail(id, error);
       return promise;
@@ -407,7 +419,7 @@ export class Peer {
    * ```ts
    * import { Peer } from "./peer.ts";
    * const sent: string[] = [];
-   * const peer = new Peer({ send: (f) => void sent.push(f), close() {} });
+   * const peer = new Peer({ send: (f) => void sent.push(String(f)), close() {} });
    * peer.notify("update", [1, 2, 3]);
    * if (!sent[0]!.includes('"update"')) throw new Error("unreachable");
    * ```
@@ -477,7 +489,7 @@ export class Peer {
     }
     if (messages.length > 0) {
       try {
-        this.#transport.send(this.#codec.encode(messages));
+        this.#wire.send(messages, (error) => ids.forEach((id) => this.#pending.fail(id, error)));
       } catch (error) {
         for (const id of ids) this.#pending.fail(id, error);
       }
@@ -488,36 +500,31 @@ export class Peer {
   /**
    * Hand an incoming frame to the peer (called by the transport).
    *
-   * Oversize frames close the connection with 1009, binary frames with 1003 (until a binary
-   * codec is negotiated), unparsable text is answered with -32700.
+   * Oversize frames close the connection with 1009, binary frames with 1003 until binary is
+   * negotiated, malformed binary frames with 1007 (docs/BINARY_PROTOCOL.md), unparsable
+   * messages are answered with -32700.
    *
    * @param frame The frame as received.
    * @example
    * ```ts
    * import { Peer } from "./peer.ts";
    * const sent: string[] = [];
-   * const peer = new Peer({ send: (f) => void sent.push(f), close() {} });
+   * const peer = new Peer({ send: (f) => void sent.push(String(f)), close() {} });
    * peer.receive("{ not json");
    * if (!sent[0]!.includes("-32700")) throw new Error("unreachable");
    * ```
    */
   receive(frame: string | ArrayBuffer | Uint8Array): void {
     if (this.#closeInfo !== undefined) return;
-    if (typeof frame !== "string") {
-      this.close(CloseCode.UnsupportedData, "Binary frames are not supported");
-      return;
-    }
-    if (frame.length > this.#limits.maxMessageSize) {
-      this.close(CloseCode.MessageTooBig, "Message too big");
-      return;
-    }
     let value: unknown;
     try {
-      value = this.#codec.decode(frame);
-    } catch {
-      this.sendMessage(errorResponse(null, ErrorCode.ParseError, "Parse error"));
+      value = this.#wire.decode(frame);
+    } catch (error) {
+      if (error instanceof FrameError) this.close(error.code, error.message);
+      else this.sendMessage(errorResponse(null, ErrorCode.ParseError, "Parse error"));
       return;
     }
+    if (value === INCOMPLETE) return;
     const output = this.handle(value);
     if (output === undefined) return;
     if (output instanceof Promise) {
@@ -581,7 +588,7 @@ export class Peer {
   sendMessage(message: unknown): boolean {
     if (this.#closeInfo !== undefined) return false;
     try {
-      this.#transport.send(this.#codec.encode(message));
+      this.#wire.send(message, (error) => this.#report(error, "send"));
       return true;
     } catch (error) {
       this.#report(error, "send");
@@ -637,6 +644,7 @@ export class Peer {
     this.#closeInfo = info;
     const error = this.#closedError();
     this.#pending.dispose(error);
+    this.#wire.dispose();
     this.#abort?.abort(error);
     this.#calls.cancelAll(error);
     this.#resolveClosed(info);
@@ -778,8 +786,9 @@ export class Peer {
     }
     const id = ctx.id;
     const producer = new Producer(credit, this.#limits.maxStreamWindow, (items) => {
-      this.#transport.send(
-        this.#codec.encode({ jsonrpc: "2.0", method: StreamMethod.Item, params: { id, items } }),
+      this.#wire.send(
+        { jsonrpc: "2.0", method: StreamMethod.Item, params: { id, items } },
+        (error) => this.#report(error, "stream"),
       );
     });
     this.#producers.set(id, producer);

@@ -15,7 +15,7 @@
  * @example An in-memory transport that records what it sends
  * ```ts
  * import type { Transport } from "./transport.ts";
- * const sent: string[] = [];
+ * const sent: (string | Uint8Array)[] = [];
  * const transport: Transport = {
  *   send(frame) { sent.push(frame); },
  *   close() {},
@@ -29,9 +29,17 @@ export interface Transport {
    * Send one frame. May throw (for example an {@linkcode RpcError} when the transport cannot
    * carry outgoing calls, or when a queue is full); the peer turns that into a rejected call.
    *
-   * @param frame The encoded message.
+   * @param frame The encoded message: a text frame, or a binary frame (docs/BINARY_PROTOCOL.md).
    */
-  send(frame: string): void;
+  send(frame: string | Uint8Array): void;
+  /**
+   * Bytes handed to `send` and not yet written to the network (a WebSocket's
+   * `bufferedAmount`). Optional: chunked binary uploads use it to leave room for other
+   * messages.
+   *
+   * @returns The byte count.
+   */
+  bufferedAmount?(): number | undefined;
   /**
    * Close the connection. Called once, by the peer's close path.
    *
@@ -80,6 +88,8 @@ export const CloseCode: {
   readonly Abnormal: 1006;
   /** The frame's content is inconsistent with its type. */
   readonly InvalidPayload: 1007;
+  /** A policy limit was hit (too many partial binary messages). */
+  readonly PolicyViolation: 1008;
   /** A message exceeded the receiver's size limit. */
   readonly MessageTooBig: 1009;
   /** The server hit an unexpected condition. */
@@ -90,6 +100,7 @@ export const CloseCode: {
   UnsupportedData: 1003,
   Abnormal: 1006,
   InvalidPayload: 1007,
+  PolicyViolation: 1008,
   MessageTooBig: 1009,
   InternalError: 1011,
 };

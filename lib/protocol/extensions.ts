@@ -47,6 +47,8 @@ export interface HelloParams {
   readonly resume?: string;
   /** A free-form client name and version, for logs. */
   readonly client?: string;
+  /** The client sends and accepts binary frames with attachments (docs/BINARY_PROTOCOL.md). */
+  readonly binary?: boolean;
 }
 
 /**
@@ -76,4 +78,6 @@ export interface HelloResult {
   readonly limits: { readonly maxMessageSize: number; readonly maxBatchSize: number };
   /** Extension methods this server understands. */
   readonly extensions: readonly string[];
+  /** Binary frames are in use on this connection (only when the client asked). */
+  readonly binary?: boolean;
 }

@@ -4,6 +4,10 @@
  * @module
  */
 
+import type { Codec } from "../codec/codec.ts";
+import { jsonCodec } from "../codec/json.ts";
+import { superjsonCodec } from "../codec/superjson.ts";
+import { Peer } from "../peer/peer.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { Extension, type HelloParams, type HelloResult } from "../protocol/extensions.ts";
 import type { Limits } from "../protocol/limits.ts";
@@ -12,7 +16,10 @@ import { VERSION } from "../version.ts";
 import { StreamMethod } from "../peer/stream.ts";
 
 /** The codecs this server can speak, preferred first. */
-const SERVER_CODECS: readonly string[] = ["json"];
+const SERVER_CODECS: ReadonlyMap<string, Codec> = new Map([
+  ["superjson", superjsonCodec],
+  ["json", jsonCodec],
+]);
 
 /**
  * Register `rpc.hello` and `rpc.ping` on a server's registry.
@@ -38,14 +45,22 @@ export function registerBuiltins(registry: Registry, limits: Limits): void {
       if (offered !== undefined && !Array.isArray(offered)) {
         throw new RpcError(ErrorCode.InvalidParams, "Invalid params", "codecs must be an array");
       }
+      // A connection that cannot switch (HTTP) speaks JSON only.
+      const wire = ctx.peer instanceof Peer && ctx.peer.wire.negotiable ? ctx.peer.wire : undefined;
+      const supported = wire === undefined ? ["json"] : [...SERVER_CODECS.keys()];
       const codec = offered === undefined
         ? "json"
-        : SERVER_CODECS.find((name) => offered.includes(name));
+        : supported.find((name) => offered.includes(name));
       if (codec === undefined) {
         throw new RpcError(ErrorCode.InvalidParams, "Invalid params", {
           reason: "No common codec",
-          supported: SERVER_CODECS,
+          supported,
         });
+      }
+      const binary = wire !== undefined && params?.binary === true;
+      // Frames after this request are decoded with the codec; ours switch after the response.
+      if (wire !== undefined && ctx.id !== undefined) {
+        wire.negotiate(SERVER_CODECS.get(codec)!, binary, ctx.id);
       }
       return {
         session: ctx.connection.id,
@@ -60,6 +75,7 @@ export function registerBuiltins(registry: Registry, limits: Limits): void {
           StreamMethod.Item,
           StreamMethod.Credit,
         ],
+        binary,
       };
     },
   );

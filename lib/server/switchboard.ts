@@ -12,6 +12,8 @@ import { RpcError } from "../protocol/errors.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
 import { type ErrorReporter, Peer } from "../peer/peer.ts";
+import { type FramingOptions, resolveFraming } from "../framing/wire.ts";
+import { socketBufferedAmount } from "../framing/socket.ts";
 import { CloseCode, type CloseInfo } from "../peer/transport.ts";
 import {
   type ConnectionInfo,
@@ -43,6 +45,8 @@ export interface SwitchboardOptions {
   readonly limits?: Partial<Limits>;
   /** Reveal messages of non-RpcError errors in `error.data`. Default false. */
   readonly exposeErrors?: boolean;
+  /** Chunk size and attachment limits of binary frames (docs/BINARY_PROTOCOL.md). */
+  readonly framing?: Partial<FramingOptions>;
   /**
    * Build a connection's application data from the upgrade (or HTTP) request: read a
    * header, a cookie, the authenticated user set by earlier middleware. Throw an
@@ -82,6 +86,8 @@ export class Switchboard {
   readonly procedures: Registry = new Registry();
   /** The limits each connection enforces. */
   readonly limits: Limits;
+  /** Chunking and attachment limits of binary frames. */
+  readonly framing: FramingOptions;
 
   readonly #options: SwitchboardOptions;
   readonly #peers = new Map<string, Peer>();
@@ -90,6 +96,7 @@ export class Switchboard {
   constructor(options: SwitchboardOptions = {}) {
     this.#options = options;
     this.limits = resolveLimits(options.limits);
+    this.framing = resolveFraming(options.framing);
     registerBuiltins(this.procedures, this.limits);
   }
 
@@ -219,6 +226,7 @@ export class Switchboard {
           procedures: this.procedures,
           limits: this.limits,
           exposeErrors: this.#options.exposeErrors ?? false,
+          negotiable: false,
           info: { id: crypto.randomUUID(), headers: request.headers, data },
           onError: this.#reporter(() => httpPeer),
         }),
@@ -247,11 +255,15 @@ export class Switchboard {
     return {
       onOpen: (_event, ws) => {
         socket = ws;
+        const raw = ws.raw as { binaryType?: string } | undefined;
+        if (raw !== undefined && "binaryType" in raw) raw.binaryType = "arraybuffer";
         peer = new Peer({
-          send: (frame) => socket!.send(frame),
+          send: (frame) => socket!.send(frame as Uint8Array<ArrayBuffer>),
           close: (code, reason) => socket!.close(code, reason),
+          bufferedAmount: () => socketBufferedAmount(socket!.raw),
         }, {
           procedures: this.procedures,
+          framing: this.framing,
           limits: this.limits,
           exposeErrors: this.#options.exposeErrors ?? false,
           timeout: this.#options.timeout ?? 30_000,
@@ -267,7 +279,7 @@ export class Switchboard {
         this.#options.onOpen?.(opened);
       },
       onMessage: (event) => {
-        peer?.receive(event.data as string | ArrayBuffer);
+        peer?.receive(event.data as string | ArrayBuffer | Uint8Array);
       },
       onClose: (event) => {
         peer?.transportClosed(event.code, event.reason);

@@ -1,0 +1,223 @@
+/**
+ * Binary attachments and codec bench. Runs alone on either runtime:
+ *
+ * ```sh
+ * deno run -A bench/binary.ts
+ * bun bench/binary.ts
+ * ```
+ *
+ * Measures, on one loopback connection (server and client in this process):
+ * 1. 16 MiB echo throughput through Switchboard (attachment in params, back in the result)
+ *    as a ratio to a raw binary WebSocket echo of 16 MiB messages in the same run;
+ * 2. bytes on the wire for a 1 MiB attachment (frame bytes + WebSocket headers);
+ * 3. round trip of a small call while a 64 MiB upload is in flight on the same connection;
+ * 4. superjson fast-path cost vs plain JSON for a message with no rich values.
+ *
+ * Every loop is bounded in count and time. Prints a JSON summary last.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { detectAdapter } from "../lib/adapters/detect.ts";
+import { switchboardRoutes } from "../lib/server/routes.ts";
+import { Switchboard } from "../lib/server/switchboard.ts";
+import { connect } from "../client.ts";
+import { jsonCodec } from "../lib/codec/json.ts";
+import { superjsonCodec } from "../lib/codec/superjson.ts";
+import { Wire } from "../lib/framing/wire.ts";
+import { SuperJSON } from "superjson";
+
+const MiB = 1024 * 1024;
+const runtime = "Deno" in globalThis ? "deno" : "bun";
+/** Optional overrides for experiments: CHUNK_KIB, HWM_KIB (environment). */
+const env = (name: string): number | undefined => {
+  const value = (globalThis as { process?: { env: Record<string, string | undefined> } }).process
+    ?.env[name];
+  return value === undefined ? undefined : Number(value) * 1024;
+};
+const framing = {
+  ...(env("CHUNK_KIB") === undefined ? {} : { chunkSize: env("CHUNK_KIB")! }),
+  ...(env("HWM_KIB") === undefined ? {} : { highWaterMark: env("HWM_KIB")! }),
+  maxChunkBytes: 8 * 1024 * 1024,
+};
+
+function now(): number {
+  return performance.now();
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
+}
+
+async function main(): Promise<void> {
+  const adapter = await detectAdapter();
+  const sb = new Switchboard({ limits: { maxMessageSize: MiB }, framing });
+  sb.register("echo", (params: unknown) => params);
+  sb.register("size", ([bytes]: [Uint8Array]) => bytes.byteLength);
+  sb.register("small", () => 1);
+  const app = new Hono();
+  app.get(
+    "/raw",
+    adapter.upgradeWebSocket(() => ({
+      onMessage: (event, ws) => ws.send(event.data as ArrayBuffer),
+    })),
+  );
+  app.route("/rpc", switchboardRoutes(sb, adapter.upgradeWebSocket));
+  const server = await adapter.serve(app, {
+    hostname: "127.0.0.1",
+    port: 0,
+    maxMessageSize: 80 * MiB,
+  });
+  const ws = server.url.replace("http:", "ws:");
+  const results: Record<string, unknown> = { runtime, framing: sb.framing };
+  try {
+    const payload = new Uint8Array(16 * MiB).fill(7);
+
+    // 1a. Raw binary echo.
+    const raw = new WebSocket(`${ws}/raw`);
+    raw.binaryType = "arraybuffer";
+    await new Promise((resolve) => raw.onopen = resolve);
+    const rawEcho = (): Promise<void> =>
+      new Promise((resolve) => {
+        raw.onmessage = () => resolve();
+        raw.send(payload);
+      });
+    const rawRate = await rate(rawEcho);
+    raw.close();
+
+    // 1b. Switchboard echo.
+    const client = connect(`${ws}/rpc`, { binary: true, timeout: 60_000, framing });
+    await client.ready;
+    const sbEcho = async (): Promise<void> => {
+      const back = await client.call("echo", [payload]) as Uint8Array[];
+      if (back[0]!.byteLength !== payload.byteLength) throw new Error("bad echo");
+    };
+    const sbRate = await rate(sbEcho);
+    results.rawEchoMBps = round(rawRate);
+    results.switchboardEchoMBps = round(sbRate);
+    results.throughputRatio = round(sbRate / rawRate, 3);
+
+    // 2. Bytes on the wire for a 1 MiB attachment.
+    results.wire1MiB = await wireBytes(MiB);
+
+    // 3. Small-call latency while a 64 MiB upload is in flight.
+    const idle: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t = now();
+      await client.call("small");
+      idle.push(now() - t);
+    }
+    const during: number[] = [];
+    let uploading = true;
+    const upload = new Uint8Array(64 * MiB).fill(1);
+    const t0 = now();
+    const big = client.call("size", [upload]).then((n) => {
+      uploading = false;
+      return n;
+    });
+    for (let i = 0; i < 2000 && uploading && now() - t0 < 20_000; i++) {
+      const t = now();
+      await client.call("small");
+      if (uploading) during.push(now() - t);
+    }
+    const uploaded = await big;
+    const uploadMs = now() - t0;
+    results.latency = {
+      idleP50ms: round(percentile(idle, 0.5), 3),
+      duringUploadP50ms: round(percentile(during, 0.5), 3),
+      duringUploadP99ms: round(percentile(during, 0.99), 3),
+      duringUploadMaxms: round(Math.max(...during), 3),
+      smallCallsDuringUpload: during.length,
+      upload64MiBms: round(uploadMs),
+      uploadedBytes: uploaded,
+    };
+    client.close();
+
+    // 4. superjson fast path.
+    results.codec = codecCost();
+  } finally {
+    sb.closeAll();
+    await server.close();
+  }
+  console.log(JSON.stringify(results, null, 2));
+}
+
+/** MB/s of 16 MiB round trips: 2 warm-ups, then up to 20 rounds or 8 s. */
+async function rate(once: () => Promise<void>): Promise<number> {
+  for (let i = 0; i < 2; i++) await once();
+  let rounds = 0;
+  const start = now();
+  while (rounds < 20 && now() - start < 8_000) {
+    await once();
+    rounds++;
+  }
+  const seconds = (now() - start) / 1000;
+  return (rounds * 16 * MiB) / 1e6 / seconds;
+}
+
+/** Frame bytes a 1 MiB attachment call produces, plus WebSocket frame headers. */
+async function wireBytes(size: number): Promise<Record<string, number>> {
+  const frames: (string | Uint8Array)[] = [];
+  const wire = new Wire({ send: (f) => void frames.push(f), close() {} }, {
+    binary: true,
+    maxMessageSize: MiB,
+  });
+  wire.send({ jsonrpc: "2.0", id: 1, method: "upload", params: [new Uint8Array(size)] });
+  for (let i = 0; i < 100 && frames.length < Math.ceil(size / wire.framing.chunkSize); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const frameBytes = frames.reduce((n, f) => n + (typeof f === "string" ? f.length : f.length), 0);
+  // A client frame header: 2 bytes + 8 (64-bit length) + 4 (mask) when over 64 KiB.
+  const headers = frames.length * 14;
+  const total = frameBytes + headers;
+  return {
+    payload: size,
+    frames: frames.length,
+    wireBytes: total,
+    overheadBytes: total - size,
+    overheadPercent: round(((total - size) / size) * 100, 4),
+  };
+}
+
+/** ns per encode+decode of a plain message: JSON, our superjson codec, superjson alone. */
+function codecCost(): Record<string, number> {
+  const message = {
+    jsonrpc: "2.0",
+    id: 12,
+    method: "update",
+    params: {
+      user: { id: 42, name: "Ada", tags: ["a", "b", "c"], active: true },
+      values: Array.from({ length: 20 }, (_, i) => i * 1.5),
+      note: "plain values only",
+    },
+  };
+  const rich = { ...message, params: { ...message.params, at: new Date(0), big: 1n } };
+  const sj = new SuperJSON();
+  const n = 50_000;
+  const measure = (fn: () => void): number => {
+    for (let i = 0; i < 2_000; i++) fn();
+    const start = now();
+    for (let i = 0; i < n; i++) fn();
+    return round(((now() - start) * 1e6) / n);
+  };
+  const json = measure(() => void jsonCodec.decode(jsonCodec.encode(message)));
+  const fast = measure(() => void superjsonCodec.decode(superjsonCodec.encode(message)));
+  const full = measure(() => void sj.parse(sj.stringify(message)));
+  const richCost = measure(() => void superjsonCodec.decode(superjsonCodec.encode(rich)));
+  return {
+    jsonNsPerRoundTrip: json,
+    superjsonFastPathNs: fast,
+    superjsonLibraryPlainNs: full,
+    superjsonRichMessageNs: richCost,
+    fastPathVsJson: round(fast / json, 3),
+  };
+}
+
+function round(value: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+await main();

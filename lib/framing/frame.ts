@@ -1,0 +1,216 @@
+/**
+ * The Switchboard binary frame: layout, encoding and strict parsing of one WebSocket binary
+ * frame. docs/BINARY_PROTOCOL.md shows the layout byte by byte.
+ *
+ * ```text
+ * message frame: "SB" | version=1 | kind=1 | stream u32 | T u32 | J u32 | table[T] | message[J] | bytes…
+ * chunk frame:   "SB" | version=1 | kind=2 | stream u32 | bytes…
+ * ```
+ * Integers are big-endian. `table` is UTF-8 JSON describing the attachments, `message` is the
+ * codec's encoding of the JSON-RPC message with `null` where each attachment goes, `bytes` is
+ * the start (or all) of the attachments' bytes, concatenated in table order.
+ *
+ * @module
+ */
+
+/** First two bytes of every frame: ASCII "SB". */
+export const MAGIC_0 = 0x53;
+/** Second magic byte. */
+export const MAGIC_1 = 0x42;
+/** The only frame version this code reads and writes. */
+export const FRAME_VERSION = 1;
+/** Bytes before the table in a message frame. */
+export const MESSAGE_HEADER_SIZE = 16;
+/** Bytes before the payload in a chunk frame. */
+export const CHUNK_HEADER_SIZE = 8;
+
+/**
+ * Frame kinds.
+ *
+ * @example
+ * ```ts
+ * import { FrameKind } from "./frame.ts";
+ * if (FrameKind.Chunk !== 2) throw new Error("unreachable");
+ * ```
+ */
+export const FrameKind: {
+  /** Header, attachment table, message and the first attachment bytes. */
+  readonly Message: 1;
+  /** More attachment bytes of an earlier message frame's stream. */
+  readonly Chunk: 2;
+} = { Message: 1, Chunk: 2 };
+
+/**
+ * A frame that cannot be accepted. `code` is the WebSocket close code to close with: 1003
+ * (binary not negotiated), 1007 (malformed), 1008 (too many partial messages), 1009 (over a
+ * size limit).
+ *
+ * @example
+ * ```ts
+ * import { FrameError } from "./frame.ts";
+ * const error = new FrameError(1007, "Truncated frame");
+ * if (error.code !== 1007) throw new Error("unreachable");
+ * ```
+ */
+export class FrameError extends Error {
+  /** The close code. */
+  readonly code: number;
+
+  /**
+   * @param code The close code.
+   * @param message What was wrong (becomes the close reason, so keep it under 120 bytes).
+   */
+  constructor(code: number, message: string) {
+    super(message);
+    this.name = "FrameError";
+    this.code = code;
+  }
+}
+
+/**
+ * A parsed binary frame: views into the received bytes, nothing copied.
+ *
+ * @example
+ * ```ts
+ * import type { ParsedFrame } from "./frame.ts";
+ * const frame: ParsedFrame = { kind: 2, stream: 7, bytes: new Uint8Array(3) };
+ * if (frame.stream !== 7) throw new Error("unreachable");
+ * ```
+ */
+export type ParsedFrame =
+  | {
+    readonly kind: 1;
+    readonly stream: number;
+    readonly table: Uint8Array;
+    readonly message: Uint8Array;
+    readonly bytes: Uint8Array;
+  }
+  | { readonly kind: 2; readonly stream: number; readonly bytes: Uint8Array };
+
+/**
+ * Parse the header of a binary frame and slice its sections (no copy, no JSON parsing).
+ *
+ * @param frame The received bytes.
+ * @param maxJsonBytes Largest table + message section accepted (1009 past it).
+ * @returns The frame's parts.
+ * @throws {FrameError} 1007 for a short or inconsistent frame, a bad magic, version or kind;
+ * 1009 when the JSON sections exceed `maxJsonBytes`.
+ * @example
+ * ```ts
+ * import { encodeChunkFrame, parseFrame } from "./frame.ts";
+ * const frame = parseFrame(encodeChunkFrame(3, new Uint8Array([1, 2])), 1024);
+ * if (frame.kind !== 2 || frame.stream !== 3 || frame.bytes.length !== 2) throw new Error();
+ * ```
+ */
+export function parseFrame(frame: Uint8Array, maxJsonBytes: number): ParsedFrame {
+  if (frame.byteLength < CHUNK_HEADER_SIZE) {
+    throw new FrameError(1007, "Truncated binary frame header");
+  }
+  if (frame[0] !== MAGIC_0 || frame[1] !== MAGIC_1) {
+    throw new FrameError(1007, "Not a Switchboard binary frame (bad magic)");
+  }
+  if (frame[2] !== FRAME_VERSION) {
+    throw new FrameError(1007, `Unsupported binary frame version ${frame[2]}`);
+  }
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const stream = view.getUint32(4);
+  if (frame[3] === FrameKind.Chunk) {
+    return { kind: 2, stream, bytes: frame.subarray(CHUNK_HEADER_SIZE) };
+  }
+  if (frame[3] !== FrameKind.Message) {
+    throw new FrameError(1007, `Unknown binary frame kind ${frame[3]}`);
+  }
+  if (frame.byteLength < MESSAGE_HEADER_SIZE) {
+    throw new FrameError(1007, "Truncated binary frame header");
+  }
+  const tableLength = view.getUint32(8);
+  const messageLength = view.getUint32(12);
+  if (tableLength + messageLength > maxJsonBytes) {
+    throw new FrameError(1009, "Binary frame message section too big");
+  }
+  const messageEnd = MESSAGE_HEADER_SIZE + tableLength + messageLength;
+  if (messageEnd > frame.byteLength) {
+    throw new FrameError(1007, "Binary frame shorter than its declared lengths");
+  }
+  return {
+    kind: 1,
+    stream,
+    table: frame.subarray(MESSAGE_HEADER_SIZE, MESSAGE_HEADER_SIZE + tableLength),
+    message: frame.subarray(MESSAGE_HEADER_SIZE + tableLength, messageEnd),
+    bytes: frame.subarray(messageEnd),
+  };
+}
+
+/**
+ * Build a message frame.
+ *
+ * @param stream 0 when `bytes` holds every attachment byte, else the stream id chunk frames use.
+ * @param table The attachment table, UTF-8 JSON.
+ * @param message The codec's encoding of the message.
+ * @param bytes The first attachment bytes (views, copied once into the frame).
+ * @returns The frame.
+ * @example
+ * ```ts
+ * import { encodeMessageFrame, parseFrame } from "./frame.ts";
+ * const bytes = encodeMessageFrame(0, new Uint8Array(2), new Uint8Array(4), [new Uint8Array(8)]);
+ * const frame = parseFrame(bytes, 1024);
+ * if (frame.kind !== 1 || frame.message.length !== 4 || frame.bytes.length !== 8) throw new Error();
+ * ```
+ */
+export function encodeMessageFrame(
+  stream: number,
+  table: Uint8Array,
+  message: Uint8Array,
+  bytes: readonly Uint8Array[],
+): Uint8Array {
+  let size = MESSAGE_HEADER_SIZE + table.byteLength + message.byteLength;
+  for (const part of bytes) size += part.byteLength;
+  const frame = new Uint8Array(size);
+  const view = new DataView(frame.buffer);
+  frame[0] = MAGIC_0;
+  frame[1] = MAGIC_1;
+  frame[2] = FRAME_VERSION;
+  frame[3] = FrameKind.Message;
+  view.setUint32(4, stream);
+  view.setUint32(8, table.byteLength);
+  view.setUint32(12, message.byteLength);
+  frame.set(table, MESSAGE_HEADER_SIZE);
+  let offset = MESSAGE_HEADER_SIZE + table.byteLength;
+  frame.set(message, offset);
+  offset += message.byteLength;
+  for (const part of bytes) {
+    frame.set(part, offset);
+    offset += part.byteLength;
+  }
+  return frame;
+}
+
+/**
+ * Build a chunk frame.
+ *
+ * @param stream The stream id of the message frame it continues.
+ * @param bytes The next attachment bytes (views, copied once into the frame).
+ * @returns The frame.
+ * @example
+ * ```ts
+ * import { encodeChunkFrame } from "./frame.ts";
+ * const frame = encodeChunkFrame(1, new Uint8Array(4), new Uint8Array(2));
+ * if (frame.length !== 8 + 6 || frame[3] !== 2) throw new Error("unreachable");
+ * ```
+ */
+export function encodeChunkFrame(stream: number, ...bytes: Uint8Array[]): Uint8Array {
+  let size = CHUNK_HEADER_SIZE;
+  for (const part of bytes) size += part.byteLength;
+  const frame = new Uint8Array(size);
+  frame[0] = MAGIC_0;
+  frame[1] = MAGIC_1;
+  frame[2] = FRAME_VERSION;
+  frame[3] = FrameKind.Chunk;
+  new DataView(frame.buffer).setUint32(4, stream);
+  let offset = CHUNK_HEADER_SIZE;
+  for (const part of bytes) {
+    frame.set(part, offset);
+    offset += part.byteLength;
+  }
+  return frame;
+}

@@ -1,0 +1,278 @@
+/**
+ * One connection's wire format: which codec encodes and decodes, whether binary frames are
+ * negotiated, and the framing of messages that carry attachments. The peer hands every
+ * outgoing message to {@linkcode Wire.send} and every incoming frame to
+ * {@linkcode Wire.decode}; nothing else in the peer knows about codecs or frames.
+ *
+ * @module
+ */
+
+import type { Codec } from "../codec/codec.ts";
+import { jsonCodec } from "../codec/json.ts";
+import type { Id } from "../protocol/types.ts";
+import type { Transport } from "../peer/transport.ts";
+import { encodeTable, extractAttachments, insertAttachments } from "./attachments.ts";
+import { FrameError, parseFrame } from "./frame.ts";
+import { Reassembler } from "./reassembly.ts";
+import { ChunkSender } from "./sender.ts";
+
+/**
+ * Framing options: chunking on the sending side, limits on the receiving side.
+ *
+ * @example
+ * ```ts
+ * import { resolveFraming } from "./wire.ts";
+ * const framing = resolveFraming({ chunkSize: 1 << 16 });
+ * if (framing.chunkSize !== 65536 || framing.maxAttachments !== 1024) throw new Error();
+ * ```
+ */
+export interface FramingOptions {
+  /** Attachment bytes per outgoing frame; larger attachments are chunked. Default 256 KiB. */
+  readonly chunkSize: number;
+  /** Outgoing chunks pause while the socket buffers more than this. Default 1 MiB. */
+  readonly highWaterMark: number;
+  /** Most attachment bytes in one incoming message (1009). Default 64 MiB. */
+  readonly maxAttachmentBytes: number;
+  /** Most attachments in one incoming message (1009). Default 1,024. */
+  readonly maxAttachments: number;
+  /** Most incoming chunked messages in progress at once (1008). Default 4. */
+  readonly maxPartialMessages: number;
+  /** Most attachment bytes in one incoming frame (1009). Default 1 MiB. */
+  readonly maxChunkBytes: number;
+  /** Deepest attachment path, both ways. Default 64. */
+  readonly maxDepth: number;
+}
+
+/**
+ * The framing defaults.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_FRAMING } from "./wire.ts";
+ * if (DEFAULT_FRAMING.chunkSize !== 256 * 1024) throw new Error("unreachable");
+ * ```
+ */
+export const DEFAULT_FRAMING: FramingOptions = Object.freeze({
+  chunkSize: 256 * 1024,
+  highWaterMark: 1024 * 1024,
+  maxAttachmentBytes: 64 * 1024 * 1024,
+  maxAttachments: 1024,
+  maxPartialMessages: 4,
+  maxChunkBytes: 1024 * 1024,
+  maxDepth: 64,
+});
+
+/**
+ * Fill unspecified framing options with defaults and check them.
+ *
+ * @param partial Options to override.
+ * @returns Complete, frozen options.
+ * @throws {RangeError} If an option is not a positive integer.
+ * @example
+ * ```ts
+ * import { resolveFraming } from "./wire.ts";
+ * let threw = false;
+ * try { resolveFraming({ chunkSize: 0 }); } catch (e) { threw = e instanceof RangeError; }
+ * if (!threw) throw new Error("unreachable");
+ * ```
+ */
+export function resolveFraming(partial: Partial<FramingOptions> = {}): FramingOptions {
+  const merged: Record<string, number> = { ...DEFAULT_FRAMING };
+  for (const [name, value] of Object.entries(partial)) {
+    if (value !== undefined) merged[name] = value;
+  }
+  for (const [name, value] of Object.entries(merged)) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(
+        `Switchboard: framing option ${name} must be a positive integer: got ${value}`,
+      );
+    }
+  }
+  return Object.freeze(merged as unknown as FramingOptions);
+}
+
+/**
+ * Options of a {@linkcode Wire}.
+ *
+ * @example
+ * ```ts
+ * import type { WireOptions } from "./wire.ts";
+ * const options: WireOptions = { maxMessageSize: 1 << 20, binary: true };
+ * if (!options.binary) throw new Error("unreachable");
+ * ```
+ */
+export interface WireOptions {
+  /** The codec to start with. Default JSON. */
+  readonly codec?: Codec | undefined;
+  /** Accept and send binary frames from the start. Default false (until negotiated). */
+  readonly binary?: boolean | undefined;
+  /** Framing options. */
+  readonly framing?: Partial<FramingOptions> | undefined;
+  /** Whether `rpc.hello` may change the codec (false for HTTP). Default true. */
+  readonly negotiable?: boolean | undefined;
+  /** Largest text frame, and largest message section of a binary frame (1009). */
+  readonly maxMessageSize: number;
+}
+
+/**
+ * Returned by {@linkcode Wire.decode} when a frame was consumed but completes no message
+ * (a chunk of a message still in progress).
+ */
+export const INCOMPLETE: unique symbol = Symbol("Switchboard.incomplete");
+
+/**
+ * A connection's codec and framing state.
+ *
+ * @example Text out, text in
+ * ```ts
+ * import { Wire } from "./wire.ts";
+ * const sent: unknown[] = [];
+ * const wire = new Wire({ send: (f) => void sent.push(f), close() {} }, { maxMessageSize: 1024 });
+ * wire.send({ jsonrpc: "2.0", method: "x" });
+ * const back = wire.decode(sent[0] as string) as { method: string };
+ * if (back.method !== "x") throw new Error("unreachable");
+ * ```
+ */
+export class Wire {
+  /** The framing options in force. */
+  readonly framing: FramingOptions;
+  /** Whether `rpc.hello` may change this connection's codec. */
+  readonly negotiable: boolean;
+
+  readonly #transport: Transport;
+  readonly #maxMessageSize: number;
+  readonly #reassembler: Reassembler;
+  readonly #sender: ChunkSender;
+  #encoder: Codec;
+  #decoder: Codec;
+  #binary: boolean;
+  #after: { readonly id: Id; readonly codec: Codec; readonly binary: boolean } | undefined;
+
+  /**
+   * @param transport Moves the frames.
+   * @param options Codec, binary, framing, limits.
+   */
+  constructor(transport: Transport, options: WireOptions) {
+    this.#transport = transport;
+    this.#maxMessageSize = options.maxMessageSize;
+    this.framing = resolveFraming(options.framing);
+    this.negotiable = options.negotiable ?? true;
+    this.#encoder = this.#decoder = options.codec ?? jsonCodec;
+    this.#binary = options.binary ?? false;
+    this.#reassembler = new Reassembler({ ...this.framing, maxMessageSize: this.#maxMessageSize });
+    this.#sender = new ChunkSender(
+      (frame) => transport.send(frame),
+      () => transport.bufferedAmount?.(),
+      this.framing,
+    );
+  }
+
+  /** The codec outgoing messages are encoded with. */
+  get codec(): Codec {
+    return this.#encoder;
+  }
+
+  /** Whether binary frames (attachments) are in use on this connection. */
+  get binary(): boolean {
+    return this.#binary;
+  }
+
+  /**
+   * Server side of `rpc.hello`: decode with `codec` and accept binary from now on; encode
+   * with `codec` (and send binary) once the response to request `id` has been sent.
+   *
+   * @param codec The codec chosen.
+   * @param binary Whether binary frames were agreed.
+   * @param id The hello request's id.
+   */
+  negotiate(codec: Codec, binary: boolean, id: Id): void {
+    this.#decoder = codec;
+    this.#binary = this.#binary || binary;
+    this.#after = { id, codec, binary };
+  }
+
+  /**
+   * Switch codec and binary use both ways at once (client side, after the hello response).
+   *
+   * @param codec The codec.
+   * @param binary Whether binary frames are in use.
+   */
+  use(codec: Codec, binary: boolean): void {
+    this.#encoder = this.#decoder = codec;
+    this.#binary = binary;
+  }
+
+  /**
+   * Encode and send one message or batch: a text frame, or binary frames when it carries
+   * attachments on a binary connection.
+   *
+   * @param message The message.
+   * @param onError Reports failures that happen after this returns (Blob reads, chunk sends).
+   * @throws Encoding or synchronous transport errors.
+   */
+  send(message: unknown, onError?: (error: unknown) => void): void {
+    const codec = this.#encoder;
+    const binary = this.#binary && this.#after === undefined;
+    if (this.#after !== undefined && respondsTo(message, this.#after.id)) {
+      this.#encoder = this.#after.codec;
+      this.#binary = this.#binary || this.#after.binary;
+      this.#after = undefined;
+    }
+    if (!binary) {
+      const encoded = codec.encode(message);
+      if (typeof encoded !== "string") {
+        throw new TypeError(`Switchboard: codec ${codec.name} needs binary frames`);
+      }
+      this.#transport.send(encoded);
+      return;
+    }
+    const { message: skeleton, attachments } = extractAttachments(message, this.framing.maxDepth);
+    const encoded = codec.encode(skeleton);
+    if (attachments.length === 0 && typeof encoded === "string") {
+      this.#transport.send(encoded);
+      return;
+    }
+    const bytes = typeof encoded === "string" ? new TextEncoder().encode(encoded) : encoded;
+    this.#sender.send(encodeTable(attachments), bytes, attachments, onError);
+  }
+
+  /**
+   * Decode one incoming frame.
+   *
+   * @param frame A text or binary frame.
+   * @returns The message or batch, or {@linkcode INCOMPLETE} when the frame was a chunk of a
+   * message still in progress.
+   * @throws {FrameError} With the close code to use (1003, 1007, 1008, 1009).
+   * @throws {SyntaxError} When the codec cannot decode the message (answer -32700).
+   */
+  decode(frame: string | ArrayBuffer | ArrayBufferView): unknown {
+    if (typeof frame === "string") {
+      if (frame.length > this.#maxMessageSize) throw new FrameError(1009, "Message too big");
+      return this.#decoder.decode(frame);
+    }
+    if (!this.#binary) throw new FrameError(1003, "Binary frames are not supported");
+    const bytes = frame instanceof ArrayBuffer
+      ? new Uint8Array(frame)
+      : ArrayBuffer.isView(frame)
+      ? new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
+      : undefined;
+    if (bytes === undefined) throw new FrameError(1003, "Unsupported frame type");
+    const done = this.#reassembler.accept(parseFrame(bytes, this.#maxMessageSize));
+    if (done === undefined) return INCOMPLETE;
+    const value = this.#decoder.decode(done.message);
+    return insertAttachments(value, done.entries, done.data);
+  }
+
+  /** Drop partial messages and queued chunks (the connection closed). */
+  dispose(): void {
+    this.#reassembler.clear();
+    this.#sender.dispose();
+  }
+}
+
+function respondsTo(message: unknown, id: Id): boolean {
+  if (Array.isArray(message)) return message.some((m) => respondsTo(m, id));
+  if (typeof message !== "object" || message === null) return false;
+  const msg = message as Record<string, unknown>;
+  return msg.id === id && !("method" in msg);
+}
