@@ -109,7 +109,29 @@ export interface PeerOptions {
   readonly info?: ConnectionInfo | undefined;
   /** Where unawaited failures go. Default: nowhere. */
   readonly onError?: ErrorReporter | undefined;
+  /**
+   * Runs before every incoming request or notification is dispatched, even to a missing
+   * method; throw an {@linkcode RpcError} to refuse it (a request gets that error back).
+   */
+  readonly authorize?: Authorizer | undefined;
 }
+
+/**
+ * Decides whether an incoming call may run: see {@linkcode PeerOptions.authorize}.
+ *
+ * @example Only `rpc.hello` until the connection is authenticated
+ * ```ts
+ * import type { Authorizer } from "./peer.ts";
+ * import { RpcError } from "../protocol/errors.ts";
+ * const authorize: Authorizer = (method, peer) => {
+ *   if (method !== "rpc.hello" && peer.info.data.user === undefined) {
+ *     throw new RpcError(-32010, "Not authenticated");
+ *   }
+ * };
+ * if (typeof authorize !== "function") throw new Error("unreachable");
+ * ```
+ */
+export type Authorizer = (method: string, peer: Peer) => void;
 
 /** What a message produced: a response, a batch of them, or nothing. */
 type Output = Response | Response[] | undefined;
@@ -144,6 +166,7 @@ export class Peer {
   readonly #pending: PendingCalls;
   readonly #expose: boolean;
   readonly #onError: ErrorReporter | undefined;
+  readonly #authorize: Authorizer | undefined;
   #running = 0;
   #closeInfo: CloseInfo | undefined;
   #resolveClosed!: (info: CloseInfo) => void;
@@ -162,6 +185,7 @@ export class Peer {
     this.#pending = new PendingCalls(options.timeout ?? DEFAULT_TIMEOUT);
     this.#expose = options.exposeErrors ?? false;
     this.#onError = options.onError;
+    this.#authorize = options.authorize;
     this.info = options.info ??
       { id: crypto.randomUUID(), headers: new Headers(), data: {} };
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
@@ -582,6 +606,13 @@ export class Peer {
     isRequest: boolean,
   ): Response | undefined | Promise<Response | undefined> {
     const id: Id = isRequest ? msg.id : null;
+    if (this.#authorize !== undefined) {
+      try {
+        this.#authorize(msg.method, this);
+      } catch (error) {
+        return this.#failed(msg, isRequest, error);
+      }
+    }
     const procedure = this.#registry.get(msg.method);
     if (procedure === undefined) {
       return isRequest
