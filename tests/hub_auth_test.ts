@@ -162,7 +162,12 @@ describe("hub auth", () => {
     const raw = await openRaw(hub.wsUrl);
     try {
       const hello = await raw.exchange(
-        JSON.stringify({ jsonrpc: "2.0", id: 1, method: "rpc.hello", params: { token: "guest-secret" } }),
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "rpc.hello",
+          params: { token: "guest-secret" },
+        }),
       ) as { result: { client: string } };
       assert.equal(hello.result.client, "guest-1");
       const big = await raw.exchange(

@@ -30,7 +30,10 @@ describe("hub across runtimes", () => {
       const line = await new Promise<string>((resolve, reject) => {
         let out = "";
         let err = "";
-        const timer = setTimeout(() => reject(new Error(`no answer from ${other}: ${out} ${err}`)), 20_000);
+        const timer = setTimeout(
+          () => reject(new Error(`no answer from ${other}: ${out} ${err}`)),
+          20_000,
+        );
         child.stderr!.on("data", (chunk: Uint8Array) => err += new TextDecoder().decode(chunk));
         child.stdout!.on("data", (chunk: Uint8Array) => {
           out += new TextDecoder().decode(chunk);

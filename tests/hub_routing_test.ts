@@ -27,7 +27,12 @@ describe("hub routing", () => {
         registered: ["math.add"],
       });
       assert.equal(await b.call("math.add", [2, 3]), 5);
-      const res = await post(hub.httpUrl, { jsonrpc: "2.0", id: 7, method: "math.add", params: [1, 1] });
+      const res = await post(hub.httpUrl, {
+        jsonrpc: "2.0",
+        id: 7,
+        method: "math.add",
+        params: [1, 1],
+      });
       assert.deepEqual(await res.json(), { jsonrpc: "2.0", id: 7, result: 2 });
     } finally {
       a.close();
@@ -145,7 +150,10 @@ describe("hub routing", () => {
     try {
       await offer(a, "math.mul", ([x, y]: number[]) => x! * y!, {
         description: "Multiplies",
-        params: [{ name: "x", schema: { type: "number" } }, { name: "y", schema: { type: "number" } }],
+        params: [{ name: "x", schema: { type: "number" } }, {
+          name: "y",
+          schema: { type: "number" },
+        }],
         result: { name: "product", schema: { type: "number" } },
       });
       const doc = await a.call("rpc.discover") as {

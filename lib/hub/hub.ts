@@ -41,7 +41,12 @@ export interface HubOptions {
   readonly describe?: (name: string) => MethodInfo | undefined;
 }
 
-const ANONYMOUS: Identity = { id: "anonymous", roles: ["anonymous"], admitted: true, via: "anonymous" };
+const ANONYMOUS: Identity = {
+  id: "anonymous",
+  roles: ["anonymous"],
+  admitted: true,
+  via: "anonymous",
+};
 const NOBODY: Identity = { id: "", roles: [], admitted: false, via: "none" };
 
 /**
@@ -274,8 +279,14 @@ export class Hub {
 
   #routes(): void {
     const { path } = this.config;
-    this.app.get("/health", (c) =>
-      c.json({ ok: !this.#draining, connections: this.switchboard.peers.size }, this.#draining ? 503 : 200));
+    this.app.get(
+      "/health",
+      (c) =>
+        c.json(
+          { ok: !this.#draining, connections: this.switchboard.peers.size },
+          this.#draining ? 503 : 200,
+        ),
+    );
     this.app.get("/metrics", (c) =>
       c.text(
         this.metrics.render({

@@ -205,7 +205,10 @@ function registrations(params: Params | undefined): { name: string; info?: Metho
   return out;
 }
 
-function withInfo(name: string, source: Record<string, unknown>): { name: string; info?: MethodInfo } {
+function withInfo(
+  name: string,
+  source: Record<string, unknown>,
+): { name: string; info?: MethodInfo } {
   const info: Record<string, unknown> = {};
   if (typeof source.description === "string") info.description = source.description;
   if (Array.isArray(source.params)) info.params = source.params;

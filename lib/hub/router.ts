@@ -278,7 +278,9 @@ export class HubRouter {
         return result;
       } catch (error) {
         this.#events.onCall?.(name, performance.now() - started, false);
-        if (callee.isClosed && error instanceof RpcError && error.code === ErrorCode.ConnectionClosed) {
+        if (
+          callee.isClosed && error instanceof RpcError && error.code === ErrorCode.ConnectionClosed
+        ) {
           throw new RpcError(
             HubErrorCode.CalleeGone,
             `Switchboard hub: the client serving ${name} disconnected before it answered`,
