@@ -143,7 +143,6 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
         methods.push({ name, info: hub.describe(name) });
       }
     }
-    methods.push({ name: "rpc.ping" });
     for (const route of hub.router.list()) {
       if (hub.policy.allows("call", route.name, identity)) {
         methods.push({ name: route.name, info: route.info });
