@@ -133,9 +133,9 @@ export class Hub {
       registration: config.registration,
       timeout: config.callTimeout,
       events: {
-        onCall: (name, ms, ok) => {
-          this.metrics.observeRouted(ms, ok);
-          if (!ok) this.#recordError(name, new Error("routed call failed"));
+        onCall: (name, ms, error) => {
+          this.metrics.observeRouted(ms, error === undefined);
+          if (error !== undefined) this.#recordError(name, error);
         },
         onChange: () => this.#changed(),
       },

@@ -46,13 +46,13 @@ export interface MethodInfo {
  * @example
  * ```ts
  * import type { RouterEvents } from "./router.ts";
- * const events: RouterEvents = { onCall: (name, ms, ok) => console.log(name, ms, ok) };
+ * const events: RouterEvents = { onCall: (name, ms, error) => console.log(name, ms, error) };
  * if (events.onCall === undefined) throw new Error("unreachable");
  * ```
  */
 export interface RouterEvents {
-  /** A routed call finished: its duration in ms, and whether it succeeded. */
-  readonly onCall?: (name: string, ms: number, ok: boolean) => void;
+  /** A routed call finished: its duration in ms, and its error if it failed. */
+  readonly onCall?: (name: string, ms: number, error?: unknown) => void;
   /** The set of routed procedures changed. */
   readonly onChange?: () => void;
 }
@@ -274,19 +274,22 @@ export class HubRouter {
           timeout: this.#timeout,
           signal: ctx.signal,
         });
-        this.#events.onCall?.(name, performance.now() - started, true);
+        this.#events.onCall?.(name, performance.now() - started);
         return result;
       } catch (error) {
-        this.#events.onCall?.(name, performance.now() - started, false);
+        const elapsed = performance.now() - started;
         if (
           callee.isClosed && error instanceof RpcError && error.code === ErrorCode.ConnectionClosed
         ) {
-          throw new RpcError(
+          const gone = new RpcError(
             HubErrorCode.CalleeGone,
             `Switchboard hub: the client serving ${name} disconnected before it answered`,
             { procedure: name, callee: callee.info.id },
           );
+          this.#events.onCall?.(name, elapsed, gone);
+          throw gone;
         }
+        this.#events.onCall?.(name, elapsed, error);
         throw error;
       } finally {
         this.#inFlight--;
