@@ -139,7 +139,8 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
     const methods: { name: string; info?: MethodInfo | undefined }[] = [];
     for (const name of registry.names()) {
       if (name === "rpc.discover") continue;
-      if (name.startsWith("rpc.") || hub.policy.allows("call", name, identity)) {
+      const builtin = name.startsWith("rpc.") && name !== "rpc.inspect";
+      if (builtin || hub.policy.allows("call", name, identity)) {
         methods.push({ name, info: hub.describe(name) });
       }
     }
