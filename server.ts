@@ -2,8 +2,9 @@
  * The Switchboard server: mount JSON-RPC 2.0 over WebSocket and HTTP POST on any path of a
  * Hono app, on Deno or Bun.
  *
- * Run as the main module (`deno task start`), it serves the JSON-RPC 2.0 specification's
- * example methods on 127.0.0.1:8000 at `/rpc` (`HOST`, `PORT` override), with `GET /health`.
+ * Run as the main module (`deno task start`), it starts the hub (docs/HUB.md) on
+ * 127.0.0.1:8000 at `/rpc` (`HOST`, `PORT`, `--config` and more override), with `GET /health`,
+ * `GET /metrics` and an inspector page at `GET /`.
  *
  * @example Serve procedures on the current runtime
  * ```ts ignore
@@ -38,6 +39,8 @@ export { Switchboard, type SwitchboardOptions } from "./lib/server/switchboard.t
 export { switchboardRoutes } from "./lib/server/routes.ts";
 export type { ListenOptions, RunningServer, RuntimeAdapter } from "./lib/adapters/adapter.ts";
 export { detectAdapter } from "./lib/adapters/detect.ts";
+export { Hub, type HubOptions } from "./lib/hub/hub.ts";
+export { type HubConfig, resolveHubConfig } from "./lib/hub/config.ts";
 export { ErrorCode, RpcError } from "./lib/protocol/errors.ts";
 export { DEFAULT_LIMITS, type Limits } from "./lib/protocol/limits.ts";
 export type * from "./lib/protocol/types.ts";
@@ -144,7 +147,6 @@ export async function serve(
 }
 
 if (import.meta.main) {
-  // Not awaited at top level: the example imports this module, which must finish first.
-  // The hub (a later issue) replaces this default.
-  import("./examples/jsonrpc_spec.ts").then((example) => example.startSpecServer());
+  // Not awaited at top level: keeps this module's evaluation free of the hub's start-up.
+  import("./lib/hub/main.ts").then((hub) => hub.main());
 }

@@ -1,12 +1,14 @@
 /**
- * `deno task start` (= `deno run -A server.ts`, or `bun server.ts`): the default server
- * starts, prints its URL, and answers JSON-RPC and its health route.
+ * `deno task start` (= `deno run -A server.ts`, or `bun server.ts`): the hub starts, prints
+ * its URL, routes a call to a client that registered a procedure, and answers its health
+ * route; SIGTERM stops it gracefully.
  */
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { post } from "./_fixtures.ts";
+import { offer } from "../lib/hub/offer.ts";
+import { openClient, post } from "./_fixtures.ts";
 
 /** Start server.ts on the runtime running this test, on port 0; resolve with its URL. */
 function startMain(): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -43,19 +45,22 @@ function startMain(): Promise<{ url: string; stop: () => Promise<void> }> {
 }
 
 describe("server.ts as the main module", () => {
-  it("serves the spec example at /rpc and GET /health", async () => {
+  it("routes /rpc calls to a registered client and serves GET /health", async () => {
     const { url, stop } = await startMain();
+    const client = await openClient(`${url.replace("http:", "ws:")}/rpc`);
     try {
+      await offer(client, "subtract", ([a, b]: number[]) => a! - b!);
       const res = await post(`${url}/rpc`, {
         jsonrpc: "2.0",
         method: "subtract",
-        params: { subtrahend: 23, minuend: 42 },
+        params: [42, 23],
         id: 3,
       });
       assert.deepEqual(await res.json(), { jsonrpc: "2.0", id: 3, result: 19 });
-      assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true });
+      assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true, connections: 1 });
     } finally {
       await stop();
+      assert.equal((await client.closed).code, 1001);
     }
   });
 });

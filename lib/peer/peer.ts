@@ -140,7 +140,29 @@ export interface PeerOptions {
   readonly info?: ConnectionInfo | undefined;
   /** Where unawaited failures go. Default: nowhere. */
   readonly onError?: ErrorReporter | undefined;
+  /**
+   * Runs before every incoming request or notification is dispatched, even to a missing
+   * method; throw an {@linkcode RpcError} to refuse it (a request gets that error back).
+   */
+  readonly authorize?: Authorizer | undefined;
 }
+
+/**
+ * Decides whether an incoming call may run: see {@linkcode PeerOptions.authorize}.
+ *
+ * @example Only `rpc.hello` until the connection is authenticated
+ * ```ts
+ * import type { Authorizer } from "./peer.ts";
+ * import { RpcError } from "../protocol/errors.ts";
+ * const authorize: Authorizer = (method, peer) => {
+ *   if (method !== "rpc.hello" && peer.info.data.user === undefined) {
+ *     throw new RpcError(-32010, "Not authenticated");
+ *   }
+ * };
+ * if (typeof authorize !== "function") throw new Error("unreachable");
+ * ```
+ */
+export type Authorizer = (method: string, peer: Peer) => void;
 
 /** What a message produced: a response, a batch of them, or nothing. */
 type Output = Response | Response[] | undefined;
@@ -177,6 +199,7 @@ export class Peer {
   readonly #pending: PendingCalls;
   readonly #expose: boolean;
   readonly #onError: ErrorReporter | undefined;
+  readonly #authorize: Authorizer | undefined;
   #running = 0;
   readonly #calls = new RunningCalls();
   readonly #producers = new Map<Id, Producer>();
@@ -209,6 +232,7 @@ export class Peer {
     this.#pending = new PendingCalls(options.timeout ?? DEFAULT_TIMEOUT);
     this.#expose = options.exposeErrors ?? false;
     this.#onError = options.onError;
+    this.#authorize = options.authorize;
     this.info = options.info ??
       { id: crypto.randomUUID(), headers: new Headers(), data: {} };
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
@@ -725,6 +749,13 @@ export class Peer {
       const open = parseOpen(params);
       if (open instanceof RpcError) return isRequest ? this.#failed(msg, true, open) : undefined;
       ({ method, params, credit } = open);
+    }
+    if (this.#authorize !== undefined) {
+      try {
+        this.#authorize(method, this);
+      } catch (error) {
+        return this.#failed(msg, isRequest, error);
+      }
     }
     const procedure = this.#registry.get(method);
     if (procedure === undefined) {

@@ -150,6 +150,18 @@ export interface RegisteredProcedure {
 }
 
 /**
+ * Finds a procedure that is not registered by name: see {@linkcode Registry.setFallback}.
+ *
+ * @example
+ * ```ts
+ * import type { ProcedureResolver } from "./registry.ts";
+ * const none: ProcedureResolver = () => undefined;
+ * if (none("x") !== undefined) throw new Error("unreachable");
+ * ```
+ */
+export type ProcedureResolver = (name: string) => RegisteredProcedure | undefined;
+
+/**
  * A map of method names to procedures, optionally falling back to a parent registry (a
  * connection's own procedures first, then the server's).
  *
@@ -166,10 +178,30 @@ export class Registry {
   readonly #procedures = new Map<string, RegisteredProcedure>();
   readonly #parent: Registry | undefined;
   #middleware: readonly Middleware[] = [];
+  #fallback: ProcedureResolver | undefined;
 
   /** @param parent A registry to consult for names this one lacks. */
   constructor(parent?: Registry) {
     this.#parent = parent;
+  }
+
+  /**
+   * Set (or clear) a resolver consulted last, after this registry and its parent: procedures
+   * that are not registered one by one, such as those a hub routes to its clients.
+   *
+   * @param resolver Returns the procedure for a name, or `undefined`.
+   * @example
+   * ```ts
+   * import { Registry } from "./registry.ts";
+   * const shared = new Registry();
+   * const echo = new Registry();
+   * echo.register("echo", (p) => p);
+   * shared.setFallback((name) => echo.get(name));
+   * if (!new Registry(shared).has("echo")) throw new Error("the fallback is seen by children");
+   * ```
+   */
+  setFallback(resolver: ProcedureResolver | undefined): void {
+    this.#fallback = resolver;
   }
 
   /**
@@ -295,7 +327,7 @@ export class Registry {
    * ```
    */
   get(name: string): RegisteredProcedure | undefined {
-    return this.#procedures.get(name) ?? this.#parent?.get(name);
+    return this.#procedures.get(name) ?? this.#parent?.get(name) ?? this.#fallback?.(name);
   }
 
   /**

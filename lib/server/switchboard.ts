@@ -11,7 +11,7 @@ import type { WSContext, WSEvents } from "hono/ws";
 import { RpcError } from "../protocol/errors.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
-import { type ErrorReporter, Peer } from "../peer/peer.ts";
+import { type Authorizer, type ErrorReporter, Peer } from "../peer/peer.ts";
 import { type FramingOptions, resolveFraming } from "../framing/wire.ts";
 import { socketBufferedAmount } from "../framing/socket.ts";
 import { CloseCode, type CloseInfo } from "../peer/transport.ts";
@@ -55,6 +55,8 @@ export interface SwitchboardOptions {
   readonly context?: (
     c: HonoContext,
   ) => Record<string, unknown> | Promise<Record<string, unknown>>;
+  /** Runs before each incoming call on every connection; see {@linkcode Authorizer}. */
+  readonly authorize?: Authorizer;
   /** Runs when a WebSocket connection opens. */
   readonly onOpen?: (peer: Peer) => void;
   /** Runs when a WebSocket connection closes, after its pending calls were rejected. */
@@ -229,6 +231,7 @@ export class Switchboard {
           negotiable: false,
           info: { id: crypto.randomUUID(), headers: request.headers, data },
           onError: this.#reporter(() => httpPeer),
+          authorize: this.#options.authorize,
         }),
     });
   }
@@ -269,6 +272,7 @@ export class Switchboard {
           timeout: this.#options.timeout ?? 30_000,
           info,
           onError: this.#reporter(() => peer),
+          authorize: this.#options.authorize,
         });
         this.#peers.set(info.id, peer);
         const opened = peer;

@@ -1,0 +1,71 @@
+/**
+ * `rpc.discover`: an OpenRPC document of the procedures a caller may call.
+ *
+ * @module
+ */
+
+import { VERSION } from "../version.ts";
+import type { MethodInfo } from "./router.ts";
+
+/**
+ * An OpenRPC method object (the subset the hub fills).
+ *
+ * @example
+ * ```ts
+ * import type { OpenRpcMethod } from "./discover.ts";
+ * const m: OpenRpcMethod = { name: "math.add", params: [], result: { name: "result", schema: {} } };
+ * if (m.name !== "math.add") throw new Error("unreachable");
+ * ```
+ */
+export interface OpenRpcMethod {
+  /** The method name. */
+  readonly name: string;
+  /** A description. */
+  readonly description?: string;
+  /** Content descriptors of the params. */
+  readonly params: readonly { readonly name: string; readonly schema: unknown }[];
+  /** Content descriptor of the result. */
+  readonly result: { readonly name: string; readonly schema: unknown };
+}
+
+/**
+ * An OpenRPC document.
+ *
+ * @example
+ * ```ts
+ * import { openRpcDocument } from "./discover.ts";
+ * const doc = openRpcDocument([{ name: "math.add" }]);
+ * if (doc.openrpc !== "1.3.2" || doc.methods[0]!.name !== "math.add") throw new Error("unreachable");
+ * ```
+ */
+export interface OpenRpcDocument {
+  /** The OpenRPC version. */
+  readonly openrpc: "1.3.2";
+  /** Title and version of the service. */
+  readonly info: { readonly title: string; readonly version: string };
+  /** The methods, sorted by name. */
+  readonly methods: readonly OpenRpcMethod[];
+}
+
+/**
+ * Build an OpenRPC document from method names and what is known of them.
+ *
+ * @param methods Names with optional info (a schema seam: unknown schemas are `{}`).
+ * @returns The document.
+ */
+export function openRpcDocument(
+  methods: readonly { name: string; info?: MethodInfo | undefined }[],
+): OpenRpcDocument {
+  return {
+    openrpc: "1.3.2",
+    info: { title: "Switchboard hub", version: VERSION },
+    methods: [...methods].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0).map((
+      { name, info },
+    ) => ({
+      name,
+      ...(info?.description === undefined ? {} : { description: info.description }),
+      params: (info?.params ?? []).map((p) => ({ name: p.name, schema: p.schema ?? {} })),
+      result: { name: info?.result?.name ?? "result", schema: info?.result?.schema ?? {} },
+    })),
+  };
+}

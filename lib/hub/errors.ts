@@ -1,0 +1,33 @@
+/**
+ * Error codes of the hub, in the implementation-defined server range (-32010 to -32019).
+ *
+ * @module
+ */
+
+/**
+ * The hub's error codes; docs/HUB.md lists when each is sent.
+ *
+ * @example
+ * ```ts
+ * import { HubErrorCode } from "./errors.ts";
+ * if (HubErrorCode.Forbidden !== -32011) throw new Error("unreachable");
+ * ```
+ */
+export const HubErrorCode: {
+  /** The connection has not authenticated (or its credential was refused). */
+  readonly Unauthenticated: -32010;
+  /** A rule forbids this action on this name for the caller's roles. */
+  readonly Forbidden: -32011;
+  /** Another client already registered this name and the policy is `single`. */
+  readonly AlreadyRegistered: -32012;
+  /** The client that registered the procedure disconnected before it answered. */
+  readonly CalleeGone: -32013;
+  /** The hub is shutting down and takes no new calls. */
+  readonly ShuttingDown: -32014;
+} = {
+  Unauthenticated: -32010,
+  Forbidden: -32011,
+  AlreadyRegistered: -32012,
+  CalleeGone: -32013,
+  ShuttingDown: -32014,
+};

@@ -1,0 +1,437 @@
+/**
+ * The hub: a Switchboard that routes calls between its clients, authenticates them, applies
+ * rules, and serves health, metrics and an inspector page. Runtime-neutral: a
+ * {@linkcode RuntimeAdapter} serves it.
+ *
+ * @module
+ */
+
+import { Hono } from "hono";
+import { getCookie } from "hono/cookie";
+import type { WSContext } from "hono/ws";
+import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
+import { RpcError } from "../protocol/errors.ts";
+import type { Peer } from "../peer/peer.ts";
+import { refusal, Switchboard } from "../server/switchboard.ts";
+import { VERSION } from "../version.ts";
+import { Authenticator } from "./auth.ts";
+import type { HubConfig } from "./config.ts";
+import { HubErrorCode } from "./errors.ts";
+import { inspectorPage } from "./inspector.ts";
+import { Logger } from "./log.ts";
+import { HubMetrics } from "./metrics.ts";
+import { type Identity, Policy, type Rule } from "./policy.ts";
+import { forbidden, identityOf, registerHubProcedures } from "./procedures.ts";
+import { HubRouter, type MethodInfo } from "./router.ts";
+
+/**
+ * Options of a {@linkcode Hub} besides its config.
+ *
+ * @example
+ * ```ts
+ * import type { HubOptions } from "./hub.ts";
+ * const options: HubOptions = { describe: () => undefined };
+ * if (options.describe === undefined) throw new Error("unreachable");
+ * ```
+ */
+export interface HubOptions {
+  /** Where log lines go. Default: stderr at the config's level. */
+  readonly logger?: Logger;
+  /** Describe server procedures for `rpc.discover` (the typed-contract seam). */
+  readonly describe?: (name: string) => MethodInfo | undefined;
+}
+
+const ANONYMOUS: Identity = {
+  id: "anonymous",
+  roles: ["anonymous"],
+  admitted: true,
+  via: "anonymous",
+};
+const NOBODY: Identity = { id: "", roles: [], admitted: false, via: "none" };
+
+/**
+ * A hub bound to a runtime adapter.
+ *
+ * @example Start on a free port, call a built-in, stop
+ * ```ts ignore
+ * import { Hub } from "./hub.ts";
+ * import { resolveHubConfig } from "./config.ts";
+ * const hub = await Hub.start(resolveHubConfig({ port: 0, logLevel: "silent" }));
+ * console.log(hub.url);
+ * await hub.shutdown();
+ * ```
+ */
+export class Hub {
+  /** The configuration in force. */
+  readonly config: HubConfig;
+  /** The underlying Switchboard: register server-side procedures here. */
+  readonly switchboard: Switchboard;
+  /** The routing table. */
+  readonly router: HubRouter;
+  /** Counters. */
+  readonly metrics: HubMetrics = new HubMetrics();
+  /** The Hono app (health, metrics, inspector, endpoint). */
+  readonly app: Hono = new Hono();
+  /** The runtime adapter. */
+  readonly adapter: RuntimeAdapter;
+
+  readonly #log: Logger;
+  readonly #auth: Authenticator;
+  readonly #policy: Policy;
+  readonly #data = new WeakMap<Request, Record<string, unknown>>();
+  readonly #preAuth = new WeakMap<Request, Identity>();
+  readonly #watchers = new Set<Peer>();
+  readonly #started = Date.now();
+  #server: RunningServer | undefined;
+  #draining = false;
+  #closing: Promise<void> | undefined;
+  #pushTimer: ReturnType<typeof setTimeout> | undefined;
+  #tick: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * @param config The configuration.
+   * @param adapter The runtime adapter (its upgrade helper is used by the app).
+   * @param options Logger and the discovery seam.
+   */
+  constructor(config: HubConfig, adapter: RuntimeAdapter, options: HubOptions = {}) {
+    this.config = config;
+    this.adapter = adapter;
+    this.#log = options.logger ?? new Logger(config.logLevel);
+    this.#auth = new Authenticator(config.auth);
+    const builtin: Rule[] = this.#auth.configured
+      ? [
+        { actions: ["call"], match: "rpc.inspect", roles: ["admin"] },
+        { actions: ["call"], match: "rpc.inspect", effect: "deny" },
+      ]
+      : [];
+    this.#policy = new Policy([...config.rules, ...builtin], config.defaultPolicy);
+    this.switchboard = new Switchboard({
+      timeout: config.callTimeout,
+      limits: config.limits,
+      context: (c) => {
+        const data = { identity: this.#preAuth.get(c.req.raw) ?? this.#initialIdentity() };
+        this.#data.set(c.req.raw, data);
+        return data;
+      },
+      authorize: (method, peer) => this.#authorize(method, peer),
+      onOpen: (peer) => {
+        this.metrics.connectionsTotal++;
+        this.#log.debug(`open ${peer.info.id} as ${identityOf(peer.info.data).id || "-"}`);
+        this.#changed();
+      },
+      onClose: (peer, info) => {
+        this.#watchers.delete(peer);
+        this.#log.debug(`close ${peer.info.id} ${info.code} ${info.reason}`);
+        this.#changed();
+      },
+      onError: (error, where, peer) => {
+        this.metrics.internalErrors++;
+        this.#recordError(where, error, peer.info.id);
+      },
+    });
+    this.router = new HubRouter(this.switchboard.procedures, {
+      registration: config.registration,
+      timeout: config.callTimeout,
+      events: {
+        onCall: (name, ms, error) => {
+          this.metrics.observeRouted(ms, error === undefined);
+          if (error !== undefined) this.#recordError(name, error);
+        },
+        onChange: () => this.#changed(),
+      },
+    });
+    registerHubProcedures(this.switchboard.procedures, {
+      router: this.router,
+      policy: this.#policy,
+      auth: this.#auth,
+      runtime: adapter.runtime,
+      peerOf: (id) => this.switchboard.peers.get(id),
+      describe: options.describe ?? (() => undefined),
+      snapshot: () => this.snapshot(),
+      watch: (peer, on) => this.#watch(peer, on),
+      changed: () => this.#changed(),
+    });
+    this.#routes();
+  }
+
+  /**
+   * Create a hub and serve it.
+   *
+   * @param config The configuration (`port: 0` picks a free port).
+   * @param options The adapter (default: the current runtime's) and hub options.
+   * @returns The running hub.
+   */
+  static async start(
+    config: HubConfig,
+    options: HubOptions & { adapter?: RuntimeAdapter } = {},
+  ): Promise<Hub> {
+    const { detectAdapter } = await import("../adapters/detect.ts");
+    const adapter = options.adapter ?? await detectAdapter();
+    const hub = new Hub(config, adapter, options);
+    hub.#server = await adapter.serve(hub.app, {
+      hostname: config.host,
+      port: config.port,
+      maxMessageSize: hub.switchboard.limits.maxMessageSize,
+    });
+    hub.#log.info(
+      `Switchboard hub ${VERSION} on ${adapter.runtime} listening on ${hub.url}${config.path}` +
+        (hub.#auth.configured ? " (auth on)" : " (anonymous access)"),
+    );
+    return hub;
+  }
+
+  /** `http://host:port` once started, else the empty string. */
+  get url(): string {
+    return this.#server?.url ?? "";
+  }
+
+  /**
+   * A snapshot for the inspector: clients, procedures, topics, recent errors, counters.
+   *
+   * @returns Plain JSON.
+   */
+  snapshot(): Record<string, unknown> {
+    const routes = this.router.list();
+    const byClient = new Map<string, string[]>();
+    for (const route of routes) {
+      for (const id of route.callees) byClient.set(id, [...(byClient.get(id) ?? []), route.name]);
+    }
+    return {
+      server: {
+        version: VERSION,
+        runtime: this.adapter.runtime,
+        uptime: Math.round((Date.now() - this.#started) / 1000),
+        auth: this.#auth.configured,
+        draining: this.#draining,
+      },
+      clients: [...this.switchboard.peers.values()].map((peer) => {
+        const identity = identityOf(peer.info.data);
+        return {
+          id: peer.info.id,
+          client: identity.id,
+          roles: identity.roles,
+          via: identity.via,
+          procedures: byClient.get(peer.info.id) ?? [],
+        };
+      }),
+      procedures: {
+        server: this.switchboard.procedures.names().filter((n) => !n.startsWith("rpc.")),
+        routed: routes,
+      },
+      topics: [],
+      errors: this.metrics.recentErrors(),
+      counters: {
+        calls: this.metrics.calls,
+        routed: this.metrics.routed,
+        refused: this.metrics.refused,
+        errors: this.metrics.routedErrors + this.metrics.internalErrors,
+      },
+    };
+  }
+
+  /**
+   * Stop gracefully: refuse new connections and calls, wait for routed calls up to
+   * `shutdownTimeout`, close every connection with 1001, stop listening. Idempotent.
+   *
+   * @returns Resolves when stopped.
+   */
+  shutdown(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#draining = true;
+    this.#log.info(`shutting down: ${this.router.inFlight} routed calls in flight`);
+    const deadline = Date.now() + this.config.shutdownTimeout;
+    while (this.router.inFlight > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    clearTimeout(this.#pushTimer);
+    clearInterval(this.#tick);
+    this.switchboard.closeAll(1001, "Hub shutting down");
+    await this.#server?.close();
+    this.#log.info("stopped");
+  }
+
+  #initialIdentity(): Identity {
+    return this.config.allowAnonymous ? ANONYMOUS : NOBODY;
+  }
+
+  #authorize(method: string, peer: Peer): void {
+    this.metrics.calls++;
+    const identity = identityOf(peer.info.data);
+    if (!identity.admitted && method !== "rpc.hello") {
+      this.metrics.refused++;
+      throw new RpcError(HubErrorCode.Unauthenticated, "Authentication required", {
+        reason: "Send rpc.hello with a token first",
+      });
+    }
+    if (this.#draining) {
+      throw new RpcError(HubErrorCode.ShuttingDown, "Switchboard hub: shutting down");
+    }
+    if (method.startsWith("rpc.") && method !== "rpc.inspect") return;
+    if (!this.#policy.allows("call", method, identity)) {
+      this.metrics.refused++;
+      throw forbidden("call", method);
+    }
+  }
+
+  #routes(): void {
+    const { path } = this.config;
+    this.app.get(
+      "/health",
+      (c) =>
+        c.json(
+          { ok: !this.#draining, connections: this.switchboard.peers.size },
+          this.#draining ? 503 : 200,
+        ),
+    );
+    this.app.get("/metrics", (c) =>
+      c.text(
+        this.metrics.render({
+          connections: this.switchboard.peers.size,
+          procedures: this.router.size,
+        }),
+        200,
+        { "content-type": "text/plain; version=0.0.4" },
+      ));
+    if (this.config.inspector) {
+      this.app.get("/", (c) => c.html(inspectorPage(path)));
+    }
+    this.app.use(path, async (c, next) => {
+      if (this.#draining) {
+        this.metrics.upgradesRefused++;
+        return c.json(httpError(HubErrorCode.ShuttingDown, "Switchboard hub: shutting down"), 503);
+      }
+      const token = bearer(c.req.header("authorization")) ?? getCookie(c, "switchboard_token") ??
+        c.req.query("token");
+      if (token !== undefined) {
+        const identity = await this.#auth.authenticate(token);
+        if (identity === undefined) {
+          this.metrics.upgradesRefused++;
+          return c.json(httpError(HubErrorCode.Unauthenticated, "Authentication failed"), 401);
+        }
+        this.#preAuth.set(c.req.raw, identity);
+      }
+      await next();
+      return undefined;
+    });
+    this.app.get(path, async (c) => {
+      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+        return c.text("Upgrade Required: connect with a WebSocket client", 426, {
+          upgrade: "websocket",
+        });
+      }
+      const origin = c.req.header("origin");
+      if (origin !== undefined && !this.#originAllowed(origin, c.req.url)) {
+        this.metrics.upgradesRefused++;
+        this.#log.warn(`refused an upgrade from origin ${origin}`);
+        return c.json(httpError(HubErrorCode.Forbidden, "Origin not allowed"), 403);
+      }
+      let events;
+      try {
+        events = await this.switchboard.websocketEvents(c);
+      } catch (error) {
+        this.metrics.upgradesRefused++;
+        return refusal(error);
+      }
+      const data = this.#data.get(c.req.raw) ?? {};
+      const cap = this.config.preAuthMaxMessageSize;
+      const metrics = this.metrics;
+      return await this.adapter.upgradeWebSocket(c, {
+        onOpen: (event, ws) => events.onOpen?.(event, countingSocket(ws, metrics)),
+        onMessage: (event, ws) => {
+          const frame = event.data as string | ArrayBuffer;
+          const size = typeof frame === "string" ? frame.length : frame.byteLength;
+          metrics.bytesReceived += size;
+          if (size > cap && !identityOf(data).admitted) {
+            ws.close(1009, "Message too big before authentication");
+            return;
+          }
+          events.onMessage?.(event, ws);
+        },
+        onClose: (event, ws) => events.onClose?.(event, ws),
+        onError: (event, ws) => events.onError?.(event, ws),
+      });
+    });
+    this.app.post(path, async (c) => {
+      const identity = this.#preAuth.get(c.req.raw) ?? this.#initialIdentity();
+      const length = Number(c.req.header("content-length") ?? "0");
+      if (!identity.admitted && length > this.config.preAuthMaxMessageSize) {
+        return c.json(httpError(HubErrorCode.Unauthenticated, "Authentication required"), 401);
+      }
+      return await this.switchboard.fetchHttp(c.req.raw, c);
+    });
+  }
+
+  #originAllowed(origin: string, url: string): boolean {
+    const origins = this.config.origins;
+    return origin === new URL(url).origin || origins.includes(origin) || origins.includes("*");
+  }
+
+  #recordError(where: string, error: unknown, client?: string): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.metrics.recordError({
+      time: Date.now(),
+      where,
+      message,
+      ...(client === undefined ? {} : { client }),
+    });
+    this.#log.debug(`error in ${where}: ${message}`);
+    this.#changed();
+  }
+
+  #watch(peer: Peer, on: boolean): void {
+    if (on) this.#watchers.add(peer);
+    else this.#watchers.delete(peer);
+    if (this.#watchers.size > 0 && this.#tick === undefined) {
+      // Counters change without events: refresh watchers once a second while any exist.
+      this.#tick = setInterval(() => this.#push(), 1000);
+    } else if (this.#watchers.size === 0 && this.#tick !== undefined) {
+      clearInterval(this.#tick);
+      this.#tick = undefined;
+    }
+  }
+
+  #changed(): void {
+    if (this.#watchers.size === 0 || this.#pushTimer !== undefined) return;
+    this.#pushTimer = setTimeout(() => {
+      this.#pushTimer = undefined;
+      this.#push();
+    }, 100);
+  }
+
+  #push(): void {
+    if (this.#watchers.size === 0) return;
+    const snapshot = this.snapshot();
+    for (const peer of this.#watchers) peer.notify("rpc.inspect.update", snapshot);
+  }
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = header?.match(/^Bearer\s+(\S+)$/i);
+  return match?.[1];
+}
+
+function httpError(code: number, message: string): unknown {
+  return { jsonrpc: "2.0", id: null, error: { code, message } };
+}
+
+/**
+ * Wrap a socket so the bytes sent are counted; every other member is the socket's own (read
+ * on the real object, so Hono's private fields keep working).
+ */
+function countingSocket(ws: WSContext, metrics: HubMetrics): WSContext {
+  const send = (data: string | ArrayBuffer | Uint8Array, options?: unknown): void => {
+    metrics.bytesSent += typeof data === "string" ? data.length : data.byteLength;
+    (ws.send as (d: unknown, o?: unknown) => void).call(ws, data, options);
+  };
+  return new Proxy(ws, {
+    get(target, key) {
+      if (key === "send") return send;
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,182 @@
+/**
+ * The hub's counters, rendered in the Prometheus text exposition format at `GET /metrics`.
+ *
+ * @module
+ */
+
+/** Latency buckets of routed calls, in seconds. */
+const BUCKETS: readonly number[] = [
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+];
+
+/**
+ * A recent error, kept for the inspector.
+ *
+ * @example
+ * ```ts
+ * import type { RecentError } from "./metrics.ts";
+ * const e: RecentError = { time: 0, where: "math.add", message: "boom", client: "c1" };
+ * if (e.where !== "math.add") throw new Error("unreachable");
+ * ```
+ */
+export interface RecentError {
+  /** When, in ms since the epoch. */
+  readonly time: number;
+  /** A method name or a stage (`upgrade`, `send`). */
+  readonly where: string;
+  /** The error message. */
+  readonly message: string;
+  /** The connection id, when known. */
+  readonly client?: string;
+}
+
+/**
+ * Counters, one histogram, and a ring of recent errors.
+ *
+ * @example
+ * ```ts
+ * import { HubMetrics } from "./metrics.ts";
+ * const m = new HubMetrics();
+ * m.calls++;
+ * m.observeRouted(2, true);
+ * const text = m.render({ connections: 1, procedures: 0 });
+ * if (!text.includes("switchboard_calls_total 1")) throw new Error("unreachable");
+ * ```
+ */
+export class HubMetrics {
+  /** WebSocket connections opened since start. */
+  connectionsTotal = 0;
+  /** Incoming requests and notifications dispatched (all connections, WS and HTTP). */
+  calls = 0;
+  /** Calls refused by authentication or a rule. */
+  refused = 0;
+  /** Failures nobody awaited (procedures that threw, failed sends). */
+  internalErrors = 0;
+  /** Routed calls that ended in an error. */
+  routedErrors = 0;
+  /** Routed calls. */
+  routed = 0;
+  /** Connections refused before the upgrade (origin, token, shutdown). */
+  upgradesRefused = 0;
+  /** Text bytes received on WebSocket connections (UTF-16 code units). */
+  bytesReceived = 0;
+  /** Text bytes sent on WebSocket connections (UTF-16 code units). */
+  bytesSent = 0;
+  /** Events published: stays 0 until topics exist (seam for the pub/sub broker). */
+  events = 0;
+
+  readonly #buckets: number[] = BUCKETS.map(() => 0);
+  #sum = 0;
+  #count = 0;
+  readonly #errors: RecentError[] = [];
+
+  /**
+   * Record one routed call.
+   *
+   * @param ms Its duration in ms.
+   * @param ok Whether it succeeded.
+   */
+  observeRouted(ms: number, ok: boolean): void {
+    this.routed++;
+    if (!ok) this.routedErrors++;
+    const s = ms / 1000;
+    this.#sum += s;
+    this.#count++;
+    for (let i = 0; i < BUCKETS.length; i++) if (s <= BUCKETS[i]!) this.#buckets[i]!++;
+  }
+
+  /**
+   * Remember an error for the inspector (the last 50 are kept).
+   *
+   * @param error The error.
+   */
+  recordError(error: RecentError): void {
+    this.#errors.push(error);
+    if (this.#errors.length > 50) this.#errors.shift();
+  }
+
+  /**
+   * The recent errors, oldest first.
+   *
+   * @returns A copy.
+   */
+  recentErrors(): RecentError[] {
+    return [...this.#errors];
+  }
+
+  /**
+   * Render the Prometheus text format.
+   *
+   * @param gauges Current values: open connections, routed procedures, topics.
+   * @returns The text.
+   */
+  render(gauges: { connections: number; procedures: number; topics?: number }): string {
+    const lines: string[] = [];
+    const metric = (name: string, type: string, help: string, value: number): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
+    };
+    metric("switchboard_connections", "gauge", "Open WebSocket connections.", gauges.connections);
+    metric(
+      "switchboard_connections_total",
+      "counter",
+      "WebSocket connections opened.",
+      this.connectionsTotal,
+    );
+    metric(
+      "switchboard_upgrades_refused_total",
+      "counter",
+      "Connections refused before the upgrade.",
+      this.upgradesRefused,
+    );
+    metric("switchboard_calls_total", "counter", "Incoming calls dispatched.", this.calls);
+    metric("switchboard_calls_refused_total", "counter", "Calls refused by auth.", this.refused);
+    metric("switchboard_routed_calls_total", "counter", "Calls routed to clients.", this.routed);
+    lines.push(
+      "# HELP switchboard_errors_total Errors by kind.",
+      "# TYPE switchboard_errors_total counter",
+      `switchboard_errors_total{kind="routed"} ${this.routedErrors}`,
+      `switchboard_errors_total{kind="internal"} ${this.internalErrors}`,
+      `switchboard_errors_total{kind="refused"} ${this.refused}`,
+    );
+    lines.push(
+      "# HELP switchboard_routed_call_duration_seconds Routed call latency.",
+      "# TYPE switchboard_routed_call_duration_seconds histogram",
+    );
+    for (let i = 0; i < BUCKETS.length; i++) {
+      lines.push(
+        `switchboard_routed_call_duration_seconds_bucket{le="${BUCKETS[i]}"} ${this.#buckets[i]}`,
+      );
+    }
+    lines.push(
+      `switchboard_routed_call_duration_seconds_bucket{le="+Inf"} ${this.#count}`,
+      `switchboard_routed_call_duration_seconds_sum ${this.#sum}`,
+      `switchboard_routed_call_duration_seconds_count ${this.#count}`,
+    );
+    metric("switchboard_procedures", "gauge", "Procedures routed to clients.", gauges.procedures);
+    metric("switchboard_topics", "gauge", "Topics with subscribers.", gauges.topics ?? 0);
+    metric("switchboard_events_total", "counter", "Events published.", this.events);
+    metric(
+      "switchboard_received_bytes_total",
+      "counter",
+      "Text received on WebSockets.",
+      this.bytesReceived,
+    );
+    metric("switchboard_sent_bytes_total", "counter", "Text sent on WebSockets.", this.bytesSent);
+    return lines.join("\n") + "\n";
+  }
+}

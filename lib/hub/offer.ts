@@ -1,0 +1,66 @@
+/**
+ * Client side of routing: register a procedure locally and announce it to the hub.
+ *
+ * @module
+ */
+
+import type { Params } from "../protocol/types.ts";
+import type { CallOptions } from "../peer/peer.ts";
+import type { Procedure, ProcedureOptions } from "../router/registry.ts";
+import type { MethodInfo } from "./router.ts";
+
+/**
+ * What {@linkcode offer} needs of a client (a `Client` or a `Peer`).
+ *
+ * @example
+ * ```ts
+ * import type { Offerer } from "./offer.ts";
+ * const keys: (keyof Offerer)[] = ["register", "call"];
+ * if (keys.length !== 2) throw new Error("unreachable");
+ * ```
+ */
+export interface Offerer {
+  /** Register a local procedure. */
+  register<P>(name: string, handler: Procedure<P>, options?: ProcedureOptions): () => void;
+  /** Call the hub. */
+  call(method: string, params?: Params, options?: CallOptions): Promise<unknown>;
+}
+
+/**
+ * Serve a procedure through a hub: register it on the client, then `rpc.register` it.
+ *
+ * @param client The connected client.
+ * @param name The procedure name.
+ * @param handler The procedure.
+ * @param info Optional OpenRPC description for `rpc.discover`.
+ * @returns A function that withdraws it (`rpc.unregister`, then local unregister).
+ * @example
+ * ```ts ignore
+ * import { connect } from "../../client.ts";
+ * import { offer } from "./offer.ts";
+ * const client = connect("ws://127.0.0.1:8000/rpc");
+ * const withdraw = await offer(client, "math.add", ([a, b]: number[]) => a! + b!);
+ * await withdraw();
+ * ```
+ */
+export async function offer<P = Params | undefined>(
+  client: Offerer,
+  name: string,
+  handler: Procedure<P>,
+  info?: MethodInfo,
+): Promise<() => Promise<void>> {
+  const off = client.register(name, handler);
+  try {
+    await client.call("rpc.register", { name, ...info });
+  } catch (error) {
+    off();
+    throw error;
+  }
+  return async () => {
+    try {
+      await client.call("rpc.unregister", { name });
+    } finally {
+      off();
+    }
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * Who may do what: rules by action, name pattern and role, first match wins.
+ *
+ * @module
+ */
+
+import { compilePattern } from "./patterns.ts";
+
+/**
+ * The actions rules govern.
+ *
+ * @example
+ * ```ts
+ * import type { Action } from "./policy.ts";
+ * const action: Action = "register";
+ * if (action !== "register") throw new Error("unreachable");
+ * ```
+ */
+export type Action = "call" | "register" | "subscribe" | "publish";
+
+/**
+ * One rule of the config file.
+ *
+ * @example Workers may register `math.*`
+ * ```ts
+ * import type { Rule } from "./policy.ts";
+ * const rule: Rule = { actions: ["register"], match: "math.*", roles: ["worker"] };
+ * if (rule.match !== "math.*") throw new Error("unreachable");
+ * ```
+ */
+export interface Rule {
+  /** The actions it covers. Default: all four. */
+  readonly actions?: readonly Action[];
+  /** The procedure or topic name pattern (`*` is a wildcard). Default `"*"`. */
+  readonly match?: string;
+  /** The roles it applies to; `"*"` means everyone. Default `["*"]`. */
+  readonly roles?: readonly string[];
+  /** What happens when it applies. Default `"allow"`. */
+  readonly effect?: "allow" | "deny";
+}
+
+/**
+ * Who a connection is.
+ *
+ * @example
+ * ```ts
+ * import type { Identity } from "./policy.ts";
+ * const who: Identity = { id: "alice", roles: ["admin"], admitted: true, via: "secret" };
+ * if (!who.admitted) throw new Error("unreachable");
+ * ```
+ */
+export interface Identity {
+  /** The client id: the token's subject, the secret's id, or `"anonymous"`. */
+  readonly id: string;
+  /** Roles granted by the credential (`["anonymous"]` for anonymous clients). */
+  readonly roles: readonly string[];
+  /** Whether the connection may do more than `rpc.hello`. */
+  readonly admitted: boolean;
+  /** How it was admitted. */
+  readonly via: "none" | "anonymous" | "secret" | "jwt";
+}
+
+interface CompiledRule {
+  readonly actions: ReadonlySet<Action>;
+  readonly matches: (name: string) => boolean;
+  readonly roles: ReadonlySet<string>;
+  readonly allow: boolean;
+}
+
+const ALL_ACTIONS: readonly Action[] = ["call", "register", "subscribe", "publish"];
+
+/**
+ * A compiled rule list.
+ *
+ * @example
+ * ```ts
+ * import { Policy } from "./policy.ts";
+ * const policy = new Policy([
+ *   { actions: ["register"], match: "*", roles: ["worker"] },
+ *   { actions: ["register"], effect: "deny" },
+ * ], "allow");
+ * const guest = { id: "g", roles: ["guest"], admitted: true, via: "jwt" } as const;
+ * if (policy.allows("register", "math.add", guest)) throw new Error("denied");
+ * if (!policy.allows("call", "math.add", guest)) throw new Error("the default allows");
+ * ```
+ */
+export class Policy {
+  readonly #rules: readonly CompiledRule[];
+  readonly #fallback: boolean;
+
+  /**
+   * @param rules The rules, first match wins.
+   * @param fallback What happens when no rule applies.
+   */
+  constructor(rules: readonly Rule[], fallback: "allow" | "deny") {
+    this.#rules = rules.map(compileRule);
+    this.#fallback = fallback === "allow";
+  }
+
+  /**
+   * Whether an identity may do an action on a name.
+   *
+   * @param action The action.
+   * @param name The procedure or topic name.
+   * @param identity Who asks.
+   * @returns True if allowed.
+   */
+  allows(action: Action, name: string, identity: Identity): boolean {
+    for (const rule of this.#rules) {
+      if (!rule.actions.has(action) || !rule.matches(name)) continue;
+      if (!rule.roles.has("*") && !identity.roles.some((role) => rule.roles.has(role))) continue;
+      return rule.allow;
+    }
+    return this.#fallback;
+  }
+}
+
+function compileRule(rule: Rule, index: number): CompiledRule {
+  if (typeof rule !== "object" || rule === null) {
+    throw new TypeError(`Switchboard hub: rule ${index} must be an object`);
+  }
+  const actions = rule.actions ?? ALL_ACTIONS;
+  for (const action of actions) {
+    if (!ALL_ACTIONS.includes(action)) {
+      throw new TypeError(`Switchboard hub: rule ${index} has an unknown action: ${action}`);
+    }
+  }
+  if (rule.effect !== undefined && rule.effect !== "allow" && rule.effect !== "deny") {
+    throw new TypeError(`Switchboard hub: rule ${index} has an unknown effect: ${rule.effect}`);
+  }
+  return {
+    actions: new Set(actions),
+    matches: compilePattern(rule.match ?? "*"),
+    roles: new Set(rule.roles ?? ["*"]),
+    allow: rule.effect !== "deny",
+  };
+}

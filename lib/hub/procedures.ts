@@ -1,0 +1,225 @@
+/**
+ * The hub's own `rpc.` procedures: hello (authentication), register, unregister, discover,
+ * time, version, inspect.
+ *
+ * @module
+ */
+
+import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import type { HelloResult } from "../protocol/extensions.ts";
+import type { Params } from "../protocol/types.ts";
+import type { Peer } from "../peer/peer.ts";
+import type { CallContext, Registry } from "../router/registry.ts";
+import { VERSION } from "../version.ts";
+import type { Authenticator } from "./auth.ts";
+import { openRpcDocument } from "./discover.ts";
+import { HubErrorCode } from "./errors.ts";
+import type { Identity, Policy } from "./policy.ts";
+import type { HubRouter, MethodInfo } from "./router.ts";
+
+/**
+ * What the hub's procedures need from the hub.
+ *
+ * @example
+ * ```ts
+ * import type { HubServices } from "./procedures.ts";
+ * const keys: (keyof HubServices)[] = ["router", "policy"];
+ * if (keys.length !== 2) throw new Error("unreachable");
+ * ```
+ */
+export interface HubServices {
+  /** The routing table. */
+  readonly router: HubRouter;
+  /** The rules. */
+  readonly policy: Policy;
+  /** Credentials. */
+  readonly auth: Authenticator;
+  /** The runtime's name. */
+  readonly runtime: string;
+  /** The WebSocket peer of a connection id (HTTP peers are not listed). */
+  peerOf(id: string): Peer | undefined;
+  /** Describe a server procedure for `rpc.discover` (seam for typed contracts). */
+  describe(name: string): MethodInfo | undefined;
+  /** The inspector snapshot. */
+  snapshot(): unknown;
+  /** Add or remove an inspector watcher. */
+  watch(peer: Peer, on: boolean): void;
+  /** A connection's identity changed (after hello). */
+  changed(): void;
+}
+
+/**
+ * The identity a connection carries in its data.
+ *
+ * @param data The connection's data.
+ * @returns Its identity (not admitted when missing).
+ * @example
+ * ```ts
+ * import { identityOf } from "./procedures.ts";
+ * if (identityOf({}).admitted) throw new Error("unreachable");
+ * ```
+ */
+export function identityOf(data: Record<string, unknown>): Identity {
+  return (data.identity as Identity | undefined) ??
+    { id: "", roles: [], admitted: false, via: "none" };
+}
+
+/** The hello result with the hub's additions. */
+type HubHelloResult = HelloResult & { readonly client: string; readonly roles: readonly string[] };
+
+/**
+ * Register the hub's procedures on the server registry (replacing the core `rpc.hello`, which
+ * it wraps).
+ *
+ * @param registry The server's registry.
+ * @param hub What the procedures need.
+ */
+export function registerHubProcedures(registry: Registry, hub: HubServices): void {
+  const coreHello = registry.get("rpc.hello");
+  registry.registerReserved(
+    "rpc.hello",
+    async (params: Params | undefined, ctx: CallContext): Promise<HubHelloResult> => {
+      const token = (params as { token?: unknown } | undefined)?.token;
+      const data = ctx.connection.data;
+      if (token !== undefined) {
+        const identity = await hub.auth.authenticate(token);
+        if (identity === undefined) {
+          throw new RpcError(HubErrorCode.Unauthenticated, "Authentication failed", {
+            reason: "The token is not valid",
+          });
+        }
+        data.identity = identity;
+        hub.changed();
+      } else if (!identityOf(data).admitted) {
+        throw new RpcError(HubErrorCode.Unauthenticated, "Authentication required", {
+          reason: "This hub needs a token in rpc.hello",
+        });
+      }
+      const base = await coreHello!.handler(coreHello!.adapt(params) as never, ctx) as HelloResult;
+      const identity = identityOf(data);
+      return {
+        ...base,
+        extensions: [
+          ...base.extensions,
+          "rpc.register",
+          "rpc.unregister",
+          "rpc.discover",
+          "rpc.time",
+          "rpc.version",
+        ],
+        client: identity.id,
+        roles: identity.roles,
+      };
+    },
+  );
+  registry.registerReserved("rpc.register", (params: Params | undefined, ctx: CallContext) => {
+    const peer = hub.peerOf(ctx.connection.id);
+    if (peer === undefined) {
+      throw new RpcError(
+        ErrorCode.Unsupported,
+        "Switchboard hub: only WebSocket connections can register procedures",
+      );
+    }
+    const entries = registrations(params);
+    const identity = identityOf(ctx.connection.data);
+    for (const { name } of entries) {
+      if (!hub.policy.allows("register", name, identity)) {
+        throw forbidden("register", name);
+      }
+    }
+    return { registered: hub.router.register(peer, entries) };
+  });
+  registry.registerReserved("rpc.unregister", (params: Params | undefined, ctx: CallContext) => {
+    const peer = hub.peerOf(ctx.connection.id);
+    const names = registrations(params).map((e) => e.name);
+    return { unregistered: peer === undefined ? [] : hub.router.unregister(peer, names) };
+  });
+  registry.registerReserved("rpc.discover", (_params: unknown, ctx: CallContext) => {
+    const identity = identityOf(ctx.connection.data);
+    const methods: { name: string; info?: MethodInfo | undefined }[] = [];
+    for (const name of registry.names()) {
+      if (name === "rpc.discover") continue;
+      const builtin = name.startsWith("rpc.") && name !== "rpc.inspect";
+      if (builtin || hub.policy.allows("call", name, identity)) {
+        methods.push({ name, info: hub.describe(name) });
+      }
+    }
+    for (const route of hub.router.list()) {
+      if (hub.policy.allows("call", route.name, identity)) {
+        methods.push({ name: route.name, info: route.info });
+      }
+    }
+    return openRpcDocument(methods);
+  });
+  registry.registerReserved("rpc.time", () => {
+    const now = Date.now();
+    return { now, iso: new Date(now).toISOString() };
+  });
+  registry.registerReserved("rpc.version", () => ({
+    server: `switchboard/${VERSION}`,
+    version: VERSION,
+    runtime: hub.runtime,
+    jsonrpc: "2.0",
+  }));
+  registry.registerReserved("rpc.inspect", (params: Params | undefined, ctx: CallContext) => {
+    const watch = (params as { watch?: unknown } | undefined)?.watch;
+    const peer = hub.peerOf(ctx.connection.id);
+    if (typeof watch === "boolean" && peer !== undefined) hub.watch(peer, watch);
+    return hub.snapshot();
+  });
+}
+
+/**
+ * The error a rule's refusal produces.
+ *
+ * @param action The action refused.
+ * @param name The procedure or topic.
+ * @returns The error.
+ * @example
+ * ```ts
+ * import { forbidden } from "./procedures.ts";
+ * if (forbidden("call", "x").code !== -32011) throw new Error("unreachable");
+ * ```
+ */
+export function forbidden(action: string, name: string): RpcError {
+  return new RpcError(HubErrorCode.Forbidden, "Forbidden", {
+    reason: `Not allowed to ${action} ${name}`,
+    action,
+    name,
+  });
+}
+
+function registrations(params: Params | undefined): { name: string; info?: MethodInfo }[] {
+  const p = (Array.isArray(params) ? { names: params } : params ?? {}) as Record<string, unknown>;
+  const out: { name: string; info?: MethodInfo }[] = [];
+  if (typeof p.name === "string") out.push(withInfo(p.name, p));
+  if (Array.isArray(p.names)) {
+    for (const item of p.names) {
+      if (typeof item === "string") out.push({ name: item });
+      else if (typeof item === "object" && item !== null && typeof item.name === "string") {
+        out.push(withInfo(item.name, item as Record<string, unknown>));
+      } else throw invalid();
+    }
+  }
+  if (out.length === 0 || out.length > 1000) throw invalid();
+  return out;
+}
+
+function withInfo(
+  name: string,
+  source: Record<string, unknown>,
+): { name: string; info?: MethodInfo } {
+  const info: Record<string, unknown> = {};
+  if (typeof source.description === "string") info.description = source.description;
+  if (Array.isArray(source.params)) info.params = source.params;
+  if (typeof source.result === "object" && source.result !== null) info.result = source.result;
+  return Object.keys(info).length === 0 ? { name } : { name, info: info as MethodInfo };
+}
+
+function invalid(): RpcError {
+  return new RpcError(
+    ErrorCode.InvalidParams,
+    "Invalid params",
+    'Expected {"name": "..."} or {"names": ["...", {"name": "...", "description": "..."}]}',
+  );
+}

@@ -1,0 +1,90 @@
+/**
+ * Hub configuration and rules: defaults, file < env < flags, validation, patterns, first
+ * matching rule wins, config file loading.
+ */
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { resolveHubConfig } from "../lib/hub/config.ts";
+import { loadHubConfig } from "../lib/hub/main.ts";
+import { compilePattern } from "../lib/hub/patterns.ts";
+import { type Identity, Policy } from "../lib/hub/policy.ts";
+
+const guest: Identity = { id: "g", roles: ["guest"], admitted: true, via: "secret" };
+const admin: Identity = { id: "a", roles: ["admin"], admitted: true, via: "jwt" };
+
+describe("hub config", () => {
+  it("resolveHubConfig() defaults to 127.0.0.1:8000 /rpc with anonymous access", () => {
+    const c = resolveHubConfig({});
+    assert.deepEqual([c.host, c.port, c.path, c.allowAnonymous], ["127.0.0.1", 8000, "/rpc", true]);
+    assert.equal(c.preAuthMaxMessageSize, 512);
+    assert.equal(c.registration, "single");
+  });
+
+  it("resolveHubConfig() turns anonymous access off once a credential is configured", () => {
+    assert.equal(resolveHubConfig({}, { SWITCHBOARD_SECRET: "s" }).allowAnonymous, false);
+    assert.equal(resolveHubConfig({ auth: { jwt: { secret: "k" } } }).allowAnonymous, false);
+    const both = resolveHubConfig({ allowAnonymous: true, auth: { jwt: { secret: "k" } } });
+    assert.equal(both.allowAnonymous, true);
+  });
+
+  it("resolveHubConfig() lets env override the file and flags override env", () => {
+    const c = resolveHubConfig(
+      { port: 1, path: "/a", origins: ["https://x"] },
+      { PORT: "2", SWITCHBOARD_PATH: "/b", SWITCHBOARD_ORIGINS: "https://y, https://z" },
+      { port: "3" },
+    );
+    assert.deepEqual([c.port, c.path, c.origins], [3, "/b", ["https://y", "https://z"]]);
+  });
+
+  it("resolveHubConfig() rejects wrong types with a TypeError naming the key", () => {
+    assert.throws(() => resolveHubConfig({ port: "eighty" }), /port/);
+    assert.throws(() => resolveHubConfig({ registration: "random" }), /registration/);
+    assert.throws(() => resolveHubConfig({ path: "rpc" }), /path/);
+    assert.throws(() => resolveHubConfig([]), TypeError);
+  });
+
+  it("loadHubConfig() reads --config and rejects invalid JSON", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hub-config-"));
+    try {
+      const good = join(dir, "hub.json");
+      await writeFile(good, JSON.stringify({ port: 9100, registration: "roundrobin" }));
+      const c = await loadHubConfig(["--config", good, "--log-level", "warn"], {});
+      assert.deepEqual([c.port, c.registration, c.logLevel], [9100, "roundrobin", "warn"]);
+      const bad = join(dir, "bad.json");
+      await writeFile(bad, "{ nope");
+      await assert.rejects(loadHubConfig([], { SWITCHBOARD_CONFIG: bad }), SyntaxError);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+});
+
+describe("hub rules", () => {
+  it("compilePattern() treats * as a wildcard and everything else literally", () => {
+    assert.ok(compilePattern("a.*")("a.b.c"));
+    assert.ok(!compilePattern("a.*")("ab"));
+    assert.ok(compilePattern("a+b")("a+b"));
+    assert.ok(compilePattern("*.sum")("math.sum"));
+  });
+
+  it("Policy.allows() applies the first rule matching action, name and role", () => {
+    const policy = new Policy([
+      { actions: ["call"], match: "admin.*", roles: ["admin"] },
+      { actions: ["call"], match: "admin.*", effect: "deny" },
+    ], "allow");
+    assert.ok(policy.allows("call", "admin.x", admin));
+    assert.ok(!policy.allows("call", "admin.x", guest));
+    assert.ok(policy.allows("call", "public.x", guest));
+    assert.ok(policy.allows("register", "admin.x", guest));
+    assert.ok(!new Policy([], "deny").allows("call", "x", admin));
+  });
+
+  it("new Policy() rejects unknown actions and effects", () => {
+    assert.throws(() => new Policy([{ actions: ["eat" as "call"] }], "allow"), /unknown action/);
+    assert.throws(() => new Policy([{ effect: "maybe" as "allow" }], "allow"), /unknown effect/);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The inspector page in headless Chromium: it connects over the hub's own endpoint and shows
+ * connected clients, registered procedures and recent errors, updating live. Needs
+ * /usr/bin/chromium (or CHROMIUM_PATH) and the playwright-core package; without them the test
+ * skips, except under CI=true where it fails.
+ */
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { RpcError } from "../mod.ts";
+import { offer } from "../lib/hub/offer.ts";
+import { openClient, rejection } from "./_fixtures.ts";
+import { startHub } from "./_hub.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** A page expression: the text of the element with that id. */
+function text(id: string): string {
+  return `(document.getElementById(${JSON.stringify(id)})?.textContent ?? "")`;
+}
+
+type Playwright = typeof import("playwright-core");
+
+async function loadPlaywright(): Promise<Playwright | string> {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}`;
+  try {
+    return await import("playwright-core");
+  } catch (error) {
+    return `playwright-core is not installed: ${error}`;
+  }
+}
+
+const playwright = await loadPlaywright();
+const missing = typeof playwright === "string" ? playwright : undefined;
+if (missing !== undefined && process.env.CI === "true") {
+  throw new Error(`hub inspector test cannot run under CI: ${missing}`);
+}
+
+describe("hub inspector page", () => {
+  it("shows clients, procedures and errors live in headless Chromium", {
+    skip: missing,
+  }, async () => {
+    const { chromium } = playwright as Playwright;
+    const hub = await startHub();
+    const worker = await openClient(hub.wsUrl);
+    const profile = await mkdtemp(join(tmpdir(), "hub-chromium-"));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+    });
+    try {
+      await offer(worker, "math.add", ([a, b]: number[]) => a! + b!);
+      const page = context.pages()[0] ?? await context.newPage();
+      await page.goto(`${hub.origin}/`);
+      await page.waitForFunction(`${text("status")} === "live"`);
+      await page.waitForFunction(`${text("procedures")}.includes("math.add")`);
+      // Live: a client that arrives after the page loaded appears without a reload.
+      const late = await openClient(hub.wsUrl);
+      await offer(late, "late.arrival", () => {
+        throw new RpcError(-32050, "Late failure");
+      });
+      assert.equal((await rejection(worker.call("late.arrival"))).code, -32050);
+      await page.waitForFunction(
+        `${text("procedures")}.includes("late.arrival") && ${text("client-count")} === "3" && ` +
+          `${text("errors")}.includes("late.arrival")`,
+      );
+      const clients = await page.locator("#clients").innerText();
+      assert.match(clients, /anonymous/);
+      assert.match(clients, /math\.add/);
+      const shot = join(profile, "inspector.png");
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok((await stat(shot)).size > 5_000, "the screenshot has content");
+      late.close();
+    } finally {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+      worker.close();
+      await hub.close();
+    }
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * Operating the hub: health and metrics routes, the inspector page's HTML, graceful
+ * shutdown (drain, then 1001), and a restart on the same port with clients connecting anew.
+ */
+
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { offer } from "../lib/hub/offer.ts";
+import { openClient, rejection, until } from "./_fixtures.ts";
+import { startHub } from "./_hub.ts";
+
+describe("hub operations", () => {
+  it("GET /health and GET /metrics report connections, calls and latency", async () => {
+    const hub = await startHub();
+    const a = await openClient(hub.wsUrl);
+    try {
+      await offer(a, "m.one", () => 1);
+      assert.equal(await a.call("m.one"), 1);
+      assert.deepEqual(await (await fetch(`${hub.origin}/health`)).json(), {
+        ok: true,
+        connections: 1,
+      });
+      const res = await fetch(`${hub.origin}/metrics`);
+      assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+      const text = await res.text();
+      assert.match(text, /^switchboard_connections 1$/m);
+      assert.match(text, /^switchboard_routed_calls_total 1$/m);
+      assert.match(text, /^switchboard_routed_call_duration_seconds_count 1$/m);
+      assert.match(text, /^switchboard_procedures 1$/m);
+      assert.match(text, /^switchboard_received_bytes_total [1-9]\d*$/m);
+      assert.match(text, /^switchboard_sent_bytes_total [1-9]\d*$/m);
+      const page = await (await fetch(`${hub.origin}/`)).text();
+      assert.match(page, /<title>Switchboard hub<\/title>/);
+    } finally {
+      a.close();
+      await hub.close();
+    }
+  });
+
+  it("shutdown drains a routed call in flight, then closes clients with 1001", async () => {
+    const hub = await startHub();
+    const callee = await openClient(hub.wsUrl);
+    const caller = await openClient(hub.wsUrl);
+    let release!: (value: string) => void;
+    await offer(callee, "slow.answer", () => new Promise<string>((r) => release = r));
+    const inFlight = caller.call("slow.answer");
+    await until(() => hub.hub.router.inFlight === 1);
+    const stopped = hub.close();
+    assert.equal((await rejection(caller.call("rpc.time"))).code, -32014);
+    release("finished");
+    assert.equal(await inFlight, "finished");
+    await stopped;
+    assert.equal((await caller.closed).code, 1001);
+    assert.equal((await callee.closed).code, 1001);
+  });
+
+  it("a restarted hub on the same port serves clients that connect anew", async () => {
+    const first = await startHub();
+    const port = Number(new URL(first.origin).port);
+    const client = await openClient(first.wsUrl);
+    await offer(client, "svc.v", () => 1);
+    await first.close();
+    assert.equal((await client.closed).code, 1001);
+    const second = await startHub({ port });
+    try {
+      assert.equal(second.wsUrl, first.wsUrl);
+      const again = await openClient(second.wsUrl);
+      const caller = await openClient(second.wsUrl);
+      try {
+        assert.equal((await rejection(caller.call("svc.v"))).code, -32601);
+        await offer(again, "svc.v", () => 2);
+        assert.equal(await caller.call("svc.v"), 2);
+      } finally {
+        again.close();
+        caller.close();
+      }
+    } finally {
+      await second.close();
+    }
+  });
+});
