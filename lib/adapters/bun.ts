@@ -8,8 +8,10 @@
 
 import type { Hono } from "hono";
 import { upgradeWebSocket, websocket } from "hono/bun";
-import type { UpgradeWebSocket } from "hono/ws";
+import type { UpgradeWebSocket, WSEvents } from "hono/ws";
 import {
+  FRAME_SINK,
+  type FrameSinkEvents,
   type ListenOptions,
   originOf,
   type RunningServer,
@@ -42,7 +44,7 @@ export const bunAdapter: RuntimeAdapter = {
       hostname: options.hostname,
       port: options.port,
       fetch: app.fetch,
-      websocket: { ...websocket, maxPayloadLength: options.maxMessageSize },
+      websocket: { ...websocket, message, maxPayloadLength: options.maxMessageSize },
     });
     const port = server.port ?? options.port;
     return Promise.resolve({
@@ -54,3 +56,26 @@ export const bunAdapter: RuntimeAdapter = {
     });
   },
 };
+
+/** A Bun socket as Hono's handlers type it (its `data` holds the events). */
+type HonoBunSocket = Parameters<typeof websocket.message>[0];
+
+/**
+ * Bun's per-message handler: hands the frame straight to the events' {@linkcode FRAME_SINK}
+ * when there is one, skipping the `MessageEvent`, `WSContext` and `URL` Hono builds per
+ * message; otherwise defers to Hono. A sink that throws closes only its own connection.
+ */
+function message(ws: HonoBunSocket, data: string | Buffer): void {
+  const sink = (ws.data.events as WSEvents & FrameSinkEvents)[FRAME_SINK];
+  if (sink === undefined) {
+    websocket.message(ws, data);
+    return;
+  }
+  try {
+    sink(data);
+  } catch {
+    // The sink is the peer's receive, which reports its own failures; an escape here is a
+    // bug, and ending this connection is the safe answer.
+    ws.close(1011, "Internal error");
+  }
+}
