@@ -16,7 +16,7 @@ import {
   switchboardCaller,
 } from "./_driver.ts";
 
-/** A running echo server. */
+/** A running raw server. */
 export interface EchoServer {
   /** Its `ws://` URL. */
   readonly url: string;
@@ -74,102 +74,115 @@ export interface RuntimeResult {
   readonly options: SuiteOptions;
   /** Raw WebSocket echo through the call-style driver. */
   readonly raw: Figures;
+  /** Reference: a bare JSON-RPC server (parse + stringify, no library), same driver. */
+  readonly jsonFloor: Figures;
   /** Switchboard client calling a Switchboard server's `echo`. */
   readonly switchboard: Figures;
 }
 
 /**
+ * What a runtime half provides: raw servers on 127.0.0.1, port 0.
+ *
+ * - `echo` sends every text frame back unchanged: the baseline.
+ * - `json` parses each frame and answers `{"jsonrpc":"2.0","id":…,"result":params}` with
+ *   `JSON.stringify`: the least any JSON-RPC server must do, for reference (the "JSON floor").
+ */
+export type RawServerKind = "echo" | "json";
+
+/**
  * Run the benchmark on the current runtime.
  *
  * @param runtime The runtime's name and version.
- * @param startRaw Starts this runtime's raw echo server on 127.0.0.1, port 0.
+ * @param startRaw Starts one of this runtime's raw servers on 127.0.0.1, port 0.
  * @param options Sizes.
  * @returns The figures.
  */
 export async function runSuite(
   runtime: { name: string; version: string },
-  startRaw: () => Promise<EchoServer>,
+  startRaw: (kind: RawServerKind) => Promise<EchoServer>,
   options: SuiteOptions,
 ): Promise<RuntimeResult> {
-  const rawServer = await startRaw();
-  const sb = new Switchboard();
-  sb.register("echo", (params) => params);
-  const sbServer = await serve(sb, { hostname: "127.0.0.1", port: 0, path: "/rpc" });
+  const servers: EchoServer[] = [];
   const callers: Caller[] = [];
   try {
-    const raw = await rawCaller(rawServer.url);
-    callers.push(raw);
-    const board = await switchboardCaller(`${sbServer.url.replace("http:", "ws:")}/rpc`);
-    callers.push(board);
+    const echo = await startRaw("echo");
+    servers.push(echo);
+    const json = await startRaw("json");
+    servers.push(json);
+    const sb = new Switchboard();
+    sb.register("echo", (params) => params);
+    const sbServer = await serve(sb, { hostname: "127.0.0.1", port: 0, path: "/rpc" });
+    servers.push({ url: `${sbServer.url.replace("http:", "ws:")}/rpc`, close: sbServer.close });
+    callers.push(await rawCaller(echo.url));
+    callers.push(await rawCaller(json.url));
+    callers.push(await switchboardCaller(servers[2]!.url));
     for (const caller of callers) {
       await sequential(caller, options.warmup, performance.now() + options.capMs, []);
       await pipelined(caller, options.warmup * 4, options.inFlight, options.capMs);
     }
-    const rawRounds: Figures["rounds"] = [];
-    const sbRounds: Figures["rounds"] = [];
+    const rounds: Figures["rounds"][] = callers.map(() => []);
     for (let round = 0; round < options.rounds; round++) {
-      const [r, b] = await measureRound(raw, board, options);
-      rawRounds.push(r);
-      sbRounds.push(b);
+      const figures = await measureRound(callers, options);
+      figures.forEach((f, i) => rounds[i]!.push(f));
     }
     return {
       runtime: runtime.name,
       version: runtime.version,
       placement: "server and client in one process (one event loop)",
       options,
-      raw: summarise(rawRounds),
-      switchboard: summarise(sbRounds),
+      raw: summarise(rounds[0]!),
+      jsonFloor: summarise(rounds[1]!),
+      switchboard: summarise(rounds[2]!),
     };
   } finally {
     for (const caller of callers) caller.close();
-    await sbServer.close();
-    await rawServer.close();
+    for (const server of servers.reverse()) await server.close();
   }
 }
 
-/** Calls per block: raw and Switchboard alternate block by block within a round. */
+/** Calls per block: the callers take turns block by block within a round. */
 const SEQUENTIAL_BLOCK = 500;
 const PIPELINED_BLOCK = 10_000;
 
 /**
- * One round: raw and Switchboard alternate in short blocks (which goes first alternates
- * too), so that both see the same background load on a shared machine.
+ * One round: the callers take turns in short blocks (the order rotates from block to block),
+ * so that all see the same background load on a shared machine.
  */
 async function measureRound(
-  raw: Caller,
-  board: Caller,
+  callers: readonly Caller[],
   options: SuiteOptions,
-): Promise<[Figures["rounds"][0], Figures["rounds"][0]]> {
-  const pair = [raw, board] as const;
-  const samples: [number[], number[]] = [[], []];
+): Promise<Figures["rounds"]> {
+  const n = callers.length;
+  const samples: number[][] = callers.map(() => []);
   let deadline = performance.now() + options.capMs;
   for (let block = 0; block * SEQUENTIAL_BLOCK < options.sequentialCalls; block++) {
-    for (const i of block % 2 === 0 ? [0, 1] : [1, 0]) {
-      await sequential(pair[i]!, SEQUENTIAL_BLOCK, deadline, samples[i]!);
+    for (let k = 0; k < n; k++) {
+      const i = (block + k) % n;
+      await sequential(callers[i]!, SEQUENTIAL_BLOCK, deadline, samples[i]!);
     }
     if (performance.now() > deadline) break;
   }
-  const calls = [0, 0];
-  const ms = [0, 0];
+  const calls = callers.map(() => 0);
+  const ms = callers.map(() => 0);
   deadline = performance.now() + options.capMs;
   for (let block = 0; block * PIPELINED_BLOCK < options.pipelinedCalls; block++) {
-    for (const i of block % 2 === 0 ? [0, 1] : [1, 0]) {
+    for (let k = 0; k < n; k++) {
+      const i = (block + k) % n;
       const left = Math.max(1, deadline - performance.now());
-      const result = await pipelined(pair[i]!, PIPELINED_BLOCK, options.inFlight, left);
+      const result = await pipelined(callers[i]!, PIPELINED_BLOCK, options.inFlight, left);
       calls[i]! += result.calls;
       ms[i]! += result.ms;
     }
     if (performance.now() > deadline) break;
   }
-  const figures = (i: 0 | 1): Figures["rounds"][0] => {
-    const sorted = Float64Array.from(samples[i]).sort();
+  return callers.map((_, i) => {
+    const sorted = Float64Array.from(samples[i]!).sort();
     return {
       p50Us: quantile(sorted, 0.5),
       p99Us: quantile(sorted, 0.99),
       callsPerSec: calls[i]! / (ms[i]! / 1000),
     };
-  };
-  return [figures(0), figures(1)];
+  });
 }
 
 function summarise(rounds: Figures["rounds"]): Figures {

@@ -8,14 +8,22 @@
 
 /// <reference types="bun-types" />
 
-import { type EchoServer, optionsFromArgs, runSuite, type RuntimeResult } from "./_suite.ts";
+import {
+  type EchoServer,
+  optionsFromArgs,
+  type RawServerKind,
+  runSuite,
+  type RuntimeResult,
+} from "./_suite.ts";
 
 /**
- * Start a raw WebSocket echo server on 127.0.0.1, port 0: every text frame is sent back.
+ * Start a raw WebSocket server on 127.0.0.1, port 0: `echo` sends every text frame back,
+ * `json` answers each as a JSON-RPC request whose result is its params.
  *
+ * @param kind Which server.
  * @returns The server.
  */
-export function startBunEcho(): Promise<EchoServer> {
+export function startBunRaw(kind: RawServerKind): Promise<EchoServer> {
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -24,9 +32,9 @@ export function startBunEcho(): Promise<EchoServer> {
       return new Response("WebSocket only", { status: 426 });
     },
     websocket: {
-      message(ws, message) {
-        ws.send(message);
-      },
+      message: kind === "echo"
+        ? (ws, message) => void ws.send(message)
+        : (ws, message) => void ws.send(answer(message as string)),
     },
   });
   return Promise.resolve({
@@ -42,7 +50,13 @@ export function startBunEcho(): Promise<EchoServer> {
  * @returns Bun's figures.
  */
 export function runBun(args: readonly string[]): Promise<RuntimeResult> {
-  return runSuite({ name: "bun", version: Bun.version }, startBunEcho, optionsFromArgs(args));
+  return runSuite({ name: "bun", version: Bun.version }, startBunRaw, optionsFromArgs(args));
+}
+
+/** The JSON floor: parse a request, answer with its params as the result. */
+function answer(frame: string): string {
+  const request = JSON.parse(frame) as { id: number; params: unknown };
+  return JSON.stringify({ jsonrpc: "2.0", id: request.id, result: request.params });
 }
 
 if (import.meta.main) {

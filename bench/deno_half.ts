@@ -5,14 +5,22 @@
  * @module
  */
 
-import { type EchoServer, optionsFromArgs, runSuite, type RuntimeResult } from "./_suite.ts";
+import {
+  type EchoServer,
+  optionsFromArgs,
+  type RawServerKind,
+  runSuite,
+  type RuntimeResult,
+} from "./_suite.ts";
 
 /**
- * Start a raw WebSocket echo server on 127.0.0.1, port 0: every text frame is sent back.
+ * Start a raw WebSocket server on 127.0.0.1, port 0: `echo` sends every text frame back,
+ * `json` answers each as a JSON-RPC request whose result is its params.
  *
+ * @param kind Which server.
  * @returns The server.
  */
-export function startDenoEcho(): Promise<EchoServer> {
+export function startDenoRaw(kind: RawServerKind): Promise<EchoServer> {
   const { promise, resolve } = Promise.withResolvers<EchoServer>();
   const abort = new AbortController();
   const server = Deno.serve({
@@ -30,7 +38,9 @@ export function startDenoEcho(): Promise<EchoServer> {
     },
   }, (request) => {
     const { socket, response } = Deno.upgradeWebSocket(request);
-    socket.onmessage = (event) => socket.send(event.data);
+    socket.onmessage = kind === "echo"
+      ? (event) => socket.send(event.data)
+      : (event) => socket.send(answer(event.data as string));
     return response;
   });
   return promise;
@@ -45,9 +55,15 @@ export function startDenoEcho(): Promise<EchoServer> {
 export function runDeno(args: readonly string[]): Promise<RuntimeResult> {
   return runSuite(
     { name: "deno", version: Deno.version.deno },
-    startDenoEcho,
+    startDenoRaw,
     optionsFromArgs(args),
   );
+}
+
+/** The JSON floor: parse a request, answer with its params as the result. */
+function answer(frame: string): string {
+  const request = JSON.parse(frame) as { id: number; params: unknown };
+  return JSON.stringify({ jsonrpc: "2.0", id: request.id, result: request.params });
 }
 
 if (import.meta.main) {

@@ -25,6 +25,10 @@ interface Comparison extends RuntimeResult {
     readonly sequentialP50: number;
     /** Switchboard p99 divided by raw echo p99 (no target). */
     readonly sequentialP99: number;
+    /** The bare JSON-RPC server's calls/s divided by raw echo's: the ceiling for any library. */
+    readonly jsonFloorPipelined: number;
+    /** The bare JSON-RPC server's p50 divided by raw echo's. */
+    readonly jsonFloorSequentialP50: number;
   };
   readonly targetsMet: { readonly pipelined: boolean; readonly sequential: boolean };
 }
@@ -52,6 +56,8 @@ function compare(result: RuntimeResult): Comparison {
       pipelined,
       sequentialP50,
       sequentialP99: result.switchboard.p99Us / result.raw.p99Us,
+      jsonFloorPipelined: result.jsonFloor.callsPerSec / result.raw.callsPerSec,
+      jsonFloorSequentialP50: result.jsonFloor.p50Us / result.raw.p50Us,
     },
     targetsMet: {
       pipelined: pipelined >= TARGETS.pipelinedMin,
@@ -66,7 +72,7 @@ function row(cells: string[], widths: number[]): string {
 }
 
 function table(comparisons: Comparison[]): string {
-  const widths = [22, 12, 12, 14];
+  const widths = [26, 12, 12, 14];
   const lines = [row(["", "p50 µs", "p99 µs", "pipelined/s"], widths)];
   const figures = (label: string, f: Figures): string =>
     row([
@@ -77,10 +83,17 @@ function table(comparisons: Comparison[]): string {
     ], widths);
   for (const c of comparisons) {
     lines.push(figures(`${c.runtime} ${c.version} raw echo`, c.raw));
+    lines.push(figures(`${c.runtime} bare JSON server`, c.jsonFloor));
+    lines.push(row([
+      "  (ratio, reference)",
+      `${c.ratios.jsonFloorSequentialP50.toFixed(2)}x`,
+      "",
+      `${(c.ratios.jsonFloorPipelined * 100).toFixed(0)}%`,
+    ], widths));
     lines.push(figures(`${c.runtime} switchboard`, c.switchboard));
     const mark = (ok: boolean): string => (ok ? "ok" : "MISS");
     lines.push(row([
-      `${c.runtime} ratio`,
+      "  (ratio, target)",
       `${c.ratios.sequentialP50.toFixed(2)}x ${mark(c.targetsMet.sequential)}`,
       `${c.ratios.sequentialP99.toFixed(2)}x`,
       `${(c.ratios.pipelined * 100).toFixed(0)}% ${mark(c.targetsMet.pipelined)}`,
