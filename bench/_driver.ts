@@ -13,6 +13,7 @@
  * @module
  */
 
+import process from "node:process";
 import { type Client, connect } from "../mod.ts";
 
 /** The params every call sends (the same bytes for raw echo and Switchboard). */
@@ -118,6 +119,8 @@ export interface Pipelined {
   readonly ms: number;
   /** Calls per second. */
   readonly rate: number;
+  /** CPU time of the whole process (user + system, all threads) over the run, µs. */
+  readonly cpuUs: number;
 }
 
 /**
@@ -128,7 +131,7 @@ export interface Pipelined {
  * @param count How many calls to complete.
  * @param inFlight How many calls to keep outstanding.
  * @param capMs Time cap in ms.
- * @returns Calls completed, time, and calls per second.
+ * @returns Calls completed, time, calls per second, and CPU time used.
  */
 export async function pipelined(
   caller: Caller,
@@ -136,6 +139,7 @@ export async function pipelined(
   inFlight: number,
   capMs: number,
 ): Promise<Pipelined> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   const stop = start + capMs;
   let started = 0;
@@ -156,7 +160,8 @@ export async function pipelined(
   for (let i = 0; i < inFlight && started < count; i++) launch();
   await promise;
   const ms = performance.now() - start;
-  return { calls: done, ms, rate: done / (ms / 1000) };
+  const used = process.cpuUsage(cpu);
+  return { calls: done, ms, rate: done / (ms / 1000), cpuUs: used.user + used.system };
 }
 
 /**

@@ -58,8 +58,14 @@ export interface Figures {
   readonly p99Us: number;
   /** Pipelined throughput, median over the rounds, calls/s. */
   readonly callsPerSec: number;
+  /**
+   * Process CPU time (user + system, all threads) per pipelined call, median over the
+   * rounds, µs. Server and client share the process, so this is the whole cost of a call;
+   * unlike wall time it hardly moves when other processes compete for the cores.
+   */
+  readonly cpuUsPerCall: number;
   /** Every round's figures, for the curious. */
-  readonly rounds: { p50Us: number; p99Us: number; callsPerSec: number }[];
+  readonly rounds: { p50Us: number; p99Us: number; callsPerSec: number; cpuUsPerCall: number }[];
 }
 
 /** One runtime's result. */
@@ -164,6 +170,7 @@ async function measureRound(
   }
   const calls = callers.map(() => 0);
   const ms = callers.map(() => 0);
+  const cpu = callers.map(() => 0);
   deadline = performance.now() + options.capMs;
   for (let block = 0; block * PIPELINED_BLOCK < options.pipelinedCalls; block++) {
     for (let k = 0; k < n; k++) {
@@ -172,6 +179,7 @@ async function measureRound(
       const result = await pipelined(callers[i]!, PIPELINED_BLOCK, options.inFlight, left);
       calls[i]! += result.calls;
       ms[i]! += result.ms;
+      cpu[i]! += result.cpuUs;
     }
     if (performance.now() > deadline) break;
   }
@@ -181,6 +189,7 @@ async function measureRound(
       p50Us: quantile(sorted, 0.5),
       p99Us: quantile(sorted, 0.99),
       callsPerSec: calls[i]! / (ms[i]! / 1000),
+      cpuUsPerCall: cpu[i]! / calls[i]!,
     };
   });
 }
@@ -190,6 +199,7 @@ function summarise(rounds: Figures["rounds"]): Figures {
     p50Us: median(rounds.map((r) => r.p50Us)),
     p99Us: median(rounds.map((r) => r.p99Us)),
     callsPerSec: median(rounds.map((r) => r.callsPerSec)),
+    cpuUsPerCall: median(rounds.map((r) => r.cpuUsPerCall)),
     rounds,
   };
 }

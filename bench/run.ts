@@ -25,10 +25,14 @@ interface Comparison extends RuntimeResult {
     readonly sequentialP50: number;
     /** Switchboard p99 divided by raw echo p99 (no target). */
     readonly sequentialP99: number;
+    /** Raw echo CPU µs per call divided by Switchboard's: throughput on an idle core. */
+    readonly cpuEfficiency: number;
     /** The bare JSON-RPC server's calls/s divided by raw echo's: the ceiling for any library. */
     readonly jsonFloorPipelined: number;
     /** The bare JSON-RPC server's p50 divided by raw echo's. */
     readonly jsonFloorSequentialP50: number;
+    /** Raw echo CPU µs per call divided by the bare JSON-RPC server's. */
+    readonly jsonFloorCpuEfficiency: number;
   };
   readonly targetsMet: { readonly pipelined: boolean; readonly sequential: boolean };
 }
@@ -58,6 +62,8 @@ function compare(result: RuntimeResult): Comparison {
       sequentialP99: result.switchboard.p99Us / result.raw.p99Us,
       jsonFloorPipelined: result.jsonFloor.callsPerSec / result.raw.callsPerSec,
       jsonFloorSequentialP50: result.jsonFloor.p50Us / result.raw.p50Us,
+      cpuEfficiency: result.raw.cpuUsPerCall / result.switchboard.cpuUsPerCall,
+      jsonFloorCpuEfficiency: result.raw.cpuUsPerCall / result.jsonFloor.cpuUsPerCall,
     },
     targetsMet: {
       pipelined: pipelined >= TARGETS.pipelinedMin,
@@ -72,14 +78,15 @@ function row(cells: string[], widths: number[]): string {
 }
 
 function table(comparisons: Comparison[]): string {
-  const widths = [26, 12, 12, 14];
-  const lines = [row(["", "p50 µs", "p99 µs", "pipelined/s"], widths)];
+  const widths = [26, 12, 12, 14, 16];
+  const lines = [row(["", "p50 µs", "p99 µs", "pipelined/s", "CPU µs/call"], widths)];
   const figures = (label: string, f: Figures): string =>
     row([
       label,
       f.p50Us.toFixed(1),
       f.p99Us.toFixed(1),
       Math.round(f.callsPerSec).toLocaleString("en-US"),
+      f.cpuUsPerCall.toFixed(2),
     ], widths);
   for (const c of comparisons) {
     lines.push(figures(`${c.runtime} ${c.version} raw echo`, c.raw));
@@ -89,6 +96,7 @@ function table(comparisons: Comparison[]): string {
       `${c.ratios.jsonFloorSequentialP50.toFixed(2)}x`,
       "",
       `${(c.ratios.jsonFloorPipelined * 100).toFixed(0)}%`,
+      `${(c.ratios.jsonFloorCpuEfficiency * 100).toFixed(0)}%`,
     ], widths));
     lines.push(figures(`${c.runtime} switchboard`, c.switchboard));
     const mark = (ok: boolean): string => (ok ? "ok" : "MISS");
@@ -97,6 +105,7 @@ function table(comparisons: Comparison[]): string {
       `${c.ratios.sequentialP50.toFixed(2)}x ${mark(c.targetsMet.sequential)}`,
       `${c.ratios.sequentialP99.toFixed(2)}x`,
       `${(c.ratios.pipelined * 100).toFixed(0)}% ${mark(c.targetsMet.pipelined)}`,
+      `${(c.ratios.cpuEfficiency * 100).toFixed(0)}%`,
     ], widths));
     lines.push("");
   }
@@ -105,6 +114,7 @@ function table(comparisons: Comparison[]): string {
 
 if (import.meta.main) {
   const args = Deno.args.filter((a) => a !== "--deno-only" && a !== "--bun-only");
+  const loadBefore = Deno.loadavg();
   const results: RuntimeResult[] = [];
   if (!Deno.args.includes("--bun-only")) results.push(await runDeno(args));
   if (!Deno.args.includes("--deno-only")) results.push(await runBun(args));
@@ -122,10 +132,15 @@ if (import.meta.main) {
       `pipelined >= ${TARGETS.pipelinedMin * 100}% of raw.\n`,
   );
   console.log(table(comparisons));
+  console.log(
+    `Load average (1/5/15 min) before ${loadBefore.join(" ")}, after ${Deno.loadavg().join(" ")}`,
+  );
   const report = {
     date: new Date().toISOString(),
     cores: navigator.hardwareConcurrency,
     os: `${Deno.build.os} ${Deno.build.arch}`,
+    // Other work on a shared machine skews everything: the 1/5/15-minute load averages.
+    loadAverage: { before: loadBefore, after: Deno.loadavg() },
     args,
     targets: TARGETS,
     results: comparisons,
