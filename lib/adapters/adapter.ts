@@ -100,6 +100,10 @@ export function originOf(hostname: string, port: number): string {
  * CPU time at small messages) may call this function with the frame instead of `onMessage`.
  * Adapters that do not know it ignore it and Hono's `onMessage` runs as usual.
  *
+ * Binary frames reach the sink as the runtime gives them (a `Uint8Array` on Bun, exactly the
+ * message's bytes). Code that wraps a Switchboard's events to decorate `onMessage` must drop
+ * this key, or the runtimes that use it will bypass the wrapper.
+ *
  * @example
  * ```ts
  * import { FRAME_SINK, type FrameSinkEvents } from "./adapter.ts";
