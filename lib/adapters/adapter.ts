@@ -92,3 +92,40 @@ export interface RuntimeAdapter {
 export function originOf(hostname: string, port: number): string {
   return `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
 }
+
+/**
+ * An optional fast path on the WebSocket events a Switchboard hands to `upgradeWebSocket`:
+ * an adapter whose runtime would otherwise wrap every incoming message (Hono's Bun adapter
+ * builds a `MessageEvent`, a `WSContext` and a `URL` per message, a fifth of the server's
+ * CPU time at small messages) may call this function with the frame instead of `onMessage`.
+ * Adapters that do not know it ignore it and Hono's `onMessage` runs as usual.
+ *
+ * Binary frames reach the sink as the runtime gives them (a `Uint8Array` on Bun, exactly the
+ * message's bytes). Code that wraps a Switchboard's events to decorate `onMessage` must drop
+ * this key, or the runtimes that use it will bypass the wrapper.
+ *
+ * @example
+ * ```ts
+ * import { FRAME_SINK, type FrameSinkEvents } from "./adapter.ts";
+ * const frames: unknown[] = [];
+ * const events: FrameSinkEvents = { [FRAME_SINK]: (frame) => void frames.push(frame) };
+ * events[FRAME_SINK]?.("{}");
+ * if (frames.length !== 1) throw new Error("unreachable");
+ * ```
+ */
+export const FRAME_SINK: unique symbol = Symbol.for("switchboard.frameSink");
+
+/**
+ * WebSocket events that may carry the {@linkcode FRAME_SINK} fast path.
+ *
+ * @example
+ * ```ts
+ * import type { FrameSinkEvents } from "./adapter.ts";
+ * const events: FrameSinkEvents = {};
+ * if (Object.keys(events).length !== 0) throw new Error("unreachable");
+ * ```
+ */
+export interface FrameSinkEvents {
+  /** Receives each incoming frame: a string for text, bytes for binary. */
+  readonly [FRAME_SINK]?: (frame: string | ArrayBuffer | Uint8Array) => void;
+}

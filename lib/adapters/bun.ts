@@ -8,15 +8,15 @@
 
 import type { Hono } from "hono";
 import { upgradeWebSocket, websocket } from "hono/bun";
-import type { UpgradeWebSocket } from "hono/ws";
+import type { UpgradeWebSocket, WSEvents } from "hono/ws";
 import {
+  FRAME_SINK,
+  type FrameSinkEvents,
   type ListenOptions,
   originOf,
   type RunningServer,
   type RuntimeAdapter,
 } from "./adapter.ts";
-
-type BunSocket = Parameters<typeof websocket.message>[0];
 
 /**
  * Hono's Bun handler passes `message.buffer` for a binary frame. Bun 1.4 hands the handler an
@@ -26,7 +26,7 @@ type BunSocket = Parameters<typeof websocket.message>[0];
  * one without a copy when it already is exact. Not a typed-array view: Hono wraps the data in
  * a `MessageEvent`, which in Bun empties views.
  */
-function exactMessage(ws: BunSocket, message: string | ArrayBuffer | Uint8Array): void {
+function exactMessage(ws: HonoBunSocket, message: string | ArrayBuffer | Uint8Array): void {
   if (typeof message === "string") return websocket.message(ws, message);
   let exact: ArrayBuffer;
   if (message instanceof ArrayBuffer) {
@@ -66,7 +66,7 @@ export const bunAdapter: RuntimeAdapter = {
       hostname: options.hostname,
       port: options.port,
       fetch: app.fetch,
-      websocket: { ...websocket, message: exactMessage, maxPayloadLength: options.maxMessageSize },
+      websocket: { ...websocket, message, maxPayloadLength: options.maxMessageSize },
     });
     const port = server.port ?? options.port;
     return Promise.resolve({
@@ -78,3 +78,26 @@ export const bunAdapter: RuntimeAdapter = {
     });
   },
 };
+
+/** A Bun socket as Hono's handlers type it (its `data` holds the events). */
+type HonoBunSocket = Parameters<typeof websocket.message>[0];
+
+/**
+ * Bun's per-message handler: hands the frame straight to the events' {@linkcode FRAME_SINK}
+ * when there is one, skipping the `MessageEvent`, `WSContext` and `URL` Hono builds per
+ * message; otherwise defers to Hono. A sink that throws closes only its own connection.
+ */
+function message(ws: HonoBunSocket, data: string | ArrayBuffer | Uint8Array): void {
+  const sink = (ws.data.events as WSEvents & FrameSinkEvents)[FRAME_SINK];
+  if (sink === undefined) {
+    exactMessage(ws, data);
+    return;
+  }
+  try {
+    sink(data);
+  } catch {
+    // The sink is the peer's receive, which reports its own failures; an escape here is a
+    // bug, and ending this connection is the safe answer.
+    ws.close(1011, "Internal error");
+  }
+}

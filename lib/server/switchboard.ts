@@ -22,6 +22,7 @@ import {
   Registry,
 } from "../router/registry.ts";
 import type { Middleware } from "../router/middleware.ts";
+import { FRAME_SINK, type FrameSinkEvents } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
 import { handleHttpPost } from "./http.ts";
 
@@ -250,7 +251,7 @@ export class Switchboard {
    * if (typeof sb.websocketEvents !== "function") throw new Error("unreachable");
    * ```
    */
-  async websocketEvents(c: HonoContext): Promise<WSEvents> {
+  async websocketEvents(c: HonoContext): Promise<WSEvents & FrameSinkEvents> {
     const data = this.#options.context === undefined ? {} : await this.#options.context(c);
     const info: ConnectionInfo = { id: crypto.randomUUID(), headers: c.req.raw.headers, data };
     let peer: Peer | undefined;
@@ -285,6 +286,8 @@ export class Switchboard {
       onMessage: (event) => {
         peer?.receive(event.data as string | ArrayBuffer | Uint8Array);
       },
+      // Fast path for adapters that can skip Hono's per-message wrapping (see FRAME_SINK).
+      [FRAME_SINK]: (frame) => peer?.receive(frame),
       onClose: (event) => {
         peer?.transportClosed(event.code, event.reason);
       },
