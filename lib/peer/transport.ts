@@ -39,6 +39,13 @@ export interface Transport {
    * @param reason A short reason.
    */
   close(code: number, reason: string): void;
+  /**
+   * Bytes queued for sending and not yet written to the network, when the transport can
+   * tell (the broker's slow-consumer policy reads it). Optional.
+   *
+   * @returns The bytes buffered.
+   */
+  bufferedAmount?(): number;
 }
 
 /**

@@ -8,10 +8,14 @@ import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { Extension, type HelloParams, type HelloResult } from "../protocol/extensions.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { Registry } from "../router/registry.ts";
+import { PubSubMethod } from "../pubsub/protocol.ts";
 import { VERSION } from "../version.ts";
 
 /** The codecs this server can speak, preferred first. */
 const SERVER_CODECS: readonly string[] = ["json"];
+
+/** The pub/sub extension methods announced in the hello result. */
+const PUBSUB_EXTENSIONS: readonly string[] = Object.values(PubSubMethod);
 
 /**
  * Register `rpc.hello` and `rpc.ping` on a server's registry.
@@ -51,7 +55,7 @@ export function registerBuiltins(registry: Registry, limits: Limits): void {
         codec,
         server: `switchboard/${VERSION}`,
         limits: { maxMessageSize: limits.maxMessageSize, maxBatchSize: limits.maxBatchSize },
-        extensions: [Extension.Hello, Extension.Ping, Extension.Cancel],
+        extensions: [Extension.Hello, Extension.Ping, Extension.Cancel, ...PUBSUB_EXTENSIONS],
       };
     },
   );

@@ -12,7 +12,7 @@ import { RpcError } from "../protocol/errors.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
 import { type ErrorReporter, Peer } from "../peer/peer.ts";
-import { CloseCode, type CloseInfo } from "../peer/transport.ts";
+import { CloseCode, type CloseInfo, type Transport } from "../peer/transport.ts";
 import {
   type ConnectionInfo,
   type Procedure,
@@ -20,6 +20,11 @@ import {
   Registry,
 } from "../router/registry.ts";
 import { registerBuiltins } from "./builtins.ts";
+import { bufferedAmountReader } from "../adapters/buffered_amount.ts";
+import { jsonCodec } from "../codec/json.ts";
+import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
+import type { TopicStart } from "../pubsub/lazy.ts";
+import { registerPubSub } from "../pubsub/methods.ts";
 import { handleHttpPost } from "./http.ts";
 
 /**
@@ -56,6 +61,8 @@ export interface SwitchboardOptions {
   readonly onClose?: (peer: Peer, info: CloseInfo) => void;
   /** Receives failures nobody awaits (procedures that threw non-RpcErrors, bad sends). */
   readonly onError?: (error: unknown, where: string, peer: Peer) => void;
+  /** Topics: backplane, replay, limits, `authorize` hook; see {@linkcode BrokerOptions}. */
+  readonly pubsub?: BrokerOptions;
 }
 
 /**
@@ -81,6 +88,8 @@ export class Switchboard {
   readonly procedures: Registry = new Registry();
   /** The limits each connection enforces. */
   readonly limits: Limits;
+  /** The topic broker (subscriptions, lazy publishers, backplane). */
+  readonly pubsub: Broker;
 
   readonly #options: SwitchboardOptions;
   readonly #peers = new Map<string, Peer>();
@@ -90,6 +99,67 @@ export class Switchboard {
     this.#options = options;
     this.limits = resolveLimits(options.limits);
     registerBuiltins(this.procedures, this.limits);
+    this.pubsub = new Broker(options.pubsub);
+    registerPubSub(this.procedures, this.pubsub);
+  }
+
+  /**
+   * Publish an event to every subscriber of a topic (here and, through the backplane, on
+   * other processes).
+   *
+   * @param topic An exact topic name.
+   * @param data Any JSON value.
+   * @returns The event's sequence number in the topic.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * if (await new Switchboard().publish("news.today", "hi") !== 1) throw new Error("unreachable");
+   * ```
+   */
+  publish(topic: string, data: unknown): Promise<number> {
+    try {
+      return Promise.resolve(this.pubsub.publish(topic, data));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Register a lazy publisher: `start` runs when a topic it covers gets its first
+   * subscriber on this process; the cleanup it returns runs when the last one leaves.
+   *
+   * @param name An exact topic or a pattern such as `ticker.*`.
+   * @param start The publisher.
+   * @returns A function that unregisters it.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const off = new Switchboard().topic("ticker.*", ({ publish }) => {
+   *   const timer = setInterval(() => publish(Math.random()), 100);
+   *   return () => clearInterval(timer);
+   * });
+   * off();
+   * ```
+   */
+  topic(name: string, start: TopicStart): () => void {
+    return this.pubsub.topic(name, start);
+  }
+
+  /**
+   * Send an event to one connection only (no sequence number, never replayed).
+   *
+   * @param peer The connection or its id.
+   * @param topic An exact topic name.
+   * @param data Any JSON value.
+   * @returns False if no such WebSocket connection is open.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * if (new Switchboard().sendEvent("nobody", "a.b", 1)) throw new Error("unreachable");
+   * ```
+   */
+  sendEvent(peer: Peer | string, topic: string, data: unknown): boolean {
+    return this.pubsub.sendEvent(typeof peer === "string" ? peer : peer.info.id, topic, data);
   }
 
   /** The connected WebSocket peers, by connection id. */
@@ -222,10 +292,13 @@ export class Switchboard {
     return {
       onOpen: (_event, ws) => {
         socket = ws;
-        peer = new Peer({
+        const buffered = bufferedAmountReader(ws.raw);
+        const transport: Transport = {
           send: (frame) => socket!.send(frame),
           close: (code, reason) => socket!.close(code, reason),
-        }, {
+          bufferedAmount: () => buffered?.() ?? 0,
+        };
+        peer = new Peer(transport, {
           procedures: this.procedures,
           limits: this.limits,
           exposeErrors: this.#options.exposeErrors ?? false,
@@ -235,7 +308,15 @@ export class Switchboard {
         });
         this.#peers.set(info.id, peer);
         const opened = peer;
+        this.pubsub.attach({
+          info,
+          codec: jsonCodec,
+          send: transport.send,
+          bufferedAmount: transport.bufferedAmount!,
+          close: (code, reason) => opened.close(code, reason),
+        });
         opened.closed.then((closeInfo) => {
+          this.pubsub.detach(info.id);
           this.#peers.delete(info.id);
           this.#options.onClose?.(opened, closeInfo);
         });
