@@ -109,6 +109,8 @@ interface Connection {
   readonly subscriber: Subscriber;
   readonly subs: Map<string, Sub>;
   closed: boolean;
+  /** The pending slow-consumer re-check, while over `maxBufferedBytes`. */
+  check: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface Sub {
@@ -185,7 +187,12 @@ export class Broker {
    * @param subscriber The connection.
    */
   attach(subscriber: Subscriber): void {
-    this.#connections.set(subscriber.info.id, { subscriber, subs: new Map(), closed: false });
+    this.#connections.set(subscriber.info.id, {
+      subscriber,
+      subs: new Map(),
+      closed: false,
+      check: undefined,
+    });
   }
 
   /**
@@ -198,6 +205,7 @@ export class Broker {
     const conn = this.#connections.get(id);
     if (conn === undefined) return;
     conn.closed = true;
+    clearTimeout(conn.check);
     this.#connections.delete(id);
     for (const sub of [...conn.subs.values()]) this.#remove(sub);
   }
@@ -377,6 +385,7 @@ export class Broker {
 
   /** Stop lazy publishers, close the backplane. */
   async close(): Promise<void> {
+    for (const conn of this.#connections.values()) clearTimeout(conn.check);
     this.#lazy.stopAll();
     this.#stream.close();
     await this.#backplane.close();
@@ -494,10 +503,10 @@ export class Broker {
 
   #write(conn: Connection, frame: string): boolean {
     if (conn.closed) return false;
-    if (conn.subscriber.bufferedAmount() > this.limits.maxBufferedBytes) {
-      this.detach(conn.subscriber.info.id);
-      conn.subscriber.close(SLOW_CONSUMER_CLOSE, "Slow consumer");
-      return false;
+    if (
+      conn.check === undefined && conn.subscriber.bufferedAmount() > this.limits.maxBufferedBytes
+    ) {
+      conn.check = setTimeout(() => this.#recheck(conn), this.limits.slowConsumerGrace);
     }
     try {
       conn.subscriber.send(frame);
@@ -506,6 +515,14 @@ export class Broker {
       this.#report(error, "send event");
       return false;
     }
+  }
+
+  #recheck(conn: Connection): void {
+    conn.check = undefined;
+    if (conn.closed) return;
+    if (conn.subscriber.bufferedAmount() <= this.limits.maxBufferedBytes) return;
+    this.detach(conn.subscriber.info.id);
+    conn.subscriber.close(SLOW_CONSUMER_CLOSE, "Slow consumer");
   }
 
   #settle(seq: number | Promise<number>, topic: string): void {

@@ -25,10 +25,16 @@ export interface PubSubLimits {
   /** Most subscriptions (topics and patterns) one connection may hold. Default 256. */
   readonly maxSubscriptions: number;
   /**
-   * Bytes a connection may have waiting in its socket's send buffer before an event is sent
-   * to it; past it the connection is closed with 4008 (slow consumer). Default 4 MiB.
+   * Bytes a connection may have waiting in its socket's send buffer. When an event is sent
+   * past it, the broker looks again `slowConsumerGrace` ms later and, if the buffer is still
+   * over, closes the connection with 4008 (slow consumer). Default 4 MiB.
    */
   readonly maxBufferedBytes: number;
+  /**
+   * Milliseconds a connection may stay over `maxBufferedBytes` (a burst that a healthy
+   * socket drains) before it is closed. Default 100.
+   */
+  readonly slowConsumerGrace: number;
 }
 
 /**
@@ -46,6 +52,7 @@ export const DEFAULT_PUBSUB_LIMITS: PubSubLimits = Object.freeze({
   maxWildcards: 4,
   maxSubscriptions: 256,
   maxBufferedBytes: 4 * 1024 * 1024,
+  slowConsumerGrace: 100,
 });
 
 /**
