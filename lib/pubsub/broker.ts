@@ -6,7 +6,6 @@
  * @module
  */
 
-import type { Codec } from "../codec/codec.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
@@ -14,45 +13,12 @@ import { LazyTopics, type TopicStart } from "./lazy.ts";
 import { type PubSubLimits, resolvePubSubLimits } from "./limits.ts";
 import { MemoryBackplane } from "./memory_backplane.ts";
 import { Pattern } from "./pattern.ts";
-import {
-  PubSubErrorCode,
-  PubSubMethod,
-  SLOW_CONSUMER_CLOSE,
-  type SubscribeResult,
-} from "./protocol.ts";
+import { PubSubErrorCode, PubSubMethod, type SubscribeResult } from "./protocol.ts";
 import type { ReplayOptions, TopicEvent } from "./replay.ts";
-import { isPattern, validateTopic } from "./topic_name.ts";
+import { type Connection, Delivery, type Sub, type Subscriber } from "./delivery.ts";
 
-/**
- * A connection as the broker sees it.
- *
- * @example
- * ```ts
- * import type { Subscriber } from "./broker.ts";
- * import { jsonCodec } from "../codec/json.ts";
- * const frames: string[] = [];
- * const subscriber: Subscriber = {
- *   info: { id: "c1", headers: new Headers(), data: {} },
- *   codec: jsonCodec,
- *   send: (frame) => void frames.push(frame),
- *   bufferedAmount: () => 0,
- *   close() {},
- * };
- * if (subscriber.info.id !== "c1") throw new Error("unreachable");
- * ```
- */
-export interface Subscriber {
-  /** The connection's facts; `info.id` identifies it. */
-  readonly info: ConnectionInfo;
-  /** Encodes the events sent to it. */
-  readonly codec: Codec;
-  /** Send one encoded frame. */
-  send(frame: string): void;
-  /** Bytes waiting in its send buffer (0 when the transport cannot tell). */
-  bufferedAmount(): number;
-  /** Close it. */
-  close(code: number, reason: string): void;
-}
+export type { Subscriber } from "./delivery.ts";
+import { isPattern, validateTopic } from "./topic_name.ts";
 
 /**
  * What an authorization hook is asked.
@@ -105,25 +71,6 @@ export interface BrokerOptions {
   readonly onError?: (error: unknown, where: string) => void;
 }
 
-interface Connection {
-  readonly subscriber: Subscriber;
-  readonly subs: Map<string, Sub>;
-  closed: boolean;
-  /** The pending slow-consumer re-check, while over `maxBufferedBytes`. */
-  check: ReturnType<typeof setTimeout> | undefined;
-}
-
-interface Sub {
-  readonly conn: Connection;
-  readonly key: string;
-  /** True for an exact topic, false for a pattern. */
-  readonly exact: boolean;
-  /** Last sequence number delivered (exact topics). */
-  lastSeq: number;
-  /** Live events held while the subscription's replay is fetched. */
-  queue: TopicEvent[] | undefined;
-}
-
 interface PatternGroup {
   readonly pattern: Pattern;
   readonly subs: Set<Sub>;
@@ -166,6 +113,7 @@ export class Broker {
   readonly #exact = new Map<string, Set<Sub>>();
   readonly #patterns = new Map<string, PatternGroup>();
   readonly #lazy: LazyTopics;
+  readonly #delivery: Delivery;
 
   /** @param options Backplane, replay, limits, authorization. */
   constructor(options: BrokerOptions = {}) {
@@ -174,6 +122,11 @@ export class Broker {
       new MemoryBackplane(options.replay === undefined ? {} : { replay: options.replay });
     this.#authorize = options.authorize ?? defaultAuthorize;
     this.#onError = options.onError;
+    this.#delivery = new Delivery(
+      this.limits,
+      (error, where) => this.#report(error, where),
+      (conn) => this.detach(conn.subscriber.info.id),
+    );
     this.#stream = this.#backplane.stream((event) => this.#deliver(event));
     this.#lazy = new LazyTopics(
       (topic, data) => this.#settle(this.#backplane.publish(topic, data), topic),
@@ -273,7 +226,7 @@ export class Broker {
         result = { topic: name, seq: replay.gap.seq, gap: replay.gap };
       } else {
         sub.lastSeq = since ?? replay.seq;
-        for (const event of replay.events) this.#emit(sub, event);
+        for (const event of replay.events) this.#delivery.emit(sub, event);
         result = since === undefined
           ? { topic: name, seq: replay.seq }
           : { topic: name, seq: replay.seq, replayed: replay.events.length };
@@ -284,7 +237,7 @@ export class Broker {
     }
     const queued = sub.queue!;
     sub.queue = undefined;
-    for (const event of queued) this.#emit(sub, event);
+    for (const event of queued) this.#delivery.emit(sub, event);
     if (first && this.#exact.get(name) === subs) this.#lazy.start(name);
     return result;
   }
@@ -355,7 +308,7 @@ export class Broker {
       method: PubSubMethod.Event,
       params: { topic, data },
     });
-    return this.#write(conn, frame);
+    return this.#delivery.write(conn, frame);
   }
 
   /**
@@ -446,83 +399,23 @@ export class Broker {
     }
     const exact = this.#exact.get(event.topic);
     if (matched === undefined) {
-      if (exact !== undefined) { for (const sub of exact) this.#send(sub, event); }
+      if (exact !== undefined) { for (const sub of exact) this.#delivery.send(sub, event); }
       return;
     }
     const reached = new Set<Connection>();
     if (exact !== undefined) {
       for (const sub of exact) {
         reached.add(sub.conn);
-        this.#send(sub, event);
+        this.#delivery.send(sub, event);
       }
     }
     for (const group of matched) {
       for (const sub of group.subs) {
         if (reached.has(sub.conn)) continue;
         reached.add(sub.conn);
-        this.#send(sub, event);
+        this.#delivery.send(sub, event);
       }
     }
-  }
-
-  #lastEvent: TopicEvent | undefined;
-  #lastCodec: Codec | undefined;
-  #lastFrame = "";
-
-  #send(sub: Sub, event: TopicEvent): void {
-    if (sub.queue !== undefined) {
-      sub.queue.push(event);
-      return;
-    }
-    this.#emit(sub, event);
-  }
-
-  #emit(sub: Sub, event: TopicEvent): void {
-    if (sub.conn.subscriber.info.id === event.exclude) return;
-    if (sub.exact) {
-      if (event.seq <= sub.lastSeq) return;
-      sub.lastSeq = event.seq;
-    }
-    const codec = sub.conn.subscriber.codec;
-    if (this.#lastEvent !== event || this.#lastCodec !== codec) {
-      try {
-        this.#lastFrame = codec.encode({
-          jsonrpc: "2.0",
-          method: PubSubMethod.Event,
-          params: { topic: event.topic, seq: event.seq, data: event.data },
-        });
-      } catch (error) {
-        this.#report(error, `encode ${event.topic}`);
-        return;
-      }
-      this.#lastEvent = event;
-      this.#lastCodec = codec;
-    }
-    this.#write(sub.conn, this.#lastFrame);
-  }
-
-  #write(conn: Connection, frame: string): boolean {
-    if (conn.closed) return false;
-    if (
-      conn.check === undefined && conn.subscriber.bufferedAmount() > this.limits.maxBufferedBytes
-    ) {
-      conn.check = setTimeout(() => this.#recheck(conn), this.limits.slowConsumerGrace);
-    }
-    try {
-      conn.subscriber.send(frame);
-      return true;
-    } catch (error) {
-      this.#report(error, "send event");
-      return false;
-    }
-  }
-
-  #recheck(conn: Connection): void {
-    conn.check = undefined;
-    if (conn.closed) return;
-    if (conn.subscriber.bufferedAmount() <= this.limits.maxBufferedBytes) return;
-    this.detach(conn.subscriber.info.id);
-    conn.subscriber.close(SLOW_CONSUMER_CLOSE, "Slow consumer");
   }
 
   #settle(seq: number | Promise<number>, topic: string): void {
