@@ -324,3 +324,29 @@ describe("pub/sub over the wire", () => {
     }
   });
 });
+
+describe("client subscriptions", () => {
+  it("unsubscribe() after the connection closed resolves; resumeParams() keeps the topics", async () => {
+    const sb = new Switchboard();
+    const server = await startServer(sb);
+    const client = await openClient(server.wsUrl);
+    try {
+      const seen: number[] = [];
+      const sub = client.subscribe("keep", (_d, e) => seen.push(e.seq!));
+      await client.subscribe("keep.*", () => {}).ready;
+      await sub.ready;
+      await sb.publish("keep", 1);
+      await waitFor(() => seen.length === 1, "the event");
+      client.close();
+      await client.closed;
+      assert.deepEqual(client.subscriptions.resumeParams(), [
+        { topic: "keep", since: 1 },
+        { topic: "keep.*" },
+      ]);
+      await sub.unsubscribe();
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});

@@ -15,6 +15,9 @@ import {
   type SubscribeResult,
 } from "../pubsub/protocol.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+
+const CONNECTION_CLOSED: number = ErrorCode.ConnectionClosed;
 
 /**
  * Receives the events of a subscription.
@@ -161,7 +164,12 @@ export class Subscriptions {
         } catch {
           return; // Never subscribed on the server: nothing to undo.
         }
-        await this.#caller.call(PubSubMethod.Unsubscribe, { topic });
+        try {
+          await this.#caller.call(PubSubMethod.Unsubscribe, { topic });
+        } catch (error) {
+          // A closed connection has no subscriptions left to drop.
+          if ((error as { code?: unknown }).code !== CONNECTION_CLOSED) throw error;
+        }
       },
     };
   }
