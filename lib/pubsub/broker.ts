@@ -298,6 +298,7 @@ export class Broker {
    * @param topic An exact topic.
    * @param data The data.
    * @returns False if the connection is not attached (or was closed as a slow consumer).
+   * @throws {RpcError} -32602 or -32005 for a bad topic name.
    */
   sendEvent(id: string, topic: string, data: unknown): boolean {
     validateTopic(topic, this.limits);
