@@ -145,6 +145,7 @@ export class Broker {
       subs: new Map(),
       closed: false,
       check: undefined,
+      writes: 0,
     });
   }
 

@@ -3,7 +3,7 @@
  * number, one encoding per event and codec, and the slow-consumer policy.
  *
  * Slow consumers: when an event is written to a connection whose send buffer holds more
- * than `maxBufferedBytes`, the connection gets `slowConsumerGrace` ms to drain; if it is
+ * than `maxBufferedBytes` (read on every 16th frame and on every frame of 16 KiB or more), the connection gets `slowConsumerGrace` ms to drain; if it is
  * still over then, it is closed with 4008 ("Slow consumer"). A client that resubscribes with
  * `since` gets what it missed from the replay buffer, or an explicit gap.
  *
@@ -47,6 +47,11 @@ export interface Subscriber {
   close(code: number, reason: string): void;
 }
 
+/** The buffered amount is read on every 16th frame written to a connection… */
+const SAMPLE_MASK = 15;
+/** …and on every frame of at least 16 KiB. */
+const ALWAYS_CHECK_SIZE = 16 * 1024;
+
 /**
  * A connection's state in the broker.
  *
@@ -66,6 +71,8 @@ export interface Connection {
   closed: boolean;
   /** The pending slow-consumer re-check, while over `maxBufferedBytes`. */
   check: ReturnType<typeof setTimeout> | undefined;
+  /** Frames written, to sample the buffered amount. */
+  writes: number;
 }
 
 /**
@@ -111,6 +118,7 @@ export interface Sub {
  *   subs: new Map(),
  *   closed: false,
  *   check: undefined,
+ *   writes: 0,
  * };
  * const delivery = new Delivery(DEFAULT_PUBSUB_LIMITS, () => {}, () => {});
  * const sub = { conn, key: "a", exact: true, lastSeq: 0, queue: undefined };
@@ -194,8 +202,11 @@ export class Delivery {
    */
   write(conn: Connection, frame: string): boolean {
     if (conn.closed) return false;
+    // Reading the buffered amount is a native call on some runtimes: sample small frames.
     if (
-      conn.check === undefined && conn.subscriber.bufferedAmount() > this.#limits.maxBufferedBytes
+      conn.check === undefined &&
+      ((++conn.writes & SAMPLE_MASK) === 0 || frame.length >= ALWAYS_CHECK_SIZE) &&
+      conn.subscriber.bufferedAmount() > this.#limits.maxBufferedBytes
     ) {
       conn.check = setTimeout(() => this.#recheck(conn), this.#limits.slowConsumerGrace);
     }
