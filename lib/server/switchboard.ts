@@ -20,7 +20,7 @@ import {
   Registry,
 } from "../router/registry.ts";
 import { registerBuiltins } from "./builtins.ts";
-import { bufferedAmountReader } from "../adapters/buffered_amount.ts";
+import { bufferedAmountReader, frameSender } from "../adapters/raw_socket.ts";
 import { jsonCodec } from "../codec/json.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
@@ -311,7 +311,7 @@ export class Switchboard {
         this.pubsub.attach({
           info,
           codec: jsonCodec,
-          send: transport.send,
+          send: frameSender(ws.raw) ?? transport.send,
           bufferedAmount: transport.bufferedAmount!,
           close: (code, reason) => opened.close(code, reason),
         });
