@@ -27,6 +27,14 @@ import type { Middleware } from "./lib/router/middleware.ts";
 import type { CloseInfo } from "./lib/peer/transport.ts";
 import type { ConnectionInfo, Procedure, ProcedureOptions } from "./lib/router/registry.ts";
 import { SocketTransport, type WebSocketConstructor } from "./lib/client/socket_transport.ts";
+import { Registry } from "./lib/router/registry.ts";
+import {
+  type EventHandler,
+  type SubscribeOptions,
+  type Subscription,
+  Subscriptions,
+} from "./lib/client/subscriptions.ts";
+import { PubSubMethod } from "./lib/pubsub/protocol.ts";
 
 /**
  * Options of {@linkcode connect}.
@@ -99,6 +107,9 @@ export class Client {
   /** Resolves once, when the connection closes. */
   readonly closed: Promise<CloseInfo>;
 
+  /** This connection's topic subscriptions (last sequence numbers, resume params). */
+  readonly subscriptions: Subscriptions;
+
   readonly #peer: Peer;
 
   /**
@@ -108,8 +119,16 @@ export class Client {
   constructor(url: string | URL, options: ClientOptions = {}) {
     this.url = String(url);
     const transport = new SocketTransport(this.url, options);
-    this.#peer = new Peer(transport, options);
+    const events = new Registry();
+    this.#peer = new Peer(transport, { ...options, procedures: events });
     transport.attach(this.#peer);
+    this.subscriptions = new Subscriptions(
+      this.#peer,
+      (error, where) => options.onError?.(error, where),
+    );
+    events.registerReserved(PubSubMethod.Event, (params) => {
+      this.subscriptions.handleEvent(params);
+    });
     const codec = options.codec ?? jsonCodec;
     const binary = options.binary ?? false;
     this.hello = codec.name === "json" && !binary
@@ -249,6 +268,34 @@ export class Client {
    */
   unregister(name: string): boolean {
     return this.#peer.unregister(name);
+  }
+
+  /**
+   * Subscribe to a topic or pattern (`*` one segment, a final `**` one or more). Several
+   * handlers of one topic share one server subscription.
+   *
+   * @param topic A topic or pattern.
+   * @param handler Receives `(data, event)` for each event.
+   * @param options `since` to resume, `onGap` to learn that a resume needs a resync.
+   * @returns The subscription: `ready` and `unsubscribe()`.
+   */
+  subscribe(topic: string, handler: EventHandler, options?: SubscribeOptions): Subscription {
+    return this.subscriptions.subscribe(topic, handler, options);
+  }
+
+  /**
+   * Publish an event, where the server allows it. The publisher does not receive its own
+   * event unless `echo` is set.
+   *
+   * @param topic An exact topic.
+   * @param data Any JSON value.
+   * @param options `echo: true` to receive it too.
+   * @returns The event's sequence number.
+   */
+  async publish(topic: string, data: unknown, options?: { echo?: boolean }): Promise<number> {
+    const params = options?.echo ? { topic, data, echo: true } : { topic, data };
+    const result = await this.#peer.call(PubSubMethod.Publish, params) as { seq: number };
+    return result.seq;
   }
 
   /**

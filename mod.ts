@@ -17,6 +17,19 @@
  */
 
 export { Client, type ClientOptions, connect } from "./client.ts";
+export type {
+  EventHandler,
+  SubscribeOptions,
+  Subscription,
+  Subscriptions,
+} from "./lib/client/subscriptions.ts";
+export {
+  type EventParams,
+  type Gap,
+  PubSubErrorCode,
+  SLOW_CONSUMER_CLOSE,
+  type SubscribeResult,
+} from "./lib/pubsub/protocol.ts";
 export type { WebSocketConstructor } from "./lib/client/socket_transport.ts";
 export type { Codec } from "./lib/codec/codec.ts";
 export { jsonCodec } from "./lib/codec/json.ts";

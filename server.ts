@@ -37,6 +37,20 @@ import type { Switchboard } from "./lib/server/switchboard.ts";
 
 export { Switchboard, type SwitchboardOptions } from "./lib/server/switchboard.ts";
 export { switchboardRoutes } from "./lib/server/routes.ts";
+export type { AuthorizeRequest, Broker, BrokerOptions } from "./lib/pubsub/broker.ts";
+export type { Backplane, BackplaneStream } from "./lib/pubsub/backplane.ts";
+export { MemoryBackplane, type MemoryBackplaneOptions } from "./lib/pubsub/memory_backplane.ts";
+export type { TopicHandle, TopicStart } from "./lib/pubsub/lazy.ts";
+export type { PubSubLimits } from "./lib/pubsub/limits.ts";
+export type { ReplayOptions, ReplayResult, TopicEvent } from "./lib/pubsub/replay.ts";
+export {
+  type EventParams,
+  type Gap,
+  PubSubErrorCode,
+  PubSubMethod,
+  SLOW_CONSUMER_CLOSE,
+  type SubscribeResult,
+} from "./lib/pubsub/protocol.ts";
 export type { ListenOptions, RunningServer, RuntimeAdapter } from "./lib/adapters/adapter.ts";
 export { detectAdapter } from "./lib/adapters/detect.ts";
 export { Hub, type HubOptions } from "./lib/hub/hub.ts";

@@ -8,7 +8,6 @@
 
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
-import type { WSContext } from "hono/ws";
 import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
 import { RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
@@ -129,6 +128,7 @@ export class Hub {
         this.#recordError(where, error, peer.info.id);
       },
     });
+    this.metrics.traffic = this.switchboard.traffic;
     this.router = new HubRouter(this.switchboard.procedures, {
       registration: config.registration,
       timeout: config.callTimeout,
@@ -338,13 +338,11 @@ export class Hub {
       }
       const data = this.#data.get(c.req.raw) ?? {};
       const cap = this.config.preAuthMaxMessageSize;
-      const metrics = this.metrics;
       return await this.adapter.upgradeWebSocket(c, {
-        onOpen: (event, ws) => events.onOpen?.(event, countingSocket(ws, metrics)),
+        onOpen: (event, ws) => events.onOpen?.(event, ws),
         onMessage: (event, ws) => {
           const frame = event.data as string | ArrayBuffer;
           const size = typeof frame === "string" ? frame.length : frame.byteLength;
-          metrics.bytesReceived += size;
           if (size > cap && !identityOf(data).admitted) {
             ws.close(1009, "Message too big before authentication");
             return;
@@ -416,22 +414,4 @@ function bearer(header: string | undefined): string | undefined {
 
 function httpError(code: number, message: string): unknown {
   return { jsonrpc: "2.0", id: null, error: { code, message } };
-}
-
-/**
- * Wrap a socket so the bytes sent are counted; every other member is the socket's own (read
- * on the real object, so Hono's private fields keep working).
- */
-function countingSocket(ws: WSContext, metrics: HubMetrics): WSContext {
-  const send = (data: string | ArrayBuffer | Uint8Array, options?: unknown): void => {
-    metrics.bytesSent += typeof data === "string" ? data.length : data.byteLength;
-    (ws.send as (d: unknown, o?: unknown) => void).call(ws, data, options);
-  };
-  return new Proxy(ws, {
-    get(target, key) {
-      if (key === "send") return send;
-      const value = Reflect.get(target, key, target);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
 }

@@ -73,10 +73,14 @@ export class HubMetrics {
   routed = 0;
   /** Connections refused before the upgrade (origin, token, shutdown). */
   upgradesRefused = 0;
-  /** Text bytes received on WebSocket connections (UTF-16 code units). */
-  bytesReceived = 0;
-  /** Text bytes sent on WebSocket connections (UTF-16 code units). */
-  bytesSent = 0;
+  /**
+   * Bytes received and sent on WebSocket connections (UTF-16 code units for text frames):
+   * the Switchboard's own counters, bound by the hub.
+   */
+  traffic: { readonly bytesSent: number; readonly bytesReceived: number } = {
+    bytesSent: 0,
+    bytesReceived: 0,
+  };
   /** Events published: stays 0 until topics exist (seam for the pub/sub broker). */
   events = 0;
 
@@ -173,10 +177,15 @@ export class HubMetrics {
     metric(
       "switchboard_received_bytes_total",
       "counter",
-      "Text received on WebSockets.",
-      this.bytesReceived,
+      "Bytes received on WebSockets.",
+      this.traffic.bytesReceived,
     );
-    metric("switchboard_sent_bytes_total", "counter", "Text sent on WebSockets.", this.bytesSent);
+    metric(
+      "switchboard_sent_bytes_total",
+      "counter",
+      "Bytes sent on WebSockets.",
+      this.traffic.bytesSent,
+    );
     return lines.join("\n") + "\n";
   }
 }

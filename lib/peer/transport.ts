@@ -34,12 +34,12 @@ export interface Transport {
   send(frame: string | Uint8Array): void;
   /**
    * Bytes handed to `send` and not yet written to the network (a WebSocket's
-   * `bufferedAmount`). Optional: chunked binary uploads use it to leave room for other
-   * messages.
+   * `bufferedAmount`), when the transport can tell. Optional: chunked binary uploads use it
+   * to leave room for other messages, the broker's slow-consumer policy to find slow readers.
    *
    * @returns The byte count.
    */
-  bufferedAmount?(): number | undefined;
+  bufferedAmount?(): number;
   /**
    * Close the connection. Called once, by the peer's close path.
    *

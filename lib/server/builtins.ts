@@ -12,6 +12,7 @@ import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { Extension, type HelloParams, type HelloResult } from "../protocol/extensions.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { Registry } from "../router/registry.ts";
+import { PubSubMethod } from "../pubsub/protocol.ts";
 import { VERSION } from "../version.ts";
 import { StreamMethod } from "../peer/stream.ts";
 
@@ -20,6 +21,9 @@ const SERVER_CODECS: ReadonlyMap<string, Codec> = new Map([
   ["superjson", superjsonCodec],
   ["json", jsonCodec],
 ]);
+
+/** The pub/sub extension methods announced in the hello result. */
+const PUBSUB_EXTENSIONS: readonly string[] = Object.values(PubSubMethod);
 
 /**
  * Register `rpc.hello` and `rpc.ping` on a server's registry.
@@ -74,6 +78,7 @@ export function registerBuiltins(registry: Registry, limits: Limits): void {
           StreamMethod.Open,
           StreamMethod.Item,
           StreamMethod.Credit,
+          ...PUBSUB_EXTENSIONS,
         ],
         binary,
       };

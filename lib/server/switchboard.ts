@@ -13,8 +13,7 @@ import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
 import { type Authorizer, type ErrorReporter, Peer } from "../peer/peer.ts";
 import { type FramingOptions, resolveFraming } from "../framing/wire.ts";
-import { socketBufferedAmount } from "../framing/socket.ts";
-import { CloseCode, type CloseInfo } from "../peer/transport.ts";
+import { CloseCode, type CloseInfo, type Transport } from "../peer/transport.ts";
 import {
   type ConnectionInfo,
   type Procedure,
@@ -24,6 +23,10 @@ import {
 import type { Middleware } from "../router/middleware.ts";
 import { FRAME_SINK, type FrameSinkEvents } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
+import { bufferedAmountReader, frameSender } from "../adapters/raw_socket.ts";
+import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
+import type { TopicStart } from "../pubsub/lazy.ts";
+import { registerPubSub } from "../pubsub/methods.ts";
 import { handleHttpPost } from "./http.ts";
 
 /**
@@ -64,6 +67,8 @@ export interface SwitchboardOptions {
   readonly onClose?: (peer: Peer, info: CloseInfo) => void;
   /** Receives failures nobody awaits (procedures that threw non-RpcErrors, bad sends). */
   readonly onError?: (error: unknown, where: string, peer: Peer) => void;
+  /** Topics: backplane, replay, limits, `authorize` hook; see {@linkcode BrokerOptions}. */
+  readonly pubsub?: BrokerOptions;
 }
 
 /**
@@ -91,6 +96,16 @@ export class Switchboard {
   readonly limits: Limits;
   /** Chunking and attachment limits of binary frames. */
   readonly framing: FramingOptions;
+  /**
+   * Bytes sent and received on this server's WebSocket connections since it started (UTF-16
+   * code units for text frames, bytes for binary frames). For metrics; read-only by contract.
+   */
+  readonly traffic: { bytesSent: number; bytesReceived: number } = {
+    bytesSent: 0,
+    bytesReceived: 0,
+  };
+  /** The topic broker (subscriptions, lazy publishers, backplane). */
+  readonly pubsub: Broker;
 
   readonly #options: SwitchboardOptions;
   readonly #peers = new Map<string, Peer>();
@@ -101,6 +116,67 @@ export class Switchboard {
     this.limits = resolveLimits(options.limits);
     this.framing = resolveFraming(options.framing);
     registerBuiltins(this.procedures, this.limits);
+    this.pubsub = new Broker(options.pubsub);
+    registerPubSub(this.procedures, this.pubsub);
+  }
+
+  /**
+   * Publish an event to every subscriber of a topic (here and, through the backplane, on
+   * other processes).
+   *
+   * @param topic An exact topic name.
+   * @param data Any JSON value.
+   * @returns The event's sequence number in the topic.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * if (await new Switchboard().publish("news.today", "hi") !== 1) throw new Error("unreachable");
+   * ```
+   */
+  publish(topic: string, data: unknown): Promise<number> {
+    try {
+      return Promise.resolve(this.pubsub.publish(topic, data));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Register a lazy publisher: `start` runs when a topic it covers gets its first
+   * subscriber on this process; the cleanup it returns runs when the last one leaves.
+   *
+   * @param name An exact topic or a pattern such as `ticker.*`.
+   * @param start The publisher.
+   * @returns A function that unregisters it.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const off = new Switchboard().topic("ticker.*", ({ publish }) => {
+   *   const timer = setInterval(() => publish(Math.random()), 100);
+   *   return () => clearInterval(timer);
+   * });
+   * off();
+   * ```
+   */
+  topic(name: string, start: TopicStart): () => void {
+    return this.pubsub.topic(name, start);
+  }
+
+  /**
+   * Send an event to one connection only (no sequence number, never replayed).
+   *
+   * @param peer The connection or its id.
+   * @param topic An exact topic name.
+   * @param data Any JSON value.
+   * @returns False if no such WebSocket connection is open.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * if (new Switchboard().sendEvent("nobody", "a.b", 1)) throw new Error("unreachable");
+   * ```
+   */
+  sendEvent(peer: Peer | string, topic: string, data: unknown): boolean {
+    return this.pubsub.sendEvent(typeof peer === "string" ? peer : peer.info.id, topic, data);
   }
 
   /** The connected WebSocket peers, by connection id. */
@@ -261,11 +337,19 @@ export class Switchboard {
         socket = ws;
         const raw = ws.raw as { binaryType?: string } | undefined;
         if (raw !== undefined && "binaryType" in raw) raw.binaryType = "arraybuffer";
-        peer = new Peer({
-          send: (frame) => socket!.send(frame as Uint8Array<ArrayBuffer>),
+        const buffered = bufferedAmountReader(ws.raw);
+        const rawSend = frameSender(ws.raw) ??
+          ((frame: string | Uint8Array) => socket!.send(frame as Uint8Array<ArrayBuffer>));
+        const traffic = this.traffic;
+        const transport: Transport = {
+          send: (frame) => {
+            traffic.bytesSent += typeof frame === "string" ? frame.length : frame.byteLength;
+            rawSend(frame);
+          },
           close: (code, reason) => socket!.close(code, reason),
-          bufferedAmount: () => socketBufferedAmount(socket!.raw),
-        }, {
+          bufferedAmount: () => buffered?.() ?? 0,
+        };
+        peer = new Peer(transport, {
           procedures: this.procedures,
           framing: this.framing,
           limits: this.limits,
@@ -277,17 +361,32 @@ export class Switchboard {
         });
         this.#peers.set(info.id, peer);
         const opened = peer;
+        this.pubsub.attach({
+          info,
+          get codec() {
+            return opened.wire.codec;
+          },
+          send: transport.send,
+          bufferedAmount: transport.bufferedAmount!,
+          close: (code, reason) => opened.close(code, reason),
+        });
         opened.closed.then((closeInfo) => {
+          this.pubsub.detach(info.id);
           this.#peers.delete(info.id);
           this.#options.onClose?.(opened, closeInfo);
         });
         this.#options.onOpen?.(opened);
       },
       onMessage: (event) => {
-        peer?.receive(event.data as string | ArrayBuffer | Uint8Array);
+        const frame = event.data as string | ArrayBuffer | Uint8Array;
+        this.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
+        peer?.receive(frame);
       },
       // Fast path for adapters that can skip Hono's per-message wrapping (see FRAME_SINK).
-      [FRAME_SINK]: (frame) => peer?.receive(frame),
+      [FRAME_SINK]: (frame) => {
+        this.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
+        peer?.receive(frame);
+      },
       onClose: (event) => {
         peer?.transportClosed(event.code, event.reason);
       },

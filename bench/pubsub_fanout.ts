@@ -1,0 +1,389 @@
+/**
+ * Pub/sub fan-out bench: one publish delivered to all of 1,000 subscribers (median over 20
+ * publishes after 3 warm-ups), Switchboard against the runtime's raw baseline in the same
+ * run (Bun: native `server.publish` and a send loop; Deno: a send loop over sockets), and
+ * server memory per idle subscribed connection against a raw WebSocket.
+ *
+ * Run alone: `deno run -A bench/pubsub_fanout.ts` or `bun bench/pubsub_fanout.ts`.
+ *
+ * The servers run in this process; the 1,000 subscribers run in a child process of the same
+ * runtime (plain WebSockets, no Switchboard code, identical for both servers). The time of a
+ * round runs from the child sending a one-frame trigger to the last subscriber receiving the
+ * event. Memory is measured in a fresh child server per variant (RSS after GC, minus the
+ * RSS before the connections, divided by the count).
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-explicit-any
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { Switchboard } from "../server.ts";
+import { serve } from "../server.ts";
+
+const SUBSCRIBERS = 1000;
+const ROUNDS = 20;
+const WARMUP = 3;
+const TOPIC = "bench.fanout";
+const isBun = typeof (globalThis as any).Bun !== "undefined";
+const runtime = isBun ? "bun" : "deno";
+const self = new URL(import.meta.url).pathname;
+
+/** The event frame every variant sends (what Switchboard sends for the same publish). */
+function eventFrame(i: number): string {
+  return JSON.stringify({
+    jsonrpc: "2.0",
+    method: "rpc.event",
+    params: { topic: TOPIC, seq: i, data: { i, price: 101.25 } },
+  });
+}
+
+function childArgs(args: string[]): string[] {
+  return isBun ? [self, ...args] : ["run", "-A", "--v8-flags=--expose-gc", self, ...args];
+}
+
+function runChild(
+  args: string[],
+  onLine: (line: string, child: ReturnType<typeof spawn>) => void,
+): Promise<void> {
+  const child = spawn(process.execPath, childArgs(args), { stdio: ["pipe", "pipe", "inherit"] });
+  let buffer = "";
+  child.stdout!.on("data", (chunk: Uint8Array) => {
+    buffer += new TextDecoder().decode(chunk);
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) !== -1) {
+      onLine(buffer.slice(0, nl), child);
+      buffer = buffer.slice(nl + 1);
+    }
+  });
+  const timer = setTimeout(() => child.kill(), 120_000);
+  return new Promise((resolve) =>
+    child.on("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    })
+  );
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function gc(): void {
+  const g = globalThis as any;
+  if (isBun) g.Bun.gc(true);
+  else g.gc?.();
+}
+
+// ---------------------------------------------------------------- raw baseline servers
+
+/** Server-side time of each fan-out (encode + every send), per variant, in this process. */
+const serverTimes: Record<"switchboard" | "rawSendLoop" | "bunNativePublish", number[]> = {
+  switchboard: [],
+  rawSendLoop: [],
+  bunNativePublish: [],
+};
+
+interface RawServer {
+  port: number;
+  count(): number;
+  close(): Promise<void>;
+}
+
+function rawServer(): Promise<RawServer> {
+  let n = 0;
+  if (isBun) {
+    const Bun = (globalThis as any).Bun;
+    const sockets = new Set<any>();
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch(req: Request, srv: any) {
+        if (srv.upgrade(req)) return undefined;
+        return new Response("upgrade", { status: 400 });
+      },
+      websocket: {
+        open(ws: any) {
+          ws.subscribe(TOPIC);
+          sockets.add(ws);
+          ws.send("hi");
+        },
+        message(_ws: any, message: string) {
+          const t0 = performance.now();
+          const frame = eventFrame(++n);
+          if (message === "go") server.publish(TOPIC, frame);
+          else if (message === "loop") { for (const s of sockets) s.send(frame); }
+          serverTimes[message === "go" ? "bunNativePublish" : "rawSendLoop"].push(
+            performance.now() - t0,
+          );
+        },
+        close(ws: any) {
+          sockets.delete(ws);
+        },
+      },
+    });
+    return Promise.resolve({
+      port: server.port,
+      count: () => sockets.size,
+      close: () => server.stop(true),
+    });
+  }
+  const Deno = (globalThis as any).Deno;
+  const sockets = new Set<WebSocket>();
+  const abort = new AbortController();
+  return new Promise((resolve) => {
+    const server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      signal: abort.signal,
+      onListen: (addr: { port: number }) =>
+        resolve({
+          port: addr.port,
+          count: () => sockets.size,
+          close: async () => {
+            abort.abort();
+            await server.finished;
+          },
+        }),
+    }, (req: Request) => {
+      const { socket, response } = Deno.upgradeWebSocket(req);
+      socket.onopen = () => {
+        sockets.add(socket);
+        socket.send("hi");
+      };
+      socket.onmessage = () => {
+        const t0 = performance.now();
+        const frame = eventFrame(++n);
+        for (const s of sockets) s.send(frame);
+        serverTimes.rawSendLoop.push(performance.now() - t0);
+      };
+      socket.onclose = () => sockets.delete(socket);
+      return response;
+    });
+  });
+}
+
+async function switchboardServer(): Promise<
+  { sb: Switchboard; port: number; close(): Promise<void> }
+> {
+  const sb = new Switchboard();
+  let n = 0;
+  sb.register("bench.go", () => {
+    const t0 = performance.now();
+    void sb.publish(TOPIC, { i: ++n, price: 101.25 });
+    serverTimes.switchboard.push(performance.now() - t0);
+  });
+  const server = await serve(sb, { hostname: "127.0.0.1", port: 0, path: "/rpc" });
+  return { sb, port: server.port, close: () => server.close() };
+}
+
+// ---------------------------------------------------------------- subscriber side (child)
+
+async function openSockets(
+  url: string,
+  count: number,
+  subscribe: boolean,
+  waitFirstFrame = true,
+): Promise<WebSocket[]> {
+  const sockets: WebSocket[] = [];
+  for (let start = 0; start < count; start += 100) {
+    const batch = Array.from(
+      { length: Math.min(100, count - start) },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(url);
+          const timer = setTimeout(() => reject(new Error("connect timeout")), 10_000);
+          ws.onopen = () => {
+            if (!waitFirstFrame) {
+              clearTimeout(timer);
+              resolve(ws);
+            }
+            if (subscribe) {
+              ws.send(JSON.stringify({
+                jsonrpc: "2.0",
+                id: 1,
+                method: "rpc.subscribe",
+                params: { topic: TOPIC },
+              }));
+            }
+          };
+          ws.onmessage = () => {
+            // First frame: the subscribe result, or the raw server's "hi".
+            clearTimeout(timer);
+            ws.onmessage = null;
+            resolve(ws);
+          };
+          ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
+        }),
+    );
+    sockets.push(...await Promise.all(batch));
+  }
+  return sockets;
+}
+
+/** One round: trigger a publish, resolve with the time until every socket got the event. */
+function round(sockets: WebSocket[], trigger: string): Promise<number> {
+  let received = 0;
+  return new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("round timeout")), 10_000);
+    for (const ws of sockets) {
+      ws.onmessage = () => {
+        if (++received === sockets.length) {
+          clearTimeout(timer);
+          resolve(performance.now() - t0);
+        }
+      };
+    }
+    const t0 = performance.now();
+    sockets[0]!.send(trigger);
+  });
+}
+
+async function fanClients(sbPort: number, rawPort: number): Promise<void> {
+  const sbSockets = await openSockets(`ws://127.0.0.1:${sbPort}/rpc`, SUBSCRIBERS, true);
+  const rawSockets = await openSockets(`ws://127.0.0.1:${rawPort}/`, SUBSCRIBERS, false);
+  const variants: [string, WebSocket[], string][] = [
+    ["switchboard", sbSockets, '{"jsonrpc":"2.0","method":"bench.go"}'],
+    ["rawSendLoop", rawSockets, "loop"],
+  ];
+  if (isBun) variants.push(["bunNativePublish", rawSockets, "go"]);
+  const times: Record<string, number[]> = {};
+  // Rounds interleave the variants so that noise from a shared machine hits them alike.
+  for (let i = 0; i < WARMUP + ROUNDS; i++) {
+    for (const [name, sockets, trigger] of variants) {
+      const t = await round(sockets, trigger);
+      if (i >= WARMUP) (times[name] ??= []).push(t);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  const result = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+  for (const ws of [...sbSockets, ...rawSockets]) ws.close();
+  console.log(JSON.stringify(result));
+  process.exit(0);
+}
+
+// ---------------------------------------------------------------- memory (child server)
+
+type MemKind = "raw" | "switchboard" | "switchboard-unsubscribed";
+
+async function memServer(kind: MemKind): Promise<void> {
+  let count: () => number;
+  let port: number;
+  if (kind === "raw") {
+    const raw = await rawServer();
+    count = raw.count;
+    port = raw.port;
+  } else {
+    const server = await switchboardServer();
+    const sb = server.sb;
+    port = server.port;
+    count = kind === "switchboard" ? () => sb.pubsub.subscriberCount(TOPIC) : () => sb.peers.size;
+  }
+  for (let i = 0; i < 3; i++) gc();
+  await new Promise((r) => setTimeout(r, 1000));
+  gc();
+  const before = process.memoryUsage();
+  console.log(`PORT ${port}`);
+  const deadline = Date.now() + 60_000;
+  while (count() < SUBSCRIBERS && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  for (let i = 0; i < 3; i++) gc();
+  await new Promise((r) => setTimeout(r, 200));
+  gc();
+  const after = process.memoryUsage();
+  console.log(JSON.stringify({
+    kind,
+    connections: count(),
+    rss: after.rss - before.rss,
+    heap: after.heapUsed - before.heapUsed,
+  }));
+  process.exit(0);
+}
+
+interface Memory {
+  rss: number;
+  heap: number;
+}
+
+async function measureMemory(kind: MemKind): Promise<Memory> {
+  let sockets: WebSocket[] = [];
+  let perConnection: Memory = { rss: NaN, heap: NaN };
+  await runChild(["memserver", kind], (line) => {
+    if (line.startsWith("PORT ")) {
+      const port = Number(line.slice(5));
+      const url = kind === "raw" ? `ws://127.0.0.1:${port}/` : `ws://127.0.0.1:${port}/rpc`;
+      openSockets(
+        url,
+        SUBSCRIBERS,
+        kind === "switchboard",
+        kind !== "switchboard-unsubscribed",
+      ).then((s) => sockets = s);
+    } else if (line.startsWith("{")) {
+      const r = JSON.parse(line);
+      perConnection = { rss: r.rss / r.connections, heap: r.heap / r.connections };
+    }
+  });
+  for (const ws of sockets) ws.close();
+  return perConnection;
+}
+
+// ---------------------------------------------------------------- orchestrator
+
+async function main(): Promise<void> {
+  const sb = await switchboardServer();
+  const raw = await rawServer();
+  let fan: Record<string, number> = {};
+  await runChild(["fanclients", String(sb.port), String(raw.port)], (line) => {
+    if (line.startsWith("{")) fan = JSON.parse(line);
+  });
+  await sb.close();
+  await raw.close();
+  const memRaw = await measureMemory("raw");
+  const memSb = await measureMemory("switchboard");
+  const memPeer = await measureMemory("switchboard-unsubscribed");
+  const baseline = isBun ? fan.bunNativePublish! : fan.rawSendLoop!;
+  const ms = (x: number | undefined) => x === undefined ? "-" : `${x.toFixed(2)} ms`;
+  const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
+  console.log(`pub/sub fan-out on ${runtime}, ${SUBSCRIBERS} subscribers, median of ${ROUNDS}`);
+  console.log(`  switchboard publish      ${ms(fan.switchboard)}`);
+  if (isBun) console.log(`  bun native server.publish ${ms(fan.bunNativePublish)}`);
+  console.log(`  raw send loop            ${ms(fan.rawSendLoop)}`);
+  const srv = (name: string) => {
+    const all = serverTimes[name as keyof typeof serverTimes];
+    return all.length === 0 ? undefined : median(all.slice(WARMUP));
+  };
+  console.log(
+    `  server-side fan-out time (encode + sends): switchboard ${ms(srv("switchboard"))}, ` +
+      `raw loop ${ms(srv("rawSendLoop"))}` +
+      (isBun ? `, native publish ${ms(srv("bunNativePublish"))}` : ""),
+  );
+  const best = fan.switchboard!;
+  console.log(
+    `  ratio (switchboard / ${isBun ? "native publish" : "raw loop"}) ${
+      (best / baseline).toFixed(2)
+    }x`,
+  );
+  console.log("server memory per idle connection (RSS delta / JS heap delta):");
+  for (
+    const [name, m] of [["raw WebSocket", memRaw], ["switchboard", memPeer], [
+      "switchboard + subscribed",
+      memSb,
+    ]] as const
+  ) {
+    console.log(`  ${name.padEnd(25)} ${kb(m.rss)} / ${kb(m.heap)}`);
+  }
+  console.log(
+    `  subscribed switchboard - raw: ${kb(memSb.rss - memRaw.rss)} RSS, ${
+      kb(memSb.heap - memRaw.heap)
+    } heap; subscription alone: ${kb(memSb.heap - memPeer.heap)} heap`,
+  );
+}
+
+const [mode, a, b] = process.argv.slice(isBun ? 2 : 2);
+if (mode === "fanclients") await fanClients(Number(a), Number(b));
+else if (mode === "memserver") await memServer(a as MemKind);
+else if (import.meta.main) await main();

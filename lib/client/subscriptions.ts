@@ -1,0 +1,235 @@
+/**
+ * The client's subscriptions: several handlers per topic share one server subscription,
+ * patterns are matched locally to route events, and the last sequence number of each exact
+ * topic is kept so a reconnecting client can resume with `since`. Browser-safe.
+ *
+ * @module
+ */
+
+import type { Params } from "../protocol/types.ts";
+import { Pattern } from "../pubsub/pattern.ts";
+import {
+  type EventParams,
+  type Gap,
+  PubSubMethod,
+  type SubscribeResult,
+} from "../pubsub/protocol.ts";
+import { isPattern } from "../pubsub/topic_name.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+
+const CONNECTION_CLOSED: number = ErrorCode.ConnectionClosed;
+
+/**
+ * Receives the events of a subscription.
+ *
+ * @example
+ * ```ts
+ * import type { EventHandler } from "./subscriptions.ts";
+ * const log: EventHandler = (data, event) => console.log(event.topic, event.seq, data);
+ * if (typeof log !== "function") throw new Error("unreachable");
+ * ```
+ */
+export type EventHandler = (data: unknown, event: EventParams) => void;
+
+/**
+ * Options of one `subscribe`.
+ *
+ * @example
+ * ```ts
+ * import type { SubscribeOptions } from "./subscriptions.ts";
+ * const options: SubscribeOptions = { since: 41, onGap: (gap) => console.log("resync", gap) };
+ * if (options.since !== 41) throw new Error("unreachable");
+ * ```
+ */
+export interface SubscribeOptions {
+  /** Resume after this sequence number (exact topics; only for a new server subscription). */
+  readonly since?: number;
+  /** Called when the server cannot replay what was missed since `since`: resync. */
+  readonly onGap?: (gap: Gap) => void;
+}
+
+/**
+ * One handler's subscription.
+ *
+ * @example
+ * ```ts ignore
+ * const sub = client.subscribe("ticker.ACME", (price) => console.log(price));
+ * await sub.ready;
+ * await sub.unsubscribe();
+ * ```
+ */
+export interface Subscription {
+  /** The topic or pattern. */
+  readonly topic: string;
+  /** Resolves when the server confirmed; rejects with its error (the handler is dropped). */
+  readonly ready: Promise<SubscribeResult>;
+  /** Remove this handler; the last one to leave unsubscribes on the server. */
+  unsubscribe(): Promise<void>;
+}
+
+/** How the subscriptions reach the server. */
+export interface Caller {
+  /** Call a server method. */
+  call(method: string, params?: Params): Promise<unknown>;
+}
+
+interface Entry {
+  readonly topic: string;
+  readonly pattern: Pattern | undefined;
+  readonly handlers: Set<EventHandler>;
+  readonly ready: Promise<SubscribeResult>;
+  lastSeq: number | undefined;
+}
+
+/**
+ * The subscriptions of one client connection.
+ *
+ * @example Route an event to a pattern's handler
+ * ```ts
+ * import { Subscriptions } from "./subscriptions.ts";
+ * const subs = new Subscriptions({ call: () => Promise.resolve({ topic: "a.*", seq: 0 }) });
+ * const got: unknown[] = [];
+ * await subs.subscribe("a.*", (data) => got.push(data)).ready;
+ * subs.handleEvent({ topic: "a.b", seq: 1, data: "x" });
+ * if (got[0] !== "x") throw new Error("unreachable");
+ * ```
+ */
+export class Subscriptions {
+  readonly #caller: Caller;
+  readonly #report: (error: unknown, where: string) => void;
+  readonly #entries = new Map<string, Entry>();
+  readonly #patterns = new Map<string, Entry>();
+
+  /**
+   * @param caller Sends `rpc.subscribe` / `rpc.unsubscribe`.
+   * @param report Receives handler failures and refused subscriptions nobody awaited.
+   */
+  constructor(caller: Caller, report: (error: unknown, where: string) => void = () => {}) {
+    this.#caller = caller;
+    this.#report = report;
+  }
+
+  /**
+   * Add a handler for a topic or pattern.
+   *
+   * @param topic A topic or pattern.
+   * @param handler Receives `(data, event)`.
+   * @param options Resume point and gap callback.
+   * @returns The subscription.
+   */
+  subscribe(topic: string, handler: EventHandler, options: SubscribeOptions = {}): Subscription {
+    if (typeof handler !== "function") {
+      throw new TypeError(`Switchboard: the handler of ${topic} must be a function`);
+    }
+    let entry = this.#entries.get(topic);
+    if (entry === undefined) {
+      const params = options.since === undefined ? { topic } : { topic, since: options.since };
+      const ready = this.#caller.call(PubSubMethod.Subscribe, params).then((value) => {
+        const result = value as SubscribeResult;
+        const current = this.#entries.get(topic);
+        if (current !== undefined && current.ready === ready) {
+          current.lastSeq = Math.max(current.lastSeq ?? 0, result.seq);
+        }
+        if (result.gap !== undefined) options.onGap?.(result.gap);
+        return result;
+      }, (error: unknown) => {
+        if (this.#entries.get(topic)?.ready === ready) this.#forget(topic);
+        throw error;
+      });
+      entry = {
+        topic,
+        pattern: isPattern(topic) ? new Pattern(topic) : undefined,
+        handlers: new Set(),
+        ready,
+        lastSeq: options.since,
+      };
+      this.#entries.set(topic, entry);
+      if (entry.pattern !== undefined) this.#patterns.set(topic, entry);
+      ready.catch((error) => this.#report(error, `subscribe ${topic}`));
+    }
+    const own = entry;
+    own.handlers.add(handler);
+    let done = false;
+    return {
+      topic,
+      ready: own.ready,
+      unsubscribe: async () => {
+        if (done) return;
+        done = true;
+        own.handlers.delete(handler);
+        if (own.handlers.size > 0 || this.#entries.get(topic) !== own) return;
+        this.#forget(topic);
+        try {
+          await own.ready;
+        } catch {
+          return; // Never subscribed on the server: nothing to undo.
+        }
+        try {
+          await this.#caller.call(PubSubMethod.Unsubscribe, { topic });
+        } catch (error) {
+          // A closed connection has no subscriptions left to drop.
+          if ((error as { code?: unknown }).code !== CONNECTION_CLOSED) throw error;
+        }
+      },
+    };
+  }
+
+  /**
+   * Route an `rpc.event` notification to its handlers (registered as the client's
+   * `rpc.event` procedure).
+   *
+   * @param params The notification's params.
+   */
+  handleEvent(params: unknown): void {
+    if (typeof params !== "object" || params === null) return;
+    const event = params as EventParams;
+    if (typeof event.topic !== "string") return;
+    const entry = this.#entries.get(event.topic);
+    if (entry !== undefined) {
+      if (typeof event.seq === "number") entry.lastSeq = event.seq;
+      this.#dispatch(entry, event);
+    }
+    for (const pattern of this.#patterns.values()) {
+      if (pattern.pattern!.matches(event.topic)) this.#dispatch(pattern, event);
+    }
+  }
+
+  /**
+   * The last sequence number seen on an exact topic.
+   *
+   * @param topic The topic.
+   * @returns It, or `undefined` when not subscribed or nothing seen.
+   */
+  lastSeq(topic: string): number | undefined {
+    return this.#entries.get(topic)?.lastSeq;
+  }
+
+  /**
+   * What to send to resubscribe everything after a reconnect.
+   *
+   * @returns One `rpc.subscribe` params object per server subscription, with `since` for
+   * exact topics whose sequence is known.
+   */
+  resumeParams(): { topic: string; since?: number }[] {
+    return [...this.#entries.values()].map((e) =>
+      e.pattern === undefined && e.lastSeq !== undefined
+        ? { topic: e.topic, since: e.lastSeq }
+        : { topic: e.topic }
+    );
+  }
+
+  #dispatch(entry: Entry, event: EventParams): void {
+    for (const handler of entry.handlers) {
+      try {
+        handler(event.data, event);
+      } catch (error) {
+        this.#report(error, `event ${event.topic}`);
+      }
+    }
+  }
+
+  #forget(topic: string): void {
+    this.#entries.delete(topic);
+    this.#patterns.delete(topic);
+  }
+}

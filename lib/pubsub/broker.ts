@@ -1,0 +1,438 @@
+/**
+ * The broker: subscriptions per connection, fan-out of backplane events, lazy publishers,
+ * authorization, replay on resume and the slow-consumer policy. Runtime-neutral; it sees a
+ * connection as a {@linkcode Subscriber} and events only through a {@linkcode Backplane}.
+ *
+ * @module
+ */
+
+import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import type { ConnectionInfo } from "../router/registry.ts";
+import type { Backplane, BackplaneStream } from "./backplane.ts";
+import { LazyTopics, type TopicStart } from "./lazy.ts";
+import { type PubSubLimits, resolvePubSubLimits } from "./limits.ts";
+import { MemoryBackplane } from "./memory_backplane.ts";
+import { Pattern } from "./pattern.ts";
+import { PubSubErrorCode, PubSubMethod, type SubscribeResult } from "./protocol.ts";
+import type { ReplayOptions, TopicEvent } from "./replay.ts";
+import { type Connection, Delivery, type Sub, type Subscriber } from "./delivery.ts";
+
+export type { Subscriber } from "./delivery.ts";
+import { isPattern, validateTopic } from "./topic_name.ts";
+
+/**
+ * What an authorization hook is asked.
+ *
+ * @example
+ * ```ts
+ * import type { AuthorizeRequest } from "./broker.ts";
+ * const allowChat = (r: AuthorizeRequest): boolean =>
+ *   r.action === "subscribe" || r.topic.startsWith("chat.");
+ * if (!allowChat({ action: "publish", topic: "chat.x", connection: { id: "1", headers: new Headers(), data: {} } })) {
+ *   throw new Error("unreachable");
+ * }
+ * ```
+ */
+export interface AuthorizeRequest {
+  /** What the connection wants to do. */
+  readonly action: "subscribe" | "publish";
+  /** The topic, or for a subscription possibly a pattern. */
+  readonly topic: string;
+  /** The connection asking. */
+  readonly connection: ConnectionInfo;
+}
+
+/**
+ * Options of a {@linkcode Broker} (the `pubsub` option of a Switchboard).
+ *
+ * @example
+ * ```ts
+ * import type { BrokerOptions } from "./broker.ts";
+ * const options: BrokerOptions = {
+ *   replay: { size: 100, maxAge: 60_000 },
+ *   authorize: ({ action, topic }) => action === "subscribe" || topic.startsWith("chat."),
+ * };
+ * if (options.replay?.size !== 100) throw new Error("unreachable");
+ * ```
+ */
+export interface BrokerOptions {
+  /** Carries events between processes. Default: a {@linkcode MemoryBackplane}. */
+  readonly backplane?: Backplane;
+  /** History per topic for the default memory backplane. Default: none (replay off). */
+  readonly replay?: ReplayOptions;
+  /** Limits; see {@linkcode PubSubLimits}. */
+  readonly limits?: Partial<PubSubLimits>;
+  /**
+   * Who may subscribe and publish. Return false to refuse with -32006, or throw an
+   * RpcError of your choosing. Default: anyone may subscribe, no client may publish.
+   */
+  readonly authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
+  /** Receives failures nobody awaits (a lazy publisher that threw, an unencodable event). */
+  readonly onError?: (error: unknown, where: string) => void;
+}
+
+interface PatternGroup {
+  readonly pattern: Pattern;
+  readonly subs: Set<Sub>;
+}
+
+function defaultAuthorize(request: AuthorizeRequest): boolean {
+  return request.action === "subscribe";
+}
+
+/**
+ * Topics for the connections of one server.
+ *
+ * @example Publish to one attached connection
+ * ```ts
+ * import { Broker } from "./broker.ts";
+ * import { jsonCodec } from "../codec/json.ts";
+ * const broker = new Broker();
+ * const frames: string[] = [];
+ * broker.attach({
+ *   info: { id: "c1", headers: new Headers(), data: {} },
+ *   codec: jsonCodec,
+ *   send: (f) => void frames.push(String(f)),
+ *   bufferedAmount: () => 0,
+ *   close() {},
+ * });
+ * await broker.subscribe("c1", "news.*");
+ * await broker.publish("news.today", "hello");
+ * if (JSON.parse(frames[0]!).params.data !== "hello") throw new Error("unreachable");
+ * await broker.close();
+ * ```
+ */
+export class Broker {
+  /** The limits in force. */
+  readonly limits: PubSubLimits;
+  readonly #backplane: Backplane;
+  readonly #stream: BackplaneStream;
+  readonly #authorize: (request: AuthorizeRequest) => boolean | Promise<boolean>;
+  readonly #onError: ((error: unknown, where: string) => void) | undefined;
+  readonly #connections = new Map<string, Connection>();
+  readonly #exact = new Map<string, Set<Sub>>();
+  readonly #patterns = new Map<string, PatternGroup>();
+  readonly #lazy: LazyTopics;
+  readonly #delivery: Delivery;
+
+  /** @param options Backplane, replay, limits, authorization. */
+  constructor(options: BrokerOptions = {}) {
+    this.limits = resolvePubSubLimits(options.limits);
+    this.#backplane = options.backplane ??
+      new MemoryBackplane(options.replay === undefined ? {} : { replay: options.replay });
+    this.#authorize = options.authorize ?? defaultAuthorize;
+    this.#onError = options.onError;
+    this.#delivery = new Delivery(
+      this.limits,
+      (error, where) => this.#report(error, where),
+      (conn) => this.detach(conn.subscriber.info.id),
+    );
+    this.#stream = this.#backplane.stream((event) => this.#deliver(event));
+    this.#lazy = new LazyTopics(
+      (topic, data) => this.#settle(this.#backplane.publish(topic, data), topic),
+      (error, where) => this.#report(error, where),
+    );
+  }
+
+  /**
+   * Start serving a connection.
+   *
+   * @param subscriber The connection.
+   */
+  attach(subscriber: Subscriber): void {
+    this.#connections.set(subscriber.info.id, {
+      subscriber,
+      subs: new Map(),
+      closed: false,
+      check: undefined,
+      writes: 0,
+    });
+  }
+
+  /**
+   * Forget a connection (it closed): drop its subscriptions, stop lazy publishers left
+   * without subscribers.
+   *
+   * @param id The connection id.
+   */
+  detach(id: string): void {
+    const conn = this.#connections.get(id);
+    if (conn === undefined) return;
+    conn.closed = true;
+    clearTimeout(conn.check);
+    this.#connections.delete(id);
+    for (const sub of [...conn.subs.values()]) this.#remove(sub);
+  }
+
+  /**
+   * Subscribe a connection to a topic or pattern, replaying what it missed after `since`.
+   * Replayed events are sent before this resolves; live events follow, without duplicates.
+   *
+   * @param id The connection id.
+   * @param topic A topic or pattern.
+   * @param since The last sequence number the connection saw (exact topics only).
+   * @returns The subscription's starting point, replay count or gap.
+   * @throws {RpcError} -32602 bad topic or since, -32005 a limit, -32006 refused, -32004
+   * not a WebSocket connection.
+   */
+  async subscribe(id: string, topic: unknown, since?: unknown): Promise<SubscribeResult> {
+    const conn = this.#connection(id);
+    const name = validateTopic(topic, this.limits, true);
+    const pattern = isPattern(name);
+    if (since !== undefined) {
+      if (typeof since !== "number" || !Number.isSafeInteger(since) || since < 0) {
+        throw invalidParams("since must be an integer >= 0");
+      }
+      if (pattern) throw invalidParams("since needs an exact topic, not a pattern");
+    }
+    const existing = conn.subs.get(name);
+    if (existing !== undefined) return { topic: name, seq: existing.lastSeq };
+    this.#checkCount(conn);
+    await this.#allow("subscribe", name, conn.subscriber.info);
+    if (conn.closed) throw new RpcError(ErrorCode.ConnectionClosed, "Connection closed");
+    const again = conn.subs.get(name);
+    if (again !== undefined) return { topic: name, seq: again.lastSeq };
+    this.#checkCount(conn);
+    const sub: Sub = {
+      conn,
+      key: name,
+      exact: !pattern,
+      lastSeq: 0,
+      queue: pattern ? undefined : [],
+    };
+    conn.subs.set(name, sub);
+    if (pattern) {
+      let group = this.#patterns.get(name);
+      if (group === undefined) {
+        group = { pattern: new Pattern(name), subs: new Set() };
+        this.#patterns.set(name, group);
+        this.#stream.add(name);
+      }
+      group.subs.add(sub);
+      return { topic: name, seq: 0 };
+    }
+    let subs = this.#exact.get(name);
+    const first = subs === undefined;
+    if (subs === undefined) {
+      subs = new Set();
+      this.#exact.set(name, subs);
+      this.#stream.add(name);
+    }
+    subs.add(sub);
+    let result: SubscribeResult;
+    try {
+      const replay = await this.#backplane.replay(name, since as number | undefined);
+      if ("gap" in replay) {
+        sub.lastSeq = replay.gap.seq;
+        result = { topic: name, seq: replay.gap.seq, gap: replay.gap };
+      } else {
+        sub.lastSeq = since ?? replay.seq;
+        for (const event of replay.events) this.#delivery.emit(sub, event);
+        result = since === undefined
+          ? { topic: name, seq: replay.seq }
+          : { topic: name, seq: replay.seq, replayed: replay.events.length };
+      }
+    } catch (error) {
+      this.#remove(sub);
+      throw error;
+    }
+    const queued = sub.queue!;
+    sub.queue = undefined;
+    for (const event of queued) this.#delivery.emit(sub, event);
+    if (first && this.#exact.get(name) === subs) this.#lazy.start(name);
+    return result;
+  }
+
+  /**
+   * Drop a connection's subscription.
+   *
+   * @param id The connection id.
+   * @param topic The topic or pattern it subscribed to.
+   * @returns Whether it was subscribed.
+   */
+  unsubscribe(id: string, topic: unknown): boolean {
+    const conn = this.#connection(id);
+    const sub = typeof topic === "string" ? conn.subs.get(topic) : undefined;
+    if (sub === undefined) return false;
+    this.#remove(sub);
+    return true;
+  }
+
+  /**
+   * Publish an event to every subscriber of the topic (through the backplane).
+   *
+   * @param topic An exact topic.
+   * @param data The data.
+   * @param exclude A connection id that must not receive it.
+   * @returns The event's sequence number.
+   * @throws {RpcError} -32602 or -32005 for a bad topic name.
+   */
+  publish(topic: string, data: unknown, exclude?: string): number | Promise<number> {
+    validateTopic(topic, this.limits);
+    return this.#backplane.publish(topic, data, exclude);
+  }
+
+  /**
+   * Publish on behalf of a connection: authorization, then publisher exclusion unless `echo`.
+   *
+   * @param connection The publishing connection.
+   * @param topic The topic.
+   * @param data The data.
+   * @param echo Deliver to the publisher too.
+   * @returns The sequence number.
+   */
+  async publishFrom(
+    connection: ConnectionInfo,
+    topic: unknown,
+    data: unknown,
+    echo: boolean,
+  ): Promise<number> {
+    const name = validateTopic(topic, this.limits);
+    await this.#allow("publish", name, connection);
+    return await this.#backplane.publish(name, data, echo ? undefined : connection.id);
+  }
+
+  /**
+   * Send an event to one connection only (no sequence number, not replayed).
+   *
+   * @param id The connection id.
+   * @param topic An exact topic.
+   * @param data The data.
+   * @returns False if the connection is not attached (or was closed as a slow consumer).
+   * @throws {RpcError} -32602 or -32005 for a bad topic name.
+   */
+  sendEvent(id: string, topic: string, data: unknown): boolean {
+    validateTopic(topic, this.limits);
+    const conn = this.#connections.get(id);
+    if (conn === undefined) return false;
+    const frame = conn.subscriber.codec.encode({
+      jsonrpc: "2.0",
+      method: PubSubMethod.Event,
+      params: { topic, data },
+    });
+    return this.#delivery.write(conn, frame);
+  }
+
+  /**
+   * Register a lazy publisher.
+   *
+   * @param name An exact topic or a pattern (`ticker.*`).
+   * @param start Runs when an exact topic it covers gets its first subscriber here.
+   * @returns A function that unregisters it.
+   */
+  topic(name: string, start: TopicStart): () => void {
+    validateTopic(name, this.limits, true);
+    if (typeof start !== "function") {
+      throw new TypeError(`Switchboard: the start of topic ${name} must be a function`);
+    }
+    return this.#lazy.add(name, start);
+  }
+
+  /**
+   * How many connections subscribe to an exact topic on this process.
+   *
+   * @param topic The topic.
+   * @returns The count.
+   */
+  subscriberCount(topic: string): number {
+    return this.#exact.get(topic)?.size ?? 0;
+  }
+
+  /** Stop lazy publishers, close the backplane. */
+  async close(): Promise<void> {
+    for (const conn of this.#connections.values()) clearTimeout(conn.check);
+    this.#lazy.stopAll();
+    this.#stream.close();
+    await this.#backplane.close();
+  }
+
+  #connection(id: string): Connection {
+    const conn = this.#connections.get(id);
+    if (conn === undefined) {
+      throw new RpcError(
+        ErrorCode.Unsupported,
+        "Unsupported",
+        "Subscriptions need a WebSocket connection",
+      );
+    }
+    return conn;
+  }
+
+  #checkCount(conn: Connection): void {
+    if (conn.subs.size >= this.limits.maxSubscriptions) {
+      throw new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", {
+        reason: `More than ${this.limits.maxSubscriptions} subscriptions on this connection`,
+      });
+    }
+  }
+
+  async #allow(action: "subscribe" | "publish", topic: string, info: ConnectionInfo) {
+    if (await this.#authorize({ action, topic, connection: info })) return;
+    throw new RpcError(PubSubErrorCode.Forbidden, "Forbidden", { action, topic });
+  }
+
+  #remove(sub: Sub): void {
+    const conn = sub.conn;
+    if (conn.subs.get(sub.key) !== sub) return;
+    conn.subs.delete(sub.key);
+    const group = this.#patterns.get(sub.key);
+    if (group !== undefined) {
+      group.subs.delete(sub);
+      if (group.subs.size === 0) {
+        this.#patterns.delete(sub.key);
+        this.#stream.remove(sub.key);
+      }
+      return;
+    }
+    const subs = this.#exact.get(sub.key);
+    if (subs === undefined) return;
+    subs.delete(sub);
+    if (subs.size === 0) {
+      this.#exact.delete(sub.key);
+      this.#stream.remove(sub.key);
+      this.#lazy.stop(sub.key);
+    }
+  }
+
+  #deliver(event: TopicEvent): void {
+    let matched: PatternGroup[] | undefined;
+    for (const group of this.#patterns.values()) {
+      if (group.pattern.matches(event.topic)) (matched ??= []).push(group);
+    }
+    const exact = this.#exact.get(event.topic);
+    if (matched === undefined) {
+      if (exact !== undefined) { for (const sub of exact) this.#delivery.send(sub, event); }
+      return;
+    }
+    const reached = new Set<Connection>();
+    if (exact !== undefined) {
+      for (const sub of exact) {
+        reached.add(sub.conn);
+        this.#delivery.send(sub, event);
+      }
+    }
+    for (const group of matched) {
+      for (const sub of group.subs) {
+        if (reached.has(sub.conn)) continue;
+        reached.add(sub.conn);
+        this.#delivery.send(sub, event);
+      }
+    }
+  }
+
+  #settle(seq: number | Promise<number>, topic: string): void {
+    if (seq instanceof Promise) seq.catch((error) => this.#report(error, `publish ${topic}`));
+  }
+
+  #report(error: unknown, where: string): void {
+    try {
+      this.#onError?.(error, where);
+    } catch {
+      // A broken reporter must not break delivery; there is nowhere left to report.
+    }
+  }
+}
+
+function invalidParams(reason: string): RpcError {
+  return new RpcError(ErrorCode.InvalidParams, "Invalid params", { reason });
+}

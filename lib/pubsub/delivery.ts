@@ -1,0 +1,229 @@
+/**
+ * Delivery of events to connections: publisher exclusion, duplicate suppression by sequence
+ * number, one encoding per event and codec, and the slow-consumer policy.
+ *
+ * Slow consumers: when an event is written to a connection whose send buffer holds more
+ * than `maxBufferedBytes` (read on every 16th frame and on every frame of 16 KiB or more), the connection gets `slowConsumerGrace` ms to drain; if it is
+ * still over then, it is closed with 4008 ("Slow consumer"). A client that resubscribes with
+ * `since` gets what it missed from the replay buffer, or an explicit gap.
+ *
+ * @module
+ */
+
+import type { Codec } from "../codec/codec.ts";
+import type { ConnectionInfo } from "../router/registry.ts";
+import type { PubSubLimits } from "./limits.ts";
+import { PubSubMethod, SLOW_CONSUMER_CLOSE } from "./protocol.ts";
+import type { TopicEvent } from "./replay.ts";
+
+/**
+ * A connection as the broker sees it.
+ *
+ * @example
+ * ```ts
+ * import type { Subscriber } from "./delivery.ts";
+ * import { jsonCodec } from "../codec/json.ts";
+ * const frames: string[] = [];
+ * const subscriber: Subscriber = {
+ *   info: { id: "c1", headers: new Headers(), data: {} },
+ *   codec: jsonCodec,
+ *   send: (frame) => void frames.push(String(frame)),
+ *   bufferedAmount: () => 0,
+ *   close() {},
+ * };
+ * if (subscriber.info.id !== "c1") throw new Error("unreachable");
+ * ```
+ */
+export interface Subscriber {
+  /** The connection's facts; `info.id` identifies it. */
+  readonly info: ConnectionInfo;
+  /** Encodes the events sent to it. */
+  readonly codec: Codec;
+  /** Send one encoded frame. */
+  send(frame: string | Uint8Array): void;
+  /** Bytes waiting in its send buffer (0 when the transport cannot tell). */
+  bufferedAmount(): number;
+  /** Close it. */
+  close(code: number, reason: string): void;
+}
+
+/** The buffered amount is read on every 16th frame written to a connection… */
+const SAMPLE_MASK = 15;
+/** …and on every frame of at least 16 KiB. */
+const ALWAYS_CHECK_SIZE = 16 * 1024;
+
+/**
+ * A connection's state in the broker.
+ *
+ * @example
+ * ```ts
+ * import type { Connection } from "./delivery.ts";
+ * const closedOnes = (all: Connection[]) => all.filter((c) => c.closed).length;
+ * if (closedOnes([]) !== 0) throw new Error("unreachable");
+ * ```
+ */
+export interface Connection {
+  /** The connection. */
+  readonly subscriber: Subscriber;
+  /** Its subscriptions by topic or pattern. */
+  readonly subs: Map<string, Sub>;
+  /** Set when it closed or was detached. */
+  closed: boolean;
+  /** The pending slow-consumer re-check, while over `maxBufferedBytes`. */
+  check: ReturnType<typeof setTimeout> | undefined;
+  /** Frames written, to sample the buffered amount. */
+  writes: number;
+}
+
+/**
+ * One subscription of one connection.
+ *
+ * @example
+ * ```ts
+ * import type { Sub } from "./delivery.ts";
+ * const behind = (sub: Sub, seq: number) => sub.exact && sub.lastSeq < seq;
+ * if (typeof behind !== "function") throw new Error("unreachable");
+ * ```
+ */
+export interface Sub {
+  /** Its connection. */
+  readonly conn: Connection;
+  /** The topic or pattern. */
+  readonly key: string;
+  /** True for an exact topic, false for a pattern. */
+  readonly exact: boolean;
+  /** Last sequence number delivered (exact topics). */
+  lastSeq: number;
+  /** Live events held while the subscription's replay is fetched. */
+  queue: TopicEvent[] | undefined;
+}
+
+/**
+ * Writes events to connections.
+ *
+ * @example
+ * ```ts
+ * import { Delivery, type Connection } from "./delivery.ts";
+ * import { DEFAULT_PUBSUB_LIMITS } from "./limits.ts";
+ * import { jsonCodec } from "../codec/json.ts";
+ * const frames: string[] = [];
+ * const conn: Connection = {
+ *   subscriber: {
+ *     info: { id: "c1", headers: new Headers(), data: {} },
+ *     codec: jsonCodec,
+ *     send: (f) => void frames.push(String(f)),
+ *     bufferedAmount: () => 0,
+ *     close() {},
+ *   },
+ *   subs: new Map(),
+ *   closed: false,
+ *   check: undefined,
+ *   writes: 0,
+ * };
+ * const delivery = new Delivery(DEFAULT_PUBSUB_LIMITS, () => {}, () => {});
+ * const sub = { conn, key: "a", exact: true, lastSeq: 0, queue: undefined };
+ * const event = { topic: "a", seq: 1, data: 1, time: 0 };
+ * delivery.emit(sub, event);
+ * delivery.emit(sub, event); // a duplicate: dropped
+ * if (frames.length !== 1) throw new Error("unreachable");
+ * ```
+ */
+export class Delivery {
+  readonly #limits: PubSubLimits;
+  readonly #report: (error: unknown, where: string) => void;
+  readonly #evict: (conn: Connection) => void;
+  #lastEvent: TopicEvent | undefined;
+  #lastCodec: Codec | undefined;
+  #lastFrame: string | Uint8Array = "";
+
+  /**
+   * @param limits `maxBufferedBytes` and `slowConsumerGrace`.
+   * @param report Receives encoding and send failures.
+   * @param evict Forgets a connection closed as a slow consumer.
+   */
+  constructor(
+    limits: PubSubLimits,
+    report: (error: unknown, where: string) => void,
+    evict: (conn: Connection) => void,
+  ) {
+    this.#limits = limits;
+    this.#report = report;
+    this.#evict = evict;
+  }
+
+  /**
+   * Deliver an event to a subscription, or hold it while the subscription replays.
+   *
+   * @param sub The subscription.
+   * @param event The event.
+   */
+  send(sub: Sub, event: TopicEvent): void {
+    if (sub.queue !== undefined) sub.queue.push(event);
+    else this.emit(sub, event);
+  }
+
+  /**
+   * Deliver an event now: skipped for its publisher and for a sequence number already sent.
+   *
+   * @param sub The subscription.
+   * @param event The event.
+   */
+  emit(sub: Sub, event: TopicEvent): void {
+    if (sub.conn.subscriber.info.id === event.exclude) return;
+    if (sub.exact) {
+      if (event.seq <= sub.lastSeq) return;
+      sub.lastSeq = event.seq;
+    }
+    const codec = sub.conn.subscriber.codec;
+    if (this.#lastEvent !== event || this.#lastCodec !== codec) {
+      try {
+        this.#lastFrame = codec.encode({
+          jsonrpc: "2.0",
+          method: PubSubMethod.Event,
+          params: { topic: event.topic, seq: event.seq, data: event.data },
+        });
+      } catch (error) {
+        this.#report(error, `encode ${event.topic}`);
+        return;
+      }
+      this.#lastEvent = event;
+      this.#lastCodec = codec;
+    }
+    this.write(sub.conn, this.#lastFrame);
+  }
+
+  /**
+   * Write a frame to a connection, starting the slow-consumer grace period when its buffer
+   * is over the limit.
+   *
+   * @param conn The connection.
+   * @param frame The encoded frame.
+   * @returns Whether it was written.
+   */
+  write(conn: Connection, frame: string | Uint8Array): boolean {
+    if (conn.closed) return false;
+    // Reading the buffered amount is a native call on some runtimes: sample small frames.
+    if (
+      conn.check === undefined &&
+      ((++conn.writes & SAMPLE_MASK) === 0 || frame.length >= ALWAYS_CHECK_SIZE) &&
+      conn.subscriber.bufferedAmount() > this.#limits.maxBufferedBytes
+    ) {
+      conn.check = setTimeout(() => this.#recheck(conn), this.#limits.slowConsumerGrace);
+    }
+    try {
+      conn.subscriber.send(frame);
+      return true;
+    } catch (error) {
+      this.#report(error, "send event");
+      return false;
+    }
+  }
+
+  #recheck(conn: Connection): void {
+    conn.check = undefined;
+    if (conn.closed) return;
+    if (conn.subscriber.bufferedAmount() <= this.#limits.maxBufferedBytes) return;
+    this.#evict(conn);
+    conn.subscriber.close(SLOW_CONSUMER_CLOSE, "Slow consumer");
+  }
+}
