@@ -43,6 +43,12 @@ export const ErrorCode: {
   readonly Unsupported: -32004;
   /** The message exceeds a size or count limit of the receiver. */
   readonly LimitExceeded: -32005;
+  /**
+   * The connection dropped after the call was sent and before its response arrived: it may
+   * or may not have run (raised locally by a reconnecting client; calls marked idempotent
+   * are retried instead).
+   */
+  readonly UnknownOutcome: -32007;
 } = {
   ParseError: -32700,
   InvalidRequest: -32600,
@@ -55,6 +61,7 @@ export const ErrorCode: {
   Overloaded: -32003,
   Unsupported: -32004,
   LimitExceeded: -32005,
+  UnknownOutcome: -32007,
 };
 
 /**
