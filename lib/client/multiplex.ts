@@ -12,6 +12,7 @@ import { Peer } from "../peer/peer.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { Registry } from "../router/registry.ts";
 import { CloseCode } from "../peer/transport.ts";
+import { ChannelMethod, wrapChannelFrame } from "../protocol/channel.ts";
 import type { Link, LinkHooks } from "./link.ts";
 import {
   type Receiver,
@@ -19,47 +20,9 @@ import {
   type SocketTransportOptions,
 } from "./socket_transport.ts";
 
-/**
- * The channel extension's method names.
- *
- * @example
- * ```ts
- * import { ChannelMethod } from "./multiplex.ts";
- * if (ChannelMethod.Message !== "rpc.channel") throw new Error("unreachable");
- * ```
- */
-export const ChannelMethod: {
-  /** Request, client to server: open a channel; result `{ "channel": id }`. */
-  readonly Open: "rpc.channel.open";
-  /** Notification, either way: `{ "channel": id, "message": <a JSON-RPC message or batch> }`. */
-  readonly Message: "rpc.channel";
-  /** Notification, either way: `{ "channel": id, "code"?: n, "reason"?: s }`. */
-  readonly Close: "rpc.channel.close";
-} = {
-  Open: "rpc.channel.open",
-  Message: "rpc.channel",
-  Close: "rpc.channel.close",
-};
-
-/**
- * Wrap one encoded channel frame (JSON text) in an `rpc.channel` notification, without
- * parsing it again.
- *
- * @param channel The channel id.
- * @param frame The channel's encoded message (JSON text: the JSON or superjson codec).
- * @returns The frame to send on the shared socket.
- * @example
- * ```ts
- * import { wrapChannelFrame } from "./multiplex.ts";
- * const frame = wrapChannelFrame(2, '{"jsonrpc":"2.0","method":"x"}');
- * if (JSON.parse(frame).params.message.method !== "x") throw new Error("unreachable");
- * ```
- */
-export function wrapChannelFrame(channel: number, frame: string): string {
-  return `{"jsonrpc":"2.0","method":"rpc.channel","params":{"channel":${channel},"message":${frame}}}`;
-}
-
 const shared = new Map<string, SharedSocket>();
+/** Most messages held for a channel whose open answer is still on its way. */
+const MAX_EARLY = 256;
 
 /**
  * Open a channel on the shared socket of a URL (opening the socket if needed).
@@ -113,6 +76,9 @@ class SharedSocket {
   readonly #channels = new Map<number, ChannelLink>();
   readonly #links = new Set<ChannelLink>();
   readonly #forget: () => void;
+  /** Messages for channels whose `rpc.channel.open` answer has not arrived yet. */
+  readonly #early = new Map<number, string[]>();
+  #opening = 0;
 
   constructor(url: string, options: SocketTransportOptions, forget: () => void) {
     this.#forget = forget;
@@ -135,7 +101,11 @@ class SharedSocket {
   open(hooks: LinkHooks, maxQueued: number): ChannelLink {
     const link = new ChannelLink(this, hooks, maxQueued);
     this.#links.add(link);
-    this.#peer.call(ChannelMethod.Open).then((result) => {
+    this.#opening++;
+    const opening = this.#peer.call(ChannelMethod.Open).finally(() => {
+      if (--this.#opening === 0) this.#early.clear();
+    });
+    opening.then((result) => {
       const channel = (result as { channel?: unknown } | null)?.channel;
       if (typeof channel !== "number") {
         throw new RpcError(ErrorCode.InternalError, "Switchboard: bad rpc.channel.open result");
@@ -146,6 +116,9 @@ class SharedSocket {
       }
       this.#channels.set(channel, link);
       link.granted(channel);
+      const early = this.#early.get(channel);
+      this.#early.delete(channel);
+      for (const frame of early ?? []) link.receive(frame);
     }).catch((error: unknown) => {
       if (!this.#links.has(link)) return;
       this.#remove(link);
@@ -199,7 +172,15 @@ class SharedSocket {
   #deliver(params: unknown): void {
     const { channel, message } = (params ?? {}) as { channel?: unknown; message?: unknown };
     if (typeof channel !== "number" || message === undefined) return;
-    this.#channels.get(channel)?.receive(JSON.stringify(message));
+    const link = this.#channels.get(channel);
+    if (link !== undefined) {
+      link.receive(JSON.stringify(message));
+    } else if (this.#opening > 0) {
+      // The server may speak on a channel (an onOpen hook) before its open answer arrives.
+      const early = this.#early.get(channel) ?? [];
+      if (early.length < MAX_EARLY) early.push(JSON.stringify(message));
+      this.#early.set(channel, early);
+    }
   }
 
   #remoteClose(params: unknown): void {

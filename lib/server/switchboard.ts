@@ -28,6 +28,13 @@ import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
 import { registerPubSub } from "../pubsub/methods.ts";
 import { handleHttpPost } from "./http.ts";
+import { ChannelHost } from "./channels.ts";
+import {
+  DEFAULT_SERVER_HEARTBEAT,
+  HeartbeatMonitor,
+  type Liveness,
+  type ServerHeartbeatOptions,
+} from "./heartbeat.ts";
 
 /**
  * Options of a {@linkcode Switchboard}.
@@ -69,6 +76,18 @@ export interface SwitchboardOptions {
   readonly onError?: (error: unknown, where: string, peer: Peer) => void;
   /** Topics: backplane, replay, limits, `authorize` hook; see {@linkcode BrokerOptions}. */
   readonly pubsub?: BrokerOptions;
+  /**
+   * Close WebSockets that stay silent: one timer for all, pinging (`rpc.ping`) those silent
+   * for `interval` ms and closing (4000) those silent for `timeout` ms. Default
+   * `{ interval: 30_000, timeout: 60_000 }`; `false` turns it off (for plain JSON-RPC clients
+   * that neither talk nor answer requests for a minute).
+   */
+  readonly heartbeat?: ServerHeartbeatOptions | false;
+  /**
+   * Most channels a client may open on one WebSocket (multiplexing,
+   * docs/RESILIENCE_PROTOCOL.md); 0 turns multiplexing off. Default 16.
+   */
+  readonly maxChannels?: number;
 }
 
 /**
@@ -109,6 +128,9 @@ export class Switchboard {
 
   readonly #options: SwitchboardOptions;
   readonly #peers = new Map<string, Peer>();
+  readonly #heartbeat: HeartbeatMonitor | undefined;
+  readonly #channels: ChannelHost;
+  #sockets = 0;
 
   /** @param options Timeout, limits, hooks. */
   constructor(options: SwitchboardOptions = {}) {
@@ -118,6 +140,23 @@ export class Switchboard {
     registerBuiltins(this.procedures, this.limits);
     this.pubsub = new Broker(options.pubsub);
     registerPubSub(this.procedures, this.pubsub);
+    const heartbeat = options.heartbeat ?? DEFAULT_SERVER_HEARTBEAT;
+    this.#heartbeat = heartbeat === false ? undefined : new HeartbeatMonitor(heartbeat);
+    this.#channels = new ChannelHost(
+      (transport, socket) =>
+        this.#openSession(transport, {
+          id: crypto.randomUUID(),
+          headers: socket.info.headers,
+          data: { ...socket.info.data },
+        }, false),
+      options.maxChannels ?? 16,
+    );
+    this.#channels.register(this.procedures);
+  }
+
+  /** How many WebSockets are open (a multiplexed socket counts once; see `peers`). */
+  get socketCount(): number {
+    return this.#sockets;
   }
 
   /**
@@ -332,6 +371,7 @@ export class Switchboard {
     const info: ConnectionInfo = { id: crypto.randomUUID(), headers: c.req.raw.headers, data };
     let peer: Peer | undefined;
     let socket: WSContext | undefined;
+    let live: Liveness | undefined;
     return {
       onOpen: (_event, ws) => {
         socket = ws;
@@ -349,42 +389,28 @@ export class Switchboard {
           close: (code, reason) => socket!.close(code, reason),
           bufferedAmount: () => buffered?.() ?? 0,
         };
-        peer = new Peer(transport, {
-          procedures: this.procedures,
-          framing: this.framing,
-          limits: this.limits,
-          exposeErrors: this.#options.exposeErrors ?? false,
-          timeout: this.#options.timeout ?? 30_000,
-          info,
-          onError: this.#reporter(() => peer),
-          authorize: this.#options.authorize,
-        });
-        this.#peers.set(info.id, peer);
+        peer = this.#openSession(transport, info);
         const opened = peer;
-        this.pubsub.attach({
-          info,
-          get codec() {
-            return opened.wire.codec;
-          },
-          send: transport.send,
-          bufferedAmount: transport.bufferedAmount!,
-          close: (code, reason) => opened.close(code, reason),
-        });
+        const heartbeat = this.#heartbeat;
+        if (heartbeat !== undefined) live = heartbeat.add(opened);
+        this.#channels.attach(opened, transport);
+        this.#sockets++;
         opened.closed.then((closeInfo) => {
-          this.pubsub.detach(info.id);
-          this.#peers.delete(info.id);
-          this.#options.onClose?.(opened, closeInfo);
+          this.#sockets--;
+          heartbeat?.remove(opened);
+          this.#channels.detach(opened, closeInfo);
         });
-        this.#options.onOpen?.(opened);
       },
       onMessage: (event) => {
         const frame = event.data as string | ArrayBuffer | Uint8Array;
         this.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
+        if (live !== undefined) this.#heartbeat!.seen(live);
         peer?.receive(frame);
       },
       // Fast path for adapters that can skip Hono's per-message wrapping (see FRAME_SINK).
       [FRAME_SINK]: (frame) => {
         this.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
+        if (live !== undefined) this.#heartbeat!.seen(live);
         peer?.receive(frame);
       },
       onClose: (event) => {
@@ -394,6 +420,41 @@ export class Switchboard {
         peer?.transportClosed(CloseCode.Abnormal, "WebSocket error");
       },
     };
+  }
+
+  /**
+   * Create the session of a WebSocket or of a channel of one: a peer with the server's
+   * procedures, in `peers` and in the broker until it closes; runs the onOpen hook.
+   */
+  #openSession(transport: Transport, info: ConnectionInfo, binaryFrames = true): Peer {
+    const opened: Peer = new Peer(transport, {
+      binaryFrames,
+      procedures: this.procedures,
+      framing: this.framing,
+      limits: this.limits,
+      exposeErrors: this.#options.exposeErrors ?? false,
+      timeout: this.#options.timeout ?? 30_000,
+      info,
+      onError: this.#reporter(() => opened),
+      authorize: this.#options.authorize,
+    });
+    this.#peers.set(info.id, opened);
+    this.pubsub.attach({
+      info,
+      get codec() {
+        return opened.wire.codec;
+      },
+      send: transport.send,
+      bufferedAmount: () => transport.bufferedAmount?.() ?? 0,
+      close: (code, reason) => opened.close(code, reason),
+    });
+    opened.closed.then((closeInfo) => {
+      this.pubsub.detach(info.id);
+      this.#peers.delete(info.id);
+      this.#options.onClose?.(opened, closeInfo);
+    });
+    this.#options.onOpen?.(opened);
+    return opened;
   }
 
   /**
