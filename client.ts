@@ -349,7 +349,10 @@ export class Client {
    * @param listener Receives its payload.
    * @returns A function that removes the listener.
    */
-  on<K extends keyof ClientEvents>(name: K, listener: (payload: ClientEvents[K]) => void): () => void {
+  on<K extends keyof ClientEvents>(
+    name: K,
+    listener: (payload: ClientEvents[K]) => void,
+  ): () => void {
     return this.#events.on(name, listener);
   }
 
@@ -360,7 +363,10 @@ export class Client {
    * @param listener The listener.
    * @returns Whether it was registered.
    */
-  off<K extends keyof ClientEvents>(name: K, listener: (payload: ClientEvents[K]) => void): boolean {
+  off<K extends keyof ClientEvents>(
+    name: K,
+    listener: (payload: ClientEvents[K]) => void,
+  ): boolean {
     return this.#events.off(name, listener);
   }
 
@@ -619,7 +625,7 @@ export class Client {
       : this.subscriptions.resume((method, params) => peer.call(method, params, { timeout: 0 }));
     for (const job of this.#outbox.take()) this.#runOn(peer, job);
     Promise.all([link.opened, session.hello, resumed]).then(
-      () => this.#connected(session),
+      ([, hello]) => this.#connected(session, hello),
       () => {/* The peer closed first: handled by #lost. */},
     );
     peer.closed.then((info) => this.#lost(session, info));
@@ -637,7 +643,10 @@ export class Client {
     }, { timeout: 0 }).then(
       (result) => {
         const answer = result as HelloResult;
-        peer.wire.use(answer.codec === codec.name ? codec : jsonCodec, binary && answer.binary === true);
+        peer.wire.use(
+          answer.codec === codec.name ? codec : jsonCodec,
+          binary && answer.binary === true,
+        );
         return answer;
       },
       (error: unknown) => {
@@ -650,7 +659,7 @@ export class Client {
     return hello;
   }
 
-  #connected(session: Session): void {
+  #connected(session: Session, hello: HelloResult | undefined): void {
     if (this.#session !== session || session.peer.isClosed) return;
     this.#setState("CONNECTED");
     this.#connectedAt = Date.now();
@@ -663,11 +672,7 @@ export class Client {
       this.#resolveReady();
       this.#events.emit("open", { url: this.#url });
     }
-    session.hello.then((hello) => {
-      if (this.#session === session && !session.peer.isClosed) {
-        this.#events.emit("connected", { hello, reconnected });
-      }
-    });
+    this.#events.emit("connected", { hello, reconnected });
   }
 
   #lost(session: Session, info: CloseInfo): void {
@@ -738,9 +743,15 @@ export class Client {
     const peer = this.#livePeer();
     if (peer !== undefined) this.#runOn(peer, job);
     else if (this.#queueing()) this.#outbox.hold(job);
-    else if (this.#session !== undefined && this.#state !== "CLOSED") {
-      // Not reconnecting (or failFast): let the closed peer produce the usual -32001.
+    else if (
+      this.#session !== undefined && this.#state !== "CLOSED" && this.#backoff === undefined
+    ) {
+      // Not reconnecting: let the closed peer produce the usual -32001 (with its close code).
       job.run(this.#session.peer, 0);
+    } else if (this.#state !== "CLOSED") {
+      job.fail(
+        new RpcError(ErrorCode.ConnectionClosed, "Switchboard: not connected (reconnecting)"),
+      );
     } else {
       job.fail(new RpcError(ErrorCode.ConnectionClosed, "Switchboard: the client is closed"));
     }

@@ -66,7 +66,9 @@ export function resolveBackoff(options: BackoffOptions = {}): ResolvedBackoff {
     if (value !== undefined) (resolved as Record<string, number>)[name] = value;
   }
   const { min, max, factor, maxAttempts, stableAfter } = resolved;
-  if (!(min >= 0) || !(max >= min) || !(factor >= 1) || !(maxAttempts >= 0) || !(stableAfter >= 0)) {
+  if (
+    !(min >= 0) || !(max >= min) || !(factor >= 1) || !(maxAttempts >= 0) || !(stableAfter >= 0)
+  ) {
     throw new RangeError(
       `Switchboard: invalid backoff: need 0 <= min <= max, factor >= 1, maxAttempts >= 0: got ${
         JSON.stringify(resolved)

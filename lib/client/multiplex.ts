@@ -14,11 +14,7 @@ import { Registry } from "../router/registry.ts";
 import { CloseCode } from "../peer/transport.ts";
 import { ChannelMethod, wrapChannelFrame } from "../protocol/channel.ts";
 import type { Link, LinkHooks } from "./link.ts";
-import {
-  type Receiver,
-  SocketTransport,
-  type SocketTransportOptions,
-} from "./socket_transport.ts";
+import { type Receiver, SocketTransport, type SocketTransportOptions } from "./socket_transport.ts";
 
 const shared = new Map<string, SharedSocket>();
 /** Most messages held for a channel whose open answer is still on its way. */
