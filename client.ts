@@ -213,7 +213,10 @@ interface Session {
 
 /** A call or notification made while no socket exists, run on the next one. */
 interface ClientJob extends Job {
-  run(peer: Peer, timeout: number): void;
+  /** Send it; `timeout` is what remains of its own (undefined: not delayed, use its options). */
+  run(peer: Peer, timeout: number | undefined): void;
+  /** Whether it waited (in the outbox or for a resend): its timeout is then what remains. */
+  delayed: boolean;
 }
 
 const DEFAULT_TIMEOUT = 30_000;
@@ -421,8 +424,13 @@ export class Client {
         retried: false,
         signal: options?.signal,
         fail: reject,
+        delayed: false,
         run: (peer, remaining) => {
-          const callOptions = options?.signal === undefined
+          // Not delayed: the user's own options, so the default timeout uses the pending
+          // table's shared timer instead of one timer per call.
+          const callOptions = remaining === undefined
+            ? options
+            : options?.signal === undefined
             ? { timeout: remaining }
             : { timeout: remaining, signal: options.signal };
           peer.call(method, params, callOptions).then(resolve, (error: unknown) => {
@@ -480,6 +488,7 @@ export class Client {
       retried: false,
       signal: undefined,
       fail: () => ok = false,
+      delayed: true,
       run: (next) => void next.notify(method, params),
     });
     return ok;
@@ -509,6 +518,7 @@ export class Client {
         retried: false,
         signal: undefined,
         fail: reject,
+        delayed: true,
         run: (next) => void next.batch(entries, options).then(resolve),
       });
     });
@@ -742,12 +752,14 @@ export class Client {
   #submit(job: ClientJob): void {
     const peer = this.#livePeer();
     if (peer !== undefined) this.#runOn(peer, job);
-    else if (this.#queueing()) this.#outbox.hold(job);
-    else if (
+    else if (this.#queueing()) {
+      job.delayed = true;
+      this.#outbox.hold(job);
+    } else if (
       this.#session !== undefined && this.#state !== "CLOSED" && this.#backoff === undefined
     ) {
       // Not reconnecting: let the closed peer produce the usual -32001 (with its close code).
-      job.run(this.#session.peer, 0);
+      job.run(this.#session.peer, undefined);
     } else if (this.#state !== "CLOSED") {
       job.fail(
         new RpcError(ErrorCode.ConnectionClosed, "Switchboard: not connected (reconnecting)"),
@@ -758,6 +770,10 @@ export class Client {
   }
 
   #runOn(peer: Peer, job: ClientJob): void {
+    if (!job.delayed) {
+      job.run(peer, undefined);
+      return;
+    }
     const remaining = job.deadline === Infinity ? 0 : job.deadline - Date.now();
     if (job.deadline !== Infinity && remaining <= 0) {
       job.fail(new RpcError(ErrorCode.Timeout, `Switchboard: ${job.method} timed out`));
@@ -778,6 +794,7 @@ export class Client {
     const neverSent = session !== undefined && session.peer === peer && !session.link.wasOpened;
     if (neverSent || (job.idempotent && !job.retried)) {
       if (!neverSent) job.retried = true;
+      job.delayed = true;
       // Held until the next socket (the client is about to schedule it, or gives up and
       // fails everything held).
       const live = this.#livePeer();

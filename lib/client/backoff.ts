@@ -97,6 +97,8 @@ export function backoffDelay(
   options: ResolvedBackoff,
   random: () => number = Math.random,
 ): number {
-  const cap = Math.min(options.max, options.min * options.factor ** attempt);
+  let cap = options.min * options.factor ** attempt;
+  // Past the cap (or NaN: 0 × Infinity after many attempts), use the cap.
+  if (!(cap <= options.max)) cap = options.max;
   return Math.floor(random() * cap);
 }
