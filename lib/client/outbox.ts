@@ -51,7 +51,9 @@ export interface Job {
  * const failed: unknown[] = [];
  * outbox.hold({ method: "a", deadline: Infinity, idempotent: false, retried: false,
  *   signal: undefined, fail: (e) => failed.push(e) });
- * if (outbox.size !== 1 || outbox.take().length !== 1 || outbox.size !== 0) throw new Error();
+ * const held = outbox.size;
+ * const taken = outbox.take();
+ * if (held !== 1 || taken.length !== 1 || outbox.size !== 0) throw new Error("unreachable");
  * ```
  */
 export class Outbox<T extends Job = Job> {
