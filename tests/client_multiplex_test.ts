@@ -92,6 +92,35 @@ describe("multiplexing", () => {
     }
   });
 
+  it("multiplexed clients survive a drop of the shared socket and resume their subscriptions", async () => {
+    const replaying = new Switchboard({ pubsub: { replay: { size: 100, maxAge: 60_000 } } });
+    const other = await startServer(replaying);
+    const a = connect(other.wsUrl, { multiplex: true, reconnect: { min: 1, max: 5 } });
+    const b = connect(other.wsUrl, { multiplex: true, reconnect: { min: 1, max: 5 } });
+    try {
+      const seenA: number[] = [];
+      const seenB: number[] = [];
+      await a.subscribe("m.a", (_d, e) => seenA.push(e.seq!)).ready;
+      await b.subscribe("m.b", (_d, e) => seenB.push(e.seq!)).ready;
+      await replaying.publish("m.a", 1);
+      await replaying.publish("m.b", 1);
+      await until(() => seenA.length === 1 && seenB.length === 1);
+      const lost = Promise.all([nextEvent(a, "disconnected"), nextEvent(b, "disconnected")]);
+      replaying.closeAll(1012, "restart");
+      await lost;
+      await replaying.publish("m.a", 2);
+      await replaying.publish("m.b", 2);
+      await until(() => seenA.length === 2 && seenB.length === 2);
+      assert.deepEqual([seenA, seenB], [[1, 2], [1, 2]]);
+      await until(() => replaying.socketCount === 1);
+      assert.equal(replaying.peers.size, 3, "one socket again, two channels");
+    } finally {
+      a.close();
+      b.close();
+      await other.close();
+    }
+  });
+
   it("streams work per channel and channels speak superjson on their own", async () => {
     sb.register("count", async function* ([n]: number[]) {
       for (let i = 0; i < n!; i++) yield i;
