@@ -160,7 +160,11 @@ async function alternate(
   const times = { a: [] as number[], b: [] as number[] };
   const start = now();
   for (let i = 0; i < 20 && now() - start < 12_000; i++) {
-    for (const [name, once] of i % 2 === 0 ? [["a", a], ["b", b]] as const : [["b", b], ["a", a]] as const) {
+    for (
+      const [name, once] of i % 2 === 0
+        ? [["a", a], ["b", b]] as const
+        : [["b", b], ["a", a]] as const
+    ) {
       const t = now();
       await once();
       times[name].push(now() - t);

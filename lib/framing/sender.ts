@@ -231,9 +231,11 @@ export class ChunkSender {
 export function readAttachments(
   attachments: readonly OutgoingAttachment[],
 ): Promise<Uint8Array[]> {
-  return Promise.all(attachments.map(({ value }) =>
-    value instanceof Uint8Array
-      ? value
-      : value.arrayBuffer().then((buffer) => new Uint8Array(buffer))
-  ));
+  return Promise.all(
+    attachments.map(({ value }) =>
+      value instanceof Uint8Array
+        ? value
+        : value.arrayBuffer().then((buffer) => new Uint8Array(buffer))
+    ),
+  );
 }
