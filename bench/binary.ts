@@ -185,12 +185,19 @@ async function wireBytes(size: number): Promise<Record<string, number>> {
     maxMessageSize: MiB,
   });
   wire.send({ jsonrpc: "2.0", id: 1, method: "upload", params: [new Uint8Array(size)] });
-  for (let i = 0; i < 100 && frames.length < Math.ceil(size / wire.framing.chunkSize); i++) {
+  for (
+    let i = 0;
+    i < 100 && frames.length < 1 + 2 * Math.ceil(size / wire.framing.chunkSize);
+    i++
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   const frameBytes = frames.reduce((n, f) => n + (typeof f === "string" ? f.length : f.length), 0);
-  // A client frame header: 2 bytes + 8 (64-bit length) + 4 (mask) when over 64 KiB.
-  const headers = frames.length * 14;
+  // A client frame header: 2 bytes, + 2 or 8 for the length past 125 or 65535 bytes, + 4 (mask).
+  const headers = frames.reduce((n, f) => {
+    const length = typeof f === "string" ? f.length : f.length;
+    return n + 2 + (length > 65535 ? 8 : length > 125 ? 2 : 0) + 4;
+  }, 0);
   const total = frameBytes + headers;
   return {
     payload: size,
