@@ -31,7 +31,7 @@ import { ChunkSender } from "./sender.ts";
 export interface FramingOptions {
   /** Attachment bytes per outgoing frame; larger attachments are chunked. Default 256 KiB. */
   readonly chunkSize: number;
-  /** Outgoing chunks pause while the socket buffers more than this. Default 1 MiB. */
+  /** Outgoing chunks pause while the socket buffers more than this. Default 256 KiB. */
   readonly highWaterMark: number;
   /** Most attachment bytes in one incoming message (1009). Default 64 MiB. */
   readonly maxAttachmentBytes: number;
@@ -56,7 +56,7 @@ export interface FramingOptions {
  */
 export const DEFAULT_FRAMING: FramingOptions = Object.freeze({
   chunkSize: 256 * 1024,
-  highWaterMark: 1024 * 1024,
+  highWaterMark: 256 * 1024,
   maxAttachmentBytes: 64 * 1024 * 1024,
   maxAttachments: 1024,
   maxPartialMessages: 4,
