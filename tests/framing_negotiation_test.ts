@@ -141,6 +141,21 @@ describe("binary by default, and binary where it was not negotiated", () => {
     }
   });
 
+  it("notify() carrying binary without binary returns false and reports a TypeError", async () => {
+    const reported: unknown[] = [];
+    const client = await openClient(server.wsUrl, {
+      binary: false,
+      onError: (error) => void reported.push(error),
+    });
+    try {
+      assert.equal(client.notify("log", [new Uint8Array(2)]), false);
+      assert.ok(reported[0] instanceof TypeError);
+      assert.match((reported[0] as TypeError).message, /log carries binary/);
+    } finally {
+      client.close();
+    }
+  });
+
   it("a plain JSON-RPC client gets -32004 for a result holding binary, batches item by item", async () => {
     const raw = await openRaw(server.wsUrl);
     try {
