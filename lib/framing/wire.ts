@@ -79,6 +79,8 @@ export const DEFAULT_FRAMING: FramingOptions = Object.freeze({
  * ```
  */
 export function resolveFraming(partial: Partial<FramingOptions> = {}): FramingOptions {
+  // Already resolved (a server hands its framing to each connection): share, don't copy.
+  if (RESOLVED_FRAMING.has(partial)) return partial as FramingOptions;
   const merged: Record<string, number> = { ...DEFAULT_FRAMING };
   for (const [name, value] of Object.entries(partial)) {
     if (value !== undefined) merged[name] = value;
@@ -90,8 +92,13 @@ export function resolveFraming(partial: Partial<FramingOptions> = {}): FramingOp
       );
     }
   }
-  return Object.freeze(merged as unknown as FramingOptions);
+  const frozen = Object.freeze(merged as unknown as FramingOptions);
+  RESOLVED_FRAMING.add(frozen);
+  return frozen;
 }
+
+/** Framing objects made by {@linkcode resolveFraming}: complete, checked and frozen. */
+const RESOLVED_FRAMING = new WeakSet<object>();
 
 /**
  * Options of a {@linkcode Wire}.
@@ -143,8 +150,10 @@ export class Wire {
 
   readonly #transport: Transport;
   readonly #maxMessageSize: number;
-  readonly #reassembler: Reassembler;
-  readonly #sender: ChunkSender;
+  // Created when the first binary frame goes out or comes in: a text-only connection never
+  // pays for them (idle connections should cost as little memory as possible).
+  #reassemblerState: Reassembler | undefined;
+  #senderState: ChunkSender | undefined;
   #encoder: Codec;
   #decoder: Codec;
   #binary: boolean;
@@ -162,8 +171,18 @@ export class Wire {
     this.negotiable = options.negotiable ?? true;
     this.#encoder = this.#decoder = options.codec ?? jsonCodec;
     this.#binary = options.binary ?? false;
-    this.#reassembler = new Reassembler({ ...this.framing, maxMessageSize: this.#maxMessageSize });
-    this.#sender = new ChunkSender(
+  }
+
+  get #reassembler(): Reassembler {
+    return this.#reassemblerState ??= new Reassembler({
+      ...this.framing,
+      maxMessageSize: this.#maxMessageSize,
+    });
+  }
+
+  get #sender(): ChunkSender {
+    const transport = this.#transport;
+    return this.#senderState ??= new ChunkSender(
       (frame) => transport.send(frame),
       () => transport.bufferedAmount?.(),
       this.framing,
@@ -316,7 +335,8 @@ export class Wire {
   decode(frame: string | ArrayBuffer | ArrayBufferView): unknown {
     if (typeof frame === "string") {
       if (frame.length > this.#maxMessageSize) throw new FrameError(1009, "Message too big");
-      if (this.#binary) this.#reassembler.acceptText();
+      // No reassembler yet means no chunk header is waiting for its raw frame.
+      if (this.#binary) this.#reassemblerState?.acceptText();
       return this.#decoder.decode(frame);
     }
     if (!this.#binary) throw new FrameError(1003, "Binary frames are not supported");
@@ -335,8 +355,8 @@ export class Wire {
   /** Drop partial messages and queued chunks (the connection closed). */
   dispose(): void {
     this.#held = undefined;
-    this.#reassembler.clear();
-    this.#sender.dispose();
+    this.#reassemblerState?.clear();
+    this.#senderState?.dispose();
   }
 }
 
