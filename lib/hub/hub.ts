@@ -13,6 +13,7 @@ import { RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
+import { isPattern } from "../pubsub/topic_name.ts";
 import { refusal, Switchboard } from "../server/switchboard.ts";
 import { VERSION } from "../version.ts";
 import { Authenticator } from "./auth.ts";
@@ -322,7 +323,10 @@ export class Hub {
   #authorizeTopic(request: AuthorizeRequest): boolean {
     const identity = identityOf(request.connection.data);
     // Unauthenticated connections never get here (#authorize refuses every rpc.* but hello).
-    if (this.#policy.allows(request.action, request.topic, identity)) return true;
+    const allowed = isPattern(request.topic)
+      ? this.#policy.allowsPattern(request.action, request.topic, identity)
+      : this.#policy.allows(request.action, request.topic, identity);
+    if (allowed) return true;
     this.metrics.refused++;
     this.#log.debug(`refused ${request.action} ${request.topic} to ${identity.id || "-"}`);
     return false; // The broker answers -32006 Forbidden {action, topic}.

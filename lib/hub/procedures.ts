@@ -153,7 +153,11 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
       }
     }
     const topics = hub.topics()
-      .filter((t) => hub.policy.allows("subscribe", t.name, identity))
+      .filter((t) =>
+        t.pattern
+          ? hub.policy.allowsPattern("subscribe", t.name, identity)
+          : hub.policy.allows("subscribe", t.name, identity)
+      )
       .map((t) => ({
         name: t.name,
         pattern: t.pattern,
