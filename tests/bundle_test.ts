@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { Switchboard } from "../server.ts";
 import { etagMatches, serveClientBundle } from "../lib/server/client_bundle.ts";
 import { startServer } from "./_fixtures.ts";
-import { DENO, run, SMOKE_REPORT, smokeScript, startDemoServer } from "./_runtimes.ts";
+import { DENO, ROOT, run, SMOKE_REPORT, smokeScript, startDemoServer } from "./_runtimes.ts";
 
 describe("GET /rpc/client.js", () => {
   it("serves one self-contained ESM file with an ETag and CORS", async () => {
@@ -95,6 +95,32 @@ describe("GET /rpc/client.js", () => {
       await res.body?.cancel();
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("the client's module graph", () => {
+  it("holds no adapter, server or Hono module (what Workers and browsers could not load)", async () => {
+    const esbuild = await import("esbuild");
+    try {
+      const result = await esbuild.build({
+        entryPoints: [`${ROOT}mod.ts`],
+        bundle: true,
+        format: "esm",
+        platform: "neutral",
+        write: false,
+        metafile: true,
+        logLevel: "silent",
+      });
+      const inputs = Object.keys(result.metafile.inputs);
+      assert.ok(inputs.some((path) => path.endsWith("client.ts")));
+      assert.ok(inputs.some((path) => path.includes("superjson")));
+      const forbidden = inputs.filter((path) =>
+        /lib\/(adapters|server|hub)\/|node_modules\/hono\/|server\.ts$/.test(path)
+      );
+      assert.deepEqual(forbidden, []);
+    } finally {
+      await esbuild.stop();
     }
   });
 });

@@ -128,7 +128,6 @@ export type ChangeListener<T extends StateValue = StateValue> = (
  */
 export type RemoteMethods<M> = {
   readonly [
-    // deno-lint-ignore no-explicit-any
     K in keyof M
   ]: M[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>>
     : never;
