@@ -6,11 +6,12 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { type Client, type StateClient, sync } from "../mod.ts";
+import { type Client, type StateClient, superjsonCodec, sync } from "../mod.ts";
 import { Switchboard, type SwitchboardOptions } from "../server.ts";
 import {
   openClient,
   openRaw,
+  post,
   rejection,
   startServer,
   type TestServer,
@@ -234,6 +235,51 @@ describe("state authorization", () => {
         const missing = await rejection(client.call("rpc.state.get", { name: "nope" }));
         assert.equal(missing.code, -32602);
         assert.equal((await rejection(client.call("rpc.state.get", {}))).code, -32602);
+      } finally {
+        client.close();
+      }
+    });
+  });
+});
+
+describe("state over other transports and codecs", () => {
+  it("rpc.state.get works over HTTP POST and is listed by rpc.hello", async () => {
+    await withServer({}, async (sb, server) => {
+      const counter = counterState(sb);
+      const res = await post(server.httpUrl, {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "rpc.state.get",
+        params: ["counter"],
+      });
+      assert.deepEqual((await res.json()).result, {
+        name: "counter",
+        epoch: counter.epoch,
+        version: 0,
+        value: { count: 0 },
+      });
+      const client = await openClient(server.wsUrl);
+      try {
+        const hello = await client.call("rpc.hello") as { extensions: string[] };
+        assert.ok(hello.extensions.includes("rpc.state.get"));
+      } finally {
+        client.close();
+      }
+    });
+  });
+
+  it("carries rich values with the superjson codec", async () => {
+    await withServer({}, async (sb, server) => {
+      const meeting = sb.state("meeting", { at: new Date(0), tags: new Set(["a"]) });
+      const client = await openClient(server.wsUrl, { codec: superjsonCodec });
+      try {
+        const state = sync<{ at: Date; tags: Set<string> }>(client, "meeting");
+        await state.ready;
+        assert.ok(state.value?.at instanceof Date);
+        meeting.set({ at: new Date(1000) });
+        await until(() => state.version === 1);
+        assert.equal(state.value?.at.getTime(), 1000);
+        assert.ok(state.value?.tags instanceof Set);
       } finally {
         client.close();
       }
