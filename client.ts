@@ -67,7 +67,10 @@ export interface ClientOptions {
   readonly codec?: Codec;
   /**
    * Send and receive binary attachments (Uint8Array, ArrayBuffer, typed arrays, Blob) as
-   * binary frames, negotiated with `rpc.hello` as the first frame. Default false.
+   * binary frames, negotiated with `rpc.hello` as the first frame. Default true. Against a
+   * server that does not agree (a plain JSON-RPC server answers the hello with -32601), a
+   * call carrying binary rejects with a TypeError; `false` skips the hello when the codec is
+   * JSON.
    */
   readonly binary?: boolean;
   /** Chunk size and attachment limits of binary frames. */
@@ -120,7 +123,8 @@ export class Client {
     this.url = String(url);
     const transport = new SocketTransport(this.url, options);
     const events = new Registry();
-    this.#peer = new Peer(transport, { ...options, procedures: events });
+    // Binary starts off: messages with attachments wait for the hello's answer.
+    this.#peer = new Peer(transport, { ...options, procedures: events, binary: false });
     transport.attach(this.#peer);
     this.subscriptions = new Subscriptions(
       this.#peer,
@@ -130,7 +134,7 @@ export class Client {
       this.subscriptions.handleEvent(params);
     });
     const codec = options.codec ?? jsonCodec;
-    const binary = options.binary ?? false;
+    const binary = options.binary ?? true;
     this.hello = codec.name === "json" && !binary
       ? Promise.resolve(undefined)
       : this.#sayHello(codec, binary);
@@ -143,6 +147,7 @@ export class Client {
   /** Send `rpc.hello` first; other calls queue behind it in the new codec. */
   #sayHello(codec: Codec, binary: boolean): Promise<HelloResult | undefined> {
     const codecs = codec.name === "json" ? ["json"] : [codec.name, "json"];
+    if (binary) this.#peer.wire.hold();
     const hello = this.#peer.call("rpc.hello", {
       codecs,
       binary,

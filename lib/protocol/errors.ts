@@ -43,6 +43,11 @@ export const ErrorCode: {
   readonly Unsupported: -32004;
   /** The message exceeds a size or count limit of the receiver. */
   readonly LimitExceeded: -32005;
+  /**
+   * An authorization hook or a rule refused the action (call, register, subscribe or
+   * publish) for this connection; `data` says which action on which name.
+   */
+  readonly Forbidden: -32006;
 } = {
   ParseError: -32700,
   InvalidRequest: -32600,
@@ -55,6 +60,7 @@ export const ErrorCode: {
   Overloaded: -32003,
   Unsupported: -32004,
   LimitExceeded: -32005,
+  Forbidden: -32006,
 };
 
 /**

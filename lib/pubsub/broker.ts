@@ -71,6 +71,25 @@ export interface BrokerOptions {
   readonly onError?: (error: unknown, where: string) => void;
 }
 
+/**
+ * A topic or pattern with subscribers, as listed by {@linkcode Broker.topics}.
+ *
+ * @example
+ * ```ts
+ * import type { TopicCount } from "./broker.ts";
+ * const row: TopicCount = { topic: "chat.*", pattern: true, subscribers: 2 };
+ * if (!row.pattern) throw new Error("unreachable");
+ * ```
+ */
+export interface TopicCount {
+  /** The exact topic or the pattern subscribed to. */
+  readonly topic: string;
+  /** True for a pattern. */
+  readonly pattern: boolean;
+  /** Connections subscribed to it on this process. */
+  readonly subscribers: number;
+}
+
 interface PatternGroup {
   readonly pattern: Pattern;
   readonly subs: Set<Sub>;
@@ -99,6 +118,7 @@ function defaultAuthorize(request: AuthorizeRequest): boolean {
  * await broker.subscribe("c1", "news.*");
  * await broker.publish("news.today", "hello");
  * if (JSON.parse(frames[0]!).params.data !== "hello") throw new Error("unreachable");
+ * if (broker.delivered !== 1 || broker.topics()[0]!.subscribers !== 1) throw new Error("x");
  * await broker.close();
  * ```
  */
@@ -336,6 +356,33 @@ export class Broker {
    */
   subscriberCount(topic: string): number {
     return this.#exact.get(topic)?.size ?? 0;
+  }
+
+  /**
+   * Events written to connections by this broker since it started (one per subscriber
+   * reached, `sendEvent`s included). For metrics.
+   *
+   * @returns The count.
+   */
+  get delivered(): number {
+    return this.#delivery.delivered;
+  }
+
+  /**
+   * The topics and patterns that have subscribers on this process, with their counts, in
+   * no particular order.
+   *
+   * @returns One entry per exact topic or pattern.
+   */
+  topics(): TopicCount[] {
+    const out: TopicCount[] = [];
+    for (const [topic, subs] of this.#exact) {
+      out.push({ topic, pattern: false, subscribers: subs.size });
+    }
+    for (const [topic, group] of this.#patterns) {
+      out.push({ topic, pattern: true, subscribers: group.subs.size });
+    }
+    return out;
   }
 
   /** Stop lazy publishers, close the backplane. */

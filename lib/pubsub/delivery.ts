@@ -129,6 +129,8 @@ export interface Sub {
  * ```
  */
 export class Delivery {
+  /** Frames written to connections so far (events and `sendEvent`s), for metrics. */
+  delivered = 0;
   readonly #limits: PubSubLimits;
   readonly #report: (error: unknown, where: string) => void;
   readonly #evict: (conn: Connection) => void;
@@ -212,6 +214,7 @@ export class Delivery {
     }
     try {
       conn.subscriber.send(frame);
+      this.delivered++;
       return true;
     } catch (error) {
       this.#report(error, "send event");

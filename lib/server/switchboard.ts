@@ -7,13 +7,13 @@
  */
 
 import type { Context as HonoContext } from "hono";
-import type { WSContext, WSEvents } from "hono/ws";
+import type { WSEvents } from "hono/ws";
 import { RpcError } from "../protocol/errors.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
 import { type Authorizer, type ErrorReporter, Peer } from "../peer/peer.ts";
 import { type FramingOptions, resolveFraming } from "../framing/wire.ts";
-import { CloseCode, type CloseInfo, type Transport } from "../peer/transport.ts";
+import { CloseCode, type CloseInfo } from "../peer/transport.ts";
 import {
   type ConnectionInfo,
   type Procedure,
@@ -21,9 +21,9 @@ import {
   Registry,
 } from "../router/registry.ts";
 import type { Middleware } from "../router/middleware.ts";
-import { FRAME_SINK, type FrameSinkEvents } from "../adapters/adapter.ts";
+import type { FrameSinkEvents } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
-import { bufferedAmountReader, frameSender } from "../adapters/raw_socket.ts";
+import { Connection, type ConnectionHost } from "./connection.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
 import { registerPubSub } from "../pubsub/methods.ts";
@@ -372,70 +372,36 @@ export class Switchboard {
   async websocketEvents(c: HonoContext): Promise<WSEvents & FrameSinkEvents> {
     const data = this.#options.context === undefined ? {} : await this.#options.context(c);
     const info: ConnectionInfo = { id: crypto.randomUUID(), headers: c.req.raw.headers, data };
-    let peer: Peer | undefined;
-    let socket: WSContext | undefined;
-    return {
-      onOpen: (_event, ws) => {
-        socket = ws;
-        const raw = ws.raw as { binaryType?: string } | undefined;
-        if (raw !== undefined && "binaryType" in raw) raw.binaryType = "arraybuffer";
-        const buffered = bufferedAmountReader(ws.raw);
-        const rawSend = frameSender(ws.raw) ??
-          ((frame: string | Uint8Array) => socket!.send(frame as Uint8Array<ArrayBuffer>));
-        const traffic = this.traffic;
-        const transport: Transport = {
-          send: (frame) => {
-            traffic.bytesSent += typeof frame === "string" ? frame.length : frame.byteLength;
-            rawSend(frame);
-          },
-          close: (code, reason) => socket!.close(code, reason),
-          bufferedAmount: () => buffered?.() ?? 0,
-        };
-        peer = new Peer(transport, {
-          procedures: this.procedures,
-          framing: this.framing,
-          limits: this.limits,
-          exposeErrors: this.#options.exposeErrors ?? false,
-          timeout: this.#options.timeout ?? 30_000,
-          info,
-          onError: this.#reporter(() => peer),
-          authorize: this.#options.authorize,
-        });
-        this.#peers.set(info.id, peer);
-        const opened = peer;
-        this.pubsub.attach({
-          info,
-          get codec() {
-            return opened.wire.codec;
-          },
-          send: transport.send,
-          bufferedAmount: transport.bufferedAmount!,
-          close: (code, reason) => opened.close(code, reason),
-        });
-        opened.closed.then((closeInfo) => {
-          this.pubsub.detach(info.id);
-          this.#peers.delete(info.id);
-          this.#options.onClose?.(opened, closeInfo);
-        });
-        this.#options.onOpen?.(opened);
-      },
-      onMessage: (event) => {
-        const frame = event.data as string | ArrayBuffer | Uint8Array;
-        this.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
-        peer?.receive(frame);
-      },
-      // Fast path for adapters that can skip Hono's per-message wrapping (see FRAME_SINK).
-      [FRAME_SINK]: (frame) => {
-        this.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
-        peer?.receive(frame);
-      },
-      onClose: (event) => {
-        peer?.transportClosed(event.code, event.reason);
-      },
-      onError: () => {
-        peer?.transportClosed(CloseCode.Abnormal, "WebSocket error");
-      },
-    };
+    return new Connection(info, this.#host);
+  }
+
+  /** What connections call back into: traffic counters and peer creation. */
+  readonly #host: ConnectionHost = {
+    traffic: this.traffic,
+    open: (connection) => this.#openPeer(connection),
+  };
+
+  #openPeer(connection: Connection): Peer {
+    const info = connection.info;
+    const peer: Peer = new Peer(connection, {
+      procedures: this.procedures,
+      framing: this.framing,
+      limits: this.limits,
+      exposeErrors: this.#options.exposeErrors ?? false,
+      timeout: this.#options.timeout ?? 30_000,
+      info,
+      onError: this.#reporter(() => peer),
+      authorize: this.#options.authorize,
+    });
+    this.#peers.set(info.id, peer);
+    this.pubsub.attach(connection);
+    peer.closed.then((closeInfo) => {
+      this.pubsub.detach(info.id);
+      this.#peers.delete(info.id);
+      this.#options.onClose?.(peer, closeInfo);
+    });
+    this.#options.onOpen?.(peer);
+    return peer;
   }
 
   /**
