@@ -8,7 +8,6 @@
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Registry } from "../router/registry.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
-import { PubSubErrorCode } from "../pubsub/protocol.ts";
 import { validateTopic } from "../pubsub/topic_name.ts";
 import { isStateTopic, type StateSnapshot, stateTopic, type StateValue } from "./protocol.ts";
 import { ServerState, type StateOptions } from "./server_state.ts";
@@ -182,7 +181,7 @@ export class States {
     const topic = stateTopic(name);
     validateTopic(topic);
     if (!await this.#authorize({ action: "subscribe", topic, connection })) {
-      throw new RpcError(PubSubErrorCode.Forbidden, "Forbidden", { action: "subscribe", topic });
+      throw new RpcError(ErrorCode.Forbidden, "Forbidden", { action: "subscribe", topic });
     }
     const entry = this.#states.get(name);
     if (entry === undefined) {
