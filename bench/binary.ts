@@ -8,7 +8,8 @@
  *
  * Measures, on one loopback connection (server and client in this process):
  * 1. 16 MiB echo throughput through Switchboard (attachment in params, back in the result)
- *    as a ratio to a raw binary WebSocket echo of 16 MiB messages in the same run;
+ *    as a ratio to a raw binary WebSocket echo of 16 MiB messages in the same run, the two
+ *    alternating round by round (ratio of the median round times, and of the totals);
  * 2. bytes on the wire for a 1 MiB attachment (frame bytes + WebSocket headers);
  * 3. round trip of a small call while a 64 MiB upload is in flight on the same connection;
  * 4. superjson fast-path cost vs plain JSON for a message with no rich values.
@@ -75,7 +76,8 @@ async function main(): Promise<void> {
   try {
     const payload = new Uint8Array(16 * MiB).fill(7);
 
-    // 1a. Raw binary echo.
+    // 1. Raw binary echo and Switchboard echo, alternating round by round so that the
+    // machine's load drifts affect both alike.
     const raw = new WebSocket(`${ws}/raw`);
     raw.binaryType = "arraybuffer";
     await new Promise((resolve) => raw.onopen = resolve);
@@ -84,20 +86,22 @@ async function main(): Promise<void> {
         raw.onmessage = () => resolve();
         raw.send(payload);
       });
-    const rawRate = await rate(rawEcho);
-    raw.close();
-
-    // 1b. Switchboard echo.
-    const client = connect(`${ws}/rpc`, { binary: true, timeout: 60_000, framing });
+    const client = connect(`${ws}/rpc`, { timeout: 60_000, framing });
     await client.ready;
     const sbEcho = async (): Promise<void> => {
       const back = await client.call("echo", [payload]) as Uint8Array[];
       if (back[0]!.byteLength !== payload.byteLength) throw new Error("bad echo");
     };
-    const sbRate = await rate(sbEcho);
+    const { a: rawMs, b: sbMs } = await alternate(rawEcho, sbEcho);
+    raw.close();
+    const mbps = (ms: number): number => (16 * MiB) / 1e6 / (ms / 1000);
+    const rawRate = mbps(percentile(rawMs, 0.5));
+    const sbRate = mbps(percentile(sbMs, 0.5));
+    results.rounds = rawMs.length;
     results.rawEchoMBps = round(rawRate);
     results.switchboardEchoMBps = round(sbRate);
     results.throughputRatio = round(sbRate / rawRate, 3);
+    results.throughputRatioOfTotals = round(sum(rawMs) / sum(sbMs), 3);
 
     // 2. Bytes on the wire for a 1 MiB attachment.
     results.wire1MiB = await wireBytes(MiB);
@@ -144,17 +148,33 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(results, null, 2));
 }
 
-/** MB/s of 16 MiB round trips: 2 warm-ups, then up to 20 rounds or 8 s. */
-async function rate(once: () => Promise<void>): Promise<number> {
-  for (let i = 0; i < 2; i++) await once();
-  let rounds = 0;
-  const start = now();
-  while (rounds < 20 && now() - start < 8_000) {
-    await once();
-    rounds++;
+/** ms per round of two echoes, alternating: 2 warm-ups each, then up to 20 rounds or 12 s. */
+async function alternate(
+  a: () => Promise<void>,
+  b: () => Promise<void>,
+): Promise<{ a: number[]; b: number[] }> {
+  for (let i = 0; i < 2; i++) {
+    await a();
+    await b();
   }
-  const seconds = (now() - start) / 1000;
-  return (rounds * 16 * MiB) / 1e6 / seconds;
+  const times = { a: [] as number[], b: [] as number[] };
+  const start = now();
+  for (let i = 0; i < 20 && now() - start < 12_000; i++) {
+    for (
+      const [name, once] of i % 2 === 0
+        ? [["a", a], ["b", b]] as const
+        : [["b", b], ["a", a]] as const
+    ) {
+      const t = now();
+      await once();
+      times[name].push(now() - t);
+    }
+  }
+  return times;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((n, v) => n + v, 0);
 }
 
 /** Frame bytes a 1 MiB attachment call produces, plus WebSocket frame headers. */
@@ -165,12 +185,19 @@ async function wireBytes(size: number): Promise<Record<string, number>> {
     maxMessageSize: MiB,
   });
   wire.send({ jsonrpc: "2.0", id: 1, method: "upload", params: [new Uint8Array(size)] });
-  for (let i = 0; i < 100 && frames.length < Math.ceil(size / wire.framing.chunkSize); i++) {
+  for (
+    let i = 0;
+    i < 100 && frames.length < 1 + 2 * Math.ceil(size / wire.framing.chunkSize);
+    i++
+  ) {
     await new Promise((resolve) => setTimeout(resolve, 1));
   }
   const frameBytes = frames.reduce((n, f) => n + (typeof f === "string" ? f.length : f.length), 0);
-  // A client frame header: 2 bytes + 8 (64-bit length) + 4 (mask) when over 64 KiB.
-  const headers = frames.length * 14;
+  // A client frame header: 2 bytes, + 2 or 8 for the length past 125 or 65535 bytes, + 4 (mask).
+  const headers = frames.reduce((n, f) => {
+    const length = typeof f === "string" ? f.length : f.length;
+    return n + 2 + (length > 65535 ? 8 : length > 125 ? 2 : 0) + 4;
+  }, 0);
   const total = frameBytes + headers;
   return {
     payload: size,

@@ -1,6 +1,7 @@
 /**
  * Hub bench: a routed call (client A → hub → client B → back) versus a direct call to a
- * server procedure, and calls/s through one hub with 100 clients. Everything runs in this
+ * server procedure, calls/s through one hub with 100 clients, and events/s through one hub
+ * from one publishing client to 100 subscribers. Everything runs in this
  * one process on loopback (hub and clients share a core), so the figures compare, they do
  * not promise. Every loop is bounded in count and time.
  *
@@ -20,6 +21,8 @@ const PIPELINED = 20_000;
 const IN_FLIGHT = 100;
 const CLIENTS = 100;
 const TIME_CAP_MS = 10_000;
+const EVENTS = 2_000;
+const SUBSCRIBERS = 100;
 
 async function open(url: string): Promise<Client> {
   const client = connect(url);
@@ -86,6 +89,35 @@ for (let i = 0; i < CLIENTS; i++) many.push(await open(wsUrl));
 for (const client of many.slice(0, 10)) await offer(client, "echo", (p) => p);
 const manyRate = await pipelined(many, "echo", PIPELINED);
 for (const client of [a, b, ...many]) client.close();
+
+// Events: one client publishes (rpc.publish, IN_FLIGHT at a time) to SUBSCRIBERS clients.
+const subscribers: Client[] = [];
+let received = 0;
+for (let i = 0; i < SUBSCRIBERS; i++) {
+  const client = await open(wsUrl);
+  await client.subscribe("bench.events", () => received++).ready;
+  subscribers.push(client);
+}
+const publisher = await open(wsUrl);
+const eventsStart = performance.now();
+const eventsDeadline = eventsStart + TIME_CAP_MS;
+let published = 0;
+const publishers: Promise<void>[] = [];
+for (let w = 0; w < IN_FLIGHT; w++) {
+  publishers.push((async () => {
+    while (published < EVENTS && performance.now() < eventsDeadline) {
+      published++;
+      await publisher.publish("bench.events", { n: published, at: Date.now() });
+    }
+  })());
+}
+await Promise.all(publishers);
+while (received < published * SUBSCRIBERS && performance.now() < eventsDeadline) {
+  await new Promise((resolve) => setTimeout(resolve, 1));
+}
+const eventsSeconds = (performance.now() - eventsStart) / 1000;
+const complete = received === published * SUBSCRIBERS;
+for (const client of [publisher, ...subscribers]) client.close();
 await hub.shutdown();
 
 const rows = [
@@ -96,6 +128,11 @@ const rows = [
   [`routed calls/s, 1 caller, ${IN_FLIGHT} in flight`, routedRate.toFixed(0)],
   ["direct / routed throughput ratio", (directRate / routedRate).toFixed(2)],
   [`routed calls/s, ${CLIENTS} clients (10 callees), ${IN_FLIGHT} in flight`, manyRate.toFixed(0)],
+  [
+    `events/s published, each to ${SUBSCRIBERS} subscribers${complete ? "" : " (INCOMPLETE)"}`,
+    (published / eventsSeconds).toFixed(0),
+  ],
+  [`events/s delivered (${published} × ${SUBSCRIBERS})`, (received / eventsSeconds).toFixed(0)],
 ];
 console.log(`hub bench on ${runtime} (hub and clients in one process, loopback)`);
 for (const [name, value] of rows) console.log(`  ${name!.padEnd(58)} ${value}`);

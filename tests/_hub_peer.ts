@@ -1,7 +1,9 @@
 /**
  * A hub client run in a child process by tests/hub_cross_runtime_test.ts, on the other
- * runtime: it offers `<runtime>.greet`, calls the parent's `<parent>.greet` through the hub,
- * prints one JSON line with the answer, and exits when its stdin closes.
+ * runtime. It offers `<runtime>.greet`, subscribes to `xrt.<parent>.*`, calls the parent's
+ * `<parent>.greet` through the hub and prints one JSON line with the answer; then it publishes
+ * `xrt.<runtime>.hello` and prints a second JSON line with the first event it receives from
+ * the parent. It exits when its stdin closes.
  *
  * Usage: `<runtime> tests/_hub_peer.ts <ws-url> <parent-runtime>`
  */
@@ -15,9 +17,16 @@ const runtime = (globalThis as { Bun?: unknown }).Bun !== undefined ? "bun" : "d
 const client = connect(url!);
 await client.ready;
 await offer(client, `${runtime}.greet`, (params) => ({ runtime, echo: params }));
+let printed = false;
+await client.subscribe(`xrt.${parent}.*`, (data, event) => {
+  if (printed) return;
+  printed = true;
+  console.log(JSON.stringify({ runtime, event: { topic: event.topic, seq: event.seq, data } }));
+}).ready;
 // The parent registers first and waits for our line, so its procedure is there.
 const answer = await client.call(`${parent}.greet`, { from: runtime });
 console.log(JSON.stringify({ ready: true, runtime, answer }));
+await client.publish(`xrt.${runtime}.hello`, { from: runtime });
 process.stdin.on("data", () => {});
 process.stdin.on("end", () => {
   client.close();

@@ -106,18 +106,24 @@ describe("heartbeat", () => {
       port: 0,
       maxMessageSize: 1 << 20,
     });
-    const client = connect(`${silent.url.replace("http:", "ws:")}/silent`, {
-      reconnect: { min: 1, max: 5 },
-      heartbeat: { interval: 20, timeout: 40 },
-    });
+    const url = `${silent.url.replace("http:", "ws:")}/silent`;
+    const heartbeat = { interval: 20, timeout: 40 };
+    // Plain JSON: connected at once, then the pings go unanswered.
+    const plain = connect(url, { binary: false, reconnect: { min: 1, max: 5 }, heartbeat });
+    // Default options: the hello itself goes unanswered; the heartbeat runs from the open.
+    const hello = connect(url, { reconnect: { min: 1, max: 5 }, heartbeat });
     try {
-      await client.ready;
-      const dropped = await nextEvent(client, "disconnected");
+      const helloClosed = nextEvent(hello, "websocketClose");
+      await plain.ready;
+      const dropped = await nextEvent(plain, "disconnected");
       assert.equal(dropped.code, HEARTBEAT_CLOSE);
       assert.equal(dropped.willReconnect, true);
-      await until(() => sockets >= 2);
+      assert.equal((await helloClosed).code, HEARTBEAT_CLOSE);
+      assert.equal(hello.state === "CONNECTED", false);
+      await until(() => sockets >= 4);
     } finally {
-      client.close();
+      plain.close();
+      hello.close();
       await silent.close();
     }
   });

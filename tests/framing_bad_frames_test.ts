@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Switchboard } from "../server.ts";
 import type { Client } from "../mod.ts";
-import { encodeChunkFrame, encodeMessageFrame } from "../lib/framing/frame.ts";
+import { encodeChunkHeader, encodeMessageFrame } from "../lib/framing/frame.ts";
 import { openClient, openRaw, type RawSocket, startServer, type TestServer } from "./_fixtures.ts";
 
 const utf8 = new TextEncoder();
@@ -73,17 +73,26 @@ describe("bad binary frames", () => {
   });
 
   it("an oversize attachment claim closes with 1009 before anything is allocated", async () => {
-    await expectClose([encodeMessageFrame(5, table(2 ** 40), MESSAGE, [new Uint8Array(1)])], 1009);
+    await expectClose([encodeMessageFrame(5, table(2 ** 40), MESSAGE, [])], 1009);
   });
 
   it("a chunk for an unknown message closes with 1007", async () => {
-    await expectClose([encodeChunkFrame(42, new Uint8Array(10))], 1007);
+    await expectClose([encodeChunkHeader(42, 10), new Uint8Array(10)], 1007);
+  });
+
+  it("a raw frame longer than its chunk header closes with 1007", async () => {
+    const frames = [encodeMessageFrame(3, table(4), MESSAGE, []), encodeChunkHeader(3, 2)];
+    await expectClose([...frames, new Uint8Array(3)], 1007);
+  });
+
+  it("a version 1 frame closes with 1007", async () => {
+    const frame = encodeMessageFrame(0, table(1), MESSAGE, [new Uint8Array(1)]);
+    frame[2] = 1;
+    await expectClose([frame], 1007);
   });
 
   it("too many partial messages close with 1008", async () => {
-    const frames = [1, 2, 3].map((stream) =>
-      encodeMessageFrame(stream, table(100), MESSAGE, [new Uint8Array(1)])
-    );
+    const frames = [1, 2, 3].map((stream) => encodeMessageFrame(stream, table(100), MESSAGE, []));
     await expectClose(frames, 1008);
   });
 
@@ -95,10 +104,13 @@ describe("bad binary frames", () => {
   it("text frames interleave with a chunked message", async () => {
     const raw = await helloRaw(server.wsUrl);
     try {
-      raw.socket.send(encodeMessageFrame(3, table(4), MESSAGE, [new Uint8Array(2)]));
+      raw.socket.send(encodeMessageFrame(3, table(4), MESSAGE, []));
+      raw.socket.send(encodeChunkHeader(3, 2));
+      raw.socket.send(new Uint8Array(2));
       const pong = await raw.exchange('{"jsonrpc":"2.0","id":2,"method":"rpc.ping"}');
       assert.deepEqual(pong, { jsonrpc: "2.0", id: 2, result: "pong" });
-      raw.socket.send(encodeChunkFrame(3, new Uint8Array(2)));
+      raw.socket.send(encodeChunkHeader(3, 2));
+      raw.socket.send(new Uint8Array(2));
       assert.deepEqual(JSON.parse(await raw.next() as string), {
         jsonrpc: "2.0",
         id: 7,

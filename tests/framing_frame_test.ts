@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
-  encodeChunkFrame,
+  encodeChunkHeader,
   encodeMessageFrame,
   FrameError,
   parseFrame,
@@ -49,11 +49,11 @@ describe("parseFrame()", () => {
   });
 
   it("parseFrame() rejects bad magic, an unknown version and an unknown kind", () => {
-    const frame = encodeChunkFrame(1, new Uint8Array(1));
+    const frame = encodeChunkHeader(1, 1);
     assert.equal(code(() => parseFrame(Uint8Array.of(0, ...frame.subarray(1)), 100)), 1007);
     const version = frame.slice();
-    version[2] = 2;
-    assert.equal(code(() => parseFrame(version, 100)), 1007);
+    version[2] = 1;
+    assert.equal(code(() => parseFrame(version, 100)), 1007, "version 1 is no longer read");
     const kind = frame.slice();
     kind[3] = 9;
     assert.equal(code(() => parseFrame(kind, 100)), 1007);
@@ -109,55 +109,97 @@ describe("parseTable()", () => {
 describe("Reassembler", () => {
   it("Reassembler.accept() rejects a chunk for an unknown stream", () => {
     const r = new Reassembler(LIMITS);
-    assert.equal(
-      code(() => r.accept(parseFrame(encodeChunkFrame(5, new Uint8Array(1)), 4096))),
-      1007,
-    );
+    assert.equal(code(() => r.accept(encodeChunkHeader(5, 1))), 1007);
   });
 
   it("Reassembler.accept() rejects a chunk that overruns its stream", () => {
     const r = new Reassembler(LIMITS);
-    r.accept(parseFrame(encodeMessageFrame(3, table(4), MESSAGE, [new Uint8Array(2)]), 4096));
-    assert.equal(
-      code(() => r.accept(parseFrame(encodeChunkFrame(3, new Uint8Array(3)), 4096))),
-      1007,
-    );
+    r.accept(encodeMessageFrame(3, table(4), MESSAGE, []));
+    assert.equal(r.accept(encodeChunkHeader(3, 2)), undefined);
+    assert.equal(r.accept(new Uint8Array(2)), undefined);
+    assert.equal(code(() => r.accept(encodeChunkHeader(3, 3))), 1007);
+  });
+
+  it("Reassembler.accept() rejects a raw frame whose length differs from its header", () => {
+    const r = new Reassembler(LIMITS);
+    r.accept(encodeMessageFrame(3, table(4), MESSAGE, []));
+    r.accept(encodeChunkHeader(3, 2));
+    assert.equal(code(() => r.accept(new Uint8Array(3))), 1007);
+  });
+
+  it("Reassembler.acceptText() rejects a text frame between a header and its raw frame", () => {
+    const r = new Reassembler(LIMITS);
+    r.accept(encodeMessageFrame(3, table(4), MESSAGE, []));
+    r.acceptText();
+    r.accept(encodeChunkHeader(3, 2));
+    assert.equal(code(() => r.acceptText()), 1007);
+  });
+
+  it("Reassembler.accept() rejects a chunk header over maxChunkBytes with 1009", () => {
+    const r = new Reassembler(LIMITS);
+    r.accept(encodeMessageFrame(3, table(1000), MESSAGE, []));
+    assert.equal(code(() => r.accept(encodeChunkHeader(3, 513))), 1009);
+  });
+
+  it("Reassembler.accept() rejects a chunked message frame that carries bytes", () => {
+    const r = new Reassembler(LIMITS);
+    const frame = encodeMessageFrame(3, table(4), MESSAGE, [new Uint8Array(1)]);
+    assert.equal(code(() => r.accept(frame)), 1007);
+  });
+
+  it("Reassembler uses a raw frame that is exactly one attachment without a copy", () => {
+    const r = new Reassembler(LIMITS);
+    const two = utf8.encode(JSON.stringify([
+      { path: ["result", 0], type: "Uint8Array", size: 3 },
+      { path: ["result", 1], type: "Uint8Array", size: 4 },
+    ]));
+    r.accept(encodeMessageFrame(8, two, MESSAGE, []));
+    const first = Uint8Array.of(1, 2, 3);
+    const second = Uint8Array.of(4, 5, 6, 7);
+    r.accept(encodeChunkHeader(8, 3));
+    r.accept(first);
+    r.accept(encodeChunkHeader(8, 4));
+    const done = r.accept(second);
+    assert.equal(done?.data[0], first);
+    assert.equal(done?.data[1], second);
   });
 
   it("Reassembler.accept() rejects a complete frame with missing or extra bytes", () => {
     const r = new Reassembler(LIMITS);
     const short = encodeMessageFrame(0, table(4), MESSAGE, [new Uint8Array(2)]);
-    assert.equal(code(() => r.accept(parseFrame(short, 4096))), 1007);
+    assert.equal(code(() => r.accept(short)), 1007);
     const long = encodeMessageFrame(0, table(1), MESSAGE, [new Uint8Array(2)]);
-    assert.equal(code(() => r.accept(parseFrame(long, 4096))), 1007);
+    assert.equal(code(() => r.accept(long)), 1007);
   });
 
   it("Reassembler.accept() rejects a reused stream id", () => {
     const r = new Reassembler(LIMITS);
-    const frame = encodeMessageFrame(3, table(4), MESSAGE, [new Uint8Array(1)]);
-    r.accept(parseFrame(frame, 4096));
-    assert.equal(code(() => r.accept(parseFrame(frame, 4096))), 1007);
+    const frame = encodeMessageFrame(3, table(4), MESSAGE, []);
+    r.accept(frame);
+    assert.equal(code(() => r.accept(frame)), 1007);
   });
 
   it("Reassembler.accept() limits concurrent partial messages with 1008", () => {
     const r = new Reassembler(LIMITS);
     for (const stream of [1, 2]) {
-      r.accept(parseFrame(encodeMessageFrame(stream, table(8), MESSAGE, []), 4096));
+      r.accept(encodeMessageFrame(stream, table(8), MESSAGE, []));
     }
     const third = encodeMessageFrame(3, table(8), MESSAGE, []);
-    assert.equal(code(() => r.accept(parseFrame(third, 4096))), 1008);
+    assert.equal(code(() => r.accept(third)), 1008);
   });
 
   it("Reassembler.accept() rejects a frame carrying more than maxChunkBytes with 1009", () => {
     const r = new Reassembler(LIMITS);
     const frame = encodeMessageFrame(0, table(600), MESSAGE, [new Uint8Array(600)]);
-    assert.equal(code(() => r.accept(parseFrame(frame, 4096))), 1009);
+    assert.equal(code(() => r.accept(frame)), 1009);
   });
 
   it("Reassembler keeps only what was sent for a huge claim within the limit", () => {
     const r = new Reassembler({ ...LIMITS, maxAttachmentBytes: 2 ** 40 });
-    const frame = encodeMessageFrame(9, table(2 ** 39), MESSAGE, [new Uint8Array(3)]);
-    assert.equal(r.accept(parseFrame(frame, 4096)), undefined);
+    const frame = encodeMessageFrame(9, table(2 ** 39), MESSAGE, []);
+    assert.equal(r.accept(frame), undefined);
+    assert.equal(r.accept(encodeChunkHeader(9, 3)), undefined);
+    assert.equal(r.accept(new Uint8Array(3)), undefined);
     assert.equal(r.partialMessages, 1);
     r.clear();
     assert.equal(r.partialMessages, 0);
@@ -237,10 +279,12 @@ describe("ChunkSender and Wire", () => {
     for (let i = 0; i < 20 && sender.activeStreams > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
-    assert.equal(frames.length, 5);
+    // A message frame, then a (header, raw view) pair per 100 bytes.
+    assert.equal(frames.length, 1 + 2 * 5);
+    assert.equal(frames[2]!.buffer, payload.buffer, "raw frames are views, not copies");
     const r = new Reassembler(LIMITS);
     let done;
-    for (const frame of frames) done = r.accept(parseFrame(frame, 4096)) ?? done;
+    for (const frame of frames) done = r.accept(frame) ?? done;
     assert.deepEqual(done?.data[0], payload);
   });
 

@@ -50,7 +50,7 @@ describe("hub auth", () => {
       headers: upgradeHeaders({ origin: "https://evil.example" }),
     });
     assert.equal(res.status, 403);
-    assert.equal((await res.json()).error.code, -32011);
+    assert.equal((await res.json()).error.code, -32006);
   });
 
   it("accepts an allowed origin and the hub's own origin", async () => {
@@ -136,14 +136,14 @@ describe("hub auth", () => {
     const worker = await openClient(`${hub.wsUrl}?token=worker-secret`);
     try {
       const denied = await rejection(guest.call("admin.stats"));
-      assert.equal(denied.code, -32011);
+      assert.equal(denied.code, -32006);
       assert.deepEqual((denied.data as { action: string }).action, "call");
       const noRegister = await rejection(guest.call("rpc.register", { name: "x.y" }));
-      assert.equal(noRegister.code, -32011);
+      assert.equal(noRegister.code, -32006);
       await offer(worker, "work.do", () => "done");
       assert.equal(await guest.call("work.do"), "done");
       const inspect = await rejection(guest.call("rpc.inspect"));
-      assert.equal(inspect.code, -32011);
+      assert.equal(inspect.code, -32006);
     } finally {
       guest.close();
       worker.close();

@@ -1,12 +1,12 @@
 /**
- * The hub CLI: call, discover, errors and usage, against a real hub.
+ * The hub CLI: call, discover, publish, subscribe, errors and usage, against a real hub.
  */
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { runCli, toWebSocketUrl } from "../lib/hub/cli.ts";
 import { offer } from "../lib/hub/offer.ts";
-import { openClient } from "./_fixtures.ts";
+import { openClient, until } from "./_fixtures.ts";
 import { startHub, type TestHub } from "./_hub.ts";
 import type { Client } from "../mod.ts";
 
@@ -51,7 +51,63 @@ describe("hub CLI", () => {
   it("runCli() rejects bad usage and bad params with exit code 2", async () => {
     assert.equal((await cli(["frobnicate"])).code, 2);
     assert.equal((await cli(["call", hub.wsUrl, "math.add", "{nope"])).code, 2);
-    assert.match((await cli(["subscribe", hub.wsUrl, "x.*"])).err, /pub\/sub/);
+    assert.equal((await cli(["subscribe", hub.wsUrl])).code, 2);
+    assert.equal((await cli(["publish", hub.wsUrl, "a.b", "{nope"])).code, 2);
+    assert.equal((await cli(["subscribe", hub.wsUrl, "a.b", "--count", "x"])).code, 2);
     assert.equal(toWebSocketUrl("localhost:9"), "ws://localhost:9/rpc");
+  });
+
+  it("runCli() subscribe prints events one per line until --count", async () => {
+    const listening = cli([
+      "subscribe",
+      hub.wsUrl,
+      "chat.*",
+      "--count",
+      "2",
+      "--timeout",
+      "10000",
+      "--token",
+      "cli-secret",
+    ]);
+    const broker = hub.hub.switchboard.pubsub;
+    await until(() => broker.topics().some((t) => t.topic === "chat.*"), 5000);
+    const first = await cli([
+      "publish",
+      hub.wsUrl,
+      "chat.lobby",
+      '{"text":"hi"}',
+      "--token",
+      "cli-secret",
+    ]);
+    assert.equal(first.code, 0, first.err);
+    assert.equal(first.out, "published chat.lobby #1");
+    await worker.publish("chat.room-2", [1, 2]);
+    await worker.publish("chat.room-3", "not printed: --count 2 was reached");
+    const r = await listening;
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'chat.lobby #1 {"text":"hi"}\nchat.room-2 #1 [1,2]');
+    assert.match(r.err, /^subscribed to chat\.\* at #0$/m);
+  });
+
+  it("runCli() subscribe exits 1 when --timeout ends it before --count", async () => {
+    const r = await cli([
+      "subscribe",
+      hub.wsUrl,
+      "quiet.topic",
+      "--count",
+      "1",
+      "--timeout",
+      "50",
+      "--token",
+      "cli-secret",
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /timed out after 0 of 1 events/);
+  });
+
+  it("runCli() subscribe reports a refusal as a JSON-RPC error", async () => {
+    const r = await cli(["subscribe", hub.wsUrl, "a.b"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error -32010: Authentication required/);
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveHubConfig } from "../lib/hub/config.ts";
 import { loadHubConfig } from "../lib/hub/main.ts";
-import { compilePattern } from "../lib/hub/patterns.ts";
+import { compilePattern, patternsOverlap } from "../lib/hub/patterns.ts";
 import { type Identity, Policy } from "../lib/hub/policy.ts";
 
 const guest: Identity = { id: "g", roles: ["guest"], admitted: true, via: "secret" };
@@ -86,5 +86,39 @@ describe("hub rules", () => {
   it("new Policy() rejects unknown actions and effects", () => {
     assert.throws(() => new Policy([{ actions: ["eat" as "call"] }], "allow"), /unknown action/);
     assert.throws(() => new Policy([{ effect: "maybe" as "allow" }], "allow"), /unknown effect/);
+  });
+
+  it("Policy.allowsPattern() refuses a wildcard that can reach a denied name", () => {
+    const policy = new Policy([
+      { actions: ["subscribe"], match: "secret.*", roles: ["admin"] },
+      { actions: ["subscribe"], match: "secret.*", effect: "deny" },
+      { actions: ["subscribe"], match: "public.*" },
+    ], "deny");
+    assert.ok(policy.allowsPattern("subscribe", "public.*", guest));
+    assert.ok(policy.allowsPattern("subscribe", "public.a.**", guest));
+    assert.ok(!policy.allowsPattern("subscribe", "*.x", guest), "may reach secret.x");
+    assert.ok(!policy.allowsPattern("subscribe", "**", guest));
+    assert.ok(!policy.allowsPattern("subscribe", "other.*", guest), "the default denies");
+    assert.ok(policy.allowsPattern("subscribe", "secret.*", admin));
+    assert.ok(patternsOverlap("a*c", "ab*"));
+    assert.ok(!patternsOverlap("a.b", "a.c"));
+    assert.ok(patternsOverlap("**", "x"));
+  });
+});
+
+describe("hub pubsub config", () => {
+  it("resolveHubConfig() reads pubsub replay and limits, env overrides the file", () => {
+    const off = resolveHubConfig({});
+    assert.deepEqual(off.pubsub, { replay: { size: 0, maxAge: 60_000 }, limits: {} });
+    const config = resolveHubConfig(
+      { pubsub: { replay: { size: 10, maxAge: 5000 }, limits: { maxSubscriptions: 8 } } },
+      { SWITCHBOARD_REPLAY_SIZE: "20" },
+    );
+    assert.deepEqual(config.pubsub, {
+      replay: { size: 20, maxAge: 5000 },
+      limits: { maxSubscriptions: 8 },
+    });
+    assert.throws(() => resolveHubConfig({ pubsub: { replay: { size: -1 } } }), TypeError);
+    assert.throws(() => resolveHubConfig({ pubsub: [] }), TypeError);
   });
 });

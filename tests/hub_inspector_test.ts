@@ -1,6 +1,7 @@
 /**
  * The inspector page in headless Chromium: it connects over the hub's own endpoint and shows
- * connected clients, registered procedures and recent errors, updating live. Needs
+ * connected clients, registered procedures, topics with subscribers and event rates, and
+ * recent errors, updating live. Needs
  * /usr/bin/chromium (or CHROMIUM_PATH) and the playwright-core package; without them the test
  * skips, except under CI=true where it fails.
  */
@@ -29,6 +30,14 @@ const ARGS = [
   "--disable-sync",
 ];
 
+/** A page expression: the cells of the `#topics` row whose first cell is `name`. */
+function topicRow(name: string): string {
+  return `([...document.querySelectorAll("#topics tr")].map((tr) => ` +
+    `[...tr.children].map((td) => td.textContent)).find((cells) => cells[0] === ${
+      JSON.stringify(name)
+    }) ?? [])`;
+}
+
 /** A page expression: the text of the element with that id. */
 function text(id: string): string {
   return `(document.getElementById(${JSON.stringify(id)})?.textContent ?? "")`;
@@ -52,7 +61,7 @@ if (missing !== undefined && process.env.CI === "true") {
 }
 
 describe("hub inspector page", () => {
-  it("shows clients, procedures and errors live in headless Chromium", {
+  it("shows clients, procedures, topics and errors live in headless Chromium", {
     skip: missing,
   }, async () => {
     const { chromium } = playwright as Playwright;
@@ -80,6 +89,25 @@ describe("hub inspector page", () => {
         `${text("procedures")}.includes("late.arrival") && ${text("client-count")} === "3" && ` +
           `${text("errors")}.includes("late.arrival")`,
       );
+      // Topics: a subscription made after the page loaded appears with its subscriber count,
+      // then a publisher makes its event rate non-zero (bounded: at most 200 events).
+      const ticks: unknown[] = [];
+      await worker.subscribe("ticker.ACME", (data) => ticks.push(data)).ready;
+      await late.subscribe("ticker.*", () => {}).ready;
+      await page.waitForFunction(
+        `${topicRow("ticker.ACME")}[1] === "1" && ${topicRow("ticker.*")}[1] === "1"`,
+      );
+      let rate = 0;
+      for (let i = 0; i < 200 && rate === 0; i++) {
+        await late.publish("ticker.ACME", { price: 100 + i });
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        rate = Number(await page.evaluate(`${topicRow("ticker.ACME")}[2] ?? "0"`));
+      }
+      assert.ok(rate > 0, "the page shows a non-zero event rate for ticker.ACME");
+      assert.ok(ticks.length > 0);
+      const events = Number(await page.evaluate(`${topicRow("ticker.ACME")}[3]`));
+      assert.ok(events > 0 && events <= ticks.length, `events shown: ${events}`);
+      assert.match(await page.locator("#counters").innerText(), /events \d+ · delivered \d+/);
       const clients = await page.locator("#clients").innerText();
       assert.match(clients, /anonymous/);
       assert.match(clients, /math\.add/);

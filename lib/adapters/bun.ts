@@ -88,13 +88,14 @@ type HonoBunSocket = Parameters<typeof websocket.message>[0];
  * message; otherwise defers to Hono. A sink that throws closes only its own connection.
  */
 function message(ws: HonoBunSocket, data: string | ArrayBuffer | Uint8Array): void {
-  const sink = (ws.data.events as WSEvents & FrameSinkEvents)[FRAME_SINK];
-  if (sink === undefined) {
+  const events = ws.data.events as WSEvents & FrameSinkEvents;
+  if (events[FRAME_SINK] === undefined) {
     exactMessage(ws, data);
     return;
   }
   try {
-    sink(data);
+    // Called as a method: the sink may be a method of the events object.
+    events[FRAME_SINK](data);
   } catch {
     // The sink is the peer's receive, which reports its own failures; an escape here is a
     // bug, and ending this connection is the safe answer.

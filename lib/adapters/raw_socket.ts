@@ -8,29 +8,6 @@
  */
 
 /**
- * Build a reader of a raw socket's buffered amount.
- *
- * @param raw The runtime's socket (Hono's `WSContext.raw`).
- * @returns A function returning the bytes queued, or `undefined` when the socket cannot tell.
- * @example
- * ```ts
- * import { bufferedAmountReader } from "./raw_socket.ts";
- * const read = bufferedAmountReader({ getBufferedAmount: () => 12 });
- * if (read?.() !== 12) throw new Error("unreachable");
- * if (bufferedAmountReader({}) !== undefined) throw new Error("unreachable");
- * ```
- */
-export function bufferedAmountReader(raw: unknown): (() => number) | undefined {
-  if (typeof raw !== "object" || raw === null) return undefined;
-  const socket = raw as { getBufferedAmount?: () => number; bufferedAmount?: number };
-  if (typeof socket.getBufferedAmount === "function") {
-    return () => socket.getBufferedAmount!();
-  }
-  if (typeof socket.bufferedAmount === "number") return () => socket.bufferedAmount!;
-  return undefined;
-}
-
-/**
  * Build a text-frame sender that calls the raw socket's `send` directly (skipping one
  * wrapper per frame, which shows when one event goes to thousands of sockets).
  *
@@ -50,4 +27,24 @@ export function frameSender(raw: unknown): ((frame: string | Uint8Array) => void
   const socket = raw as { send?: (frame: string | Uint8Array) => unknown };
   if (typeof socket.send !== "function") return undefined;
   return (frame) => void socket.send!(frame);
+}
+
+/**
+ * Read a runtime socket's buffered byte count without allocating (Bun's
+ * `getBufferedAmount()`, or the standard `bufferedAmount`).
+ *
+ * @param raw The runtime's socket object.
+ * @returns The byte count, 0 when the socket cannot tell.
+ * @example
+ * ```ts
+ * import { readBufferedAmount } from "./raw_socket.ts";
+ * if (readBufferedAmount({ bufferedAmount: 7 }) !== 7) throw new Error("unreachable");
+ * if (readBufferedAmount(undefined) !== 0) throw new Error("unreachable");
+ * ```
+ */
+export function readBufferedAmount(raw: unknown): number {
+  if (typeof raw !== "object" || raw === null) return 0;
+  const socket = raw as { getBufferedAmount?: () => number; bufferedAmount?: number };
+  if (typeof socket.getBufferedAmount === "function") return socket.getBufferedAmount();
+  return typeof socket.bufferedAmount === "number" ? socket.bufferedAmount : 0;
 }

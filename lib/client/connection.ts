@@ -115,7 +115,7 @@ export class Connection {
    * @param parts What the client shares: registry, subscriptions, events, error reporter.
    */
   constructor(url: string, options: ClientOptions, parts: ClientParts) {
-    if (options.multiplex && options.binary) {
+    if (options.multiplex && options.binary === true) {
       throw new TypeError("Switchboard: binary frames are not available with multiplex");
     }
     this.#url = url;
@@ -343,8 +343,10 @@ export class Connection {
         maxQueued: (this.#options.maxQueued ?? 1000) + resumeCount + 1,
         ...hooks,
       });
+    // Binary starts off: messages with attachments wait for the hello's answer.
     const peer = new Peer(link, {
       ...this.#options,
+      binary: false,
       procedures: this.#registry,
       onError: (error, where) => this.#report(error, where),
     });
@@ -356,6 +358,15 @@ export class Connection {
       ? Promise.resolve()
       : this.#subscriptions.resume((method, params) => peer.call(method, params, { timeout: 0 }));
     for (const job of this.#outbox.take()) this.#runOn(peer, job);
+    const heartbeat = this.#heartbeat;
+    if (heartbeat !== undefined) {
+      // From the socket's opening: a hello that never gets answered is a dead socket too.
+      link.opened.then(() => {
+        if (this.#session === session && !peer.isClosed) {
+          this.#stopHeartbeat = startHeartbeat(peer, heartbeat);
+        }
+      }, () => {/* Never opened: nothing to watch. */});
+    }
     Promise.all([link.opened, session.hello, resumed]).then(
       ([, hello]) => this.#connected(session, hello),
       () => {/* The peer closed first: handled by #lost. */},
@@ -365,9 +376,11 @@ export class Connection {
 
   #sayHello(peer: Peer): Promise<HelloResult | undefined> {
     const codec = this.#options.codec ?? jsonCodec;
-    const binary = this.#options.binary ?? false;
+    // Channels carry text frames only: a multiplexed client does not ask for binary.
+    const binary = this.#options.binary ?? !this.#options.multiplex;
     if (codec.name === "json" && !binary) return Promise.resolve(undefined);
     const codecs = codec.name === "json" ? ["json"] : [codec.name, "json"];
+    if (binary) peer.wire.hold();
     const hello = peer.call("rpc.hello", {
       codecs,
       binary,
@@ -397,9 +410,6 @@ export class Connection {
     this.#connectedAt = Date.now();
     const reconnected = this.#everConnected;
     this.#everConnected = true;
-    if (this.#heartbeat !== undefined) {
-      this.#stopHeartbeat = startHeartbeat(session.peer, this.#heartbeat);
-    }
     if (!reconnected) {
       this.#resolveReady();
       this.#events.emit("open", { url: this.#url });

@@ -48,8 +48,10 @@ export interface ClientOptions {
   readonly codec?: Codec;
   /**
    * Send and receive binary attachments (Uint8Array, ArrayBuffer, typed arrays, Blob) as
-   * binary frames, negotiated with `rpc.hello` as the first frame. Default false. Not with
-   * `multiplex`.
+   * binary frames, negotiated with `rpc.hello` as the first frame (of every socket). Default
+   * true (false with `multiplex`, where it cannot be true). Against a server that does not
+   * agree (a plain JSON-RPC server answers the hello with -32601), a call carrying binary
+   * rejects with a TypeError; `false` skips the hello when the codec is JSON.
    */
   readonly binary?: boolean;
   /** Chunk size and attachment limits of binary frames. */

@@ -3,12 +3,15 @@
  * frame. docs/BINARY_PROTOCOL.md shows the layout byte by byte.
  *
  * ```text
- * message frame: "SB" | version=1 | kind=1 | stream u32 | T u32 | J u32 | table[T] | message[J] | bytes…
- * chunk frame:   "SB" | version=1 | kind=2 | stream u32 | bytes…
+ * message frame: "SB" | version=2 | kind=1 | stream u32 | T u32 | J u32 | table[T] | message[J] | bytes…
+ * chunk header:  "SB" | version=2 | kind=2 | stream u32 | L u32
+ * raw frame:     L attachment bytes, no header (always the binary frame right after a chunk header)
  * ```
  * Integers are big-endian. `table` is UTF-8 JSON describing the attachments, `message` is the
- * codec's encoding of the JSON-RPC message with `null` where each attachment goes, `bytes` is
- * the start (or all) of the attachments' bytes, concatenated in table order.
+ * codec's encoding of the JSON-RPC message with `null` where each attachment goes. With stream
+ * 0, `bytes` holds all the attachments' bytes, concatenated in table order; with a non-zero
+ * stream it is empty and the bytes follow as (chunk header, raw frame) pairs, so the sender
+ * hands views of the caller's bytes to the socket without copying them.
  *
  * @module
  */
@@ -17,12 +20,14 @@
 export const MAGIC_0 = 0x53;
 /** Second magic byte. */
 export const MAGIC_1 = 0x42;
-/** The only frame version this code reads and writes. */
-export const FRAME_VERSION = 1;
+/** The only frame version this code reads and writes (1 had headers inside chunk frames). */
+export const FRAME_VERSION = 2;
 /** Bytes before the table in a message frame. */
 export const MESSAGE_HEADER_SIZE = 16;
-/** Bytes before the payload in a chunk frame. */
-export const CHUNK_HEADER_SIZE = 8;
+/** Size of a chunk header frame. */
+export const CHUNK_HEADER_SIZE = 12;
+/** Bytes of the fixed part shared by every frame kind (magic, version, kind, stream). */
+const PREFIX_SIZE = 8;
 
 /**
  * Frame kinds.
@@ -36,7 +41,7 @@ export const CHUNK_HEADER_SIZE = 8;
 export const FrameKind: {
   /** Header, attachment table, message and the first attachment bytes. */
   readonly Message: 1;
-  /** More attachment bytes of an earlier message frame's stream. */
+  /** Announces the raw frame that follows: its stream and length. */
   readonly Chunk: 2;
 } = { Message: 1, Chunk: 2 };
 
@@ -73,7 +78,7 @@ export class FrameError extends Error {
  * @example
  * ```ts
  * import type { ParsedFrame } from "./frame.ts";
- * const frame: ParsedFrame = { kind: 2, stream: 7, bytes: new Uint8Array(3) };
+ * const frame: ParsedFrame = { kind: 2, stream: 7, length: 3 };
  * if (frame.stream !== 7) throw new Error("unreachable");
  * ```
  */
@@ -85,7 +90,7 @@ export type ParsedFrame =
     readonly message: Uint8Array;
     readonly bytes: Uint8Array;
   }
-  | { readonly kind: 2; readonly stream: number; readonly bytes: Uint8Array };
+  | { readonly kind: 2; readonly stream: number; readonly length: number };
 
 /**
  * Parse the header of a binary frame and slice its sections (no copy, no JSON parsing).
@@ -97,13 +102,13 @@ export type ParsedFrame =
  * 1009 when the JSON sections exceed `maxJsonBytes`.
  * @example
  * ```ts
- * import { encodeChunkFrame, parseFrame } from "./frame.ts";
- * const frame = parseFrame(encodeChunkFrame(3, new Uint8Array([1, 2])), 1024);
- * if (frame.kind !== 2 || frame.stream !== 3 || frame.bytes.length !== 2) throw new Error();
+ * import { encodeChunkHeader, parseFrame } from "./frame.ts";
+ * const frame = parseFrame(encodeChunkHeader(3, 2), 1024);
+ * if (frame.kind !== 2 || frame.stream !== 3 || frame.length !== 2) throw new Error();
  * ```
  */
 export function parseFrame(frame: Uint8Array, maxJsonBytes: number): ParsedFrame {
-  if (frame.byteLength < CHUNK_HEADER_SIZE) {
+  if (frame.byteLength < PREFIX_SIZE) {
     throw new FrameError(1007, "Truncated binary frame header");
   }
   if (frame[0] !== MAGIC_0 || frame[1] !== MAGIC_1) {
@@ -115,7 +120,10 @@ export function parseFrame(frame: Uint8Array, maxJsonBytes: number): ParsedFrame
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const stream = view.getUint32(4);
   if (frame[3] === FrameKind.Chunk) {
-    return { kind: 2, stream, bytes: frame.subarray(CHUNK_HEADER_SIZE) };
+    if (frame.byteLength !== CHUNK_HEADER_SIZE) {
+      throw new FrameError(1007, "Chunk header frame must be 12 bytes");
+    }
+    return { kind: 2, stream, length: view.getUint32(8) };
   }
   if (frame[3] !== FrameKind.Message) {
     throw new FrameError(1007, `Unknown binary frame kind ${frame[3]}`);
@@ -186,31 +194,27 @@ export function encodeMessageFrame(
 }
 
 /**
- * Build a chunk frame.
+ * Build a chunk header frame: the binary frame sent right after it carries `length` raw
+ * attachment bytes of `stream`.
  *
  * @param stream The stream id of the message frame it continues.
- * @param bytes The next attachment bytes (views, copied once into the frame).
- * @returns The frame.
+ * @param length How many bytes the next (raw) frame carries.
+ * @returns The 12-byte frame.
  * @example
  * ```ts
- * import { encodeChunkFrame } from "./frame.ts";
- * const frame = encodeChunkFrame(1, new Uint8Array(4), new Uint8Array(2));
- * if (frame.length !== 8 + 6 || frame[3] !== 2) throw new Error("unreachable");
+ * import { encodeChunkHeader } from "./frame.ts";
+ * const frame = encodeChunkHeader(1, 6);
+ * if (frame.length !== 12 || frame[3] !== 2 || frame[11] !== 6) throw new Error("unreachable");
  * ```
  */
-export function encodeChunkFrame(stream: number, ...bytes: Uint8Array[]): Uint8Array {
-  let size = CHUNK_HEADER_SIZE;
-  for (const part of bytes) size += part.byteLength;
-  const frame = new Uint8Array(size);
+export function encodeChunkHeader(stream: number, length: number): Uint8Array {
+  const frame = new Uint8Array(CHUNK_HEADER_SIZE);
   frame[0] = MAGIC_0;
   frame[1] = MAGIC_1;
   frame[2] = FRAME_VERSION;
   frame[3] = FrameKind.Chunk;
-  new DataView(frame.buffer).setUint32(4, stream);
-  let offset = CHUNK_HEADER_SIZE;
-  for (const part of bytes) {
-    frame.set(part, offset);
-    offset += part.byteLength;
-  }
+  const view = new DataView(frame.buffer);
+  view.setUint32(4, stream);
+  view.setUint32(8, length);
   return frame;
 }

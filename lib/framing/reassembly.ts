@@ -2,15 +2,16 @@
  * Reassembly of chunked messages, with every limit checked before memory is committed.
  *
  * A message frame's attachment table is parsed and checked (count, total size, paths)
- * before anything is kept. Received chunks are kept as views of the frames that carried
- * them; the attachments' own buffers are allocated only once every byte has arrived, so a
- * peer cannot make the receiver allocate bytes it never sends.
+ * before anything is kept. Received raw chunk frames are kept as they are; an attachment's
+ * own buffer is allocated only once every byte has arrived (and not at all when one raw
+ * frame is exactly that attachment), so a peer cannot make the receiver allocate bytes it
+ * never sends.
  *
  * @module
  */
 
 import { parseTable, type TableEntry } from "./attachments.ts";
-import { FrameError, type ParsedFrame } from "./frame.ts";
+import { FrameError, parseFrame } from "./frame.ts";
 
 /**
  * Receiver limits on binary frames.
@@ -70,9 +71,9 @@ interface Partial {
 /**
  * Turns a connection's binary frames into complete messages.
  *
- * @example A message in two frames
+ * @example A message in three frames
  * ```ts
- * import { encodeChunkFrame, encodeMessageFrame, parseFrame } from "./frame.ts";
+ * import { encodeChunkHeader, encodeMessageFrame } from "./frame.ts";
  * import { Reassembler } from "./reassembly.ts";
  * const r = new Reassembler({
  *   maxAttachmentBytes: 100, maxAttachments: 4, maxPartialMessages: 2,
@@ -80,14 +81,17 @@ interface Partial {
  * });
  * const table = new TextEncoder().encode('[{"path":["result"],"type":"Uint8Array","size":4}]');
  * const msg = new TextEncoder().encode('{"jsonrpc":"2.0","id":1,"result":null}');
- * const first = r.accept(parseFrame(encodeMessageFrame(9, table, msg, [new Uint8Array([1, 2])]), 1000));
- * const done = r.accept(parseFrame(encodeChunkFrame(9, new Uint8Array([3, 4])), 1000));
- * if (first !== undefined || done?.data[0]?.[3] !== 4) throw new Error("unreachable");
+ * const first = r.accept(encodeMessageFrame(9, table, msg, []));
+ * const header = r.accept(encodeChunkHeader(9, 4));
+ * const done = r.accept(new Uint8Array([1, 2, 3, 4]));
+ * if (first !== undefined || header !== undefined || done?.data[0]?.[3] !== 4) throw new Error();
  * ```
  */
 export class Reassembler {
   readonly #limits: ReassemblyLimits;
   readonly #partials = new Map<number, Partial>();
+  /** Set by a chunk header: the next binary frame is this many raw bytes of this stream. */
+  #raw: { readonly stream: number; readonly length: number } | undefined;
 
   /** @param limits The receiver's limits. */
   constructor(limits: ReassemblyLimits) {
@@ -100,45 +104,66 @@ export class Reassembler {
   }
 
   /**
-   * Take one parsed frame.
+   * Check that a text frame may arrive now (not between a chunk header and its raw frame).
    *
-   * @param frame The frame.
+   * @throws {FrameError} 1007 when a raw frame is due.
+   */
+  acceptText(): void {
+    if (this.#raw !== undefined) {
+      throw new FrameError(1007, "Text frame between a chunk header and its raw frame");
+    }
+  }
+
+  /**
+   * Take one binary frame.
+   *
+   * @param frame The frame's bytes (kept as a view, not copied, when it is a raw chunk).
    * @returns The complete message once its last byte arrived, else `undefined`.
    * @throws {FrameError} On any inconsistency or limit (see docs/BINARY_PROTOCOL.md).
    */
-  accept(frame: ParsedFrame): Assembled | undefined {
-    if (frame.bytes.byteLength > this.#limits.maxChunkBytes) {
+  accept(frame: Uint8Array): Assembled | undefined {
+    const raw = this.#raw;
+    if (raw !== undefined) {
+      this.#raw = undefined;
+      if (frame.byteLength !== raw.length) {
+        throw new FrameError(1007, "Raw frame length differs from its chunk header");
+      }
+      return this.#chunk(raw.stream, frame);
+    }
+    const parsed = parseFrame(frame, this.#limits.maxMessageSize);
+    if (parsed.kind === 2) {
+      this.#header(parsed.stream, parsed.length);
+      return undefined;
+    }
+    if (parsed.bytes.byteLength > this.#limits.maxChunkBytes) {
       throw new FrameError(
         1009,
         `Binary frame carries more than ${this.#limits.maxChunkBytes} bytes`,
       );
     }
-    if (frame.kind === 2) return this.#chunk(frame.stream, frame.bytes);
-    const { entries, total } = parseTable(frame.table, this.#limits);
-    if (frame.bytes.byteLength > total) {
-      throw new FrameError(1007, "Binary frame carries more bytes than its table declares");
-    }
-    if (frame.stream === 0) {
-      if (frame.bytes.byteLength !== total) {
-        throw new FrameError(1007, "Binary frame carries fewer bytes than its table declares");
+    const { entries, total } = parseTable(parsed.table, this.#limits);
+    if (parsed.stream === 0) {
+      if (parsed.bytes.byteLength !== total) {
+        throw new FrameError(1007, "Binary frame bytes differ from what its table declares");
       }
-      return { message: frame.message, entries, data: split(entries, [frame.bytes]) };
+      return { message: parsed.message, entries, data: split(entries, [parsed.bytes]) };
     }
-    if (this.#partials.has(frame.stream)) {
-      throw new FrameError(1007, `Stream ${frame.stream} is already in progress`);
+    if (parsed.bytes.byteLength !== 0) {
+      throw new FrameError(1007, "A chunked message frame carries no attachment bytes");
     }
-    if (frame.bytes.byteLength === total) {
-      return { message: frame.message, entries, data: split(entries, [frame.bytes]) };
+    if (this.#partials.has(parsed.stream)) {
+      throw new FrameError(1007, `Stream ${parsed.stream} is already in progress`);
     }
+    if (total === 0) return { message: parsed.message, entries, data: split(entries, []) };
     if (this.#partials.size >= this.#limits.maxPartialMessages) {
       throw new FrameError(1008, `More than ${this.#limits.maxPartialMessages} partial messages`);
     }
-    this.#partials.set(frame.stream, {
-      message: frame.message,
+    this.#partials.set(parsed.stream, {
+      message: parsed.message,
       entries,
       total,
-      parts: frame.bytes.byteLength === 0 ? [] : [frame.bytes],
-      received: frame.bytes.byteLength,
+      parts: [],
+      received: 0,
     });
     return undefined;
   }
@@ -146,14 +171,23 @@ export class Reassembler {
   /** Drop every partial message (the connection closed). */
   clear(): void {
     this.#partials.clear();
+    this.#raw = undefined;
+  }
+
+  #header(stream: number, length: number): void {
+    if (length > this.#limits.maxChunkBytes) {
+      throw new FrameError(1009, `Chunk of more than ${this.#limits.maxChunkBytes} bytes`);
+    }
+    const partial = this.#partials.get(stream);
+    if (partial === undefined) throw new FrameError(1007, `Chunk for unknown stream ${stream}`);
+    if (partial.received + length > partial.total) {
+      throw new FrameError(1007, `Chunk overruns stream ${stream}`);
+    }
+    this.#raw = { stream, length };
   }
 
   #chunk(stream: number, bytes: Uint8Array): Assembled | undefined {
-    const partial = this.#partials.get(stream);
-    if (partial === undefined) throw new FrameError(1007, `Chunk for unknown stream ${stream}`);
-    if (partial.received + bytes.byteLength > partial.total) {
-      throw new FrameError(1007, `Chunk overruns stream ${stream}`);
-    }
+    const partial = this.#partials.get(stream)!;
     if (bytes.byteLength > 0) partial.parts.push(bytes);
     partial.received += bytes.byteLength;
     if (partial.received < partial.total) return undefined;
@@ -166,12 +200,24 @@ export class Reassembler {
   }
 }
 
-/** Copy the concatenated parts into one fresh buffer per entry. */
+/**
+ * One exactly-sized buffer per entry: a received raw frame that is exactly one whole
+ * attachment is used as it is; anything else is copied once into a fresh buffer.
+ */
 function split(entries: readonly TableEntry[], parts: readonly Uint8Array[]): Uint8Array[] {
   const out: Uint8Array[] = [];
   let part = 0;
   let offset = 0;
   for (const { size } of entries) {
+    const head = parts[part];
+    if (
+      size > 0 && offset === 0 && head !== undefined && head.byteLength === size &&
+      head.byteOffset === 0 && head.buffer.byteLength === size && head.buffer instanceof ArrayBuffer
+    ) {
+      out.push(head);
+      part++;
+      continue;
+    }
     const target = new Uint8Array(size);
     let filled = 0;
     while (filled < size) {

@@ -3,16 +3,17 @@
  * pacing the chunks so other calls and events interleave with a large upload.
  *
  * Small attachments (all bytes within one chunk) go out at once in a single frame. Larger
- * ones send their message frame at once and their remaining chunks from a pump that runs in
- * later macrotasks, round-robin across streams, and holds back while the socket's buffered
- * amount is over a high-water mark — so a small message sent meanwhile waits behind at most
- * about that many bytes, not behind the whole upload.
+ * ones send their message frame at once, then (chunk header, raw view) frame pairs: at once
+ * while the socket buffers under the high-water mark, then from a pump that runs in later
+ * macrotasks, round-robin across streams, and holds back while the socket's buffered amount
+ * is over the mark — so a small message sent meanwhile waits behind at most about that many
+ * bytes, not behind the whole upload.
  *
  * @module
  */
 
 import type { OutgoingAttachment } from "./attachments.ts";
-import { encodeChunkFrame, encodeMessageFrame } from "./frame.ts";
+import { encodeChunkHeader, encodeMessageFrame } from "./frame.ts";
 
 /**
  * Options of a {@linkcode ChunkSender}.
@@ -90,7 +91,9 @@ export class ChunkSender {
 
   /**
    * Send a message with attachments. Blobs are read first (asynchronously); byte views
-   * are sent without any copy beyond the one into each frame.
+   * are never copied when the message is chunked (each chunk is a view of the caller's
+   * bytes, handed to the socket as its own frame), and copied once into the frame when all
+   * of them fit in one frame. The caller must not modify the bytes until the call settles.
    *
    * @param table The encoded attachment table.
    * @param message The codec's encoding of the message with placeholders.
@@ -105,28 +108,31 @@ export class ChunkSender {
     onError?: (error: unknown) => void,
   ): void {
     if (attachments.some((a) => !(a.value instanceof Uint8Array))) {
-      Promise.all(attachments.map((a) => toBytes(a.value))).then(
+      readAttachments(attachments).then(
         (parts) => {
-          if (!this.#disposed) this.#start(table, message, parts, onError);
+          if (!this.#disposed) this.sendParts(table, message, parts, onError);
         },
         (error) => onError?.(error),
       ).catch((error) => onError?.(error));
       return;
     }
-    this.#start(table, message, attachments.map((a) => a.value as Uint8Array), onError);
+    this.sendParts(table, message, attachments.map((a) => a.value as Uint8Array), onError);
   }
 
-  /** Stop sending (the connection closed); queued chunks are dropped. */
-  dispose(): void {
-    this.#disposed = true;
-    this.#streams.length = 0;
-  }
-
-  #start(
+  /**
+   * Send a message whose attachment bytes are already at hand.
+   *
+   * @param table The encoded attachment table.
+   * @param message The codec's encoding of the message with placeholders.
+   * @param parts Each attachment's bytes, in table order.
+   * @param onError Called when a later chunk cannot be sent.
+   * @throws Whatever the socket throws for the first frame.
+   */
+  sendParts(
     table: Uint8Array,
     message: Uint8Array,
-    parts: Uint8Array[],
-    onError: ((error: unknown) => void) | undefined,
+    parts: readonly Uint8Array[],
+    onError?: (error: unknown) => void,
   ): void {
     const nonEmpty = parts.filter((p) => p.byteLength > 0);
     const total = nonEmpty.reduce((sum, p) => sum + p.byteLength, 0);
@@ -135,9 +141,25 @@ export class ChunkSender {
       return;
     }
     const stream: Stream = { id: this.#allocateId(), parts: nonEmpty, part: 0, offset: 0, onError };
-    this.#send(encodeMessageFrame(stream.id, table, message, this.#take(stream)));
+    this.#send(encodeMessageFrame(stream.id, table, message, []));
     this.#streams.push(stream);
-    this.#schedule();
+    // The first chunks go out at once, while the socket has room.
+    if (!this.#scheduled) this.#pump();
+  }
+
+  /**
+   * Send a frame built earlier (e.g. by `encodeOnce`), as it is.
+   *
+   * @param frame A complete stream-0 message frame.
+   */
+  sendFrame(frame: Uint8Array): void {
+    this.#send(frame);
+  }
+
+  /** Stop sending (the connection closed); queued chunks are dropped. */
+  dispose(): void {
+    this.#disposed = true;
+    this.#streams.length = 0;
   }
 
   #allocateId(): number {
@@ -148,30 +170,17 @@ export class ChunkSender {
     }
   }
 
-  /** The next chunkSize bytes of a stream, as views. */
-  #take(stream: Stream): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    let budget = this.#options.chunkSize;
-    while (budget > 0 && stream.part < stream.parts.length) {
-      const source = stream.parts[stream.part]!;
-      const take = Math.min(budget, source.byteLength - stream.offset);
-      out.push(source.subarray(stream.offset, stream.offset + take));
-      budget -= take;
-      stream.offset += take;
-      if (stream.offset === source.byteLength) {
-        stream.part++;
-        stream.offset = 0;
-      }
+  /** The next view of at most chunkSize bytes, never spanning two attachments. */
+  #take(stream: Stream): Uint8Array {
+    const source = stream.parts[stream.part]!;
+    const end = Math.min(source.byteLength, stream.offset + this.#options.chunkSize);
+    const view = source.subarray(stream.offset, end);
+    stream.offset = end;
+    if (end === source.byteLength) {
+      stream.part++;
+      stream.offset = 0;
     }
-    return out;
-  }
-
-  #schedule(): void {
-    if (this.#scheduled || this.#disposed || this.#streams.length === 0) return;
-    this.#scheduled = true;
-    // A macrotask, not a timer: timers are clamped to >= 1 ms (4 ms when nested in
-    // browsers), long enough for a fast socket to drain and sit idle.
-    yieldTask(() => this.#pump());
+    return view;
   }
 
   #pump(): void {
@@ -185,23 +194,48 @@ export class ChunkSender {
       if (buffered === undefined ? sent >= chunkSize : buffered > highWaterMark) break;
       if (sent >= highWaterMark) break;
       const stream = this.#streams.shift()!;
-      const parts = this.#take(stream);
-      const done = stream.part >= stream.parts.length;
+      const view = this.#take(stream);
       try {
-        const frame = encodeChunkFrame(stream.id, ...parts);
-        this.#send(frame);
-        sent += frame.byteLength;
+        this.#send(encodeChunkHeader(stream.id, view.byteLength));
+        this.#send(view);
+        sent += view.byteLength;
       } catch (error) {
         stream.onError?.(error);
         continue;
       }
-      if (!done) this.#streams.push(stream);
+      if (stream.part < stream.parts.length) this.#streams.push(stream);
     }
-    this.#schedule();
+    if (this.#streams.length > 0 && !this.#disposed) {
+      this.#scheduled = true;
+      // A macrotask, not a timer: timers are clamped to >= 1 ms (4 ms when nested in
+      // browsers), long enough for a fast socket to drain and sit idle.
+      yieldTask(() => this.#pump());
+    }
   }
 }
 
-function toBytes(value: Uint8Array | Blob): Promise<Uint8Array> {
-  if (value instanceof Uint8Array) return Promise.resolve(value);
-  return value.arrayBuffer().then((buffer) => new Uint8Array(buffer));
+/**
+ * Read each attachment's bytes (Blobs asynchronously, byte views as they are).
+ *
+ * @param attachments The attachments.
+ * @returns Their bytes, in order.
+ * @example
+ * ```ts
+ * import { readAttachments } from "./sender.ts";
+ * const parts = await readAttachments([
+ *   { path: ["params", 0], type: "Blob", size: 2, value: new Blob(["hi"]) },
+ * ]);
+ * if (parts[0]![0] !== 104) throw new Error("unreachable");
+ * ```
+ */
+export function readAttachments(
+  attachments: readonly OutgoingAttachment[],
+): Promise<Uint8Array[]> {
+  return Promise.all(
+    attachments.map(({ value }) =>
+      value instanceof Uint8Array
+        ? value
+        : value.arrayBuffer().then((buffer) => new Uint8Array(buffer))
+    ),
+  );
 }

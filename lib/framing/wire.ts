@@ -12,7 +12,9 @@ import { jsonCodec } from "../codec/json.ts";
 import type { Id } from "../protocol/types.ts";
 import type { Transport } from "../peer/transport.ts";
 import { encodeTable, extractAttachments, insertAttachments } from "./attachments.ts";
-import { FrameError, parseFrame } from "./frame.ts";
+import type { EncodedMessage } from "./encoded.ts";
+import { FrameError } from "./frame.ts";
+import { refuseBinary } from "./refuse.ts";
 import { Reassembler } from "./reassembly.ts";
 import { ChunkSender } from "./sender.ts";
 
@@ -29,7 +31,7 @@ import { ChunkSender } from "./sender.ts";
 export interface FramingOptions {
   /** Attachment bytes per outgoing frame; larger attachments are chunked. Default 256 KiB. */
   readonly chunkSize: number;
-  /** Outgoing chunks pause while the socket buffers more than this. Default 1 MiB. */
+  /** Outgoing chunks pause while the socket buffers more than this. Default 256 KiB. */
   readonly highWaterMark: number;
   /** Most attachment bytes in one incoming message (1009). Default 64 MiB. */
   readonly maxAttachmentBytes: number;
@@ -54,7 +56,7 @@ export interface FramingOptions {
  */
 export const DEFAULT_FRAMING: FramingOptions = Object.freeze({
   chunkSize: 256 * 1024,
-  highWaterMark: 1024 * 1024,
+  highWaterMark: 256 * 1024,
   maxAttachmentBytes: 64 * 1024 * 1024,
   maxAttachments: 1024,
   maxPartialMessages: 4,
@@ -77,6 +79,8 @@ export const DEFAULT_FRAMING: FramingOptions = Object.freeze({
  * ```
  */
 export function resolveFraming(partial: Partial<FramingOptions> = {}): FramingOptions {
+  // Already resolved (a server hands its framing to each connection): share, don't copy.
+  if (RESOLVED_FRAMING.has(partial)) return partial as FramingOptions;
   const merged: Record<string, number> = { ...DEFAULT_FRAMING };
   for (const [name, value] of Object.entries(partial)) {
     if (value !== undefined) merged[name] = value;
@@ -88,8 +92,13 @@ export function resolveFraming(partial: Partial<FramingOptions> = {}): FramingOp
       );
     }
   }
-  return Object.freeze(merged as unknown as FramingOptions);
+  const frozen = Object.freeze(merged as unknown as FramingOptions);
+  RESOLVED_FRAMING.add(frozen);
+  return frozen;
 }
+
+/** Framing objects made by {@linkcode resolveFraming}: complete, checked and frozen. */
+const RESOLVED_FRAMING = new WeakSet<object>();
 
 /**
  * Options of a {@linkcode Wire}.
@@ -145,12 +154,15 @@ export class Wire {
 
   readonly #transport: Transport;
   readonly #maxMessageSize: number;
-  readonly #reassembler: Reassembler;
-  readonly #sender: ChunkSender;
+  // Created when the first binary frame goes out or comes in: a text-only connection never
+  // pays for them (idle connections should cost as little memory as possible).
+  #reassemblerState: Reassembler | undefined;
+  #senderState: ChunkSender | undefined;
   #encoder: Codec;
   #decoder: Codec;
   #binary: boolean;
   #after: { readonly id: Id; readonly codec: Codec; readonly binary: boolean } | undefined;
+  #held: (() => void)[] | undefined;
 
   /**
    * @param transport Moves the frames.
@@ -164,8 +176,18 @@ export class Wire {
     this.binaryFrames = options.binaryFrames ?? true;
     this.#encoder = this.#decoder = options.codec ?? jsonCodec;
     this.#binary = options.binary ?? false;
-    this.#reassembler = new Reassembler({ ...this.framing, maxMessageSize: this.#maxMessageSize });
-    this.#sender = new ChunkSender(
+  }
+
+  get #reassembler(): Reassembler {
+    return this.#reassemblerState ??= new Reassembler({
+      ...this.framing,
+      maxMessageSize: this.#maxMessageSize,
+    });
+  }
+
+  get #sender(): ChunkSender {
+    const transport = this.#transport;
+    return this.#senderState ??= new ChunkSender(
       (frame) => transport.send(frame),
       () => transport.bufferedAmount?.(),
       this.framing,
@@ -205,14 +227,29 @@ export class Wire {
   use(codec: Codec, binary: boolean): void {
     this.#encoder = this.#decoder = codec;
     this.#binary = binary;
+    const held = this.#held;
+    this.#held = undefined;
+    for (const send of held ?? []) send();
+  }
+
+  /**
+   * Hold messages that carry attachments until {@linkcode Wire.use} says whether binary was
+   * agreed (client side, while its `rpc.hello` is under way); other messages go out at once.
+   */
+  hold(): void {
+    this.#held ??= [];
   }
 
   /**
    * Encode and send one message or batch: a text frame, or binary frames when it carries
-   * attachments on a binary connection.
+   * attachments on a binary connection. On a connection without binary, a request or
+   * notification carrying attachments throws a `TypeError` and a response carrying them is
+   * replaced by a `-32004` error response (see `refuseBinary`).
    *
    * @param message The message.
    * @param onError Reports failures that happen after this returns (Blob reads, chunk sends).
+   * @throws {TypeError} Binary in a request or notification without binary frames; a codec
+   * that needs binary frames.
    * @throws Encoding or synchronous transport errors.
    */
   send(message: unknown, onError?: (error: unknown) => void): void {
@@ -223,22 +260,72 @@ export class Wire {
       this.#binary = this.#binary || this.#after.binary;
       this.#after = undefined;
     }
-    if (!binary) {
-      const encoded = codec.encode(message);
+    const { message: skeleton, attachments } = extractAttachments(message, this.framing.maxDepth);
+    if (attachments.length > 0 && this.#held !== undefined) {
+      this.#held.push(() => {
+        try {
+          this.send(message, onError);
+        } catch (error) {
+          onError?.(error);
+        }
+      });
+      return;
+    }
+    if (!binary || attachments.length === 0) {
+      const plain = attachments.length === 0 ? message : refuseBinary(message, attachments);
+      const encoded = codec.encode(plain);
       if (typeof encoded !== "string") {
-        throw new TypeError(`Switchboard: codec ${codec.name} needs binary frames`);
+        if (!binary) throw new TypeError(`Switchboard: codec ${codec.name} needs binary frames`);
+        this.#sender.sendParts(EMPTY_TABLE, encoded, []);
+        return;
       }
       this.#transport.send(encoded);
       return;
     }
-    const { message: skeleton, attachments } = extractAttachments(message, this.framing.maxDepth);
     const encoded = codec.encode(skeleton);
-    if (attachments.length === 0 && typeof encoded === "string") {
-      this.#transport.send(encoded);
-      return;
-    }
     const bytes = typeof encoded === "string" ? new TextEncoder().encode(encoded) : encoded;
     this.#sender.send(encodeTable(attachments), bytes, attachments, onError);
+  }
+
+  /**
+   * Send a message encoded once by `encodeOnce` (lib/framing/encoded.ts): the same frame, or
+   * views of the same attachment bytes, go to every connection it is sent on.
+   *
+   * @param encoded The encoded message.
+   * @param onError Reports failures of later chunk sends.
+   * @throws {TypeError} When it was encoded with another codec than this connection's, or
+   * carries attachments and binary frames were not negotiated here.
+   */
+  sendEncoded(encoded: EncodedMessage, onError?: (error: unknown) => void): void {
+    if (encoded.codec !== this.#encoder.name) {
+      throw new TypeError(
+        `Switchboard: message encoded with ${encoded.codec}, connection uses ${this.#encoder.name}`,
+      );
+    }
+    if (encoded.text !== undefined) {
+      this.#transport.send(encoded.text);
+      return;
+    }
+    if (this.#held !== undefined) {
+      this.#held.push(() => {
+        try {
+          this.sendEncoded(encoded, onError);
+        } catch (error) {
+          onError?.(error);
+        }
+      });
+      return;
+    }
+    if (!this.#binary || this.#after !== undefined) {
+      throw new TypeError(
+        "Switchboard: message carries binary but binary frames were not negotiated on this connection",
+      );
+    }
+    if (encoded.frame !== undefined && encoded.total <= this.framing.chunkSize) {
+      this.#sender.sendFrame(encoded.frame);
+    } else {
+      this.#sender.sendParts(encoded.table, encoded.message, encoded.parts, onError);
+    }
   }
 
   /**
@@ -253,6 +340,8 @@ export class Wire {
   decode(frame: string | ArrayBuffer | ArrayBufferView): unknown {
     if (typeof frame === "string") {
       if (frame.length > this.#maxMessageSize) throw new FrameError(1009, "Message too big");
+      // No reassembler yet means no chunk header is waiting for its raw frame.
+      if (this.#binary) this.#reassemblerState?.acceptText();
       return this.#decoder.decode(frame);
     }
     if (!this.#binary) throw new FrameError(1003, "Binary frames are not supported");
@@ -262,7 +351,7 @@ export class Wire {
       ? new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
       : undefined;
     if (bytes === undefined) throw new FrameError(1003, "Unsupported frame type");
-    const done = this.#reassembler.accept(parseFrame(bytes, this.#maxMessageSize));
+    const done = this.#reassembler.accept(bytes);
     if (done === undefined) return INCOMPLETE;
     const value = this.#decoder.decode(done.message);
     return insertAttachments(value, done.entries, done.data);
@@ -270,10 +359,13 @@ export class Wire {
 
   /** Drop partial messages and queued chunks (the connection closed). */
   dispose(): void {
-    this.#reassembler.clear();
-    this.#sender.dispose();
+    this.#held = undefined;
+    this.#reassemblerState?.clear();
+    this.#senderState?.dispose();
   }
 }
+
+const EMPTY_TABLE: Uint8Array = encodeTable([]);
 
 function respondsTo(message: unknown, id: Id): boolean {
   if (Array.isArray(message)) return message.some((m) => respondsTo(m, id));

@@ -6,6 +6,7 @@
  */
 
 import type { Limits } from "../protocol/limits.ts";
+import type { PubSubLimits } from "../pubsub/limits.ts";
 import type { AuthSettings } from "./auth.ts";
 import type { Rule } from "./policy.ts";
 
@@ -62,6 +63,30 @@ export interface HubConfig {
   readonly limits: Partial<Limits>;
   /** Expose the inspector page at `GET /`. Default true. */
   readonly inspector: boolean;
+  /** Topics: replay buffer and pub/sub limits. */
+  readonly pubsub: HubPubSubConfig;
+}
+
+/**
+ * The `pubsub` section of the hub's configuration.
+ *
+ * @example
+ * ```ts
+ * import { resolveHubConfig } from "./config.ts";
+ * const config = resolveHubConfig({ pubsub: { replay: { size: 50 } } });
+ * if (config.pubsub.replay.size !== 50 || config.pubsub.replay.maxAge !== 60_000) {
+ *   throw new Error("unreachable");
+ * }
+ * ```
+ */
+export interface HubPubSubConfig {
+  /**
+   * Replay buffer per topic: at most `size` events (0 = replay off, the default) younger than
+   * `maxAge` ms (default 60,000), for subscribers resuming with `since`.
+   */
+  readonly replay: { readonly size: number; readonly maxAge: number };
+  /** Pub/sub limits (topic length, subscriptions per connection, slow consumers). */
+  readonly limits: Partial<PubSubLimits>;
 }
 
 /**
@@ -93,7 +118,8 @@ const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"]
  * Environment: `HOST`, `PORT`, `SWITCHBOARD_PATH`, `SWITCHBOARD_LOG_LEVEL`,
  * `SWITCHBOARD_SECRET` (+ `SWITCHBOARD_SECRET_ID`, `SWITCHBOARD_SECRET_ROLES`),
  * `SWITCHBOARD_JWT_SECRET`, `SWITCHBOARD_ORIGINS` (comma-separated),
- * `SWITCHBOARD_ANONYMOUS` (`1`/`0`), `SWITCHBOARD_REGISTRATION`.
+ * `SWITCHBOARD_ANONYMOUS` (`1`/`0`), `SWITCHBOARD_REGISTRATION`,
+ * `SWITCHBOARD_REPLAY_SIZE`, `SWITCHBOARD_REPLAY_MAX_AGE`.
  *
  * @param file The parsed config file (or `{}`).
  * @param env Environment variables.
@@ -149,6 +175,7 @@ export function resolveHubConfig(
     defaultPolicy: f.defaultPolicy === "deny" ? "deny" : "allow",
     limits: (f.limits ?? {}) as Partial<Limits>,
     inspector: f.inspector === undefined ? true : bool(f.inspector, "inspector"),
+    pubsub: pubsub(f.pubsub ?? {}, env),
   };
   if (!Array.isArray(config.rules)) throw new TypeError("Switchboard hub: rules must be an array");
   if (!config.path.startsWith("/")) {
@@ -200,4 +227,32 @@ function registration(value: unknown): "single" | "roundrobin" {
     throw new TypeError(`Switchboard hub: registration must be "single" or "roundrobin"`);
   }
   return value;
+}
+
+function pubsub(
+  value: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+): HubPubSubConfig {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError("Switchboard hub: pubsub must be an object");
+  }
+  const p = value as { replay?: unknown; limits?: unknown };
+  const replay = (p.replay ?? {}) as { size?: unknown; maxAge?: unknown };
+  if (typeof replay !== "object" || replay === null) {
+    throw new TypeError("Switchboard hub: pubsub.replay must be an object");
+  }
+  const limits = p.limits ?? {};
+  if (typeof limits !== "object" || limits === null || Array.isArray(limits)) {
+    throw new TypeError("Switchboard hub: pubsub.limits must be an object");
+  }
+  return {
+    replay: {
+      size: int(env.SWITCHBOARD_REPLAY_SIZE ?? replay.size ?? 0, "pubsub.replay.size"),
+      maxAge: int(
+        env.SWITCHBOARD_REPLAY_MAX_AGE ?? replay.maxAge ?? 60_000,
+        "pubsub.replay.maxAge",
+      ),
+    },
+    limits: limits as Partial<PubSubLimits>,
+  };
 }

@@ -29,6 +29,28 @@ export interface OpenRpcMethod {
 }
 
 /**
+ * A topic in the `x-topics` extension of the hub's OpenRPC document (OpenRPC allows `x-`
+ * specification extensions on its root object).
+ *
+ * @example
+ * ```ts
+ * import type { OpenRpcTopic } from "./discover.ts";
+ * const t: OpenRpcTopic = { name: "chat.lobby", pattern: false, subscribers: 2, publish: true };
+ * if (!t.publish) throw new Error("unreachable");
+ * ```
+ */
+export interface OpenRpcTopic {
+  /** The topic, or a pattern somebody subscribed to. */
+  readonly name: string;
+  /** True for a pattern. */
+  readonly pattern: boolean;
+  /** Connections subscribed on this hub. */
+  readonly subscribers: number;
+  /** Whether the caller may publish on it. */
+  readonly publish: boolean;
+}
+
+/**
  * An OpenRPC document.
  *
  * @example
@@ -45,16 +67,20 @@ export interface OpenRpcDocument {
   readonly info: { readonly title: string; readonly version: string };
   /** The methods, sorted by name. */
   readonly methods: readonly OpenRpcMethod[];
+  /** Topics the caller may subscribe to (present when any is given). */
+  readonly "x-topics"?: readonly OpenRpcTopic[];
 }
 
 /**
  * Build an OpenRPC document from method names and what is known of them.
  *
  * @param methods Names with optional info (a schema seam: unknown schemas are `{}`).
+ * @param topics Topics for the `x-topics` extension; omitted when undefined.
  * @returns The document.
  */
 export function openRpcDocument(
   methods: readonly { name: string; info?: MethodInfo | undefined }[],
+  topics?: readonly OpenRpcTopic[],
 ): OpenRpcDocument {
   return {
     openrpc: "1.3.2",
@@ -67,5 +93,6 @@ export function openRpcDocument(
       params: (info?.params ?? []).map((p) => ({ name: p.name, schema: p.schema ?? {} })),
       result: { name: info?.result?.name ?? "result", schema: info?.result?.schema ?? {} },
     })),
+    ...(topics === undefined ? {} : { "x-topics": topics }),
   };
 }

@@ -1,8 +1,12 @@
 /**
  * Error codes of the hub, in the implementation-defined server range (-32010 to -32019).
+ * A rule's refusal is the shared {@linkcode ErrorCode.Forbidden} (-32006), the same code a
+ * plain Switchboard's pub/sub `authorize` hook refuses with; -32011 is retired.
  *
  * @module
  */
+
+import { ErrorCode } from "../protocol/errors.ts";
 
 /**
  * The hub's error codes; docs/HUB.md lists when each is sent.
@@ -10,14 +14,14 @@
  * @example
  * ```ts
  * import { HubErrorCode } from "./errors.ts";
- * if (HubErrorCode.Forbidden !== -32011) throw new Error("unreachable");
+ * if (HubErrorCode.Forbidden !== -32006) throw new Error("unreachable");
  * ```
  */
 export const HubErrorCode: {
   /** The connection has not authenticated (or its credential was refused). */
   readonly Unauthenticated: -32010;
-  /** A rule forbids this action on this name for the caller's roles. */
-  readonly Forbidden: -32011;
+  /** A rule forbids this action on this name for the caller's roles (= ErrorCode.Forbidden). */
+  readonly Forbidden: typeof ErrorCode.Forbidden;
   /** Another client already registered this name and the policy is `single`. */
   readonly AlreadyRegistered: -32012;
   /** The client that registered the procedure disconnected before it answered. */
@@ -26,7 +30,7 @@ export const HubErrorCode: {
   readonly ShuttingDown: -32014;
 } = {
   Unauthenticated: -32010,
-  Forbidden: -32011,
+  Forbidden: ErrorCode.Forbidden,
   AlreadyRegistered: -32012,
   CalleeGone: -32013,
   ShuttingDown: -32014,

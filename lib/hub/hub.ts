@@ -11,6 +11,9 @@ import { getCookie } from "hono/cookie";
 import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
 import { RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
+import type { AuthorizeRequest } from "../pubsub/broker.ts";
+import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
+import { isPattern } from "../pubsub/topic_name.ts";
 import { refusal, Switchboard } from "../server/switchboard.ts";
 import { VERSION } from "../version.ts";
 import { Authenticator } from "./auth.ts";
@@ -22,6 +25,7 @@ import { HubMetrics } from "./metrics.ts";
 import { type Identity, Policy, type Rule } from "./policy.ts";
 import { forbidden, identityOf, registerHubProcedures } from "./procedures.ts";
 import { HubRouter, type MethodInfo } from "./router.ts";
+import { type TopicRow, TopicTracker } from "./topics.ts";
 
 /**
  * Options of a {@linkcode Hub} besides its config.
@@ -47,6 +51,8 @@ const ANONYMOUS: Identity = {
   via: "anonymous",
 };
 const NOBODY: Identity = { id: "", roles: [], admitted: false, via: "none" };
+/** Most topic rows in an inspector snapshot. */
+const MAX_TOPIC_ROWS = 200;
 
 /**
  * A hub bound to a runtime adapter.
@@ -73,6 +79,8 @@ export class Hub {
   readonly app: Hono = new Hono();
   /** The runtime adapter. */
   readonly adapter: RuntimeAdapter;
+  /** Events per topic (counts and rates) through the hub's backplane. */
+  readonly topics: TopicTracker = new TopicTracker({ onChange: () => this.#changed() });
 
   readonly #log: Logger;
   readonly #auth: Authenticator;
@@ -113,6 +121,19 @@ export class Hub {
         return data;
       },
       authorize: (method, peer) => this.#authorize(method, peer),
+      pubsub: {
+        backplane: this.topics.wrap(
+          new MemoryBackplane(
+            config.pubsub.replay.size > 0 ? { replay: config.pubsub.replay } : {},
+          ),
+        ),
+        limits: config.pubsub.limits,
+        authorize: (request) => this.#authorizeTopic(request),
+        onError: (error, where) => {
+          this.metrics.internalErrors++;
+          this.#recordError(where, error);
+        },
+      },
       onOpen: (peer) => {
         this.metrics.connectionsTotal++;
         this.#log.debug(`open ${peer.info.id} as ${identityOf(peer.info.data).id || "-"}`);
@@ -129,6 +150,15 @@ export class Hub {
       },
     });
     this.metrics.traffic = this.switchboard.traffic;
+    const { topics, switchboard } = this;
+    this.metrics.events = {
+      get published(): number {
+        return topics.published;
+      },
+      get delivered(): number {
+        return switchboard.pubsub.delivered;
+      },
+    };
     this.router = new HubRouter(this.switchboard.procedures, {
       registration: config.registration,
       timeout: config.callTimeout,
@@ -148,6 +178,7 @@ export class Hub {
       peerOf: (id) => this.switchboard.peers.get(id),
       describe: options.describe ?? (() => undefined),
       snapshot: () => this.snapshot(),
+      topics: () => this.topicRows(),
       watch: (peer, on) => this.#watch(peer, on),
       changed: () => this.#changed(),
     });
@@ -186,6 +217,15 @@ export class Hub {
   }
 
   /**
+   * The topics and subscribed patterns of this hub with subscriber counts and event rates.
+   *
+   * @returns Rows sorted by name.
+   */
+  topicRows(): TopicRow[] {
+    return this.topics.rows(this.switchboard.pubsub.topics(), Date.now());
+  }
+
+  /**
    * A snapshot for the inspector: clients, procedures, topics, recent errors, counters.
    *
    * @returns Plain JSON.
@@ -218,13 +258,15 @@ export class Hub {
         server: this.switchboard.procedures.names().filter((n) => !n.startsWith("rpc.")),
         routed: routes,
       },
-      topics: [],
+      topics: this.topicRows().slice(0, MAX_TOPIC_ROWS),
       errors: this.metrics.recentErrors(),
       counters: {
         calls: this.metrics.calls,
         routed: this.metrics.routed,
         refused: this.metrics.refused,
         errors: this.metrics.routedErrors + this.metrics.internalErrors,
+        events: this.metrics.events.published,
+        delivered: this.metrics.events.delivered,
       },
     };
   }
@@ -250,6 +292,7 @@ export class Hub {
     clearTimeout(this.#pushTimer);
     clearInterval(this.#tick);
     this.switchboard.closeAll(1001, "Hub shutting down");
+    await this.switchboard.pubsub.close();
     await this.#server?.close();
     this.#log.info("stopped");
   }
@@ -277,6 +320,18 @@ export class Hub {
     }
   }
 
+  #authorizeTopic(request: AuthorizeRequest): boolean {
+    const identity = identityOf(request.connection.data);
+    // Unauthenticated connections never get here (#authorize refuses every rpc.* but hello).
+    const allowed = isPattern(request.topic)
+      ? this.#policy.allowsPattern(request.action, request.topic, identity)
+      : this.#policy.allows(request.action, request.topic, identity);
+    if (allowed) return true;
+    this.metrics.refused++;
+    this.#log.debug(`refused ${request.action} ${request.topic} to ${identity.id || "-"}`);
+    return false; // The broker answers -32006 Forbidden {action, topic}.
+  }
+
   #routes(): void {
     const { path } = this.config;
     this.app.get(
@@ -292,6 +347,7 @@ export class Hub {
         this.metrics.render({
           connections: this.switchboard.peers.size,
           procedures: this.router.size,
+          topics: this.switchboard.pubsub.topics(),
         }),
         200,
         { "content-type": "text/plain; version=0.0.4" },

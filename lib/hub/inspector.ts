@@ -1,6 +1,6 @@
 /**
- * The inspector page served at `GET /`: connected clients, procedures, topics and recent
- * errors, live over the hub's own WebSocket endpoint. Its script is plain JSON-RPC 2.0 (no
+ * The inspector page served at `GET /`: connected clients, procedures, topics (subscribers,
+ * events per second, events) and recent errors, live over the hub's own WebSocket endpoint. Its script is plain JSON-RPC 2.0 (no
  * bundle): it calls `rpc.inspect` with `{"watch": true}` and redraws on every
  * `rpc.inspect.update` notification. Untrusted strings are set with `textContent` only.
  *
@@ -41,7 +41,8 @@ td, th { border-bottom: 1px solid #ddd; padding: .25rem .75rem; text-align: left
 <h2>Procedures</h2>
 <table><thead><tr><th>Name</th><th>Served by</th></tr></thead><tbody id="procedures"></tbody></table>
 <h2>Topics</h2>
-<table><thead><tr><th>Topic</th><th>Subscribers</th></tr></thead><tbody id="topics"></tbody></table>
+<table><thead><tr><th>Topic</th><th>Subscribers</th><th>Events/s</th><th>Events</th></tr></thead>
+<tbody id="topics"></tbody></table>
 <h2>Recent errors</h2>
 <table><thead><tr><th>Time</th><th>Where</th><th>Message</th></tr></thead><tbody id="errors"></tbody></table>
 <script>
@@ -63,14 +64,15 @@ function render(s) {
   document.getElementById("version").textContent = s.server.version + " on " + s.server.runtime;
   document.getElementById("status").textContent = s.server.draining ? "draining" : "live";
   document.getElementById("counters").textContent = "calls " + s.counters.calls + " · routed " +
-    s.counters.routed + " · refused " + s.counters.refused + " · errors " + s.counters.errors;
+    s.counters.routed + " · refused " + s.counters.refused + " · errors " + s.counters.errors +
+    " · events " + s.counters.events + " · delivered " + s.counters.delivered;
   document.getElementById("client-count").textContent = String(s.clients.length);
   rows("clients", s.clients.map((c) => [c.id, c.client, c.roles.join(", "), c.procedures.join(", ")]));
   rows("procedures", [
     ...s.procedures.server.map((n) => [n, "hub"]),
     ...s.procedures.routed.map((r) => [r.name, r.callees.join(", ")]),
   ]);
-  rows("topics", s.topics.map((t) => [t.name, t.subscribers]));
+  rows("topics", s.topics.map((t) => [t.name, t.subscribers, t.pattern ? "—" : t.rate.toFixed(1), t.pattern ? "—" : t.events]));
   rows("errors", s.errors.slice().reverse().map((e) => [new Date(e.time).toLocaleTimeString(), e.where, e.message]));
 }
 function start() {

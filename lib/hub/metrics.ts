@@ -4,6 +4,11 @@
  * @module
  */
 
+import type { TopicCount } from "../pubsub/broker.ts";
+
+/** Most `switchboard_topic_subscribers` series (the most subscribed topics win). */
+const MAX_TOPIC_SERIES = 100;
+
 /** Latency buckets of routed calls, in seconds. */
 const BUCKETS: readonly number[] = [
   0.0001,
@@ -81,8 +86,14 @@ export class HubMetrics {
     bytesSent: 0,
     bytesReceived: 0,
   };
-  /** Events published: stays 0 until topics exist (seam for the pub/sub broker). */
-  events = 0;
+  /**
+   * Events published through the hub and events written to subscribers (one per subscriber
+   * reached): counters owned by the broker, bound by the hub.
+   */
+  events: { readonly published: number; readonly delivered: number } = {
+    published: 0,
+    delivered: 0,
+  };
 
   readonly #buckets: number[] = BUCKETS.map(() => 0);
   #sum = 0;
@@ -126,10 +137,13 @@ export class HubMetrics {
   /**
    * Render the Prometheus text format.
    *
-   * @param gauges Current values: open connections, routed procedures, topics.
+   * @param gauges Current values: open connections, routed procedures, and the topics and
+   * patterns with subscribers.
    * @returns The text.
    */
-  render(gauges: { connections: number; procedures: number; topics?: number }): string {
+  render(
+    gauges: { connections: number; procedures: number; topics?: readonly TopicCount[] },
+  ): string {
     const lines: string[] = [];
     const metric = (name: string, type: string, help: string, value: number): void => {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name} ${value}`);
@@ -172,8 +186,35 @@ export class HubMetrics {
       `switchboard_routed_call_duration_seconds_count ${this.#count}`,
     );
     metric("switchboard_procedures", "gauge", "Procedures routed to clients.", gauges.procedures);
-    metric("switchboard_topics", "gauge", "Topics with subscribers.", gauges.topics ?? 0);
-    metric("switchboard_events_total", "counter", "Events published.", this.events);
+    const topics = gauges.topics ?? [];
+    metric(
+      "switchboard_topics",
+      "gauge",
+      "Topics and patterns with subscribers.",
+      topics.length,
+    );
+    lines.push(
+      "# HELP switchboard_topic_subscribers Subscribers per topic or pattern (top 100).",
+      "# TYPE switchboard_topic_subscribers gauge",
+    );
+    const top = [...topics].sort((a, b) =>
+      b.subscribers - a.subscribers || (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0)
+    ).slice(0, MAX_TOPIC_SERIES);
+    for (const { topic, subscribers } of top) {
+      lines.push(`switchboard_topic_subscribers{topic="${label(topic)}"} ${subscribers}`);
+    }
+    metric(
+      "switchboard_events_total",
+      "counter",
+      "Events published.",
+      this.events.published,
+    );
+    metric(
+      "switchboard_events_delivered_total",
+      "counter",
+      "Events written to subscribers.",
+      this.events.delivered,
+    );
     metric(
       "switchboard_received_bytes_total",
       "counter",
@@ -188,4 +229,9 @@ export class HubMetrics {
     );
     return lines.join("\n") + "\n";
   }
+}
+
+/** Escape a Prometheus label value: backslash, double quote and newline. */
+function label(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }

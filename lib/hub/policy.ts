@@ -4,7 +4,7 @@
  * @module
  */
 
-import { compilePattern } from "./patterns.ts";
+import { compilePattern, patternsOverlap } from "./patterns.ts";
 
 /**
  * The actions rules govern.
@@ -62,6 +62,7 @@ export interface Identity {
 
 interface CompiledRule {
   readonly actions: ReadonlySet<Action>;
+  readonly match: string;
   readonly matches: (name: string) => boolean;
   readonly roles: ReadonlySet<string>;
   readonly allow: boolean;
@@ -113,6 +114,38 @@ export class Policy {
     }
     return this.#fallback;
   }
+
+  /**
+   * Whether an identity may do an action on every name a wildcard pattern can stand for (a
+   * subscription to `chat.*` or `**`), so that a wildcard cannot reach names a rule denies.
+   * Each `*` of the pattern stands for any run of characters. Rules are read in order: one
+   * whose pattern covers the whole pattern decides; a deny rule that overlaps it refuses;
+   * an allow rule that only overlaps it lets the next rules decide the rest. Conservative: it
+   * may refuse a pattern whose names would all be allowed one by one.
+   *
+   * @param action The action (`subscribe`).
+   * @param pattern The pattern.
+   * @param identity Who asks.
+   * @returns True if every name it can match is allowed.
+   * @example A wildcard cannot reach a denied topic
+   * ```ts
+   * import { Policy } from "./policy.ts";
+   * const policy = new Policy([{ actions: ["subscribe"], match: "secret.*", effect: "deny" }], "allow");
+   * const who = { id: "a", roles: [], admitted: true, via: "anonymous" } as const;
+   * if (policy.allowsPattern("subscribe", "*.passwords", who)) throw new Error("must refuse");
+   * if (!policy.allowsPattern("subscribe", "chat.*", who)) throw new Error("must allow");
+   * ```
+   */
+  allowsPattern(action: Action, pattern: string, identity: Identity): boolean {
+    for (const rule of this.#rules) {
+      if (!rule.actions.has(action)) continue;
+      if (!rule.roles.has("*") && !identity.roles.some((role) => rule.roles.has(role))) continue;
+      // The rule's wildcards absorb the pattern's, so matching the pattern's text covers it.
+      if (rule.matches(pattern)) return rule.allow;
+      if (!rule.allow && patternsOverlap(rule.match, pattern)) return false;
+    }
+    return this.#fallback;
+  }
 }
 
 function compileRule(rule: Rule, index: number): CompiledRule {
@@ -130,6 +163,7 @@ function compileRule(rule: Rule, index: number): CompiledRule {
   }
   return {
     actions: new Set(actions),
+    match: rule.match ?? "*",
     matches: compilePattern(rule.match ?? "*"),
     roles: new Set(rule.roles ?? ["*"]),
     allow: rule.effect !== "deny",

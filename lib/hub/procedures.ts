@@ -16,6 +16,7 @@ import { openRpcDocument } from "./discover.ts";
 import { HubErrorCode } from "./errors.ts";
 import type { Identity, Policy } from "./policy.ts";
 import type { HubRouter, MethodInfo } from "./router.ts";
+import type { TopicRow } from "./topics.ts";
 
 /**
  * What the hub's procedures need from the hub.
@@ -42,6 +43,8 @@ export interface HubServices {
   describe(name: string): MethodInfo | undefined;
   /** The inspector snapshot. */
   snapshot(): unknown;
+  /** The hub's topics and subscribed patterns. */
+  topics(): readonly TopicRow[];
   /** Add or remove an inspector watcher. */
   watch(peer: Peer, on: boolean): void;
   /** A connection's identity changed (after hello). */
@@ -149,7 +152,19 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
         methods.push({ name: route.name, info: route.info });
       }
     }
-    return openRpcDocument(methods);
+    const topics = hub.topics()
+      .filter((t) =>
+        t.pattern
+          ? hub.policy.allowsPattern("subscribe", t.name, identity)
+          : hub.policy.allows("subscribe", t.name, identity)
+      )
+      .map((t) => ({
+        name: t.name,
+        pattern: t.pattern,
+        subscribers: t.subscribers,
+        publish: !t.pattern && hub.policy.allows("publish", t.name, identity),
+      }));
+    return openRpcDocument(methods, topics);
   });
   registry.registerReserved("rpc.time", () => {
     const now = Date.now();
@@ -178,7 +193,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
  * @example
  * ```ts
  * import { forbidden } from "./procedures.ts";
- * if (forbidden("call", "x").code !== -32011) throw new Error("unreachable");
+ * if (forbidden("call", "x").code !== -32006) throw new Error("unreachable");
  * ```
  */
 export function forbidden(action: string, name: string): RpcError {

@@ -169,6 +169,18 @@ export type Authorizer = (method: string, peer: Peer) => void;
 /** What a message produced: a response, a batch of them, or nothing. */
 type Output = Response | Response[] | undefined;
 
+/** Key of the peer's built-in procedure dispatcher (module-private). */
+const BUILTIN: unique symbol = Symbol("switchboard.peer.builtin");
+
+/** The extension procedures every peer answers, shared by all peers. */
+const PEER_BUILTINS: Registry = new Registry();
+for (const name of [Extension.Ping, Extension.Cancel, StreamMethod.Item, StreamMethod.Credit]) {
+  PEER_BUILTINS.registerReserved(
+    name,
+    (params: Params | undefined, ctx) => (ctx.peer as Peer)[BUILTIN](name, params),
+  );
+}
+
 const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_CREDIT = 256;
 const NO_MIDDLEWARE: readonly Middleware[] = Object.freeze([]);
@@ -196,16 +208,21 @@ export class Peer {
 
   readonly #transport: Transport;
   readonly #wire: Wire;
-  readonly #registry: Registry;
+  /** The shared procedures (a server's), if any. */
+  readonly #shared: Registry | undefined;
+  /** This peer's own procedures and middleware; created on first use to keep idle peers small. */
+  #own: Registry | undefined;
   readonly #limits: Limits;
   readonly #pending: PendingCalls;
   readonly #expose: boolean;
   readonly #onError: ErrorReporter | undefined;
   readonly #authorize: Authorizer | undefined;
   #running = 0;
-  readonly #calls = new RunningCalls();
-  readonly #producers = new Map<Id, Producer>();
-  readonly #streams = new StreamCalls();
+  // Tables of running calls and streams, created on first use (most connections never need
+  // them, and an idle connection should cost as little memory as possible).
+  #calls: RunningCalls | undefined;
+  #producers: Map<Id, Producer> | undefined;
+  #streams: StreamCalls | undefined;
   #closeInfo: CloseInfo | undefined;
   #resolveClosed!: (info: CloseInfo) => void;
   #abort: AbortController | undefined;
@@ -216,19 +233,7 @@ export class Peer {
    */
   constructor(transport: Transport, options: PeerOptions = {}) {
     this.#transport = transport;
-    this.#registry = new Registry(options.procedures);
-    this.#registry.registerReserved(Extension.Ping, pong);
-    this.#registry.registerReserved(Extension.Cancel, (p: { id?: unknown } | undefined) => {
-      this.#calls.cancel(
-        p?.id,
-        new RpcError(ErrorCode.Cancelled, "Switchboard: the caller cancelled (rpc.cancel)"),
-      );
-    });
-    this.#registry.registerReserved(StreamMethod.Item, (p) => this.#streams.items(p));
-    this.#registry.registerReserved(StreamMethod.Credit, (p) => {
-      const credit = parseCredit(p);
-      if (credit !== undefined) this.#producers.get(credit.id)?.grant(credit.credit);
-    });
+    this.#shared = options.procedures;
     this.#limits = resolveLimits(options.limits);
     this.#wire = new Wire(transport, { ...options, maxMessageSize: this.#limits.maxMessageSize });
     this.#pending = new PendingCalls(options.timeout ?? DEFAULT_TIMEOUT);
@@ -289,7 +294,7 @@ export class Peer {
     handler: Procedure<P>,
     options?: ProcedureOptions,
   ): () => void {
-    return this.#registry.register(name, handler, options);
+    return this.#ownRegistry().register(name, handler, options);
   }
 
   /**
@@ -305,7 +310,7 @@ export class Peer {
    * ```
    */
   unregister(name: string): boolean {
-    return this.#registry.unregister(name);
+    return this.#own?.unregister(name) ?? false;
   }
 
   /**
@@ -323,7 +328,7 @@ export class Peer {
    * ```
    */
   use(middleware: Middleware): () => void {
-    return this.#registry.use(middleware);
+    return this.#ownRegistry().use(middleware);
   }
 
   /**
@@ -370,7 +375,7 @@ export class Peer {
         if (this.#pending.fail(id, reason)) this.notify(Extension.Cancel, { id });
       },
     });
-    this.#streams.set(id, call as StreamCall);
+    (this.#streams ??= new StreamCalls()).set(id, call as StreamCall);
     promise.catch((error: unknown) => {
       // A stream that timed out here must stop over there too.
       if (error instanceof RpcError && error.code === ErrorCode.Timeout) {
@@ -381,7 +386,7 @@ export class Peer {
     const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
     signal?.addEventListener("abort", onAbort, { once: true });
     this.#pending.onSettle(id, () => {
-      this.#streams.delete(id);
+      this.#streams?.delete(id);
       signal?.removeEventListener("abort", onAbort);
     });
     const open = params === undefined ? { method, credit } : { method, params, credit };
@@ -672,7 +677,7 @@ export class Peer {
     this.#pending.dispose(error);
     this.#wire.dispose();
     this.#abort?.abort(error);
-    this.#calls.cancelAll(error);
+    this.#calls?.cancelAll(error);
     this.#resolveClosed(info);
     return true;
   }
@@ -759,7 +764,7 @@ export class Peer {
         return this.#failed(msg, isRequest, error);
       }
     }
-    const procedure = this.#registry.get(method);
+    const procedure = PEER_BUILTINS.get(method) ?? (this.#own ?? this.#shared)?.get(method);
     if (procedure === undefined) {
       return isRequest
         ? errorResponse(id, ErrorCode.MethodNotFound, "Method not found")
@@ -786,7 +791,7 @@ export class Peer {
       return isRequest ? { jsonrpc: "2.0", id, result: result ?? null } : undefined;
     }
     this.#running++;
-    this.#calls.add(ctx);
+    (this.#calls ??= new RunningCalls()).add(ctx);
     const done = (value: unknown): Response | undefined => {
       this.#finished(ctx);
       return isRequest && !ctx.cancelled
@@ -807,7 +812,9 @@ export class Peer {
 
   /** Run a procedure inside the middleware chain (reserved `rpc.` methods skip it). */
   #run(procedure: RegisteredProcedure, ctx: RunningCall, params: Params | undefined): unknown {
-    const chain = procedure.reserved ? NO_MIDDLEWARE : this.#registry.middleware;
+    const chain = procedure.reserved
+      ? NO_MIDDLEWARE
+      : (this.#own ?? this.#shared)?.middleware ?? NO_MIDDLEWARE;
     if (chain.length === 0) return procedure.handler(procedure.adapt(params) as never, ctx);
     return compose(chain, ctx, () => procedure.handler(procedure.adapt(params) as never, ctx));
   }
@@ -824,14 +831,48 @@ export class Peer {
         (error) => this.#report(error, "stream"),
       );
     });
-    this.#producers.set(id, producer);
+    const producers = this.#producers ??= new Map();
+    producers.set(id, producer);
     ctx.onCancel = () => producer.wake();
-    return producer.run(iterable, ctx).finally(() => this.#producers.delete(id));
+    return producer.run(iterable, ctx).finally(() => producers.delete(id));
+  }
+
+  #ownRegistry(): Registry {
+    return this.#own ??= new Registry(this.#shared);
+  }
+
+  /**
+   * The built-in extension procedures every peer answers (`rpc.ping`, `rpc.cancel`,
+   * `rpc.stream.item`, `rpc.stream.credit`), reached through {@linkcode PEER_BUILTINS} so no
+   * per-peer closures or registry entries are needed.
+   *
+   * @internal
+   */
+  [BUILTIN](method: string, params: Params | undefined): unknown {
+    switch (method) {
+      case Extension.Cancel: {
+        const id = (params as { id?: unknown } | undefined)?.id;
+        this.#calls?.cancel(
+          id,
+          new RpcError(ErrorCode.Cancelled, "Switchboard: the caller cancelled (rpc.cancel)"),
+        );
+        return undefined;
+      }
+      case StreamMethod.Item:
+        return this.#streams?.items(params);
+      case StreamMethod.Credit: {
+        const credit = parseCredit(params);
+        if (credit !== undefined) this.#producers?.get(credit.id)?.grant(credit.credit);
+        return undefined;
+      }
+      default:
+        return "pong";
+    }
   }
 
   #finished(ctx: RunningCall): void {
     this.#running--;
-    this.#calls.delete(ctx);
+    this.#calls?.delete(ctx);
   }
 
   #failed(msg: Request, isRequest: boolean, error: unknown): Response | undefined {
@@ -851,10 +892,6 @@ export class Peer {
       // A broken reporter must not break the connection; there is nowhere left to report.
     }
   }
-}
-
-function pong(): string {
-  return "pong";
 }
 
 function errorResponse(id: Id, code: number, message: string, data?: unknown): Response {

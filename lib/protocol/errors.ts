@@ -44,6 +44,11 @@ export const ErrorCode: {
   /** The message exceeds a size or count limit of the receiver. */
   readonly LimitExceeded: -32005;
   /**
+   * An authorization hook or a rule refused the action (call, register, subscribe or
+   * publish) for this connection; `data` says which action on which name.
+   */
+  readonly Forbidden: -32006;
+  /**
    * The connection dropped after the call was sent and before its response arrived: it may
    * or may not have run (raised locally by a reconnecting client; calls marked idempotent
    * are retried instead).
@@ -61,6 +66,7 @@ export const ErrorCode: {
   Overloaded: -32003,
   Unsupported: -32004,
   LimitExceeded: -32005,
+  Forbidden: -32006,
   UnknownOutcome: -32007,
 };
 

@@ -82,14 +82,21 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
  * ```
  */
 export function resolveLimits(partial: Partial<Limits> = {}): Limits {
+  // Already resolved (a server hands its limits to each connection): share, don't copy.
+  if (RESOLVED.has(partial)) return partial as Limits;
   const limits = { ...DEFAULT_LIMITS, ...stripUndefined(partial) };
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new RangeError(`Switchboard: limit ${name} must be a positive integer: got ${value}`);
     }
   }
-  return Object.freeze(limits);
+  const frozen = Object.freeze(limits);
+  RESOLVED.add(frozen);
+  return frozen;
 }
+
+/** Limit objects made by {@linkcode resolveLimits}: complete, checked and frozen. */
+const RESOLVED = new WeakSet<object>();
 
 function stripUndefined(partial: Partial<Limits>): Partial<Limits> {
   return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));

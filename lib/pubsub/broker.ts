@@ -13,9 +13,10 @@ import { LazyTopics, type TopicStart } from "./lazy.ts";
 import { type PubSubLimits, resolvePubSubLimits } from "./limits.ts";
 import { MemoryBackplane } from "./memory_backplane.ts";
 import { Pattern } from "./pattern.ts";
-import { PubSubErrorCode, PubSubMethod, type SubscribeResult } from "./protocol.ts";
+import { PubSubErrorCode, type SubscribeResult } from "./protocol.ts";
 import type { ReplayOptions, TopicEvent } from "./replay.ts";
-import { type Connection, Delivery, type Sub, type Subscriber } from "./delivery.ts";
+import { type Connection, Delivery, encodeEvent, type Sub, type Subscriber } from "./delivery.ts";
+import { containsBlob, prereadBlobs } from "../framing/encoded.ts";
 
 export type { Subscriber } from "./delivery.ts";
 import { isPattern, validateTopic } from "./topic_name.ts";
@@ -71,6 +72,25 @@ export interface BrokerOptions {
   readonly onError?: (error: unknown, where: string) => void;
 }
 
+/**
+ * A topic or pattern with subscribers, as listed by {@linkcode Broker.topics}.
+ *
+ * @example
+ * ```ts
+ * import type { TopicCount } from "./broker.ts";
+ * const row: TopicCount = { topic: "chat.*", pattern: true, subscribers: 2 };
+ * if (!row.pattern) throw new Error("unreachable");
+ * ```
+ */
+export interface TopicCount {
+  /** The exact topic or the pattern subscribed to. */
+  readonly topic: string;
+  /** True for a pattern. */
+  readonly pattern: boolean;
+  /** Connections subscribed to it on this process. */
+  readonly subscribers: number;
+}
+
 interface PatternGroup {
   readonly pattern: Pattern;
   readonly subs: Set<Sub>;
@@ -99,6 +119,7 @@ function defaultAuthorize(request: AuthorizeRequest): boolean {
  * await broker.subscribe("c1", "news.*");
  * await broker.publish("news.today", "hello");
  * if (JSON.parse(frames[0]!).params.data !== "hello") throw new Error("unreachable");
+ * if (broker.delivered !== 1 || broker.topics()[0]!.subscribers !== 1) throw new Error("x");
  * await broker.close();
  * ```
  */
@@ -269,6 +290,11 @@ export class Broker {
    */
   publish(topic: string, data: unknown, exclude?: string): number | Promise<number> {
     validateTopic(topic, this.limits);
+    // Blobs are read before the event is sequenced, so every subscriber's frames can be
+    // built synchronously, in order, once per codec.
+    if (containsBlob(data)) {
+      return prereadBlobs(data).then(() => this.#backplane.publish(topic, data, exclude));
+    }
     return this.#backplane.publish(topic, data, exclude);
   }
 
@@ -289,6 +315,7 @@ export class Broker {
   ): Promise<number> {
     const name = validateTopic(topic, this.limits);
     await this.#allow("publish", name, connection);
+    await prereadBlobs(data);
     return await this.#backplane.publish(name, data, echo ? undefined : connection.id);
   }
 
@@ -305,12 +332,10 @@ export class Broker {
     validateTopic(topic, this.limits);
     const conn = this.#connections.get(id);
     if (conn === undefined) return false;
-    const frame = conn.subscriber.codec.encode({
-      jsonrpc: "2.0",
-      method: PubSubMethod.Event,
-      params: { topic, data },
-    });
-    return this.#delivery.write(conn, frame);
+    return this.#delivery.writeEncoded(
+      conn,
+      encodeEvent(conn.subscriber.codec, topic, undefined, data),
+    );
   }
 
   /**
@@ -336,6 +361,33 @@ export class Broker {
    */
   subscriberCount(topic: string): number {
     return this.#exact.get(topic)?.size ?? 0;
+  }
+
+  /**
+   * Events written to connections by this broker since it started (one per subscriber
+   * reached, `sendEvent`s included). For metrics.
+   *
+   * @returns The count.
+   */
+  get delivered(): number {
+    return this.#delivery.delivered;
+  }
+
+  /**
+   * The topics and patterns that have subscribers on this process, with their counts, in
+   * no particular order.
+   *
+   * @returns One entry per exact topic or pattern.
+   */
+  topics(): TopicCount[] {
+    const out: TopicCount[] = [];
+    for (const [topic, subs] of this.#exact) {
+      out.push({ topic, pattern: false, subscribers: subs.size });
+    }
+    for (const [topic, group] of this.#patterns) {
+      out.push({ topic, pattern: true, subscribers: group.subs.size });
+    }
+    return out;
   }
 
   /** Stop lazy publishers, close the backplane. */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { ErrorCode } from "../protocol/errors.ts";
+
 /**
  * The pub/sub extension method names.
  *
@@ -32,6 +34,7 @@ export const PubSubMethod: {
 
 /**
  * Error codes of pub/sub refusals (besides -32602 for bad names and -32005 for limits).
+ * `Forbidden` is the shared {@linkcode ErrorCode.Forbidden}, kept here as an alias.
  *
  * @example
  * ```ts
@@ -41,8 +44,8 @@ export const PubSubMethod: {
  */
 export const PubSubErrorCode: {
   /** The server's authorization hook refused to let this connection subscribe or publish. */
-  readonly Forbidden: -32006;
-} = { Forbidden: -32006 };
+  readonly Forbidden: typeof ErrorCode.Forbidden;
+} = { Forbidden: ErrorCode.Forbidden };
 
 /**
  * The close code of a connection that fell too far behind (see `maxBufferedBytes`).

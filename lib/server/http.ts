@@ -5,6 +5,8 @@
  * @module
  */
 
+import { extractAttachments } from "../framing/attachments.ts";
+import { refuseBinary } from "../framing/refuse.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { Peer } from "../peer/peer.ts";
@@ -82,7 +84,10 @@ export async function handleHttpPost(request: Request, options: HttpOptions): Pr
   try {
     const output = await peer.handle(value);
     if (output === undefined) return new Response(null, { status: 204 });
-    return new Response(JSON.stringify(output), { headers: JSON_HEADERS });
+    // HTTP carries no attachments: a response holding binary becomes a -32004 error.
+    const { attachments } = extractAttachments(output, 64);
+    const body = attachments.length === 0 ? output : refuseBinary(output, attachments);
+    return new Response(JSON.stringify(body), { headers: JSON_HEADERS });
   } finally {
     peer.close();
   }

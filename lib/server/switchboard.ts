@@ -7,7 +7,7 @@
  */
 
 import type { Context as HonoContext } from "hono";
-import type { WSContext, WSEvents } from "hono/ws";
+import type { WSEvents } from "hono/ws";
 import { RpcError } from "../protocol/errors.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
@@ -21,18 +21,21 @@ import {
   Registry,
 } from "../router/registry.ts";
 import type { Middleware } from "../router/middleware.ts";
-import { FRAME_SINK, type FrameSinkEvents } from "../adapters/adapter.ts";
+import type { FrameSinkEvents } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
-import { bufferedAmountReader, frameSender } from "../adapters/raw_socket.ts";
+import { Connection, type ConnectionHost } from "./connection.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
+import type { Subscriber } from "../pubsub/delivery.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
 import { registerPubSub } from "../pubsub/methods.ts";
 import { handleHttpPost } from "./http.ts";
+import { guardStateTopics, States } from "../state/states.ts";
+import type { ServerState, StateOptions } from "../state/server_state.ts";
+import type { StateValue } from "../state/protocol.ts";
 import { ChannelHost } from "./channels.ts";
 import {
   DEFAULT_SERVER_HEARTBEAT,
   HeartbeatMonitor,
-  type Liveness,
   type ServerHeartbeatOptions,
 } from "./heartbeat.ts";
 
@@ -76,6 +79,8 @@ export interface SwitchboardOptions {
   readonly onError?: (error: unknown, where: string, peer: Peer) => void;
   /** Topics: backplane, replay, limits, `authorize` hook; see {@linkcode BrokerOptions}. */
   readonly pubsub?: BrokerOptions;
+  /** Serve the bundled client at `GET <path>/client.js`. Default true. */
+  readonly serveClient?: boolean;
   /**
    * Close WebSockets that stay silent: one timer for all, pinging (`rpc.ping`) those silent
    * for `interval` ms and closing (4000) those silent for `timeout` ms. Default
@@ -125,11 +130,15 @@ export class Switchboard {
   };
   /** The topic broker (subscriptions, lazy publishers, backplane). */
   readonly pubsub: Broker;
+  /** The synced state objects (docs/STATE_PROTOCOL.md). */
+  readonly states: States;
 
   readonly #options: SwitchboardOptions;
   readonly #peers = new Map<string, Peer>();
   readonly #heartbeat: HeartbeatMonitor | undefined;
   readonly #channels: ChannelHost;
+  /** What connections call back into: traffic counters, peer creation, heartbeat. */
+  readonly #host: ConnectionHost;
   #sockets = 0;
 
   /** @param options Timeout, limits, hooks. */
@@ -138,17 +147,24 @@ export class Switchboard {
     this.limits = resolveLimits(options.limits);
     this.framing = resolveFraming(options.framing);
     registerBuiltins(this.procedures, this.limits);
-    this.pubsub = new Broker(options.pubsub);
+    const authorize = guardStateTopics(options.pubsub?.authorize);
+    this.pubsub = new Broker({ ...options.pubsub, authorize });
     registerPubSub(this.procedures, this.pubsub);
+    this.states = new States(
+      this.procedures,
+      (topic, data) => this.pubsub.publish(topic, data),
+      authorize,
+      (error, where) => options.pubsub?.onError?.(error, where),
+    );
     const heartbeat = options.heartbeat ?? DEFAULT_SERVER_HEARTBEAT;
     this.#heartbeat = heartbeat === false ? undefined : new HeartbeatMonitor(heartbeat);
+    this.#host = {
+      traffic: this.traffic,
+      open: (connection) => this.#openPeer(connection),
+      heartbeat: this.#heartbeat,
+    };
     this.#channels = new ChannelHost(
-      (transport, socket) =>
-        this.#openSession(transport, {
-          id: crypto.randomUUID(),
-          headers: socket.info.headers,
-          data: { ...socket.info.data },
-        }, false),
+      (transport, socket) => this.#openChannel(transport, socket),
       options.maxChannels ?? 16,
     );
     this.#channels.register(this.procedures);
@@ -157,6 +173,34 @@ export class Switchboard {
   /** How many WebSockets are open (a multiplexed socket counts once; see `peers`). */
   get socketCount(): number {
     return this.#sockets;
+  }
+
+  /** Whether `GET <path>/client.js` serves the bundled client (option `serveClient`). */
+  get servesClient(): boolean {
+    return this.#options.serveClient ?? true;
+  }
+
+  /**
+   * Create a named state object: clients sync a read-only copy of it and call its methods
+   * as procedures `<name>.<method>` (docs/STATE_PROTOCOL.md).
+   *
+   * @param name A topic-style name (`counter`, `room.42`).
+   * @param initial Its initial value, a plain object.
+   * @param options Its methods.
+   * @returns The state: `value`, `version`, `set`, `delete`, `replace`, `update`.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const sb = new Switchboard();
+   * const counter = sb.state("counter", { count: 0 }, {
+   *   methods: { increment: (state, [by = 1]: number[]) => state.set({ count: state.value.count + by }) },
+   * });
+   * counter.set({ count: 5 });
+   * if (counter.version !== 1 || !sb.procedures.has("counter.increment")) throw new Error("unreachable");
+   * ```
+   */
+  state<T extends StateValue>(name: string, initial: T, options?: StateOptions<T>): ServerState<T> {
+    return this.states.create(name, initial, options);
   }
 
   /**
@@ -369,92 +413,72 @@ export class Switchboard {
   async websocketEvents(c: HonoContext): Promise<WSEvents & FrameSinkEvents> {
     const data = this.#options.context === undefined ? {} : await this.#options.context(c);
     const info: ConnectionInfo = { id: crypto.randomUUID(), headers: c.req.raw.headers, data };
-    let peer: Peer | undefined;
-    let socket: WSContext | undefined;
-    let live: Liveness | undefined;
-    return {
-      onOpen: (_event, ws) => {
-        socket = ws;
-        const raw = ws.raw as { binaryType?: string } | undefined;
-        if (raw !== undefined && "binaryType" in raw) raw.binaryType = "arraybuffer";
-        const buffered = bufferedAmountReader(ws.raw);
-        const rawSend = frameSender(ws.raw) ??
-          ((frame: string | Uint8Array) => socket!.send(frame as Uint8Array<ArrayBuffer>));
-        const traffic = this.traffic;
-        const transport: Transport = {
-          send: (frame) => {
-            traffic.bytesSent += typeof frame === "string" ? frame.length : frame.byteLength;
-            rawSend(frame);
-          },
-          close: (code, reason) => socket!.close(code, reason),
-          bufferedAmount: () => buffered?.() ?? 0,
-        };
-        peer = this.#openSession(transport, info);
-        const opened = peer;
-        const heartbeat = this.#heartbeat;
-        if (heartbeat !== undefined) live = heartbeat.add(opened);
-        this.#channels.attach(opened, transport);
-        this.#sockets++;
-        opened.closed.then((closeInfo) => {
-          this.#sockets--;
-          heartbeat?.remove(opened);
-          this.#channels.detach(opened, closeInfo);
-        });
-      },
-      onMessage: (event) => {
-        const frame = event.data as string | ArrayBuffer | Uint8Array;
-        this.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
-        if (live !== undefined) this.#heartbeat!.seen(live);
-        peer?.receive(frame);
-      },
-      // Fast path for adapters that can skip Hono's per-message wrapping (see FRAME_SINK).
-      [FRAME_SINK]: (frame) => {
-        this.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
-        if (live !== undefined) this.#heartbeat!.seen(live);
-        peer?.receive(frame);
-      },
-      onClose: (event) => {
-        peer?.transportClosed(event.code, event.reason);
-      },
-      onError: () => {
-        peer?.transportClosed(CloseCode.Abnormal, "WebSocket error");
-      },
+    return new Connection(info, this.#host);
+  }
+
+  #openPeer(connection: Connection): Peer {
+    const peer = this.#openSession(connection, connection.info, () => connection, true);
+    const heartbeat = this.#heartbeat;
+    if (heartbeat !== undefined) connection.live = heartbeat.add(peer);
+    this.#channels.attach(peer, connection);
+    this.#sockets++;
+    peer.closed.then((closeInfo) => {
+      this.#sockets--;
+      heartbeat?.remove(peer);
+      this.#channels.detach(peer, closeInfo);
+    });
+    return peer;
+  }
+
+  /** A channel of a multiplexed socket: a session of its own, text frames only. */
+  #openChannel(transport: Transport, socket: Peer): Peer {
+    const info: ConnectionInfo = {
+      id: crypto.randomUUID(),
+      headers: socket.info.headers,
+      data: { ...socket.info.data },
     };
+    // No sendEncoded: events carrying binary cannot reach a channel (reported by the broker).
+    return this.#openSession(transport, info, (peer) => ({
+      info,
+      get codec() {
+        return peer.wire.codec;
+      },
+      send: (frame) => transport.send(frame),
+      bufferedAmount: () => transport.bufferedAmount?.() ?? 0,
+      close: (code, reason) => peer.close(code, reason),
+    }), false);
   }
 
   /**
-   * Create the session of a WebSocket or of a channel of one: a peer with the server's
-   * procedures, in `peers` and in the broker until it closes; runs the onOpen hook.
+   * Create a session (a WebSocket's or a channel's): a peer with the server's procedures, in
+   * `peers` and in the broker until it closes; runs the onOpen hook.
    */
-  #openSession(transport: Transport, info: ConnectionInfo, binaryFrames = true): Peer {
-    const opened: Peer = new Peer(transport, {
-      binaryFrames,
+  #openSession(
+    transport: Transport,
+    info: ConnectionInfo,
+    subscriberOf: (peer: Peer) => Subscriber,
+    binaryFrames: boolean,
+  ): Peer {
+    const peer: Peer = new Peer(transport, {
       procedures: this.procedures,
       framing: this.framing,
       limits: this.limits,
       exposeErrors: this.#options.exposeErrors ?? false,
       timeout: this.#options.timeout ?? 30_000,
       info,
-      onError: this.#reporter(() => opened),
+      binaryFrames,
+      onError: this.#reporter(() => peer),
       authorize: this.#options.authorize,
     });
-    this.#peers.set(info.id, opened);
-    this.pubsub.attach({
-      info,
-      get codec() {
-        return opened.wire.codec;
-      },
-      send: transport.send,
-      bufferedAmount: () => transport.bufferedAmount?.() ?? 0,
-      close: (code, reason) => opened.close(code, reason),
-    });
-    opened.closed.then((closeInfo) => {
+    this.#peers.set(info.id, peer);
+    this.pubsub.attach(subscriberOf(peer));
+    peer.closed.then((closeInfo) => {
       this.pubsub.detach(info.id);
       this.#peers.delete(info.id);
-      this.#options.onClose?.(opened, closeInfo);
+      this.#options.onClose?.(peer, closeInfo);
     });
-    this.#options.onOpen?.(opened);
-    return opened;
+    this.#options.onOpen?.(peer);
+    return peer;
   }
 
   /**
