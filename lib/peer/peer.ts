@@ -138,6 +138,8 @@ export interface PeerOptions {
   readonly exposeErrors?: boolean | undefined;
   /** Facts about the connection. Default: a random id, empty headers, empty data. */
   readonly info?: ConnectionInfo | undefined;
+  /** Called once when the connection closes (after pending calls were rejected). */
+  readonly onClosed?: ((info: CloseInfo) => void) | undefined;
   /** Where unawaited failures go. Default: nowhere. */
   readonly onError?: ErrorReporter | undefined;
   /**
@@ -202,7 +204,16 @@ export class Peer {
   /** Facts about this connection: id, request headers, application data. */
   readonly info: ConnectionInfo;
   /** Resolves once, when the connection closes, with why. */
-  readonly closed: Promise<CloseInfo>;
+  get closed(): Promise<CloseInfo> {
+    // Made on first use: an idle server connection never needs a promise of its own.
+    if (this.#closedPromise === undefined) {
+      const info = this.#closeInfo;
+      this.#closedPromise = info !== undefined
+        ? Promise.resolve(info)
+        : new Promise((resolve) => this.#resolveClosed = resolve);
+    }
+    return this.#closedPromise;
+  }
 
   readonly #transport: Transport;
   readonly #wire: Wire;
@@ -222,7 +233,9 @@ export class Peer {
   #producers: Map<Id, Producer> | undefined;
   #streams: StreamCalls | undefined;
   #closeInfo: CloseInfo | undefined;
-  #resolveClosed!: (info: CloseInfo) => void;
+  #closedPromise: Promise<CloseInfo> | undefined;
+  #resolveClosed: ((info: CloseInfo) => void) | undefined;
+  readonly #onClosed: ((info: CloseInfo) => void) | undefined;
   #abort: AbortController | undefined;
 
   /**
@@ -240,7 +253,7 @@ export class Peer {
     this.#authorize = options.authorize;
     this.info = options.info ??
       { id: crypto.randomUUID(), headers: new Headers(), data: {} };
-    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.#onClosed = options.onClosed;
   }
 
   /** True once the connection has closed (in either direction). */
@@ -676,7 +689,14 @@ export class Peer {
     this.#wire.dispose();
     this.#abort?.abort(error);
     this.#calls?.cancelAll(error);
-    this.#resolveClosed(info);
+    this.#resolveClosed?.(info);
+    if (this.#onClosed !== undefined) {
+      try {
+        this.#onClosed(info);
+      } catch (error) {
+        this.#report(error, "onClosed");
+      }
+    }
     return true;
   }
 

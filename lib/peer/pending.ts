@@ -41,7 +41,9 @@ interface Entry {
  * ```
  */
 export class PendingCalls {
-  readonly #calls = new Map<number, Entry>();
+  // A shared empty map until the first call: an idle connection allocates none. Only `add`
+  // inserts, and it swaps in a map of this table's own first.
+  #calls: Map<number, Entry> = NO_CALLS;
   readonly #defaultTimeout: number;
   #nextId = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -86,6 +88,7 @@ export class PendingCalls {
       timer: undefined,
       cleanup: undefined,
     };
+    if (this.#calls === NO_CALLS) this.#calls = new Map();
     this.#calls.set(id, entry);
     if (ms !== Infinity) {
       if (ms === this.#defaultTimeout) {
@@ -203,3 +206,6 @@ export class PendingCalls {
     );
   }
 }
+
+/** The empty table every idle {@linkcode PendingCalls} shares; never written to. */
+const NO_CALLS: Map<number, Entry> = new Map();

@@ -392,14 +392,15 @@ export class Switchboard {
       info,
       onError: this.#reporter(() => peer),
       authorize: this.#options.authorize,
+      onClosed: (closeInfo) => {
+        this.pubsub.detach(info.id);
+        this.#peers.delete(info.id);
+        this.#options.onClose?.(peer, closeInfo);
+      },
     });
     this.#peers.set(info.id, peer);
     this.pubsub.attach(connection);
-    peer.closed.then((closeInfo) => {
-      this.pubsub.detach(info.id);
-      this.#peers.delete(info.id);
-      this.#options.onClose?.(peer, closeInfo);
-    });
+
     this.#options.onOpen?.(peer);
     return peer;
   }
