@@ -30,6 +30,18 @@ export {
   SLOW_CONSUMER_CLOSE,
   type SubscribeResult,
 } from "./lib/pubsub/protocol.ts";
+export {
+  type ChangeListener,
+  type RemoteMethods,
+  type StateChange,
+  type StateCheckpoint,
+  type StateClient,
+  sync,
+  type Synced,
+  SyncedState,
+  type SyncOptions,
+} from "./lib/client/state.ts";
+export type { StatePatch, StateSnapshot, StateValue } from "./lib/state/protocol.ts";
 export type { WebSocketConstructor } from "./lib/client/socket_transport.ts";
 export type { Codec } from "./lib/codec/codec.ts";
 export { jsonCodec } from "./lib/codec/json.ts";

@@ -51,6 +51,21 @@ export {
   SLOW_CONSUMER_CLOSE,
   type SubscribeResult,
 } from "./lib/pubsub/protocol.ts";
+export { guardStateTopics, States, type TopicAuthorizer } from "./lib/state/states.ts";
+export {
+  ServerState,
+  type StateMethodHandler,
+  type StateOptions,
+} from "./lib/state/server_state.ts";
+export {
+  isStateTopic,
+  STATE_TOPIC_PREFIX,
+  StateMethod,
+  type StatePatch,
+  type StateSnapshot,
+  stateTopic,
+  type StateValue,
+} from "./lib/state/protocol.ts";
 export type { ListenOptions, RunningServer, RuntimeAdapter } from "./lib/adapters/adapter.ts";
 export { detectAdapter } from "./lib/adapters/detect.ts";
 export { Hub, type HubOptions } from "./lib/hub/hub.ts";

@@ -13,7 +13,7 @@
 
 import type { Codec } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
-import { encodeTable, extractAttachments } from "./attachments.ts";
+import { encodeTable, extractAttachments, type OutgoingAttachment } from "./attachments.ts";
 import { encodeMessageFrame } from "./frame.ts";
 import { readAttachments } from "./sender.ts";
 
@@ -84,24 +84,128 @@ export async function encodeOnce(
 ): Promise<EncodedMessage> {
   const codec = options.codec ?? jsonCodec;
   const { message: skeleton, attachments } = extractAttachments(message, options.maxDepth ?? 64);
-  const encoded = codec.encode(skeleton);
-  const message_ = typeof encoded === "string" ? new TextEncoder().encode(encoded) : encoded;
-  if (attachments.length === 0 && typeof encoded === "string") {
-    return {
-      codec: codec.name,
-      text: encoded,
-      frame: undefined,
-      table: encodeTable([]),
-      message: message_,
-      parts: [],
-      total: 0,
-    };
+  if (attachments.length === 0) return encodeText(codec, skeleton);
+  return build(codec, skeleton, attachments, await readAttachments(attachments), options);
+}
+
+/**
+ * Encode a message once, synchronously: its Blobs must have been read by
+ * {@linkcode prereadBlobs} (byte attachments need no reading). Pub/sub uses this to encode an
+ * event once per codec while keeping events in publish order.
+ *
+ * @param message A message or batch.
+ * @param options Codec, chunk size, depth.
+ * @returns The encoded message.
+ * @throws {TypeError} If a Blob in it was not pre-read.
+ * @example
+ * ```ts
+ * import { encodeOnceSync } from "./encoded.ts";
+ * const bytes = new Uint8Array([1, 2, 3]);
+ * const encoded = encodeOnceSync({ jsonrpc: "2.0", method: "tick", params: [bytes] });
+ * if (encoded.text !== undefined || encoded.total !== 3) throw new Error("unreachable");
+ * ```
+ */
+export function encodeOnceSync(
+  message: unknown,
+  options: EncodeOnceOptions = {},
+): EncodedMessage {
+  const codec = options.codec ?? jsonCodec;
+  const { message: skeleton, attachments } = extractAttachments(message, options.maxDepth ?? 64);
+  if (attachments.length === 0) return encodeText(codec, skeleton);
+  const parts = attachments.map(({ value }) => {
+    if (value instanceof Uint8Array) return value;
+    const read = PREREAD.get(value);
+    if (read === undefined) {
+      throw new TypeError("Switchboard: a Blob must be read (prereadBlobs) before encodeOnceSync");
+    }
+    return read;
+  });
+  return build(codec, skeleton, attachments, parts, options);
+}
+
+/**
+ * Read every Blob inside a value, once, so {@linkcode encodeOnceSync} can encode it later
+ * without waiting. The bytes are kept in a WeakMap keyed by the Blob.
+ *
+ * @param value Anything (event data).
+ * @param maxDepth Deepest container searched.
+ * @returns Resolves when every Blob is read.
+ * @example
+ * ```ts
+ * import { encodeOnceSync, prereadBlobs } from "./encoded.ts";
+ * const data = { file: new Blob(["hi"]) };
+ * await prereadBlobs(data);
+ * if (encodeOnceSync({ jsonrpc: "2.0", method: "x", params: data }).total !== 2) throw new Error();
+ * ```
+ */
+export async function prereadBlobs(value: unknown, maxDepth = 64): Promise<void> {
+  if (!containsBlob(value, maxDepth)) return;
+  const { attachments } = extractAttachments(value, maxDepth);
+  for (const { value: blob } of attachments) {
+    if (blob instanceof Blob && !PREREAD.has(blob)) {
+      PREREAD.set(blob, new Uint8Array(await blob.arrayBuffer()));
+    }
   }
+}
+
+/**
+ * Whether a value holds a Blob (cheap walk, no allocation).
+ *
+ * @param value Anything.
+ * @param maxDepth Deepest container searched.
+ * @returns True if a Blob is found within the depth.
+ * @example
+ * ```ts
+ * import { containsBlob } from "./encoded.ts";
+ * if (!containsBlob([{ a: new Blob([]) }]) || containsBlob({ a: 1 })) throw new Error();
+ * ```
+ */
+export function containsBlob(value: unknown, maxDepth = 64): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (typeof Blob !== "undefined" && value instanceof Blob) return true;
+  if (maxDepth <= 0 || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return false;
+  if (Array.isArray(value)) return value.some((item) => containsBlob(item, maxDepth - 1));
+  for (const key in value) {
+    if (containsBlob((value as Record<string, unknown>)[key], maxDepth - 1)) return true;
+  }
+  return false;
+}
+
+/** Bytes of Blobs read by {@linkcode prereadBlobs}. */
+const PREREAD = new WeakMap<Blob, Uint8Array>();
+
+function encodeText(codec: Codec, skeleton: unknown): EncodedMessage {
+  const encoded = codec.encode(skeleton);
+  if (typeof encoded !== "string") {
+    return build(codec, skeleton, [], [], {});
+  }
+  return {
+    codec: codec.name,
+    text: encoded,
+    frame: undefined,
+    table: EMPTY,
+    message: EMPTY,
+    parts: [],
+    total: 0,
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+function build(
+  codec: Codec,
+  skeleton: unknown,
+  attachments: readonly OutgoingAttachment[],
+  read: readonly Uint8Array[],
+  options: EncodeOnceOptions,
+): EncodedMessage {
+  const encoded = codec.encode(skeleton);
+  const message = typeof encoded === "string" ? new TextEncoder().encode(encoded) : encoded;
   const table = encodeTable(attachments);
-  const parts = (await readAttachments(attachments)).filter((p) => p.byteLength > 0);
+  const parts = read.filter((p) => p.byteLength > 0);
   const total = parts.reduce((n, p) => n + p.byteLength, 0);
   const frame = total <= (options.chunkSize ?? 256 * 1024)
-    ? encodeMessageFrame(0, table, message_, parts)
+    ? encodeMessageFrame(0, table, message, parts)
     : undefined;
-  return { codec: codec.name, text: undefined, frame, table, message: message_, parts, total };
+  return { codec: codec.name, text: undefined, frame, table, message, parts, total };
 }

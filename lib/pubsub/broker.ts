@@ -13,9 +13,10 @@ import { LazyTopics, type TopicStart } from "./lazy.ts";
 import { type PubSubLimits, resolvePubSubLimits } from "./limits.ts";
 import { MemoryBackplane } from "./memory_backplane.ts";
 import { Pattern } from "./pattern.ts";
-import { PubSubErrorCode, PubSubMethod, type SubscribeResult } from "./protocol.ts";
+import { PubSubErrorCode, type SubscribeResult } from "./protocol.ts";
 import type { ReplayOptions, TopicEvent } from "./replay.ts";
-import { type Connection, Delivery, type Sub, type Subscriber } from "./delivery.ts";
+import { type Connection, Delivery, encodeEvent, type Sub, type Subscriber } from "./delivery.ts";
+import { containsBlob, prereadBlobs } from "../framing/encoded.ts";
 
 export type { Subscriber } from "./delivery.ts";
 import { isPattern, validateTopic } from "./topic_name.ts";
@@ -289,6 +290,11 @@ export class Broker {
    */
   publish(topic: string, data: unknown, exclude?: string): number | Promise<number> {
     validateTopic(topic, this.limits);
+    // Blobs are read before the event is sequenced, so every subscriber's frames can be
+    // built synchronously, in order, once per codec.
+    if (containsBlob(data)) {
+      return prereadBlobs(data).then(() => this.#backplane.publish(topic, data, exclude));
+    }
     return this.#backplane.publish(topic, data, exclude);
   }
 
@@ -309,6 +315,7 @@ export class Broker {
   ): Promise<number> {
     const name = validateTopic(topic, this.limits);
     await this.#allow("publish", name, connection);
+    await prereadBlobs(data);
     return await this.#backplane.publish(name, data, echo ? undefined : connection.id);
   }
 
@@ -325,12 +332,10 @@ export class Broker {
     validateTopic(topic, this.limits);
     const conn = this.#connections.get(id);
     if (conn === undefined) return false;
-    const frame = conn.subscriber.codec.encode({
-      jsonrpc: "2.0",
-      method: PubSubMethod.Event,
-      params: { topic, data },
-    });
-    return this.#delivery.write(conn, frame);
+    return this.#delivery.writeEncoded(
+      conn,
+      encodeEvent(conn.subscriber.codec, topic, undefined, data),
+    );
   }
 
   /**

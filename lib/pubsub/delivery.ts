@@ -11,6 +11,7 @@
  */
 
 import type { Codec } from "../codec/codec.ts";
+import { type EncodedMessage, encodeOnceSync } from "../framing/encoded.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { PubSubLimits } from "./limits.ts";
 import { PubSubMethod, SLOW_CONSUMER_CLOSE } from "./protocol.ts";
@@ -41,6 +42,12 @@ export interface Subscriber {
   readonly codec: Codec;
   /** Send one encoded frame. */
   send(frame: string | Uint8Array): void;
+  /**
+   * Send an event encoded once with its binary attachments (frames shared by every
+   * subscriber of the same codec). Optional: a subscriber without it cannot receive events
+   * that carry binary data.
+   */
+  sendEncoded?(encoded: EncodedMessage): void;
   /** Bytes waiting in its send buffer (0 when the transport cannot tell). */
   bufferedAmount(): number;
   /** Close it. */
@@ -136,7 +143,7 @@ export class Delivery {
   readonly #evict: (conn: Connection) => void;
   #lastEvent: TopicEvent | undefined;
   #lastCodec: Codec | undefined;
-  #lastFrame: string | Uint8Array = "";
+  #lastEncoded: EncodedMessage | undefined;
 
   /**
    * @param limits `maxBufferedBytes` and `slowConsumerGrace`.
@@ -164,6 +171,18 @@ export class Delivery {
     else this.emit(sub, event);
   }
 
+  /** Start the slow-consumer grace period when the connection's buffer is over the limit. */
+  #check(conn: Connection, size: number): void {
+    // Reading the buffered amount is a native call on some runtimes: sample small frames.
+    if (
+      conn.check === undefined &&
+      ((++conn.writes & SAMPLE_MASK) === 0 || size >= ALWAYS_CHECK_SIZE) &&
+      conn.subscriber.bufferedAmount() > this.#limits.maxBufferedBytes
+    ) {
+      conn.check = setTimeout(() => this.#recheck(conn), this.#limits.slowConsumerGrace);
+    }
+  }
+
   /**
    * Deliver an event now: skipped for its publisher and for a sequence number already sent.
    *
@@ -177,41 +196,63 @@ export class Delivery {
       sub.lastSeq = event.seq;
     }
     const codec = sub.conn.subscriber.codec;
-    if (this.#lastEvent !== event || this.#lastCodec !== codec) {
+    let encoded = this.#lastEncoded;
+    if (encoded === undefined || this.#lastEvent !== event || this.#lastCodec !== codec) {
       try {
-        this.#lastFrame = codec.encode({
-          jsonrpc: "2.0",
-          method: PubSubMethod.Event,
-          params: { topic: event.topic, seq: event.seq, data: event.data },
-        });
+        encoded = encodeEvent(codec, event.topic, event.seq, event.data);
       } catch (error) {
         this.#report(error, `encode ${event.topic}`);
         return;
       }
+      this.#lastEncoded = encoded;
       this.#lastEvent = event;
       this.#lastCodec = codec;
     }
-    this.write(sub.conn, this.#lastFrame);
+    this.writeEncoded(sub.conn, encoded);
   }
 
   /**
-   * Write a frame to a connection, starting the slow-consumer grace period when its buffer
-   * is over the limit.
+   * Write an encoded event to a connection (text, or binary frames shared by every
+   * subscriber), applying the slow-consumer policy.
    *
    * @param conn The connection.
-   * @param frame The encoded frame.
-   * @returns Whether it was written.
+   * @param encoded The encoded event.
+   * @returns Whether it was handed to the socket.
+   */
+  writeEncoded(conn: Connection, encoded: EncodedMessage): boolean {
+    if (encoded.text !== undefined) return this.write(conn, encoded.text);
+    if (conn.closed) return false;
+    const sendEncoded = conn.subscriber.sendEncoded;
+    if (sendEncoded === undefined) {
+      this.#report(
+        new TypeError("Switchboard: this subscriber cannot receive events carrying binary data"),
+        "send event",
+      );
+      return false;
+    }
+    this.#check(conn, encoded.total);
+    try {
+      sendEncoded.call(conn.subscriber, encoded);
+      this.delivered++;
+      return true;
+    } catch (error) {
+      // Typically: the subscriber's connection did not negotiate binary frames.
+      this.#report(error, "send event");
+      return false;
+    }
+  }
+
+  /**
+   * Write one text (or codec-binary) frame to a connection, applying the slow-consumer
+   * policy.
+   *
+   * @param conn The connection.
+   * @param frame The frame.
+   * @returns Whether it was handed to the socket.
    */
   write(conn: Connection, frame: string | Uint8Array): boolean {
     if (conn.closed) return false;
-    // Reading the buffered amount is a native call on some runtimes: sample small frames.
-    if (
-      conn.check === undefined &&
-      ((++conn.writes & SAMPLE_MASK) === 0 || frame.length >= ALWAYS_CHECK_SIZE) &&
-      conn.subscriber.bufferedAmount() > this.#limits.maxBufferedBytes
-    ) {
-      conn.check = setTimeout(() => this.#recheck(conn), this.#limits.slowConsumerGrace);
-    }
+    this.#check(conn, frame.length);
     try {
       conn.subscriber.send(frame);
       this.delivered++;
@@ -229,4 +270,34 @@ export class Delivery {
     this.#evict(conn);
     conn.subscriber.close(SLOW_CONSUMER_CLOSE, "Slow consumer");
   }
+}
+
+/**
+ * Encode an `rpc.event` once for a codec: a text frame, or binary frames when the data
+ * carries attachments (its Blobs pre-read at publish time).
+ *
+ * @param codec The subscribers' codec.
+ * @param topic The topic.
+ * @param seq The sequence number, or undefined for a one-connection event.
+ * @param data The event data.
+ * @returns The encoded event.
+ * @example
+ * ```ts
+ * import { encodeEvent } from "./delivery.ts";
+ * import { jsonCodec } from "../codec/json.ts";
+ * const encoded = encodeEvent(jsonCodec, "t", 1, { n: 1 });
+ * if (!encoded.text?.includes('"seq":1')) throw new Error("unreachable");
+ * ```
+ */
+export function encodeEvent(
+  codec: Codec,
+  topic: string,
+  seq: number | undefined,
+  data: unknown,
+): EncodedMessage {
+  return encodeOnceSync({
+    jsonrpc: "2.0",
+    method: PubSubMethod.Event,
+    params: seq === undefined ? { topic, data } : { topic, seq, data },
+  }, { codec });
 }

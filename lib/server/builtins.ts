@@ -15,6 +15,7 @@ import type { Registry } from "../router/registry.ts";
 import { PubSubMethod } from "../pubsub/protocol.ts";
 import { VERSION } from "../version.ts";
 import { StreamMethod } from "../peer/stream.ts";
+import { StateMethod } from "../state/protocol.ts";
 
 /** The codecs this server can speak, preferred first. */
 const SERVER_CODECS: ReadonlyMap<string, Codec> = new Map([
@@ -79,6 +80,7 @@ export function registerBuiltins(registry: Registry, limits: Limits): void {
           StreamMethod.Item,
           StreamMethod.Credit,
           ...PUBSUB_EXTENSIONS,
+          StateMethod.Get,
         ],
         binary,
       };

@@ -10,6 +10,7 @@ import type { WSContext, WSEvents } from "hono/ws";
 import { FRAME_SINK } from "../adapters/adapter.ts";
 import { frameSender, readBufferedAmount } from "../adapters/raw_socket.ts";
 import type { Codec } from "../codec/codec.ts";
+import type { EncodedMessage } from "../framing/encoded.ts";
 import type { Peer } from "../peer/peer.ts";
 import { CloseCode, type Transport } from "../peer/transport.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
@@ -140,6 +141,16 @@ export class Connection implements WSEvents, Transport, Subscriber {
     const raw = this.#raw as { send(frame: string | Uint8Array): unknown } | undefined;
     if (raw !== undefined) raw.send(frame);
     else this.#socket!.send(frame as Uint8Array<ArrayBuffer>);
+  }
+
+  /**
+   * Subscriber: send an event encoded once for many connections (binary frames shared).
+   *
+   * @param encoded The encoded event.
+   * @throws {TypeError} When this connection did not negotiate binary frames.
+   */
+  sendEncoded(encoded: EncodedMessage): void {
+    this.peer!.wire.sendEncoded(encoded);
   }
 
   /**

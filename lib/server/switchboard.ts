@@ -28,6 +28,9 @@ import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
 import { registerPubSub } from "../pubsub/methods.ts";
 import { handleHttpPost } from "./http.ts";
+import { guardStateTopics, States } from "../state/states.ts";
+import type { ServerState, StateOptions } from "../state/server_state.ts";
+import type { StateValue } from "../state/protocol.ts";
 
 /**
  * Options of a {@linkcode Switchboard}.
@@ -69,6 +72,8 @@ export interface SwitchboardOptions {
   readonly onError?: (error: unknown, where: string, peer: Peer) => void;
   /** Topics: backplane, replay, limits, `authorize` hook; see {@linkcode BrokerOptions}. */
   readonly pubsub?: BrokerOptions;
+  /** Serve the bundled client at `GET <path>/client.js`. Default true. */
+  readonly serveClient?: boolean;
 }
 
 /**
@@ -106,6 +111,8 @@ export class Switchboard {
   };
   /** The topic broker (subscriptions, lazy publishers, backplane). */
   readonly pubsub: Broker;
+  /** The synced state objects (docs/STATE_PROTOCOL.md). */
+  readonly states: States;
 
   readonly #options: SwitchboardOptions;
   readonly #peers = new Map<string, Peer>();
@@ -116,8 +123,43 @@ export class Switchboard {
     this.limits = resolveLimits(options.limits);
     this.framing = resolveFraming(options.framing);
     registerBuiltins(this.procedures, this.limits);
-    this.pubsub = new Broker(options.pubsub);
+    const authorize = guardStateTopics(options.pubsub?.authorize);
+    this.pubsub = new Broker({ ...options.pubsub, authorize });
     registerPubSub(this.procedures, this.pubsub);
+    this.states = new States(
+      this.procedures,
+      (topic, data) => this.pubsub.publish(topic, data),
+      authorize,
+      (error, where) => options.pubsub?.onError?.(error, where),
+    );
+  }
+
+  /** Whether `GET <path>/client.js` serves the bundled client (option `serveClient`). */
+  get servesClient(): boolean {
+    return this.#options.serveClient ?? true;
+  }
+
+  /**
+   * Create a named state object: clients sync a read-only copy of it and call its methods
+   * as procedures `<name>.<method>` (docs/STATE_PROTOCOL.md).
+   *
+   * @param name A topic-style name (`counter`, `room.42`).
+   * @param initial Its initial value, a plain object.
+   * @param options Its methods.
+   * @returns The state: `value`, `version`, `set`, `delete`, `replace`, `update`.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const sb = new Switchboard();
+   * const counter = sb.state("counter", { count: 0 }, {
+   *   methods: { increment: (state, [by = 1]: number[]) => state.set({ count: state.value.count + by }) },
+   * });
+   * counter.set({ count: 5 });
+   * if (counter.version !== 1 || !sb.procedures.has("counter.increment")) throw new Error("unreachable");
+   * ```
+   */
+  state<T extends StateValue>(name: string, initial: T, options?: StateOptions<T>): ServerState<T> {
+    return this.states.create(name, initial, options);
   }
 
   /**

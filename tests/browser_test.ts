@@ -1,0 +1,132 @@
+/**
+ * The client in a real headless Chromium, imported from the bundle the server serves
+ * (`GET /rpc/client.js`) by a page on another origin (so CORS is exercised), against a real
+ * server. Each entry of {@linkcode BROWSER_CASES} is a module script the page runs; reconnect
+ * after the server drops the socket joins as one more case once the resilient client is
+ * merged. Needs /usr/bin/chromium (or CHROMIUM_PATH) and playwright-core; without them the
+ * test skips, except under CI=true where it fails.
+ */
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { Hono } from "hono";
+import type { RunningServer } from "../server.ts";
+import { detectAdapter } from "../lib/adapters/detect.ts";
+import { type DemoServer, SMOKE_REPORT, smokeScript, startDemoServer } from "./_runtimes.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+type Playwright = typeof import("playwright-core");
+type BrowserContext = Awaited<ReturnType<Playwright["chromium"]["launchPersistentContext"]>>;
+
+async function loadPlaywright(): Promise<Playwright | string> {
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}`;
+  try {
+    return await import("playwright-core");
+  } catch (error) {
+    return `playwright-core is not installed: ${error}`;
+  }
+}
+
+const playwright = await loadPlaywright();
+const missing = typeof playwright === "string" ? playwright : undefined;
+if (missing !== undefined && process.env.CI === "true") {
+  throw new Error(`browser test cannot run under CI: ${missing}`);
+}
+
+/**
+ * A browser case: the module script the page runs (it must `export default` its report, a
+ * promise is awaited) and the report expected. `clientUrl` is the served bundle's URL.
+ */
+interface BrowserCase {
+  readonly script: (clientUrl: string, server: DemoServer) => string;
+  readonly expected: unknown;
+}
+
+/** The cases the page runs, one page each. Add `reconnect` here after the resilient merge. */
+const BROWSER_CASES: Readonly<Record<string, BrowserCase>> = {
+  "call, subscribe and synced state": {
+    script: (clientUrl, server) => smokeScript(clientUrl, server.wsUrl),
+    expected: SMOKE_REPORT,
+  },
+};
+
+/**
+ * Serve a page on its own origin whose module script is `script`, load it in Chromium, and
+ * return what the script's default export resolved to.
+ */
+async function runInBrowser(context: BrowserContext, script: string): Promise<unknown> {
+  const app = new Hono();
+  app.get("/page", (c) =>
+    c.html(
+      '<!doctype html><meta charset="utf-8"><title>case</title>' +
+        '<script type="module">import("/case.mjs").then(async (m) => { ' +
+        "window.report = JSON.stringify(await m.default); }, (e) => { " +
+        "window.report = JSON.stringify({ error: String(e && e.stack || e) }); });</script>",
+    ));
+  app.get("/case.mjs", (c) => c.body(script, 200, { "content-type": "text/javascript" }));
+  const adapter = await detectAdapter();
+  const pageServer: RunningServer = await adapter.serve(app, {
+    hostname: "127.0.0.1",
+    port: 0,
+    maxMessageSize: 1 << 20,
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  try {
+    await page.goto(`${pageServer.url}/page`);
+    await page.waitForFunction("window.report !== undefined", undefined, { timeout: 10_000 });
+    const report = JSON.parse(await page.evaluate("window.report") as string);
+    assert.deepEqual(errors, []);
+    return report;
+  } finally {
+    await page.close();
+    await pageServer.close();
+  }
+}
+
+describe("client in headless Chromium", { skip: missing }, () => {
+  let context: BrowserContext;
+  let profile: string;
+  let server: DemoServer;
+
+  before(async () => {
+    const { chromium } = playwright as Playwright;
+    server = await startDemoServer();
+    profile = await mkdtemp(join(tmpdir(), "sb-chromium-"));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+    await server?.close();
+  });
+
+  for (const [name, browserCase] of Object.entries(BROWSER_CASES)) {
+    it(`${name}, from the served bundle on another origin`, async () => {
+      const script = browserCase.script(`${server.httpUrl}/client.js`, server);
+      assert.deepEqual(await runInBrowser(context, script), browserCase.expected);
+    });
+  }
+});
