@@ -543,7 +543,7 @@ export class Peer {
    * Hand an incoming frame to the peer (called by the transport).
    *
    * Oversize frames close the connection with 1009, binary frames with 1003 until binary is
-   * negotiated, malformed binary frames with 1007 (docs/BINARY_PROTOCOL.md), unparsable
+   * negotiated, malformed binary frames with 1007 (docs/PROTOCOL.md §5), unparsable
    * messages are answered with -32700.
    *
    * @param frame The frame as received.

@@ -52,7 +52,7 @@ export interface SwitchboardOptions {
   readonly limits?: Partial<Limits>;
   /** Reveal messages of non-RpcError errors in `error.data`. Default false. */
   readonly exposeErrors?: boolean;
-  /** Chunk size and attachment limits of binary frames (docs/BINARY_PROTOCOL.md). */
+  /** Chunk size and attachment limits of binary frames (docs/PROTOCOL.md §5). */
   readonly framing?: Partial<FramingOptions>;
   /**
    * Build a connection's application data from the upgrade (or HTTP) request: read a
