@@ -221,6 +221,22 @@ export class Switchboard {
     return this.pubsub.sendEvent(typeof peer === "string" ? peer : peer.info.id, topic, data);
   }
 
+  /**
+   * The largest WebSocket frame a runtime should let through to this server: a message of
+   * `maxMessageSize`, or a binary frame's message section plus up to `maxChunkBytes` of
+   * attachment bytes and its header. Adapters that enforce a frame limit (Bun) use it.
+   *
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const sb = new Switchboard({ limits: { maxMessageSize: 1000 } });
+   * if (sb.maxFrameSize <= 1000) throw new Error("binary frames need room for chunks");
+   * ```
+   */
+  get maxFrameSize(): number {
+    return this.limits.maxMessageSize + this.framing.maxChunkBytes + 16;
+  }
+
   /** The connected WebSocket peers, by connection id. */
   get peers(): ReadonlyMap<string, Peer> {
     return this.#peers;
