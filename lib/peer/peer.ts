@@ -247,7 +247,11 @@ export class Peer {
     this.#shared = options.procedures;
     this.#limits = resolveLimits(options.limits);
     this.#wire = new Wire(transport, { ...options, maxMessageSize: this.#limits.maxMessageSize });
-    this.#pending = new PendingCalls(options.timeout ?? DEFAULT_TIMEOUT);
+    // A call that timed out here must stop over there too: tell the other side.
+    this.#pending = new PendingCalls(
+      options.timeout ?? DEFAULT_TIMEOUT,
+      (id) => this.notify(Extension.Cancel, { id }),
+    );
     this.#expose = options.exposeErrors ?? false;
     this.#onError = options.onError;
     this.#authorize = options.authorize;
@@ -387,12 +391,9 @@ export class Peer {
       },
     });
     (this.#streams ??= new StreamCalls()).set(id, call as StreamCall);
-    promise.catch((error: unknown) => {
-      // A stream that timed out here must stop over there too.
-      if (error instanceof RpcError && error.code === ErrorCode.Timeout) {
-        this.notify(Extension.Cancel, { id });
-      }
-    });
+    // Nobody may await the promise itself (items are read through the call); the rejection is
+    // seen through the iterator. A timeout sends rpc.cancel through the pending table.
+    promise.catch(() => {});
     const signal = options?.signal;
     const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
     signal?.addEventListener("abort", onAbort, { once: true });

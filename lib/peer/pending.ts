@@ -45,16 +45,22 @@ export class PendingCalls {
   // inserts, and it swaps in a map of this table's own first.
   #calls: Map<number, Entry> = NO_CALLS;
   readonly #defaultTimeout: number;
+  readonly #onExpire: ((id: number) => void) | undefined;
   #nextId = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #disposed: unknown = undefined;
 
-  /** @param defaultTimeout Milliseconds before a call times out; 0 or Infinity for never. */
-  constructor(defaultTimeout: number) {
+  /**
+   * @param defaultTimeout Milliseconds before a call times out; 0 or Infinity for never.
+   * @param onExpire Told the id of each call that timed out (after it was rejected), so the
+   * caller can tell the other side to stop (`rpc.cancel`).
+   */
+  constructor(defaultTimeout: number, onExpire?: (id: number) => void) {
     if (!(defaultTimeout >= 0)) {
       throw new RangeError(`Switchboard: timeout must be >= 0: got ${defaultTimeout}`);
     }
     this.#defaultTimeout = defaultTimeout === 0 ? Infinity : defaultTimeout;
+    this.#onExpire = onExpire;
   }
 
   /** How many calls are pending. */
@@ -204,6 +210,7 @@ export class PendingCalls {
         `Switchboard: call to ${entry.method} timed out after ${entry.timeout} ms`,
       ),
     );
+    this.#onExpire?.(id);
   }
 }
 
