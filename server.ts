@@ -164,8 +164,7 @@ export async function serve(
   const server = await adapter.serve(app, {
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 8000,
-    // Binary frames carry a message section plus up to maxChunkBytes of attachment bytes.
-    maxMessageSize: switchboard.limits.maxMessageSize + switchboard.framing.maxChunkBytes + 16,
+    maxMessageSize: switchboard.maxFrameSize,
   });
   return {
     ...server,

@@ -9,45 +9,11 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
 import { Hono } from "hono";
 import type { RunningServer } from "../server.ts";
 import { detectAdapter } from "../lib/adapters/detect.ts";
 import { type DemoServer, SMOKE_REPORT, smokeScript, startDemoServer } from "./_runtimes.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-type Playwright = typeof import("playwright-core");
-type BrowserContext = Awaited<ReturnType<Playwright["chromium"]["launchPersistentContext"]>>;
-
-async function loadPlaywright(): Promise<Playwright | string> {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}`;
-  try {
-    return await import("playwright-core");
-  } catch (error) {
-    return `playwright-core is not installed: ${error}`;
-  }
-}
-
-const playwright = await loadPlaywright();
-const missing = typeof playwright === "string" ? playwright : undefined;
-if (missing !== undefined && process.env.CI === "true") {
-  throw new Error(`browser test cannot run under CI: ${missing}`);
-}
+import { type Browser, type BrowserContext, browserMissing, launchBrowser } from "./_browser.ts";
 
 /**
  * A browser case: the module script the page runs (it must `export default` its report, a
@@ -101,25 +67,19 @@ async function runInBrowser(context: BrowserContext, script: string): Promise<un
   }
 }
 
-describe("client in headless Chromium", { skip: missing }, () => {
+describe("client in headless Chromium", { skip: browserMissing }, () => {
+  let browser: Browser;
   let context: BrowserContext;
-  let profile: string;
   let server: DemoServer;
 
   before(async () => {
-    const { chromium } = playwright as Playwright;
     server = await startDemoServer();
-    profile = await mkdtemp(join(tmpdir(), "sb-chromium-"));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-    });
+    browser = await launchBrowser("sb");
+    context = browser.context;
   });
 
   after(async () => {
-    await context?.close();
-    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+    await browser?.close();
     await server?.close();
   });
 

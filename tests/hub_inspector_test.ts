@@ -8,27 +8,13 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import process from "node:process";
 import { RpcError } from "../mod.ts";
 import { offer } from "../lib/hub/offer.ts";
 import { openClient, rejection } from "./_fixtures.ts";
 import { startHub } from "./_hub.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { browserMissing, launchBrowser } from "./_browser.ts";
 
 /** A page expression: the cells of the `#topics` row whose first cell is `name`. */
 function topicRow(name: string): string {
@@ -43,36 +29,14 @@ function text(id: string): string {
   return `(document.getElementById(${JSON.stringify(id)})?.textContent ?? "")`;
 }
 
-type Playwright = typeof import("playwright-core");
-
-async function loadPlaywright(): Promise<Playwright | string> {
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}`;
-  try {
-    return await import("playwright-core");
-  } catch (error) {
-    return `playwright-core is not installed: ${error}`;
-  }
-}
-
-const playwright = await loadPlaywright();
-const missing = typeof playwright === "string" ? playwright : undefined;
-if (missing !== undefined && process.env.CI === "true") {
-  throw new Error(`hub inspector test cannot run under CI: ${missing}`);
-}
-
 describe("hub inspector page", () => {
   it("shows clients, procedures, topics and errors live in headless Chromium", {
-    skip: missing,
+    skip: browserMissing,
   }, async () => {
-    const { chromium } = playwright as Playwright;
     const hub = await startHub();
     const worker = await openClient(hub.wsUrl);
-    const profile = await mkdtemp(join(tmpdir(), "hub-chromium-"));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-    });
+    const browser = await launchBrowser("hub");
+    const { context, profile } = browser;
     try {
       await offer(worker, "math.add", ([a, b]: number[]) => a! + b!);
       const page = context.pages()[0] ?? await context.newPage();
@@ -116,8 +80,7 @@ describe("hub inspector page", () => {
       assert.ok((await stat(shot)).size > 5_000, "the screenshot has content");
       late.close();
     } finally {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
+      await browser.close();
       worker.close();
       await hub.close();
     }

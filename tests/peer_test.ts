@@ -170,6 +170,25 @@ describe("Peer over WebSocket", () => {
     assert.equal(await client.call("add", [1, 1]), 2, "the connection is still usable");
   });
 
+  it("a call that times out tells the callee, whose signal aborts", async () => {
+    let aborted: unknown;
+    sb.register("watch", (_params, ctx) =>
+      new Promise((resolve) => {
+        ctx.signal.addEventListener("abort", () => {
+          aborted = ctx.signal.reason;
+          resolve("stopped");
+        });
+      }));
+    try {
+      const err = await rejection(client.call("watch", [], { timeout: 30 }));
+      assert.equal(err.code, ErrorCode.Timeout);
+      await until(() => aborted !== undefined);
+      assert.equal((aborted as RpcError).code, ErrorCode.Cancelled);
+    } finally {
+      sb.unregister("watch");
+    }
+  });
+
   it("an aborted call rejects with -32002", async () => {
     const controller = new AbortController();
     const pending = client.call("slow", [200], { signal: controller.signal });

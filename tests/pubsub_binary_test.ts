@@ -80,7 +80,7 @@ describe("pub/sub events with binary data", () => {
     }
   });
 
-  it("refuses binary event data to a connection without binary and keeps it working", async () => {
+  it("sends an error in place of binary event data to a connection without binary", async () => {
     const errors: unknown[] = [];
     const sb = new Switchboard({ pubsub: { onError: (e) => errors.push(e) } });
     const server = await startServer(sb);
@@ -90,6 +90,10 @@ describe("pub/sub events with binary data", () => {
       JSON.parse(await raw.next() as string);
       await sb.publish("t", new Uint8Array([1]));
       await sb.publish("t", "text is fine");
+      const notice = JSON.parse(await raw.next() as string);
+      assert.deepEqual(notice.params.error?.code, -32004, "the event's place, with an error");
+      assert.equal(notice.params.seq, 1);
+      assert.equal("data" in notice.params, false);
       const event = JSON.parse(await raw.next() as string);
       assert.equal(event.params.data, "text is fine");
       assert.equal(event.params.seq, 2);

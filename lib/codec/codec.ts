@@ -13,7 +13,7 @@
  * Turns messages into frame payloads and frame payloads into messages.
  *
  * A text codec returns strings (sent as text frames); a binary codec (MessagePack, CBOR)
- * returns `Uint8Array`s, which travel inside a Switchboard binary frame (docs/BINARY_PROTOCOL.md).
+ * returns `Uint8Array`s, which travel inside a Switchboard binary frame (docs/PROTOCOL.md §5).
  * `decode` must accept both forms: a text frame's string, or the UTF-8 / binary message
  * section of a binary frame.
  *

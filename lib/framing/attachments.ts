@@ -77,6 +77,66 @@ export interface TableEntry {
 }
 
 /**
+ * Whether a message (or batch) carries binary values where attachments may sit: its
+ * `params`, `result` or `error.data`. Cheap and allocation-free: the send path asks this of
+ * every message and only extracts when it answers true.
+ *
+ * @param message A JSON-RPC message or batch.
+ * @param maxDepth Deepest container searched.
+ * @returns True if a typed array, DataView, ArrayBuffer or Blob is found.
+ * @example
+ * ```ts
+ * import { hasAttachments } from "./attachments.ts";
+ * if (hasAttachments({ jsonrpc: "2.0", id: 1, result: [1, 2] }, 64)) throw new Error();
+ * if (!hasAttachments({ jsonrpc: "2.0", method: "m", params: [new Uint8Array(1)] }, 64)) {
+ *   throw new Error("unreachable");
+ * }
+ * ```
+ */
+export function hasAttachments(message: unknown, maxDepth: number): boolean {
+  if (Array.isArray(message)) {
+    for (const item of message) if (hasAttachments(item, maxDepth)) return true;
+    return false;
+  }
+  if (typeof message !== "object" || message === null) return false;
+  const m = message as { params?: unknown; result?: unknown; error?: { data?: unknown } };
+  const payload = m.params !== undefined
+    ? m.params
+    : m.result !== undefined
+    ? m.result
+    : m.error?.data;
+  return typeof payload === "object" && payload !== null && containsBinary(payload, maxDepth - 1);
+}
+
+function containsBinary(value: object, depth: number): boolean {
+  if (
+    ArrayBuffer.isView(value) || value instanceof ArrayBuffer ||
+    (typeof Blob === "function" && value instanceof Blob)
+  ) {
+    return true;
+  }
+  if (depth <= 0) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === "object" && item !== null && containsBinary(item, depth - 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const key in value) {
+    const item = (value as Record<string, unknown>)[key];
+    if (typeof item === "object" && item !== null && containsBinary(item, depth - 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
  * Replace every binary value in a message by `null` and list them.
  *
  * @param message A message or batch.

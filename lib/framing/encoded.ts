@@ -13,7 +13,12 @@
 
 import type { Codec } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
-import { encodeTable, extractAttachments, type OutgoingAttachment } from "./attachments.ts";
+import {
+  encodeTable,
+  extractAttachments,
+  hasAttachments,
+  type OutgoingAttachment,
+} from "./attachments.ts";
 import { encodeMessageFrame } from "./frame.ts";
 import { readAttachments } from "./sender.ts";
 
@@ -110,6 +115,7 @@ export function encodeOnceSync(
   options: EncodeOnceOptions = {},
 ): EncodedMessage {
   const codec = options.codec ?? jsonCodec;
+  if (!hasAttachments(message, options.maxDepth ?? 64)) return encodeText(codec, message);
   const { message: skeleton, attachments } = extractAttachments(message, options.maxDepth ?? 64);
   if (attachments.length === 0) return encodeText(codec, skeleton);
   const parts = attachments.map(({ value }) => {

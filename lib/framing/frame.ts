@@ -1,6 +1,6 @@
 /**
  * The Switchboard binary frame: layout, encoding and strict parsing of one WebSocket binary
- * frame. docs/BINARY_PROTOCOL.md shows the layout byte by byte.
+ * frame. docs/PROTOCOL.md §5 shows the layout byte by byte.
  *
  * ```text
  * message frame: "SB" | version=2 | kind=1 | stream u32 | T u32 | J u32 | table[T] | message[J] | bytes…

@@ -119,7 +119,7 @@ export class Reassembler {
    *
    * @param frame The frame's bytes (kept as a view, not copied, when it is a raw chunk).
    * @returns The complete message once its last byte arrived, else `undefined`.
-   * @throws {FrameError} On any inconsistency or limit (see docs/BINARY_PROTOCOL.md).
+   * @throws {FrameError} On any inconsistency or limit (see docs/PROTOCOL.md §5.5).
    */
   accept(frame: Uint8Array): Assembled | undefined {
     const raw = this.#raw;

@@ -11,7 +11,12 @@ import type { Codec } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
 import type { Id } from "../protocol/types.ts";
 import type { Transport } from "../peer/transport.ts";
-import { encodeTable, extractAttachments, insertAttachments } from "./attachments.ts";
+import {
+  encodeTable,
+  extractAttachments,
+  hasAttachments,
+  insertAttachments,
+} from "./attachments.ts";
 import type { EncodedMessage } from "./encoded.ts";
 import { FrameError } from "./frame.ts";
 import { refuseBinary } from "./refuse.ts";
@@ -259,6 +264,14 @@ export class Wire {
       this.#encoder = this.#after.codec;
       this.#binary = this.#binary || this.#after.binary;
       this.#after = undefined;
+    }
+    if (!hasAttachments(message, this.framing.maxDepth)) {
+      // The common case, kept short: no binary anywhere, one text frame.
+      const encoded = codec.encode(message);
+      if (typeof encoded === "string") {
+        this.#transport.send(encoded);
+        return;
+      }
     }
     const { message: skeleton, attachments } = extractAttachments(message, this.framing.maxDepth);
     if (attachments.length > 0 && this.#held !== undefined) {

@@ -202,7 +202,7 @@ export class Hub {
     hub.#server = await adapter.serve(hub.app, {
       hostname: config.host,
       port: config.port,
-      maxMessageSize: hub.switchboard.limits.maxMessageSize,
+      maxMessageSize: hub.switchboard.maxFrameSize,
     });
     hub.#log.info(
       `Switchboard hub ${VERSION} on ${adapter.runtime} listening on ${hub.url}${config.path}` +

@@ -140,6 +140,8 @@ export interface PeerOptions {
   readonly exposeErrors?: boolean | undefined;
   /** Facts about the connection. Default: a random id, empty headers, empty data. */
   readonly info?: ConnectionInfo | undefined;
+  /** Called once when the connection closes (after pending calls were rejected). */
+  readonly onClosed?: ((info: CloseInfo) => void) | undefined;
   /** Where unawaited failures go. Default: nowhere. */
   readonly onError?: ErrorReporter | undefined;
   /**
@@ -204,7 +206,16 @@ export class Peer {
   /** Facts about this connection: id, request headers, application data. */
   readonly info: ConnectionInfo;
   /** Resolves once, when the connection closes, with why. */
-  readonly closed: Promise<CloseInfo>;
+  get closed(): Promise<CloseInfo> {
+    // Made on first use: an idle server connection never needs a promise of its own.
+    if (this.#closedPromise === undefined) {
+      const info = this.#closeInfo;
+      this.#closedPromise = info !== undefined
+        ? Promise.resolve(info)
+        : new Promise((resolve) => this.#resolveClosed = resolve);
+    }
+    return this.#closedPromise;
+  }
 
   readonly #transport: Transport;
   readonly #wire: Wire;
@@ -224,7 +235,9 @@ export class Peer {
   #producers: Map<Id, Producer> | undefined;
   #streams: StreamCalls | undefined;
   #closeInfo: CloseInfo | undefined;
-  #resolveClosed!: (info: CloseInfo) => void;
+  #closedPromise: Promise<CloseInfo> | undefined;
+  #resolveClosed: ((info: CloseInfo) => void) | undefined;
+  readonly #onClosed: ((info: CloseInfo) => void) | undefined;
   #abort: AbortController | undefined;
 
   /**
@@ -236,13 +249,17 @@ export class Peer {
     this.#shared = options.procedures;
     this.#limits = resolveLimits(options.limits);
     this.#wire = new Wire(transport, { ...options, maxMessageSize: this.#limits.maxMessageSize });
-    this.#pending = new PendingCalls(options.timeout ?? DEFAULT_TIMEOUT);
+    // A call that timed out here must stop over there too: tell the other side.
+    this.#pending = new PendingCalls(
+      options.timeout ?? DEFAULT_TIMEOUT,
+      (id) => this.notify(Extension.Cancel, { id }),
+    );
     this.#expose = options.exposeErrors ?? false;
     this.#onError = options.onError;
     this.#authorize = options.authorize;
     this.info = options.info ??
       { id: crypto.randomUUID(), headers: new Headers(), data: {} };
-    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.#onClosed = options.onClosed;
   }
 
   /** True once the connection has closed (in either direction). */
@@ -376,12 +393,9 @@ export class Peer {
       },
     });
     (this.#streams ??= new StreamCalls()).set(id, call as StreamCall);
-    promise.catch((error: unknown) => {
-      // A stream that timed out here must stop over there too.
-      if (error instanceof RpcError && error.code === ErrorCode.Timeout) {
-        this.notify(Extension.Cancel, { id });
-      }
-    });
+    // Nobody may await the promise itself (items are read through the call); the rejection is
+    // seen through the iterator. A timeout sends rpc.cancel through the pending table.
+    promise.catch(() => {});
     const signal = options?.signal;
     const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -532,7 +546,7 @@ export class Peer {
    * Hand an incoming frame to the peer (called by the transport).
    *
    * Oversize frames close the connection with 1009, binary frames with 1003 until binary is
-   * negotiated, malformed binary frames with 1007 (docs/BINARY_PROTOCOL.md), unparsable
+   * negotiated, malformed binary frames with 1007 (docs/PROTOCOL.md §5), unparsable
    * messages are answered with -32700.
    *
    * @param frame The frame as received.
@@ -678,7 +692,14 @@ export class Peer {
     this.#wire.dispose();
     this.#abort?.abort(error);
     this.#calls?.cancelAll(error);
-    this.#resolveClosed(info);
+    this.#resolveClosed?.(info);
+    if (this.#onClosed !== undefined) {
+      try {
+        this.#onClosed(info);
+      } catch (error) {
+        this.#report(error, "onClosed");
+      }
+    }
     return true;
   }
 

@@ -41,18 +41,26 @@ interface Entry {
  * ```
  */
 export class PendingCalls {
-  readonly #calls = new Map<number, Entry>();
+  // A shared empty map until the first call: an idle connection allocates none. Only `add`
+  // inserts, and it swaps in a map of this table's own first.
+  #calls: Map<number, Entry> = NO_CALLS;
   readonly #defaultTimeout: number;
+  readonly #onExpire: ((id: number) => void) | undefined;
   #nextId = 1;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #disposed: unknown = undefined;
 
-  /** @param defaultTimeout Milliseconds before a call times out; 0 or Infinity for never. */
-  constructor(defaultTimeout: number) {
+  /**
+   * @param defaultTimeout Milliseconds before a call times out; 0 or Infinity for never.
+   * @param onExpire Told the id of each call that timed out (after it was rejected), so the
+   * caller can tell the other side to stop (`rpc.cancel`).
+   */
+  constructor(defaultTimeout: number, onExpire?: (id: number) => void) {
     if (!(defaultTimeout >= 0)) {
       throw new RangeError(`Switchboard: timeout must be >= 0: got ${defaultTimeout}`);
     }
     this.#defaultTimeout = defaultTimeout === 0 ? Infinity : defaultTimeout;
+    this.#onExpire = onExpire;
   }
 
   /** How many calls are pending. */
@@ -86,6 +94,7 @@ export class PendingCalls {
       timer: undefined,
       cleanup: undefined,
     };
+    if (this.#calls === NO_CALLS) this.#calls = new Map();
     this.#calls.set(id, entry);
     if (ms !== Infinity) {
       if (ms === this.#defaultTimeout) {
@@ -201,5 +210,9 @@ export class PendingCalls {
         `Switchboard: call to ${entry.method} timed out after ${entry.timeout} ms`,
       ),
     );
+    this.#onExpire?.(id);
   }
 }
+
+/** The empty table every idle {@linkcode PendingCalls} shares; never written to. */
+const NO_CALLS: Map<number, Entry> = new Map();

@@ -29,7 +29,7 @@ export interface Transport {
    * Send one frame. May throw (for example an {@linkcode RpcError} when the transport cannot
    * carry outgoing calls, or when a queue is full); the peer turns that into a rejected call.
    *
-   * @param frame The encoded message: a text frame, or a binary frame (docs/BINARY_PROTOCOL.md).
+   * @param frame The encoded message: a text frame, or a binary frame (docs/PROTOCOL.md §5).
    */
   send(frame: string | Uint8Array): void;
   /**

@@ -43,11 +43,11 @@ export interface HelloParams {
   readonly codecs?: readonly string[];
   /** A credential (secret or token), for servers that authenticate in-band. */
   readonly token?: string;
-  /** A session id from an earlier hello, to resume it. */
+  /** A session id from an earlier hello, to resume it. Reserved: servers ignore it today. */
   readonly resume?: string;
-  /** A free-form client name and version, for logs. */
+  /** A free-form client name and version. Informational: servers do not use it today. */
   readonly client?: string;
-  /** The client sends and accepts binary frames with attachments (docs/BINARY_PROTOCOL.md). */
+  /** The client sends and accepts binary frames with attachments (docs/PROTOCOL.md §5). */
   readonly binary?: boolean;
 }
 

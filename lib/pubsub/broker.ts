@@ -335,6 +335,7 @@ export class Broker {
     return this.#delivery.writeEncoded(
       conn,
       encodeEvent(conn.subscriber.codec, topic, undefined, data),
+      { topic, seq: undefined },
     );
   }
 

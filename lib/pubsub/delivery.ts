@@ -11,6 +11,7 @@
  */
 
 import type { Codec } from "../codec/codec.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { type EncodedMessage, encodeOnceSync } from "../framing/encoded.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { PubSubLimits } from "./limits.ts";
@@ -53,6 +54,15 @@ export interface Subscriber {
   /** Close it. */
   close(code: number, reason: string): void;
 }
+
+/** The error an event carries in place of binary data its subscriber did not negotiate. */
+const UNDELIVERABLE_BINARY = Object.freeze({
+  code: ErrorCode.Unsupported,
+  message: "Binary not negotiated",
+  data: {
+    reason: "The event carries binary data and this connection did not agree to binary frames",
+  },
+});
 
 /** The buffered amount is read on every 16th frame written to a connection… */
 const SAMPLE_MASK = 15;
@@ -208,7 +218,7 @@ export class Delivery {
       this.#lastEvent = event;
       this.#lastCodec = codec;
     }
-    this.writeEncoded(sub.conn, encoded);
+    this.writeEncoded(sub.conn, encoded, event);
   }
 
   /**
@@ -219,24 +229,45 @@ export class Delivery {
    * @param encoded The encoded event.
    * @returns Whether it was handed to the socket.
    */
-  writeEncoded(conn: Connection, encoded: EncodedMessage): boolean {
+  writeEncoded(
+    conn: Connection,
+    encoded: EncodedMessage,
+    event?: { readonly topic: string; readonly seq: number | undefined },
+  ): boolean {
     if (encoded.text !== undefined) return this.write(conn, encoded.text);
     if (conn.closed) return false;
     const sendEncoded = conn.subscriber.sendEncoded;
-    if (sendEncoded === undefined) {
+    if (sendEncoded !== undefined) {
+      this.#check(conn, encoded.total);
+      try {
+        sendEncoded.call(conn.subscriber, encoded);
+        this.delivered++;
+        return true;
+      } catch (error) {
+        // Typically: the subscriber's connection did not negotiate binary frames.
+        this.#report(error, "send event");
+      }
+    } else {
       this.#report(
         new TypeError("Switchboard: this subscriber cannot receive events carrying binary data"),
         "send event",
       );
-      return false;
     }
-    this.#check(conn, encoded.total);
+    // Never skip silently: the subscriber gets the event's place in the sequence with an
+    // error instead of the data it cannot decode (docs/PROTOCOL.md, pub/sub).
+    if (event === undefined) return false;
     try {
-      sendEncoded.call(conn.subscriber, encoded);
-      this.delivered++;
-      return true;
+      const notice = conn.subscriber.codec.encode({
+        jsonrpc: "2.0",
+        method: PubSubMethod.Event,
+        params: {
+          topic: event.topic,
+          ...(event.seq === undefined ? {} : { seq: event.seq }),
+          error: UNDELIVERABLE_BINARY,
+        },
+      });
+      return this.write(conn, notice);
     } catch (error) {
-      // Typically: the subscriber's connection did not negotiate binary frames.
       this.#report(error, "send event");
       return false;
     }

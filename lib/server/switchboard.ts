@@ -59,7 +59,7 @@ export interface SwitchboardOptions {
   readonly limits?: Partial<Limits>;
   /** Reveal messages of non-RpcError errors in `error.data`. Default false. */
   readonly exposeErrors?: boolean;
-  /** Chunk size and attachment limits of binary frames (docs/BINARY_PROTOCOL.md). */
+  /** Chunk size and attachment limits of binary frames (docs/PROTOCOL.md §5). */
   readonly framing?: Partial<FramingOptions>;
   /**
    * Build a connection's application data from the upgrade (or HTTP) request: read a
@@ -260,6 +260,22 @@ export class Switchboard {
    */
   sendEvent(peer: Peer | string, topic: string, data: unknown): boolean {
     return this.pubsub.sendEvent(typeof peer === "string" ? peer : peer.info.id, topic, data);
+  }
+
+  /**
+   * The largest WebSocket frame a runtime should let through to this server: a message of
+   * `maxMessageSize`, or a binary frame's message section plus up to `maxChunkBytes` of
+   * attachment bytes and its header. Adapters that enforce a frame limit (Bun) use it.
+   *
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const sb = new Switchboard({ limits: { maxMessageSize: 1000 } });
+   * if (sb.maxFrameSize <= 1000) throw new Error("binary frames need room for chunks");
+   * ```
+   */
+  get maxFrameSize(): number {
+    return this.limits.maxMessageSize + this.framing.maxChunkBytes + 16;
   }
 
   /** The connected WebSocket peers, by connection id. */
@@ -469,14 +485,14 @@ export class Switchboard {
       binaryFrames,
       onError: this.#reporter(() => peer),
       authorize: this.#options.authorize,
+      onClosed: (closeInfo) => {
+        this.pubsub.detach(info.id);
+        this.#peers.delete(info.id);
+        this.#options.onClose?.(peer, closeInfo);
+      },
     });
     this.#peers.set(info.id, peer);
     this.pubsub.attach(subscriberOf(peer));
-    peer.closed.then((closeInfo) => {
-      this.pubsub.detach(info.id);
-      this.#peers.delete(info.id);
-      this.#options.onClose?.(peer, closeInfo);
-    });
     this.#options.onOpen?.(peer);
     return peer;
   }
