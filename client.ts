@@ -10,23 +10,32 @@
  * client.close();
  * ```
  *
+ * @example Stay connected: reconnect, resume subscriptions, retry idempotent calls
+ * ```ts ignore
+ * import { connect } from "./client.ts";
+ * const client = connect("ws://127.0.0.1:8000/rpc", { reconnect: { max: 10_000 } });
+ * client.on("disconnected", ({ code }) => console.log("lost the server", code));
+ * client.subscribe("ticker.ACME", (price) => console.log(price), {
+ *   onGap: () => console.log("missed too much: refetch"),
+ * });
+ * await client.call("getQuote", ["ACME"], { idempotent: true });
+ * ```
+ *
  * @module
  */
 
-import type { Codec } from "./lib/codec/codec.ts";
-import { jsonCodec } from "./lib/codec/json.ts";
-import type { FramingOptions } from "./lib/framing/wire.ts";
+// Structure: the Client is the public face; lib/client/connection.ts keeps the sockets
+// (one Peer per socket, under the client's long-lived Registry; see there why), the
+// reconnection, the outbox and the heartbeat. Options, states and events are typed in
+// lib/client/options.ts.
+
 import type { HelloResult } from "./lib/protocol/extensions.ts";
-import { VERSION } from "./lib/version.ts";
-import type { Limits } from "./lib/protocol/limits.ts";
 import type { Params } from "./lib/protocol/types.ts";
-import { type BatchEntry, type CallOptions, type ErrorReporter, Peer } from "./lib/peer/peer.ts";
-import type { StreamOptions } from "./lib/peer/peer.ts";
+import type { BatchEntry, CallOptions, StreamOptions } from "./lib/peer/peer.ts";
 import type { StreamCall } from "./lib/peer/stream_call.ts";
 import type { Middleware } from "./lib/router/middleware.ts";
 import type { CloseInfo } from "./lib/peer/transport.ts";
 import type { ConnectionInfo, Procedure, ProcedureOptions } from "./lib/router/registry.ts";
-import { SocketTransport, type WebSocketConstructor } from "./lib/client/socket_transport.ts";
 import { Registry } from "./lib/router/registry.ts";
 import {
   type EventHandler,
@@ -35,55 +44,23 @@ import {
   Subscriptions,
 } from "./lib/client/subscriptions.ts";
 import { PubSubMethod } from "./lib/pubsub/protocol.ts";
+import { Emitter } from "./lib/client/emitter.ts";
+import { Connection } from "./lib/client/connection.ts";
+import type {
+  ClientCallOptions,
+  ClientEvents,
+  ClientOptions,
+  ConnectionState,
+} from "./lib/client/options.ts";
 
-/**
- * Options of {@linkcode connect}.
- *
- * @example
- * ```ts
- * import type { ClientOptions } from "./client.ts";
- * const options: ClientOptions = { timeout: 5_000, maxQueued: 100 };
- * if (options.timeout !== 5_000) throw new Error("unreachable");
- * ```
- */
-export interface ClientOptions {
-  /** A WebSocket implementation to use instead of the global one. */
-  readonly WebSocket?: WebSocketConstructor;
-  /** Subprotocols to offer. */
-  readonly protocols?: string | string[];
-  /** Default call timeout in ms; 0 for none. Default 30,000. */
-  readonly timeout?: number;
-  /** Messages held while connecting; past it, calls reject with -32005. Default 1,000. */
-  readonly maxQueued?: number;
-  /** Limits on what the server sends this client. */
-  readonly limits?: Partial<Limits> | undefined;
-  /** Reveal messages of non-RpcError errors thrown by this client's procedures. */
-  readonly exposeErrors?: boolean | undefined;
-  /**
-   * The codec, e.g. `superjsonCodec`. Default JSON. Any other codec is negotiated with
-   * `rpc.hello` as the first frame; if the server does not agree, the client falls back to
-   * JSON.
-   */
-  readonly codec?: Codec;
-  /**
-   * Send and receive binary attachments (Uint8Array, ArrayBuffer, typed arrays, Blob) as
-   * binary frames, negotiated with `rpc.hello` as the first frame. Default true. Against a
-   * server that does not agree (a plain JSON-RPC server answers the hello with -32601), a
-   * call carrying binary rejects with a TypeError; `false` skips the hello when the codec is
-   * JSON.
-   */
-  readonly binary?: boolean;
-  /** Chunk size and attachment limits of binary frames. */
-  readonly framing?: Partial<FramingOptions>;
-  /** Where unawaited failures go (a notification handler that threw, a stray response). */
-  readonly onError?: ErrorReporter | undefined;
-}
+export type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState };
 
 /**
  * A connection to a Switchboard server (or any JSON-RPC 2.0 WebSocket server).
  *
  * Calls made before the socket opens are queued, not lost. The server can call the
- * procedures this client registers.
+ * procedures this client registers. With `reconnect`, the client survives its sockets: see
+ * {@linkcode ClientOptions.reconnect} and docs/RESILIENCE_PROTOCOL.md.
  *
  * @example
  * ```ts ignore
@@ -95,95 +72,136 @@ export interface ClientOptions {
  * ```
  */
 export class Client {
-  /** The URL connected to. */
-  readonly url: string;
-  /**
-   * Resolves when the socket is open and, when a codec or binary was asked for, the hello
-   * exchange is done; rejects if the connection closes first.
-   */
-  readonly ready: Promise<void>;
-  /**
-   * The server's `rpc.hello` answer, or `undefined` when no hello was needed or the server
-   * does not know `rpc.hello` (plain JSON then).
-   */
-  readonly hello: Promise<HelloResult | undefined>;
-  /** Resolves once, when the connection closes. */
-  readonly closed: Promise<CloseInfo>;
-
-  /** This connection's topic subscriptions (last sequence numbers, resume params). */
+  /** This client's topic subscriptions (last sequence numbers, resume params). */
   readonly subscriptions: Subscriptions;
 
-  readonly #peer: Peer;
+  readonly #options: ClientOptions;
+  readonly #registry = new Registry();
+  readonly #events: Emitter<ClientEvents>;
+  readonly #connection: Connection;
 
   /**
    * @param url The server's WebSocket URL (`ws:`, `wss:`, or `http(s):`).
    * @param options See {@linkcode ClientOptions}.
    */
   constructor(url: string | URL, options: ClientOptions = {}) {
-    this.url = String(url);
-    const transport = new SocketTransport(this.url, options);
-    const events = new Registry();
-    // Binary starts off: messages with attachments wait for the hello's answer.
-    this.#peer = new Peer(transport, { ...options, procedures: events, binary: false });
-    transport.attach(this.#peer);
+    this.#options = options;
+    this.#events = new Emitter((error, where) => this.#report(error, where, false));
     this.subscriptions = new Subscriptions(
-      this.#peer,
-      (error, where) => options.onError?.(error, where),
+      {
+        call: (method, params) =>
+          this.#connection.call(method, params, { idempotent: true, timeout: 0 }),
+      },
+      (error, where) => this.#report(error, where),
     );
-    events.registerReserved(PubSubMethod.Event, (params) => {
+    this.#registry.registerReserved(PubSubMethod.Event, (params) => {
       this.subscriptions.handleEvent(params);
     });
-    const codec = options.codec ?? jsonCodec;
-    const binary = options.binary ?? true;
-    this.hello = codec.name === "json" && !binary
-      ? Promise.resolve(undefined)
-      : this.#sayHello(codec, binary);
-    this.ready = transport.opened.then(() => this.hello).then(() => undefined);
-    // Nobody may await these; the failure is also reported through `closed`.
-    this.ready.catch(() => {});
-    this.closed = this.#peer.closed;
+    this.#connection = new Connection(String(url), options, {
+      registry: this.#registry,
+      subscriptions: this.subscriptions,
+      events: this.#events,
+      report: (error, where) => this.#report(error, where),
+    });
+    this.#connection.open();
   }
 
-  /** Send `rpc.hello` first; other calls queue behind it in the new codec. */
-  #sayHello(codec: Codec, binary: boolean): Promise<HelloResult | undefined> {
-    const codecs = codec.name === "json" ? ["json"] : [codec.name, "json"];
-    if (binary) this.#peer.wire.hold();
-    const hello = this.#peer.call("rpc.hello", {
-      codecs,
-      binary,
-      client: `switchboard/${VERSION}`,
-    }).then(
-      (result) => {
-        const answer = result as HelloResult;
-        this.#peer.wire.use(
-          answer.codec === codec.name ? codec : jsonCodec,
-          binary && answer.binary === true,
-        );
-        return answer;
-      },
-      (error: unknown) => {
-        if (this.#peer.isClosed) throw error;
-        this.#peer.wire.use(jsonCodec, false);
-        return undefined;
-      },
-    );
-    hello.catch(() => {});
-    return hello;
+  /** The URL connected to. */
+  get url(): string {
+    return this.#connection.url;
   }
 
-  /** Facts about this connection (its id, application data). */
+  /** Where the client is in its life; see {@linkcode ConnectionState}. */
+  get state(): ConnectionState {
+    return this.#connection.state;
+  }
+
+  /**
+   * Resolves when the client is first connected after `open()` (socket open, hello done,
+   * subscriptions restored); rejects if the client closes first.
+   */
+  get ready(): Promise<void> {
+    return this.#connection.ready;
+  }
+
+  /**
+   * The current socket's `rpc.hello` answer, or `undefined` when no hello was needed or the
+   * server does not know `rpc.hello` (plain JSON then).
+   */
+  get hello(): Promise<HelloResult | undefined> {
+    return this.#connection.hello;
+  }
+
+  /** Resolves once the client is closed for good (see the `close` event). */
+  get closed(): Promise<CloseInfo> {
+    return this.#connection.closed;
+  }
+
+  /** Facts about the current connection (its id, application data). */
   get info(): ConnectionInfo {
-    return this.#peer.info;
+    return this.#connection.info;
   }
 
-  /** True once the connection has closed. */
+  /** True once the client is closed for good. */
   get isClosed(): boolean {
-    return this.#peer.isClosed;
+    return this.#connection.state === "CLOSED";
   }
 
-  /** How many calls await a response. */
+  /** How many calls await a response on the current socket. */
   get pendingCalls(): number {
-    return this.#peer.pendingCalls;
+    return this.#connection.pendingCalls;
+  }
+
+  /** How many calls wait for a socket (made while reconnecting). */
+  get queuedCalls(): number {
+    return this.#connection.queuedCalls;
+  }
+
+  /**
+   * Listen to an event of this client.
+   *
+   * @param name The event; see {@linkcode ClientEvents}.
+   * @param listener Receives its payload.
+   * @returns A function that removes the listener.
+   */
+  on<K extends keyof ClientEvents>(
+    name: K,
+    listener: (payload: ClientEvents[K]) => void,
+  ): () => void {
+    return this.#events.on(name, listener);
+  }
+
+  /**
+   * Remove a listener.
+   *
+   * @param name The event.
+   * @param listener The listener.
+   * @returns Whether it was registered.
+   */
+  off<K extends keyof ClientEvents>(
+    name: K,
+    listener: (payload: ClientEvents[K]) => void,
+  ): boolean {
+    return this.#events.off(name, listener);
+  }
+
+  /**
+   * How many event listeners are registered (for leak checks).
+   *
+   * @returns The count.
+   */
+  listenerCount(): number {
+    return this.#events.listenerCount();
+  }
+
+  /**
+   * Open the client again after `close()` (`connect()` opens it the first time).
+   *
+   * @param url Another URL to connect to. Default: the last one.
+   * @throws {Error} If the client is not closed.
+   */
+  open(url?: string | URL): void {
+    this.#connection.open(url);
   }
 
   /**
@@ -191,15 +209,17 @@ export class Client {
    *
    * @param method The method.
    * @param params Params by position or by name.
-   * @param options Timeout and abort signal.
+   * @param options Timeout, abort signal, `idempotent` (resend after a drop instead of
+   * rejecting with -32007).
    * @returns The result; rejects with an {@linkcode RpcError}.
    */
-  call(method: string, params?: Params, options?: CallOptions): Promise<unknown> {
-    return this.#peer.call(method, params, options);
+  call(method: string, params?: Params, options?: ClientCallOptions): Promise<unknown> {
+    return this.#connection.call(method, params, options);
   }
 
   /**
-   * Call a procedure on the server that streams its result; iterate the items.
+   * Call a procedure on the server that streams its result; iterate the items. Streams are
+   * not queued while reconnecting: they fail with -32001 until a socket exists.
    *
    * @param method The method.
    * @param params Params by position or by name.
@@ -211,7 +231,7 @@ export class Client {
     params?: Params,
     options?: StreamOptions,
   ): StreamCall<T, R> {
-    return this.#peer.stream(method, params, options);
+    return this.#connection.stream(method, params, options);
   }
 
   /**
@@ -221,22 +241,23 @@ export class Client {
    * @returns A function that removes it.
    */
   use(middleware: Middleware): () => void {
-    return this.#peer.use(middleware);
+    return this.#registry.use(middleware);
   }
 
   /**
-   * Send a notification.
+   * Send a notification (queued while reconnecting).
    *
    * @param method The method.
    * @param params Its params.
-   * @returns False if the connection is closed or the queue is full.
+   * @returns False if the client is closed or the queue is full.
    */
   notify(method: string, params?: Params): boolean {
-    return this.#peer.notify(method, params);
+    return this.#connection.notify(method, params);
   }
 
   /**
-   * Send several calls and notifications in one frame.
+   * Send several calls and notifications in one frame. Batches are never resent: when the
+   * socket drops, their calls settle with -32001.
    *
    * @param entries The entries, in order.
    * @param options Timeout and abort signal for each call.
@@ -246,11 +267,11 @@ export class Client {
     entries: readonly BatchEntry[],
     options?: CallOptions,
   ): Promise<PromiseSettledResult<unknown>[]> {
-    return this.#peer.batch(entries, options);
+    return this.#connection.batch(entries, options);
   }
 
   /**
-   * Register a procedure the server may call.
+   * Register a procedure the server may call (kept across reconnections).
    *
    * @param name The method name.
    * @param handler The procedure.
@@ -262,7 +283,7 @@ export class Client {
     handler: Procedure<P>,
     options?: ProcedureOptions,
   ): () => void {
-    return this.#peer.register(name, handler, options);
+    return this.#registry.register(name, handler, options);
   }
 
   /**
@@ -272,12 +293,13 @@ export class Client {
    * @returns Whether it was registered.
    */
   unregister(name: string): boolean {
-    return this.#peer.unregister(name);
+    return this.#registry.unregister(name);
   }
 
   /**
    * Subscribe to a topic or pattern (`*` one segment, a final `**` one or more). Several
-   * handlers of one topic share one server subscription.
+   * handlers of one topic share one server subscription. After a reconnection the
+   * subscription is restored and exact topics resume after their last sequence number.
    *
    * @param topic A topic or pattern.
    * @param handler Receives `(data, event)` for each event.
@@ -299,18 +321,28 @@ export class Client {
    */
   async publish(topic: string, data: unknown, options?: { echo?: boolean }): Promise<number> {
     const params = options?.echo ? { topic, data, echo: true } : { topic, data };
-    const result = await this.#peer.call(PubSubMethod.Publish, params) as { seq: number };
+    const result = await this.call(PubSubMethod.Publish, params) as { seq: number };
     return result.seq;
   }
 
   /**
-   * Close the connection; pending calls reject with -32001. Idempotent.
+   * Close the client (and its socket, or its channel of a shared socket); pending and queued
+   * calls reject with -32001. Idempotent; `open()` opens it again.
    *
    * @param code 1000 or 3000-4999. Default 1000.
    * @param reason A short reason.
    */
   close(code?: number, reason?: string): void {
-    this.#peer.close(code, reason);
+    this.#connection.close(code, reason);
+  }
+
+  #report(error: unknown, where: string, emit = true): void {
+    try {
+      this.#options.onError?.(error, where);
+    } catch {
+      // A broken reporter must not break the client; there is nowhere left to report.
+    }
+    if (emit) this.#events.emit("error", { error, where });
   }
 }
 

@@ -16,7 +16,17 @@
  * @module
  */
 
-export { Client, type ClientOptions, connect } from "./client.ts";
+export {
+  Client,
+  type ClientCallOptions,
+  type ClientEvents,
+  type ClientOptions,
+  connect,
+  type ConnectionState,
+} from "./client.ts";
+export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF } from "./lib/client/backoff.ts";
+export { HEARTBEAT_CLOSE, type HeartbeatOptions } from "./lib/client/heartbeat.ts";
+export { ChannelMethod } from "./lib/protocol/channel.ts";
 export type {
   EventHandler,
   SubscribeOptions,
@@ -42,7 +52,7 @@ export {
   type SyncOptions,
 } from "./lib/client/state.ts";
 export type { StatePatch, StateSnapshot, StateValue } from "./lib/state/protocol.ts";
-export type { WebSocketConstructor } from "./lib/client/socket_transport.ts";
+export type { SocketClose, WebSocketConstructor } from "./lib/client/socket_transport.ts";
 export type { Codec } from "./lib/codec/codec.ts";
 export { jsonCodec } from "./lib/codec/json.ts";
 export { createSuperjsonCodec, superjsonCodec } from "./lib/codec/superjson.ts";

@@ -36,6 +36,7 @@ import { switchboardRoutes } from "./lib/server/routes.ts";
 import type { Switchboard } from "./lib/server/switchboard.ts";
 
 export { Switchboard, type SwitchboardOptions } from "./lib/server/switchboard.ts";
+export { DEFAULT_SERVER_HEARTBEAT, type ServerHeartbeatOptions } from "./lib/server/heartbeat.ts";
 export { switchboardRoutes } from "./lib/server/routes.ts";
 export type { AuthorizeRequest, Broker, BrokerOptions } from "./lib/pubsub/broker.ts";
 export type { Backplane, BackplaneStream } from "./lib/pubsub/backplane.ts";

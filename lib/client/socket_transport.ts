@@ -5,7 +5,6 @@
  */
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
-import type { Peer } from "../peer/peer.ts";
 import { CloseCode, type Transport } from "../peer/transport.ts";
 
 /**
@@ -38,6 +37,46 @@ export interface SocketTransportOptions {
   readonly protocols?: string | string[] | undefined;
   /** Frames to hold while connecting; one more throws -32005. Default 1,000. */
   readonly maxQueued?: number | undefined;
+  /** Called when the socket opens (before queued frames are flushed). */
+  readonly onOpen?: (() => void) | undefined;
+  /** Called when the socket closes (after the receiver was told). */
+  readonly onClose?: ((event: SocketClose) => void) | undefined;
+}
+
+/**
+ * How a socket closed, as reported by its close event.
+ *
+ * @example
+ * ```ts
+ * import type { SocketClose } from "./socket_transport.ts";
+ * const close: SocketClose = { code: 1006, reason: "", wasClean: false };
+ * if (close.wasClean) throw new Error("unreachable");
+ * ```
+ */
+export interface SocketClose {
+  /** The close code (1006 when the connection dropped without a close frame). */
+  readonly code: number;
+  /** The reason, possibly empty. */
+  readonly reason: string;
+  /** Whether the closing handshake completed. */
+  readonly wasClean: boolean;
+}
+
+/**
+ * What a transport feeds: a peer, or a demultiplexer of channels.
+ *
+ * @example
+ * ```ts
+ * import type { Receiver } from "./socket_transport.ts";
+ * const sink: Receiver = { receive() {}, transportClosed() {} };
+ * if (typeof sink.receive !== "function") throw new Error("unreachable");
+ * ```
+ */
+export interface Receiver {
+  /** One incoming frame. */
+  receive(frame: string | ArrayBuffer | Uint8Array): void;
+  /** The transport closed. */
+  transportClosed(code: number, reason: string): void;
 }
 
 /**
@@ -60,7 +99,8 @@ export class SocketTransport implements Transport {
   readonly #socket: WebSocket;
   readonly #maxQueued: number;
   #queue: (string | Uint8Array)[] | undefined = [];
-  #peer: Peer | undefined;
+  #peer: Receiver | undefined;
+  #opened = false;
   #resolveOpened!: () => void;
   #rejectOpened!: (reason: unknown) => void;
 
@@ -84,7 +124,11 @@ export class SocketTransport implements Transport {
     this.opened.catch(() => {});
     const socket = new Impl(toWebSocketUrl(url), options.protocols);
     socket.binaryType = "arraybuffer";
-    socket.onopen = () => this.#flush();
+    socket.onopen = () => {
+      this.#opened = true;
+      options.onOpen?.();
+      this.#flush();
+    };
     socket.onmessage = (event: MessageEvent) => this.#peer?.receive(event.data);
     socket.onclose = (event: CloseEvent) => {
       this.#queue = undefined;
@@ -95,16 +139,26 @@ export class SocketTransport implements Transport {
         }),
       );
       this.#peer?.transportClosed(event.code || CloseCode.Abnormal, event.reason);
+      options.onClose?.({
+        code: event.code || CloseCode.Abnormal,
+        reason: event.reason,
+        wasClean: event.wasClean,
+      });
     };
     this.#socket = socket;
+  }
+
+  /** Whether the socket ever opened (frames sent before that never left this process). */
+  get wasOpened(): boolean {
+    return this.#opened;
   }
 
   /**
    * Connect the peer that receives this socket's frames.
    *
-   * @param peer The peer.
+   * @param peer The peer (or any receiver).
    */
-  attach(peer: Peer): void {
+  attach(peer: Receiver): void {
     this.#peer = peer;
   }
 

@@ -78,6 +78,7 @@ interface Entry {
   readonly pattern: Pattern | undefined;
   readonly handlers: Set<EventHandler>;
   readonly ready: Promise<SubscribeResult>;
+  readonly onGap: Set<(gap: Gap) => void>;
   lastSeq: number | undefined;
 }
 
@@ -141,6 +142,7 @@ export class Subscriptions {
         pattern: isPattern(topic) ? new Pattern(topic) : undefined,
         handlers: new Set(),
         ready,
+        onGap: new Set(),
         lastSeq: options.since,
       };
       this.#entries.set(topic, entry);
@@ -149,6 +151,8 @@ export class Subscriptions {
     }
     const own = entry;
     own.handlers.add(handler);
+    const onGap = options.onGap;
+    if (onGap !== undefined) own.onGap.add(onGap);
     let done = false;
     return {
       topic,
@@ -157,6 +161,7 @@ export class Subscriptions {
         if (done) return;
         done = true;
         own.handlers.delete(handler);
+        if (onGap !== undefined) own.onGap.delete(onGap);
         if (own.handlers.size > 0 || this.#entries.get(topic) !== own) return;
         this.#forget(topic);
         try {
@@ -216,6 +221,47 @@ export class Subscriptions {
         ? { topic: e.topic, since: e.lastSeq }
         : { topic: e.topic }
     );
+  }
+
+  /**
+   * Restore every server subscription on a new connection, resuming exact topics after their
+   * last sequence number: the server replays what was missed (before its response), or
+   * reports a gap, which goes to the `onGap` callbacks of that topic (resync).
+   *
+   * @param call Sends `rpc.subscribe` on the new connection.
+   * @returns Resolves when every subscription was answered (refusals are reported).
+   */
+  async resume(call: (method: string, params: Params) => Promise<unknown>): Promise<void> {
+    const entries = [...this.#entries.values()];
+    await Promise.all(entries.map(async (entry) => {
+      const since = entry.pattern === undefined ? entry.lastSeq : undefined;
+      let result: SubscribeResult;
+      try {
+        result = await call(
+          PubSubMethod.Subscribe,
+          since === undefined ? { topic: entry.topic } : { topic: entry.topic, since },
+        ) as SubscribeResult;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== CONNECTION_CLOSED) {
+          this.#report(error, `resubscribe ${entry.topic}`);
+        }
+        return;
+      }
+      if (this.#entries.get(entry.topic) !== entry || entry.pattern !== undefined) return;
+      if (result.gap !== undefined) {
+        // The server's sequence restarted or moved past what it holds: follow it from here.
+        entry.lastSeq = result.seq;
+        for (const onGap of [...entry.onGap]) {
+          try {
+            onGap(result.gap);
+          } catch (error) {
+            this.#report(error, `onGap ${entry.topic}`);
+          }
+        }
+      } else {
+        entry.lastSeq = Math.max(entry.lastSeq ?? 0, result.seq);
+      }
+    }));
   }
 
   #dispatch(entry: Entry, event: EventParams): void {

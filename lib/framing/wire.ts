@@ -124,6 +124,8 @@ export interface WireOptions {
   readonly framing?: Partial<FramingOptions> | undefined;
   /** Whether `rpc.hello` may change the codec (false for HTTP). Default true. */
   readonly negotiable?: boolean | undefined;
+  /** Whether the transport can carry binary frames (`rpc.hello` may agree to them). Default true. */
+  readonly binaryFrames?: boolean | undefined;
   /** Largest text frame, and largest message section of a binary frame (1009). */
   readonly maxMessageSize: number;
 }
@@ -152,6 +154,8 @@ export class Wire {
   readonly framing: FramingOptions;
   /** Whether `rpc.hello` may change this connection's codec. */
   readonly negotiable: boolean;
+  /** Whether the transport can carry binary frames. */
+  readonly binaryFrames: boolean;
 
   readonly #transport: Transport;
   readonly #maxMessageSize: number;
@@ -174,6 +178,7 @@ export class Wire {
     this.#maxMessageSize = options.maxMessageSize;
     this.framing = resolveFraming(options.framing);
     this.negotiable = options.negotiable ?? true;
+    this.binaryFrames = options.binaryFrames ?? true;
     this.#encoder = this.#decoder = options.codec ?? jsonCodec;
     this.#binary = options.binary ?? false;
   }

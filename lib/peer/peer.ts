@@ -125,6 +125,8 @@ export interface PeerOptions {
   readonly framing?: Partial<FramingOptions> | undefined;
   /** Whether `rpc.hello` may change the codec. Default true (false for HTTP). */
   readonly negotiable?: boolean | undefined;
+  /** Whether the transport carries binary frames. Default true (false for channels). */
+  readonly binaryFrames?: boolean | undefined;
   /** Procedures shared with other peers (a server's); this peer's own come first. */
   readonly procedures?: Registry | undefined;
   /** Default call timeout in milliseconds; 0 for none. Default: 30,000. */

@@ -48,6 +48,12 @@ export const ErrorCode: {
    * publish) for this connection; `data` says which action on which name.
    */
   readonly Forbidden: -32006;
+  /**
+   * The connection dropped after the call was sent and before its response arrived: it may
+   * or may not have run (raised locally by a reconnecting client; calls marked idempotent
+   * are retried instead).
+   */
+  readonly UnknownOutcome: -32007;
 } = {
   ParseError: -32700,
   InvalidRequest: -32600,
@@ -61,6 +67,7 @@ export const ErrorCode: {
   Unsupported: -32004,
   LimitExceeded: -32005,
   Forbidden: -32006,
+  UnknownOutcome: -32007,
 };
 
 /**

@@ -62,7 +62,7 @@ export function registerBuiltins(registry: Registry, limits: Limits): void {
           supported,
         });
       }
-      const binary = wire !== undefined && params?.binary === true;
+      const binary = wire !== undefined && wire.binaryFrames && params?.binary === true;
       // Frames after this request are decoded with the codec; ours switch after the response.
       if (wire !== undefined && ctx.id !== undefined) {
         wire.negotiate(SERVER_CODECS.get(codec)!, binary, ctx.id);

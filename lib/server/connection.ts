@@ -15,6 +15,7 @@ import type { Peer } from "../peer/peer.ts";
 import { CloseCode, type Transport } from "../peer/transport.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
+import type { HeartbeatMonitor, Liveness } from "./heartbeat.ts";
 
 /**
  * What a connection needs from its server: make the peer once the socket is open, and count
@@ -34,6 +35,8 @@ export interface ConnectionHost {
   readonly traffic: { bytesSent: number; bytesReceived: number };
   /** Create and register the peer of a connection whose socket just opened. */
   open(connection: Connection): Peer;
+  /** The server's heartbeat, told of every incoming frame (one property write). */
+  readonly heartbeat?: HeartbeatMonitor | undefined;
 }
 
 /**
@@ -54,6 +57,8 @@ export class Connection implements WSEvents, Transport, Subscriber {
   readonly info: ConnectionInfo;
   /** The peer, once the socket is open. */
   peer: Peer | undefined;
+  /** Its heartbeat record, when the server watches it. */
+  live: Liveness | undefined;
 
   readonly #host: ConnectionHost;
   #socket: WSContext | undefined;
@@ -114,6 +119,7 @@ export class Connection implements WSEvents, Transport, Subscriber {
    */
   receive(frame: string | ArrayBuffer | Uint8Array): void {
     this.#host.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
+    if (this.live !== undefined) this.#host.heartbeat?.seen(this.live);
     this.peer?.receive(frame);
   }
 

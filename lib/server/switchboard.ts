@@ -13,7 +13,7 @@ import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
 import { type Authorizer, type ErrorReporter, Peer } from "../peer/peer.ts";
 import { type FramingOptions, resolveFraming } from "../framing/wire.ts";
-import { CloseCode, type CloseInfo } from "../peer/transport.ts";
+import { CloseCode, type CloseInfo, type Transport } from "../peer/transport.ts";
 import {
   type ConnectionInfo,
   type Procedure,
@@ -25,12 +25,19 @@ import type { FrameSinkEvents } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
 import { Connection, type ConnectionHost } from "./connection.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
+import type { Subscriber } from "../pubsub/delivery.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
 import { registerPubSub } from "../pubsub/methods.ts";
 import { handleHttpPost } from "./http.ts";
 import { guardStateTopics, States } from "../state/states.ts";
 import type { ServerState, StateOptions } from "../state/server_state.ts";
 import type { StateValue } from "../state/protocol.ts";
+import { ChannelHost } from "./channels.ts";
+import {
+  DEFAULT_SERVER_HEARTBEAT,
+  HeartbeatMonitor,
+  type ServerHeartbeatOptions,
+} from "./heartbeat.ts";
 
 /**
  * Options of a {@linkcode Switchboard}.
@@ -74,6 +81,18 @@ export interface SwitchboardOptions {
   readonly pubsub?: BrokerOptions;
   /** Serve the bundled client at `GET <path>/client.js`. Default true. */
   readonly serveClient?: boolean;
+  /**
+   * Close WebSockets that stay silent: one timer for all, pinging (`rpc.ping`) those silent
+   * for `interval` ms and closing (4000) those silent for `timeout` ms. Default
+   * `{ interval: 30_000, timeout: 60_000 }`; `false` turns it off (for plain JSON-RPC clients
+   * that neither talk nor answer requests for a minute).
+   */
+  readonly heartbeat?: ServerHeartbeatOptions | false;
+  /**
+   * Most channels a client may open on one WebSocket (multiplexing,
+   * docs/RESILIENCE_PROTOCOL.md); 0 turns multiplexing off. Default 16.
+   */
+  readonly maxChannels?: number;
 }
 
 /**
@@ -116,6 +135,11 @@ export class Switchboard {
 
   readonly #options: SwitchboardOptions;
   readonly #peers = new Map<string, Peer>();
+  readonly #heartbeat: HeartbeatMonitor | undefined;
+  readonly #channels: ChannelHost;
+  /** What connections call back into: traffic counters, peer creation, heartbeat. */
+  readonly #host: ConnectionHost;
+  #sockets = 0;
 
   /** @param options Timeout, limits, hooks. */
   constructor(options: SwitchboardOptions = {}) {
@@ -132,6 +156,23 @@ export class Switchboard {
       authorize,
       (error, where) => options.pubsub?.onError?.(error, where),
     );
+    const heartbeat = options.heartbeat ?? DEFAULT_SERVER_HEARTBEAT;
+    this.#heartbeat = heartbeat === false ? undefined : new HeartbeatMonitor(heartbeat);
+    this.#host = {
+      traffic: this.traffic,
+      open: (connection) => this.#openPeer(connection),
+      heartbeat: this.#heartbeat,
+    };
+    this.#channels = new ChannelHost(
+      (transport, socket) => this.#openChannel(transport, socket),
+      options.maxChannels ?? 16,
+    );
+    this.#channels.register(this.procedures);
+  }
+
+  /** How many WebSockets are open (a multiplexed socket counts once; see `peers`). */
+  get socketCount(): number {
+    return this.#sockets;
   }
 
   /** Whether `GET <path>/client.js` serves the bundled client (option `serveClient`). */
@@ -391,21 +432,57 @@ export class Switchboard {
     return new Connection(info, this.#host);
   }
 
-  /** What connections call back into: traffic counters and peer creation. */
-  readonly #host: ConnectionHost = {
-    traffic: this.traffic,
-    open: (connection) => this.#openPeer(connection),
-  };
-
   #openPeer(connection: Connection): Peer {
-    const info = connection.info;
-    const peer: Peer = new Peer(connection, {
+    const peer = this.#openSession(connection, connection.info, () => connection, true);
+    const heartbeat = this.#heartbeat;
+    if (heartbeat !== undefined) connection.live = heartbeat.add(peer);
+    this.#channels.attach(peer, connection);
+    this.#sockets++;
+    peer.closed.then((closeInfo) => {
+      this.#sockets--;
+      heartbeat?.remove(peer);
+      this.#channels.detach(peer, closeInfo);
+    });
+    return peer;
+  }
+
+  /** A channel of a multiplexed socket: a session of its own, text frames only. */
+  #openChannel(transport: Transport, socket: Peer): Peer {
+    const info: ConnectionInfo = {
+      id: crypto.randomUUID(),
+      headers: socket.info.headers,
+      data: { ...socket.info.data },
+    };
+    // No sendEncoded: events carrying binary cannot reach a channel (reported by the broker).
+    return this.#openSession(transport, info, (peer) => ({
+      info,
+      get codec() {
+        return peer.wire.codec;
+      },
+      send: (frame) => transport.send(frame),
+      bufferedAmount: () => transport.bufferedAmount?.() ?? 0,
+      close: (code, reason) => peer.close(code, reason),
+    }), false);
+  }
+
+  /**
+   * Create a session (a WebSocket's or a channel's): a peer with the server's procedures, in
+   * `peers` and in the broker until it closes; runs the onOpen hook.
+   */
+  #openSession(
+    transport: Transport,
+    info: ConnectionInfo,
+    subscriberOf: (peer: Peer) => Subscriber,
+    binaryFrames: boolean,
+  ): Peer {
+    const peer: Peer = new Peer(transport, {
       procedures: this.procedures,
       framing: this.framing,
       limits: this.limits,
       exposeErrors: this.#options.exposeErrors ?? false,
       timeout: this.#options.timeout ?? 30_000,
       info,
+      binaryFrames,
       onError: this.#reporter(() => peer),
       authorize: this.#options.authorize,
       onClosed: (closeInfo) => {
@@ -415,8 +492,7 @@ export class Switchboard {
       },
     });
     this.#peers.set(info.id, peer);
-    this.pubsub.attach(connection);
-
+    this.pubsub.attach(subscriberOf(peer));
     this.#options.onOpen?.(peer);
     return peer;
   }

@@ -1,0 +1,99 @@
+/**
+ * The client's heartbeat: an application-level `rpc.ping` every `interval` ms, because
+ * browsers cannot send WebSocket pings. A ping unanswered within `timeout` means the
+ * connection is half-open (the network dropped it silently): the client closes it with
+ * {@linkcode HEARTBEAT_CLOSE} and, when reconnection is on, reconnects.
+ *
+ * @module
+ */
+
+import { Extension } from "../protocol/extensions.ts";
+import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import type { Peer } from "../peer/peer.ts";
+import { startInterval, stopTimer } from "./timers.ts";
+
+/**
+ * Heartbeat options (client and server use the same shape).
+ *
+ * @example
+ * ```ts
+ * import type { HeartbeatOptions } from "./heartbeat.ts";
+ * const options: HeartbeatOptions = { interval: 15_000, timeout: 10_000 };
+ * if (options.interval !== 15_000) throw new Error("unreachable");
+ * ```
+ */
+export interface HeartbeatOptions {
+  /** Milliseconds between pings. */
+  readonly interval: number;
+  /** Milliseconds to wait for the answer before the connection is declared dead. */
+  readonly timeout: number;
+}
+
+/**
+ * The close code used for a connection whose heartbeat went unanswered.
+ *
+ * @example
+ * ```ts
+ * import { HEARTBEAT_CLOSE } from "./heartbeat.ts";
+ * if (HEARTBEAT_CLOSE !== 4000) throw new Error("unreachable");
+ * ```
+ */
+export const HEARTBEAT_CLOSE = 4000;
+
+/**
+ * Check heartbeat options.
+ *
+ * @param options The options.
+ * @returns The same options.
+ * @throws {RangeError} If interval or timeout is not a positive number.
+ * @example
+ * ```ts
+ * import { checkHeartbeat } from "./heartbeat.ts";
+ * let threw = false;
+ * try { checkHeartbeat({ interval: 0, timeout: 1 }); } catch { threw = true; }
+ * if (!threw) throw new Error("unreachable");
+ * ```
+ */
+export function checkHeartbeat(options: HeartbeatOptions): HeartbeatOptions {
+  if (!(options.interval > 0) || !(options.timeout > 0)) {
+    throw new RangeError(
+      `Switchboard: heartbeat interval and timeout must be positive: got ${
+        JSON.stringify(options)
+      }`,
+    );
+  }
+  return options;
+}
+
+/**
+ * Ping a peer every `interval`; close it when a ping times out.
+ *
+ * @param peer The connection.
+ * @param options Interval and timeout.
+ * @returns A function that stops the heartbeat.
+ * @example
+ * ```ts
+ * import { Peer } from "../peer/peer.ts";
+ * import { startHeartbeat } from "./heartbeat.ts";
+ * const stop = startHeartbeat(new Peer({ send() {}, close() {} }), { interval: 1000, timeout: 500 });
+ * stop();
+ * ```
+ */
+export function startHeartbeat(peer: Peer, options: HeartbeatOptions): () => void {
+  let waiting = false;
+  const timer = startInterval(() => {
+    if (waiting || peer.isClosed) return;
+    waiting = true;
+    peer.call(Extension.Ping, undefined, { timeout: options.timeout }).then(
+      () => waiting = false,
+      (error: unknown) => {
+        waiting = false;
+        // Any answer, even an error (a server without rpc.ping), proves the peer is alive.
+        if (error instanceof RpcError && error.code === ErrorCode.Timeout) {
+          peer.close(HEARTBEAT_CLOSE, "Heartbeat timeout");
+        }
+      },
+    );
+  }, options.interval);
+  return () => stopTimer(timer);
+}

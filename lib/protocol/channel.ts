@@ -1,0 +1,45 @@
+/**
+ * Names and framing of the channel (multiplexing) extension: docs/RESILIENCE_PROTOCOL.md.
+ *
+ * @module
+ */
+
+/**
+ * The channel extension's method names.
+ *
+ * @example
+ * ```ts
+ * import { ChannelMethod } from "./channel.ts";
+ * if (ChannelMethod.Message !== "rpc.channel") throw new Error("unreachable");
+ * ```
+ */
+export const ChannelMethod: {
+  /** Request, client to server: open a channel; result `{ "channel": id }`. */
+  readonly Open: "rpc.channel.open";
+  /** Notification, either way: `{ "channel": id, "message": <a JSON-RPC message or batch> }`. */
+  readonly Message: "rpc.channel";
+  /** Notification, either way: `{ "channel": id, "code"?: n, "reason"?: s }`. */
+  readonly Close: "rpc.channel.close";
+} = {
+  Open: "rpc.channel.open",
+  Message: "rpc.channel",
+  Close: "rpc.channel.close",
+};
+
+/**
+ * Wrap one encoded channel frame (JSON text) in an `rpc.channel` notification, without
+ * parsing it again.
+ *
+ * @param channel The channel id.
+ * @param frame The channel's encoded message (JSON text: the JSON or superjson codec).
+ * @returns The frame to send on the shared socket.
+ * @example
+ * ```ts
+ * import { wrapChannelFrame } from "./channel.ts";
+ * const frame = wrapChannelFrame(2, '{"jsonrpc":"2.0","method":"x"}');
+ * if (JSON.parse(frame).params.message.method !== "x") throw new Error("unreachable");
+ * ```
+ */
+export function wrapChannelFrame(channel: number, frame: string): string {
+  return `{"jsonrpc":"2.0","method":"rpc.channel","params":{"channel":${channel},"message":${frame}}}`;
+}
