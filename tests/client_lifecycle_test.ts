@@ -60,7 +60,7 @@ describe("client lifecycle", () => {
   });
 
   it("without reconnect, a server close closes the client (close event, -32001)", async () => {
-    const client = connect(server.wsUrl);
+    const client = connect(server.wsUrl, { reconnect: false });
     await client.ready;
     const disconnected = nextEvent(client, "disconnected");
     dropAll(sb, 4321);

@@ -104,6 +104,36 @@ describe("reconnecting client", () => {
     }
   });
 
+  it("reconnects by default: a client started before its server waits, then calls go through", async () => {
+    await server.stop();
+    // Default options (reconnection on); only the backoff is shortened for the test.
+    const client = connect(server.wsUrl, { reconnect: FAST });
+    try {
+      const queued = client.call("add", [20, 22]);
+      await nextEvent(client, "reconnecting");
+      assert.equal(client.state, "CONNECTING");
+      await server.start();
+      assert.equal(await queued, 42);
+      await client.ready;
+    } finally {
+      client.close();
+      await server.start();
+    }
+  });
+
+  it("does not reconnect after a deliberate close (1000) or a protocol refusal", async () => {
+    const client = connect(server.wsUrl);
+    try {
+      await client.ready;
+      const closed = client.closed;
+      dropAll(sb, 1000);
+      assert.equal((await closed).code, 1000);
+      assert.equal(client.state, "CLOSED");
+    } finally {
+      client.close();
+    }
+  });
+
   it("fails fast while disconnected when asked to", async () => {
     const client = connect(server.wsUrl, { reconnect: { min: 1000, max: 1000 }, failFast: true });
     try {

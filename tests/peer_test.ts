@@ -241,7 +241,9 @@ describe("Peer close", () => {
     const sb = new Switchboard();
     sb.register("hang", () => new Promise(() => {}));
     const server = await startServer(sb);
-    const client = await openClient(server.wsUrl);
+    // One socket, no reconnection: the close is final (a reconnecting client would answer
+    // -32007 for the call in flight, tested in client_reconnect_test.ts).
+    const client = await openClient(server.wsUrl, { reconnect: false });
     try {
       const pending = rejection(client.call("hang"));
       const peer = await serverPeerOf(sb, client);
@@ -300,7 +302,7 @@ describe("Peer close", () => {
 
   it("a connection that cannot open rejects ready and queued calls", async () => {
     const { connect } = await import("../mod.ts");
-    const client = connect("ws://127.0.0.1:9/rpc");
+    const client = connect("ws://127.0.0.1:9/rpc", { reconnect: false });
     const [ready, call] = await Promise.all([
       rejection(client.ready),
       rejection(client.call("x")),

@@ -47,7 +47,7 @@ function startMain(): Promise<{ url: string; stop: () => Promise<void> }> {
 describe("server.ts as the main module", () => {
   it("routes /rpc calls to a registered client and serves GET /health", async () => {
     const { url, stop } = await startMain();
-    const client = await openClient(`${url.replace("http:", "ws:")}/rpc`);
+    const client = await openClient(`${url.replace("http:", "ws:")}/rpc`, { reconnect: false });
     try {
       await offer(client, "subtract", ([a, b]: number[]) => a! - b!);
       const res = await post(`${url}/rpc`, {

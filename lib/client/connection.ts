@@ -37,6 +37,14 @@ import { type Job, Outbox } from "./outbox.ts";
 import { startTimeout, stopTimer } from "./timers.ts";
 import type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState } from "./options.ts";
 
+/**
+ * Close codes after which the client does not reconnect: the server closed on purpose
+ * (1000) or refused what this client sends (1003 unsupported data, 1007 invalid payload,
+ * 1008 policy, 1009 too big), which would only repeat. Others (1001 going away for a
+ * restart, 1006 a dropped network, 1011, 4000 heartbeat, 4008 slow consumer, …) reconnect.
+ */
+const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1003, 1007, 1008, 1009]);
+
 /** One connection attempt: its link and the peer that speaks over it. */
 interface Session {
   readonly link: Link;
@@ -125,7 +133,9 @@ export class Connection {
     this.#events = parts.events;
     this.#report = parts.report;
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
-    const reconnect = options.reconnect ?? false;
+    // On by default: a client that survives flaky networks is the point. `reconnect: false`
+    // gives a one-socket client whose `closed` resolves at the first close.
+    const reconnect = options.reconnect ?? true;
     this.#backoff = reconnect === false
       ? undefined
       : resolveBackoff(reconnect === true ? {} : reconnect);
@@ -422,7 +432,10 @@ export class Connection {
     this.#stopHeartbeat?.();
     this.#stopHeartbeat = undefined;
     const wasConnected = this.#state === "CONNECTED";
-    if (this.#closeRequest !== undefined || this.#backoff === undefined) {
+    if (
+      this.#closeRequest !== undefined || this.#backoff === undefined ||
+      FINAL_CLOSE_CODES.has(info.code)
+    ) {
       if (wasConnected) this.#events.emit("disconnected", { ...info, willReconnect: false });
       this.#finish(info);
       return;

@@ -59,9 +59,10 @@ export interface ClientOptions {
   /** Where unawaited failures go (a notification handler that threw, a stray response). */
   readonly onError?: ErrorReporter | undefined;
   /**
-   * Reconnect when the connection drops, with exponential backoff and full jitter: `true`
-   * for the defaults of {@linkcode BackoffOptions}, or the options. Default false: the
-   * client closes with its connection.
+   * Reconnect when the connection drops (or the first connection fails), with exponential
+   * backoff and full jitter: `true` for the defaults of {@linkcode BackoffOptions}, or the
+   * options. Default true. Not after `close()`, nor after a server close with 1000, 1003,
+   * 1007, 1008 or 1009. `false`: the client closes with its first connection.
    */
   readonly reconnect?: boolean | BackoffOptions;
   /**

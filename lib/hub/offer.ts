@@ -24,6 +24,8 @@ export interface Offerer {
   register<P>(name: string, handler: Procedure<P>, options?: ProcedureOptions): () => void;
   /** Call the hub. */
   call(method: string, params?: Params, options?: CallOptions): Promise<unknown>;
+  /** Client events (a reconnecting client's `connected`), when the client has them. */
+  on?(name: "connected", listener: (payload: { reconnected: boolean }) => void): () => void;
 }
 
 /**
@@ -56,7 +58,13 @@ export async function offer<P = Params | undefined>(
     off();
     throw error;
   }
+  // A reconnected client is a new session on the hub, which forgot the registration: offer
+  // it again. (A failure here, e.g. another client took the name, leaves it unregistered.)
+  const stopRenewing = client.on?.("connected", ({ reconnected }) => {
+    if (reconnected) client.call("rpc.register", { name, ...info }).catch(() => {});
+  });
   return async () => {
+    stopRenewing?.();
     try {
       await client.call("rpc.unregister", { name });
     } finally {
