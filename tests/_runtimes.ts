@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import { Switchboard } from "../server.ts";
+import { type Peer, Switchboard } from "../server.ts";
 import { startServer, type TestServer } from "./_fixtures.ts";
 
 /** The repository root. */
@@ -43,9 +43,18 @@ export interface DemoServer extends TestServer {
  * @returns The server.
  */
 export async function startDemoServer(): Promise<DemoServer> {
-  const sb = new Switchboard();
+  const sb = new Switchboard({ pubsub: { replay: { size: 100, maxAge: 60_000 } } });
   sb.register("add", ([a, b]: number[]) => a! + b!);
   sb.register("news.publish", ([text]: string[]) => sb.publish("news.today", text));
+  // Answers, then drops the caller's socket (1012, service restart) and publishes while the
+  // caller is away: a reconnecting client must get that event by replay.
+  sb.register("drop.me", (_params, ctx) => {
+    setTimeout(() => {
+      (ctx.peer as Peer).close(1012, "test drop");
+      sb.publish("news.today", "while away");
+    }, 10);
+    return "dropping";
+  });
   sb.state("counter", { count: 0 }, {
     methods: {
       increment: (state, [by = 1]: number[]) => state.set({ count: state.value.count + by }),

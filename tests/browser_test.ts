@@ -1,9 +1,9 @@
 /**
  * The client in a real headless Chromium, imported from the bundle the server serves
  * (`GET /rpc/client.js`) by a page on another origin (so CORS is exercised), against a real
- * server. Each entry of {@linkcode BROWSER_CASES} is a module script the page runs; reconnect
- * after the server drops the socket joins as one more case once the resilient client is
- * merged. Needs /usr/bin/chromium (or CHROMIUM_PATH) and playwright-core; without them the
+ * server. Each entry of {@linkcode BROWSER_CASES} is a module script the page runs: calls,
+ * subscriptions and synced state; reconnection after the server drops the socket, with the
+ * subscription resumed by replay. Needs /usr/bin/chromium (or CHROMIUM_PATH) and playwright-core; without them the
  * test skips, except under CI=true where it fails.
  */
 
@@ -29,6 +29,25 @@ const BROWSER_CASES: Readonly<Record<string, BrowserCase>> = {
   "call, subscribe and synced state": {
     script: (clientUrl, server) => smokeScript(clientUrl, server.wsUrl),
     expected: SMOKE_REPORT,
+  },
+  "reconnect after the server drops the socket, resuming the subscription": {
+    script: (clientUrl, server) => `
+      import { connect } from ${JSON.stringify(clientUrl)};
+      const client = connect(${JSON.stringify(server.wsUrl)}, { reconnect: { min: 20, max: 100 } });
+      const seen = [];
+      await client.subscribe("news.today", (text) => seen.push(text)).ready;
+      await client.call("news.publish", ["before"]);
+      const back = new Promise((resolve) =>
+        client.on("connected", (event) => event.reconnected && resolve(true)));
+      await client.call("drop.me");
+      const reconnected = await back;
+      await client.call("news.publish", ["after"]);
+      for (let i = 0; i < 200 && seen.length < 3; i++) await new Promise((r) => setTimeout(r, 10));
+      const report = { reconnected, seen, sum: await client.call("add", [1, 2]) };
+      client.close();
+      export default report;
+    `,
+    expected: { reconnected: true, seen: ["before", "while away", "after"], sum: 3 },
   },
 };
 
