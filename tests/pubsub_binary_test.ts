@@ -105,6 +105,30 @@ describe("pub/sub events with binary data", () => {
   });
 });
 
+describe("a Switchboard client without binary", () => {
+  it("reports an undeliverable binary event to onError and keeps its handlers for the rest", async () => {
+    const sb = new Switchboard();
+    const server = await startServer(sb);
+    const errors: unknown[] = [];
+    const client = await openClient(server.wsUrl, {
+      binary: false,
+      onError: (error) => errors.push(error),
+    });
+    try {
+      const got: unknown[] = [];
+      await client.subscribe("t", (data) => void got.push(data)).ready;
+      await sb.publish("t", new Uint8Array([1]));
+      await sb.publish("t", "text");
+      await until(() => got.length === 1 && errors.length === 1);
+      assert.deepEqual(got, ["text"]);
+      assert.equal((errors[0] as { code: number }).code, -32004);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
+
 describe("Delivery encodes an event once per codec", () => {
   it("hands every subscriber the same encoded frames", () => {
     const seen: EncodedMessage[] = [];

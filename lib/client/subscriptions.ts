@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
 import { Pattern } from "../pubsub/pattern.ts";
 import {
@@ -15,7 +16,6 @@ import {
   type SubscribeResult,
 } from "../pubsub/protocol.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
-import { ErrorCode } from "../protocol/errors.ts";
 
 const CONNECTION_CLOSED: number = ErrorCode.ConnectionClosed;
 
@@ -190,10 +190,27 @@ export class Subscriptions {
     const event = params as EventParams;
     if (typeof event.topic !== "string") return;
     const entry = this.#entries.get(event.topic);
-    if (entry !== undefined) {
-      if (typeof event.seq === "number") entry.lastSeq = event.seq;
-      this.#dispatch(entry, event);
+    if (entry !== undefined && typeof event.seq === "number") entry.lastSeq = event.seq;
+    const error = (params as { error?: unknown }).error;
+    if (error !== undefined) {
+      // The event's place in the sequence, without data this connection cannot decode (binary
+      // it did not negotiate): no handler runs, the client's onError hears of it.
+      const { code, message, data } = error as {
+        code?: unknown;
+        message?: unknown;
+        data?: unknown;
+      };
+      this.#report(
+        new RpcError(
+          typeof code === "number" ? code : ErrorCode.InternalError,
+          typeof message === "string" ? message : "Undeliverable event",
+          data,
+        ),
+        `event ${event.topic}`,
+      );
+      return;
     }
+    if (entry !== undefined) this.#dispatch(entry, event);
     for (const pattern of this.#patterns.values()) {
       if (pattern.pattern!.matches(event.topic)) this.#dispatch(pattern, event);
     }
