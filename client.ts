@@ -60,7 +60,7 @@ export type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState };
  *
  * Calls made before the socket opens are queued, not lost. The server can call the
  * procedures this client registers. With `reconnect`, the client survives its sockets: see
- * {@linkcode ClientOptions.reconnect} and docs/RESILIENCE_PROTOCOL.md.
+ * {@linkcode ClientOptions.reconnect} and docs/PROTOCOL.md §13.
  *
  * @example
  * ```ts ignore

@@ -80,7 +80,7 @@ export interface ClientOptions {
   /**
    * Share one WebSocket with the other multiplexed clients of the same URL (each gets its own
    * channel: a separate session on the server). Default false. See
-   * docs/RESILIENCE_PROTOCOL.md.
+   * docs/PROTOCOL.md §13.
    */
   readonly multiplex?: boolean;
 }
