@@ -53,37 +53,6 @@ export {
 } from "./lib/client/state.ts";
 export type { StatePatch, StateSnapshot, StateValue } from "./lib/state/protocol.ts";
 export type { SocketClose, WebSocketConstructor } from "./lib/client/socket_transport.ts";
-export type { Codec } from "./lib/codec/codec.ts";
-export { jsonCodec } from "./lib/codec/json.ts";
-export { createSuperjsonCodec, superjsonCodec } from "./lib/codec/superjson.ts";
-export { DEFAULT_FRAMING, type FramingOptions } from "./lib/framing/wire.ts";
-export { ErrorCode, RpcError } from "./lib/protocol/errors.ts";
-export { DEFAULT_LIMITS, type Limits } from "./lib/protocol/limits.ts";
-export type * from "./lib/protocol/types.ts";
 export type { BatchEntry, CallOptions, StreamOptions } from "./lib/peer/peer.ts";
+export * from "./lib/shared.ts";
 export { CloseCode, type CloseInfo } from "./lib/peer/transport.ts";
-export type {
-  Contract,
-  Handler,
-  Handlers,
-  InferProcedures,
-  Procedures,
-  ProcedureSignature,
-  Remote,
-  Reply,
-  SchemaProcedure,
-  StreamReply,
-  TypedPublish,
-  TypedSubscribe,
-} from "./lib/contract/contract.ts";
-export { implement, procedure, type Registrar } from "./lib/contract/implement.ts";
-export { type Caller, remote } from "./lib/contract/remote.ts";
-export type { StandardSchemaV1, WireIssue } from "./lib/contract/standard_schema.ts";
-export type { StreamCall } from "./lib/peer/stream_call.ts";
-export type { Middleware, MiddlewareContext } from "./lib/router/middleware.ts";
-export type {
-  CallContext,
-  ConnectionInfo,
-  Procedure,
-  ProcedureOptions,
-} from "./lib/router/registry.ts";
