@@ -72,15 +72,15 @@ export async function startDemoServer(): Promise<DemoServer> {
 }
 
 /**
- * The script every runtime runs against the demo server, as an ES module body: it imports
- * `connect` and `sync` from `CLIENT_URL`, calls, subscribes and syncs, and evaluates to a JSON
- * report. `CLIENT_URL` and `WS_URL` are substituted.
+ * The statements of the smoke scenario, for an async context (a module body or an async
+ * function): they import `connect` and `sync` from `clientUrl`, call, subscribe and sync,
+ * and leave the JSON report in a `const report`.
  *
  * @param clientUrl Where to import the client from.
  * @param wsUrl The server's WebSocket URL.
- * @returns The module source; its default export is a promise of the report.
+ * @returns The statements.
  */
-export function smokeScript(clientUrl: string, wsUrl: string): string {
+export function smokeBody(clientUrl: string, wsUrl: string): string {
   return `
 const { connect, sync } = await import(${JSON.stringify(clientUrl)});
 const client = connect(${JSON.stringify(wsUrl)});
@@ -101,8 +101,19 @@ report.count = (await changed) - start;
 while (news.length === 0) await new Promise((r) => setTimeout(r, 5));
 report.news = news;
 client.close();
-export default report;
 `;
+}
+
+/**
+ * The script every runtime runs against the demo server, as an ES module: the
+ * {@linkcode smokeBody} statements, then `export default report`.
+ *
+ * @param clientUrl Where to import the client from.
+ * @param wsUrl The server's WebSocket URL.
+ * @returns The module source; its default export is the report.
+ */
+export function smokeScript(clientUrl: string, wsUrl: string): string {
+  return `${smokeBody(clientUrl, wsUrl)}export default report;\n`;
 }
 
 /** What {@linkcode smokeScript} reports when everything works. */
