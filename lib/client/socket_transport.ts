@@ -169,13 +169,15 @@ export class SocketTransport implements Transport {
    * @throws {RpcError} -32005 when the connecting queue is full, -32001 once closed.
    */
   send(frame: string | Uint8Array): void {
-    const queue = this.#queue;
-    if (queue === undefined || this.#socket.readyState === 1) {
-      if (this.#socket.readyState !== 1) {
-        throw new RpcError(ErrorCode.ConnectionClosed, "Switchboard: connection is closed");
-      }
-      this.#socket.send(frame as string | Uint8Array<ArrayBuffer>);
+    const socket = this.#socket;
+    // Open: the common case, one readyState read.
+    if (socket.readyState === 1) {
+      socket.send(frame as string | Uint8Array<ArrayBuffer>);
       return;
+    }
+    const queue = this.#queue;
+    if (queue === undefined) {
+      throw new RpcError(ErrorCode.ConnectionClosed, "Switchboard: connection is closed");
     }
     if (queue.length >= this.#maxQueued) {
       throw new RpcError(

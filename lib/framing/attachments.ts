@@ -109,14 +109,10 @@ export function hasAttachments(message: unknown, maxDepth: number): boolean {
 }
 
 function containsBinary(value: object, depth: number): boolean {
-  if (
-    ArrayBuffer.isView(value) || value instanceof ArrayBuffer ||
-    (typeof Blob === "function" && value instanceof Blob)
-  ) {
-    return true;
-  }
-  if (depth <= 0) return false;
+  // Arrays and plain objects, the usual payloads, are never binary themselves: test them first
+  // and spare them the three prototype walks of the binary checks below.
   if (Array.isArray(value)) {
+    if (depth <= 0) return false;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       if (typeof item === "object" && item !== null && containsBinary(item, depth - 1)) {
@@ -126,7 +122,12 @@ function containsBinary(value: object, depth: number): boolean {
     return false;
   }
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return false;
+  if (proto !== Object.prototype && proto !== null) {
+    // Not a plain object: binary, or a class instance (walked no further).
+    return ArrayBuffer.isView(value) || value instanceof ArrayBuffer ||
+      (typeof Blob === "function" && value instanceof Blob);
+  }
+  if (depth <= 0) return false;
   for (const key in value) {
     const item = (value as Record<string, unknown>)[key];
     if (typeof item === "object" && item !== null && containsBinary(item, depth - 1)) {

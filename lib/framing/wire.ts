@@ -252,12 +252,14 @@ export class Wire {
    * replaced by a `-32004` error response (see `refuseBinary`).
    *
    * @param message The message.
-   * @param onError Reports failures that happen after this returns (Blob reads, chunk sends).
+   * @param onError Reports failures that happen after this returns (Blob reads, chunk sends),
+   * with the message that failed, so that one handler can serve every message (the peer fails
+   * the calls in it) instead of a closure per message.
    * @throws {TypeError} Binary in a request or notification without binary frames; a codec
    * that needs binary frames.
    * @throws Encoding or synchronous transport errors.
    */
-  send(message: unknown, onError?: (error: unknown) => void): void {
+  send(message: unknown, onError?: (error: unknown, message: unknown) => void): void {
     const codec = this.#encoder;
     const binary = this.#binary && this.#after === undefined;
     if (this.#after !== undefined && respondsTo(message, this.#after.id)) {
@@ -279,7 +281,7 @@ export class Wire {
         try {
           this.send(message, onError);
         } catch (error) {
-          onError?.(error);
+          onError?.(error, message);
         }
       });
       return;
@@ -297,7 +299,12 @@ export class Wire {
     }
     const encoded = codec.encode(skeleton);
     const bytes = typeof encoded === "string" ? new TextEncoder().encode(encoded) : encoded;
-    this.#sender.send(encodeTable(attachments), bytes, attachments, onError);
+    this.#sender.send(
+      encodeTable(attachments),
+      bytes,
+      attachments,
+      onError && ((error) => onError(error, message)),
+    );
   }
 
   /**

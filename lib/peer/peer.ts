@@ -239,6 +239,8 @@ export class Peer {
   #resolveClosed: ((info: CloseInfo) => void) | undefined;
   readonly #onClosed: ((info: CloseInfo) => void) | undefined;
   #abort: AbortController | undefined;
+  #failRequestsFn: ((error: unknown, message: unknown) => void) | undefined;
+  #reportSendErrorFn: ((error: unknown) => void) | undefined;
 
   /**
    * @param transport Moves this peer's frames.
@@ -407,7 +409,7 @@ export class Peer {
     try {
       this.#wire.send(
         { jsonrpc: "2.0", id, method: StreamMethod.Open, params: open },
-        (error) => this.#pending.fail(id, error),
+        this.#failRequests,
       );
     } catch (error) {
       this.#pending.fail(id, error);
@@ -443,7 +445,7 @@ export class Peer {
         params === undefined
           ? { jsonrpc: "2.0", id, method }
           : { jsonrpc: "2.0", id, method, params },
-        (error) => this.#pending.fail(id, error),
+        this.#failRequests,
       );
     } catch (error) {
       this.#pending.fail(id, error);
@@ -534,7 +536,7 @@ export class Peer {
     }
     if (messages.length > 0) {
       try {
-        this.#wire.send(messages, (error) => ids.forEach((id) => this.#pending.fail(id, error)));
+        this.#wire.send(messages, this.#failRequests);
       } catch (error) {
         for (const id of ids) this.#pending.fail(id, error);
       }
@@ -633,7 +635,7 @@ export class Peer {
   sendMessage(message: unknown): boolean {
     if (this.#closeInfo !== undefined) return false;
     try {
-      this.#wire.send(message, (error) => this.#report(error, "send"));
+      this.#wire.send(message, this.#reportSendError);
       return true;
     } catch (error) {
       this.#report(error, "send");
@@ -785,7 +787,9 @@ export class Peer {
         return this.#failed(msg, isRequest, error);
       }
     }
-    const procedure = PEER_BUILTINS.get(method) ?? (this.#own ?? this.#shared)?.get(method);
+    // Only `rpc.` names can be built-ins: application calls skip that lookup.
+    const procedure = (method.startsWith("rpc.") ? PEER_BUILTINS.get(method) : undefined) ??
+      (this.#own ?? this.#shared)?.get(method);
     if (procedure === undefined) {
       return isRequest
         ? errorResponse(id, ErrorCode.MethodNotFound, "Method not found")
@@ -903,6 +907,24 @@ export class Peer {
       return undefined;
     }
     return { jsonrpc: "2.0", id: msg.id, error: toErrorObject(error, this.#expose) };
+  }
+
+  // Handlers of sends that fail after Wire.send returned (a Blob read, a later chunk): made
+  // once per peer on first use (an idle connection makes none), not one closure per message.
+
+  /** For requests (or batches) of ours: reject their pending calls. */
+  get #failRequests(): (error: unknown, message: unknown) => void {
+    return this.#failRequestsFn ??= (error, message) => {
+      for (const item of Array.isArray(message) ? message : [message]) {
+        const { id, method } = item as { id?: unknown; method?: unknown };
+        if (typeof id === "number" && typeof method === "string") this.#pending.fail(id, error);
+      }
+    };
+  }
+
+  /** For anything else: report the failure. */
+  get #reportSendError(): (error: unknown) => void {
+    return this.#reportSendErrorFn ??= (error) => this.#report(error, "send");
   }
 
   #report(error: unknown, where: string): void {

@@ -1,30 +1,54 @@
 /**
  * The table of outgoing calls awaiting a response: ids, deadlines, settlement.
  *
- * Timeouts cost one timer per table, not one per call: calls that use the table's default
- * timeout are inserted in deadline order (a Map keeps insertion order), so a single timer
- * armed for the oldest one is enough; when it fires, the expired calls at the front are
- * rejected and the timer is re-armed for the next. Calls with their own timeout get their own
- * timer.
+ * Timeouts cost one timer per table, not one per call, and no clock read per call. Calls that
+ * use the table's default timeout are kept in insertion order (a Map keeps it) and stamped
+ * with their deadline lazily, by the table's single timer: while unstamped calls exist it
+ * ticks every {@linkcode tickOf}(timeout) ms, reads the clock once, stamps every call added
+ * since the last tick with `now + timeout` (so none can time out early; at most one tick
+ * late) and rejects the stamped calls whose deadline has passed. Stamps never decrease along
+ * the insertion order, so once nothing is left to stamp the timer sleeps until the oldest
+ * deadline. Calls with their own timeout get their own timer.
  *
  * @module
  */
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 
-/** One outgoing call awaiting its response. */
-interface Entry {
+/**
+ * One outgoing call awaiting its response. A class, so that every entry has the same shape
+ * from its construction on.
+ */
+class Entry {
+  /** The method called, for error messages. */
   readonly method: string;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
-  /** Absolute time (ms) after which the call times out; Infinity for none. */
-  readonly deadline: number;
+  /**
+   * Absolute time (ms) after which the call times out: {@linkcode UNSTAMPED} until the
+   * table's timer stamps a default-timeout call; Infinity for calls without a timeout or with
+   * their own timer.
+   */
+  deadline: number;
   /** The timeout in ms, for the error message. */
   readonly timeout: number;
   /** Own timer, for calls whose timeout differs from the default. */
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Called once when the entry leaves the table, for cleanup (abort listeners). */
-  cleanup: (() => void) | undefined;
+  cleanup: (() => void) | undefined = undefined;
+
+  constructor(
+    method: string,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+    timeout: number,
+  ) {
+    this.method = method;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.timeout = timeout;
+    this.deadline = Infinity;
+  }
 }
 
 /**
@@ -47,7 +71,12 @@ export class PendingCalls {
   readonly #defaultTimeout: number;
   readonly #onExpire: ((id: number) => void) | undefined;
   #nextId = 1;
+  #wrapped = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Whether `#timer` is a short tick (there are calls to stamp), not a sleep until a deadline. */
+  #ticking = false;
+  /** Default-timeout calls not stamped yet. */
+  #unstamped = 0;
   #disposed: unknown = undefined;
 
   /**
@@ -77,28 +106,18 @@ export class PendingCalls {
    */
   add(method: string, timeout: number | undefined): { id: number; promise: Promise<unknown> } {
     const id = this.#takeId();
-    let resolve!: (value: unknown) => void;
-    let reject!: (reason: unknown) => void;
-    const promise = new Promise<unknown>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
     const ms = timeout === undefined ? this.#defaultTimeout : timeout === 0 ? Infinity : timeout;
-    const deadline = ms === Infinity ? Infinity : Date.now() + ms;
-    const entry: Entry = {
-      method,
-      resolve,
-      reject,
-      deadline,
-      timeout: ms,
-      timer: undefined,
-      cleanup: undefined,
-    };
+    let entry!: Entry;
+    const promise = new Promise<unknown>((resolve, reject) => {
+      entry = new Entry(method, resolve, reject, ms);
+    });
     if (this.#calls === NO_CALLS) this.#calls = new Map();
     this.#calls.set(id, entry);
     if (ms !== Infinity) {
       if (ms === this.#defaultTimeout) {
-        if (this.#timer === undefined) this.#arm(deadline);
+        entry.deadline = UNSTAMPED;
+        this.#unstamped++;
+        if (!this.#ticking) this.#arm(tickOf(ms), true);
       } else {
         entry.timer = setTimeout(() => this.#expire(id), ms);
       }
@@ -159,6 +178,8 @@ export class PendingCalls {
     this.#disposed = reason;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#ticking = false;
+    this.#unstamped = 0;
     const entries = [...this.#calls.values()];
     this.#calls.clear();
     for (const entry of entries) {
@@ -169,35 +190,59 @@ export class PendingCalls {
   }
 
   #takeId(): number {
-    let id = this.#nextId;
-    while (this.#calls.has(id)) id = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-    this.#nextId = id >= Number.MAX_SAFE_INTEGER ? 1 : id + 1;
-    return id;
+    const id = this.#nextId;
+    // Until the counter first wraps (after 2^53 calls), no id can be pending twice: skip the
+    // lookup that guards against reuse.
+    if (!this.#wrapped && id < Number.MAX_SAFE_INTEGER) {
+      this.#nextId = id + 1;
+      return id;
+    }
+    this.#wrapped = true;
+    let next = id;
+    while (this.#calls.has(next)) next = next >= Number.MAX_SAFE_INTEGER ? 1 : next + 1;
+    this.#nextId = next >= Number.MAX_SAFE_INTEGER ? 1 : next + 1;
+    return next;
   }
 
   #remove(id: number, entry: Entry): void {
     this.#calls.delete(id);
     if (entry.timer !== undefined) clearTimeout(entry.timer);
+    else if (entry.deadline === UNSTAMPED) this.#unstamped--;
     entry.cleanup?.();
   }
 
-  #arm(deadline: number): void {
-    const delay = Math.max(0, deadline - Date.now());
+  #arm(delay: number, ticking: boolean): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#ticking = ticking;
     this.#timer = setTimeout(() => this.#sweep(), delay);
   }
 
-  /** Reject expired default-timeout calls at the front; re-arm for the next one. */
+  /**
+   * Stamp the default-timeout calls added since the last sweep, reject the expired ones, and
+   * re-arm: a tick while calls remain to be stamped, else a sleep until the oldest deadline.
+   */
   #sweep(): void {
     this.#timer = undefined;
+    this.#ticking = false;
     const now = Date.now();
+    let next = Infinity;
     for (const [id, entry] of this.#calls) {
-      if (entry.timer !== undefined || entry.deadline === Infinity) continue;
-      if (entry.deadline > now) {
-        this.#arm(entry.deadline);
-        return;
+      const deadline = entry.deadline;
+      if (deadline === Infinity) continue;
+      if (deadline === UNSTAMPED) {
+        entry.deadline = now + entry.timeout;
+        this.#unstamped--;
+      } else if (deadline <= now) {
+        this.#expire(id);
+        continue;
       }
-      this.#expire(id);
+      // Stamps grow along the insertion order: the first one left is the oldest deadline.
+      if (next === Infinity) next = entry.deadline;
+      if (this.#unstamped === 0) break;
     }
+    if (this.#disposed !== undefined) return;
+    if (this.#unstamped > 0) this.#arm(tickOf(this.#defaultTimeout), true);
+    else if (next !== Infinity) this.#arm(next - now, false);
   }
 
   #expire(id: number): void {
@@ -212,6 +257,20 @@ export class PendingCalls {
     );
     this.#onExpire?.(id);
   }
+}
+
+/** The deadline of a default-timeout call the timer has not stamped yet. */
+const UNSTAMPED = -1;
+
+/**
+ * How often the timer ticks while calls wait to be stamped: a 32nd of the timeout, between 1
+ * and 250 ms. A call times out at most that much late, and never early.
+ *
+ * @param timeout The default timeout, ms.
+ * @returns The tick, ms.
+ */
+function tickOf(timeout: number): number {
+  return Math.min(250, Math.max(1, Math.floor(timeout / 32)));
 }
 
 /** The empty table every idle {@linkcode PendingCalls} shares; never written to. */

@@ -61,6 +61,8 @@ export class Connection implements WSEvents, Transport, Subscriber {
   live: Liveness | undefined;
 
   readonly #host: ConnectionHost;
+  /** The host's counters, held directly: one property load less per frame. */
+  readonly #traffic: { bytesSent: number; bytesReceived: number };
   #socket: WSContext | undefined;
   #raw: unknown;
 
@@ -71,6 +73,7 @@ export class Connection implements WSEvents, Transport, Subscriber {
   constructor(info: ConnectionInfo, host: ConnectionHost) {
     this.info = info;
     this.#host = host;
+    this.#traffic = host.traffic;
   }
 
   /** The codec events are encoded with: the peer's negotiated one. */
@@ -118,7 +121,7 @@ export class Connection implements WSEvents, Transport, Subscriber {
    * @param frame The frame.
    */
   receive(frame: string | ArrayBuffer | Uint8Array): void {
-    this.#host.traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
+    this.#traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
     if (this.live !== undefined) this.#host.heartbeat?.seen(this.live);
     this.peer?.receive(frame);
   }
@@ -143,7 +146,7 @@ export class Connection implements WSEvents, Transport, Subscriber {
    * @param frame The frame.
    */
   send(frame: string | Uint8Array): void {
-    this.#host.traffic.bytesSent += typeof frame === "string" ? frame.length : frame.byteLength;
+    this.#traffic.bytesSent += typeof frame === "string" ? frame.length : frame.byteLength;
     const raw = this.#raw as { send(frame: string | Uint8Array): unknown } | undefined;
     if (raw !== undefined) raw.send(frame);
     else this.#socket!.send(frame as Uint8Array<ArrayBuffer>);
