@@ -217,31 +217,56 @@ export class Connection {
    * @returns The result.
    */
   call(method: string, params?: Params, options?: ClientCallOptions): Promise<unknown> {
+    // Fast path, the common case: a live socket. The call goes straight to its peer (one
+    // promise, no job); only a drop while it is in flight needs the reconnection machinery.
+    const peer = this.#livePeer();
+    if (peer !== undefined) {
+      const sent = peer.call(method, params, options);
+      if (this.#backoff === undefined) return sent;
+      return sent.catch((error: unknown) =>
+        new Promise((resolve, reject) => {
+          // A resent idempotent call gets its full timeout again from here: the fast path
+          // does not read the clock per call.
+          this.#afterDrop(this.#job(method, params, options, resolve, reject), peer, error);
+        })
+      );
+    }
     return new Promise((resolve, reject) => {
-      const timeout = options?.timeout ?? this.#timeout;
-      const job: ClientJob = {
-        method,
-        deadline: timeout === 0 ? Infinity : Date.now() + timeout,
-        idempotent: options?.idempotent ?? false,
-        retried: false,
-        signal: options?.signal,
-        fail: reject,
-        delayed: false,
-        run: (peer, remaining) => {
-          // Not delayed: the user's own options, so the default timeout uses the pending
-          // table's shared timer instead of one timer per call.
-          const callOptions = remaining === undefined
-            ? options
-            : options?.signal === undefined
-            ? { timeout: remaining }
-            : { timeout: remaining, signal: options.signal };
-          peer.call(method, params, callOptions).then(resolve, (error: unknown) => {
-            this.#afterDrop(job, peer, error);
-          });
-        },
-      };
-      this.#submit(job);
+      this.#submit(this.#job(method, params, options, resolve, reject));
     });
+  }
+
+  /** A call that may wait for a socket or be resent: its deadline, retry state and runner. */
+  #job(
+    method: string,
+    params: Params | undefined,
+    options: ClientCallOptions | undefined,
+    resolve: (value: unknown) => void,
+    reject: (reason: unknown) => void,
+  ): ClientJob {
+    const timeout = options?.timeout ?? this.#timeout;
+    const job: ClientJob = {
+      method,
+      deadline: timeout === 0 ? Infinity : Date.now() + timeout,
+      idempotent: options?.idempotent ?? false,
+      retried: false,
+      signal: options?.signal,
+      fail: reject,
+      delayed: false,
+      run: (peer, remaining) => {
+        // Not delayed: the user's own options, so the default timeout uses the pending
+        // table's shared timer instead of one timer per call.
+        const callOptions = remaining === undefined
+          ? options
+          : options?.signal === undefined
+          ? { timeout: remaining }
+          : { timeout: remaining, signal: options.signal };
+        peer.call(method, params, callOptions).then(resolve, (error: unknown) => {
+          this.#afterDrop(job, peer, error);
+        });
+      },
+    };
+    return job;
   }
 
   /**
