@@ -9,9 +9,8 @@
  * @module
  */
 
-import type { Codec } from "../codec/codec.ts";
 import { FrameError } from "../framing/frame.ts";
-import { type FramingOptions, INCOMPLETE, Wire } from "../framing/wire.ts";
+import { INCOMPLETE, Wire, type WireOptions } from "../framing/wire.ts";
 import { ErrorCode, RpcError, toErrorObject } from "../protocol/errors.ts";
 import { Extension } from "../protocol/extensions.ts";
 import { asRequest, asResponse, classify, idOf, Kind } from "../protocol/guards.ts";
@@ -116,17 +115,9 @@ export type ErrorReporter = (error: unknown, where: string) => void;
  * if (options.timeout !== 10_000) throw new Error("unreachable");
  * ```
  */
-export interface PeerOptions {
-  /** Encodes and decodes frames. Default: JSON. */
-  readonly codec?: Codec | undefined;
-  /** Send and accept binary frames (attachments) from the start. Default false. */
-  readonly binary?: boolean | undefined;
-  /** Chunking and attachment limits of binary frames. */
-  readonly framing?: Partial<FramingOptions> | undefined;
-  /** Whether `rpc.hello` may change the codec. Default true (false for HTTP). */
-  readonly negotiable?: boolean | undefined;
-  /** Whether the transport carries binary frames. Default true (false for channels). */
-  readonly binaryFrames?: boolean | undefined;
+export interface PeerOptions extends Omit<WireOptions, "maxMessageSize"> {
+  // codec, binary, framing, negotiable, binaryFrames: the connection's wire format, handed to
+  // its Wire as they are (lib/framing/wire.ts documents them); maxMessageSize comes from limits.
   /** Procedures shared with other peers (a server's); this peer's own come first. */
   readonly procedures?: Registry | undefined;
   /** Default call timeout in milliseconds; 0 for none. Default: 30,000. */
