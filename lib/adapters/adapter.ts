@@ -94,38 +94,78 @@ export function originOf(hostname: string, port: number): string {
 }
 
 /**
- * An optional fast path on the WebSocket events a Switchboard hands to `upgradeWebSocket`:
- * an adapter whose runtime would otherwise wrap every incoming message (Hono's Bun adapter
- * builds a `MessageEvent`, a `WSContext` and a `URL` per message, a fifth of the server's
- * CPU time at small messages) may call this function with the frame instead of `onMessage`.
- * Adapters that do not know it ignore it and Hono's `onMessage` runs as usual.
- *
- * Binary frames reach the sink as the runtime gives them (a `Uint8Array` on Bun, exactly the
- * message's bytes). Code that wraps a Switchboard's events to decorate `onMessage` must drop
- * this key, or the runtimes that use it will bypass the wrapper.
+ * A runtime's server-side WebSocket as the core drives it: Deno's and Workers' standard
+ * `WebSocket` and Bun's `ServerWebSocket` all have this shape. Bytes waiting to be sent are
+ * read with `readBufferedAmount` (lib/adapters/raw_socket.ts), which knows both spellings.
  *
  * @example
  * ```ts
- * import { FRAME_SINK, type FrameSinkEvents } from "./adapter.ts";
+ * import type { NativeSocket } from "./adapter.ts";
+ * const sent: unknown[] = [];
+ * const socket: NativeSocket = { send: (frame) => void sent.push(frame), close() {} };
+ * socket.send("hi");
+ * if (sent.length !== 1) throw new Error("unreachable");
+ * ```
+ */
+export interface NativeSocket {
+  /** Send one frame: a string as text, bytes as binary. */
+  send(frame: string | Uint8Array): unknown;
+  /** Close with a code and reason. */
+  close(code?: number, reason?: string): void;
+}
+
+/**
+ * WebSocket events an adapter may drive directly, without Hono's per-socket wrapping: the
+ * runtime's socket at open, then each frame as the runtime delivers it, then the close.
+ *
+ * An adapter's `upgradeWebSocket` checks its events with {@linkcode isSocketSink}. When they
+ * are a sink it skips everything Hono builds per socket and per message (a `WSContext`, its
+ * init object and closures, one or two `URL`s, and on Bun a `MessageEvent` per frame): an
+ * idle connection then costs the sink and the runtime's socket, and a frame costs one method
+ * call. Adapters that do not know sinks call the Hono `WSEvents` the same object also has,
+ * so a sink must implement both. Binary frames arrive as an `ArrayBuffer` (the adapter sets
+ * `binaryType`); a method that throws closes only its own connection, with 1011.
+ *
+ * Code that wraps a Switchboard's events to decorate `onMessage` (as the hub does) makes an
+ * object that is not a sink, so its wrapper runs on every runtime.
+ *
+ * @example
+ * ```ts
+ * import { isSocketSink, type NativeSocket, type SocketSink } from "./adapter.ts";
  * const frames: unknown[] = [];
- * const events: FrameSinkEvents = { [FRAME_SINK]: (frame) => void frames.push(frame) };
- * events[FRAME_SINK]?.("{}");
+ * const sink: SocketSink = {
+ *   socketOpened(_socket: NativeSocket) {},
+ *   socketMessage: (frame) => void frames.push(frame),
+ *   socketClosed() {},
+ * };
+ * sink.socketMessage("{}");
+ * if (!isSocketSink(sink) || isSocketSink({ onMessage() {} })) throw new Error("unreachable");
  * if (frames.length !== 1) throw new Error("unreachable");
  * ```
  */
-export const FRAME_SINK: unique symbol = Symbol.for("switchboard.frameSink");
+export interface SocketSink {
+  /** The socket opened; `socket` is the runtime's own object, for sending and closing. */
+  socketOpened(socket: NativeSocket): void;
+  /** A frame arrived: a string for text, an `ArrayBuffer` (or bytes) for binary. */
+  socketMessage(frame: string | ArrayBuffer | Uint8Array): void;
+  /** The socket closed (or failed: code 1006), once. */
+  socketClosed(code: number, reason: string): void;
+}
 
 /**
- * WebSocket events that may carry the {@linkcode FRAME_SINK} fast path.
+ * Whether WebSocket events are a {@linkcode SocketSink}.
  *
+ * @param events The events handed to an adapter's `upgradeWebSocket`.
+ * @returns True when they implement the three sink methods.
  * @example
  * ```ts
- * import type { FrameSinkEvents } from "./adapter.ts";
- * const events: FrameSinkEvents = {};
- * if (Object.keys(events).length !== 0) throw new Error("unreachable");
+ * import { isSocketSink } from "./adapter.ts";
+ * if (isSocketSink(undefined) || isSocketSink({})) throw new Error("unreachable");
  * ```
  */
-export interface FrameSinkEvents {
-  /** Receives each incoming frame: a string for text, bytes for binary. */
-  readonly [FRAME_SINK]?: (frame: string | ArrayBuffer | Uint8Array) => void;
+export function isSocketSink(events: unknown): events is SocketSink {
+  if (typeof events !== "object" || events === null) return false;
+  const sink = events as Partial<SocketSink>;
+  return typeof sink.socketMessage === "function" && typeof sink.socketOpened === "function" &&
+    typeof sink.socketClosed === "function";
 }

@@ -1,5 +1,7 @@
 /**
- * The Bun adapter: `Bun.serve` and Hono's Bun WebSocket upgrade.
+ * The Bun adapter: `Bun.serve`, and a WebSocket upgrade for Hono apps that drives
+ * {@linkcode SocketSink} events (a Switchboard's) straight from Bun's handlers and defers any
+ * other events to Hono's own Bun helper.
  *
  * @module
  */
@@ -7,15 +9,15 @@
 /// <reference types="bun-types" />
 
 import type { Hono } from "hono";
-import { upgradeWebSocket, websocket } from "hono/bun";
-import type { UpgradeWebSocket, WSEvents } from "hono/ws";
+import { upgradeWebSocket as honoUpgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
+import { defineWebSocketHelper, type UpgradeWebSocket, type WSEvents } from "hono/ws";
 import {
-  FRAME_SINK,
-  type FrameSinkEvents,
+  isSocketSink,
   type ListenOptions,
   originOf,
   type RunningServer,
   type RuntimeAdapter,
+  type SocketSink,
 } from "./adapter.ts";
 
 /**
@@ -27,7 +29,7 @@ import {
  * a `MessageEvent`, which in Bun empties views.
  */
 function exactMessage(ws: HonoBunSocket, message: string | ArrayBuffer | Uint8Array): void {
-  if (typeof message === "string") return websocket.message(ws, message);
+  if (typeof message === "string") return honoWebsocket.message(ws, message);
   let exact: ArrayBuffer;
   if (message instanceof ArrayBuffer) {
     exact = message;
@@ -37,7 +39,103 @@ function exactMessage(ws: HonoBunSocket, message: string | ArrayBuffer | Uint8Ar
       ? buffer as ArrayBuffer
       : buffer.slice(byteOffset, byteOffset + byteLength) as ArrayBuffer;
   }
-  websocket.message(ws, { buffer: exact } as unknown as Buffer);
+  honoWebsocket.message(ws, { buffer: exact } as unknown as Buffer);
+}
+
+/** A Bun socket as Hono's handlers type it (its `data` holds the events). */
+type HonoBunSocket = Parameters<typeof honoWebsocket.message>[0];
+
+/** What a socket's `data` holds: a sink, or Hono's record of the events. */
+type SocketData = SocketSink | HonoBunSocket["data"];
+
+/** The Bun server behind a Hono context (`c.env` is the server, or holds it). */
+function bunServerOf(env: unknown): Bun.Server<unknown> | undefined {
+  if (typeof env !== "object" || env === null) return undefined;
+  const holder = env as { server?: Bun.Server<unknown>; upgrade?: unknown };
+  if (typeof holder.upgrade === "function") return env as Bun.Server<unknown>;
+  return holder.server;
+}
+
+/**
+ * Hono's `upgradeWebSocket` for Bun. {@linkcode SocketSink} events become the socket's
+ * `data` and Bun's handlers call them directly; any other events go through Hono's Bun
+ * helper unchanged. Serve with {@linkcode websocket} as `Bun.serve`'s `websocket` option (it
+ * handles both kinds), or use {@linkcode bunAdapter}'s `serve`, which does.
+ *
+ * @example
+ * ```ts ignore
+ * import { Hono } from "hono";
+ * import { Switchboard, switchboardRoutes } from "../../server.ts";
+ * import { upgradeWebSocket, websocket } from "./bun.ts";
+ * const app = new Hono();
+ * app.route("/rpc", switchboardRoutes(new Switchboard(), upgradeWebSocket));
+ * const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, websocket });
+ * await server.stop(true);
+ * ```
+ */
+export const upgradeWebSocket: UpgradeWebSocket = defineWebSocketHelper(
+  (c, events: WSEvents, options) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") return undefined;
+    if (!isSocketSink(events)) return honoUpgradeWebSocket(c, events, options);
+    const server = bunServerOf(c.env);
+    if (server === undefined) {
+      throw new TypeError("Switchboard: serve with Bun.serve(app.fetch): no Bun server in c.env");
+    }
+    // Bun ignores what fetch returns after a successful upgrade; Hono only needs a value.
+    return server.upgrade(c.req.raw, { data: events }) ? new Response(null) : undefined;
+  },
+);
+
+/**
+ * Bun's WebSocket handlers for sockets upgraded by {@linkcode upgradeWebSocket}: sinks get
+ * their open, frames and close directly; other sockets go through Hono's handlers (with
+ * binary frames handed over as exact `ArrayBuffer`s). A sink method that throws closes its
+ * own connection with 1011 and nothing else.
+ *
+ * @example Serve a Hono app yourself
+ * ```ts ignore
+ * import { Hono } from "hono";
+ * import { websocket } from "./bun.ts";
+ * const app = new Hono();
+ * const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: app.fetch, websocket });
+ * await server.stop(true);
+ * ```
+ */
+export const websocket: Bun.WebSocketHandler<SocketData> = {
+  open(ws) {
+    const data = ws.data;
+    if (!isSocketSink(data)) return honoWebsocket.open(ws as HonoBunSocket);
+    ws.binaryType = "arraybuffer";
+    guarded(ws, () => data.socketOpened(ws));
+  },
+  message(ws, message) {
+    const data = ws.data as Partial<SocketSink>;
+    if (data.socketMessage === undefined) {
+      return exactMessage(ws as HonoBunSocket, message as string | ArrayBuffer | Uint8Array);
+    }
+    try {
+      data.socketMessage(message as string | ArrayBuffer);
+    } catch {
+      // A sink reports its own failures; an escape is a bug, and ending this connection is
+      // the safe answer.
+      ws.close(1011, "Internal error");
+    }
+  },
+  close(ws, code, reason) {
+    const data = ws.data;
+    if (!isSocketSink(data)) return honoWebsocket.close(ws as HonoBunSocket, code, reason);
+    guarded(ws, () => data.socketClosed(code, reason));
+  },
+};
+
+/** Run a sink's open or close handler; a throw closes its socket (1011), nothing else. */
+function guarded(ws: Bun.ServerWebSocket<SocketData>, handler: () => void): void {
+  try {
+    handler();
+  } catch {
+    // As in `message`: a bug in the sink ends its own connection only.
+    if (ws.readyState === 1) ws.close(1011, "Internal error");
+  }
 }
 
 /**
@@ -60,13 +158,13 @@ function exactMessage(ws: HonoBunSocket, message: string | ArrayBuffer | Uint8Ar
  */
 export const bunAdapter: RuntimeAdapter = {
   runtime: "bun",
-  upgradeWebSocket: upgradeWebSocket as UpgradeWebSocket,
+  upgradeWebSocket,
   serve(app: Hono, options: ListenOptions): Promise<RunningServer> {
     const server = Bun.serve({
       hostname: options.hostname,
       port: options.port,
       fetch: app.fetch,
-      websocket: { ...websocket, message, maxPayloadLength: options.maxMessageSize },
+      websocket: { ...websocket, maxPayloadLength: options.maxMessageSize },
     });
     const port = server.port ?? options.port;
     return Promise.resolve({
@@ -78,27 +176,3 @@ export const bunAdapter: RuntimeAdapter = {
     });
   },
 };
-
-/** A Bun socket as Hono's handlers type it (its `data` holds the events). */
-type HonoBunSocket = Parameters<typeof websocket.message>[0];
-
-/**
- * Bun's per-message handler: hands the frame straight to the events' {@linkcode FRAME_SINK}
- * when there is one, skipping the `MessageEvent`, `WSContext` and `URL` Hono builds per
- * message; otherwise defers to Hono. A sink that throws closes only its own connection.
- */
-function message(ws: HonoBunSocket, data: string | ArrayBuffer | Uint8Array): void {
-  const events = ws.data.events as WSEvents & FrameSinkEvents;
-  if (events[FRAME_SINK] === undefined) {
-    exactMessage(ws, data);
-    return;
-  }
-  try {
-    // Called as a method: the sink may be a method of the events object.
-    events[FRAME_SINK](data);
-  } catch {
-    // The sink is the peer's receive, which reports its own failures; an escape here is a
-    // bug, and ending this connection is the safe answer.
-    ws.close(1011, "Internal error");
-  }
-}

@@ -1,33 +1,10 @@
 /**
- * Direct access to a server-side WebSocket for the pub/sub hot path, whatever the runtime:
- * Deno and Workers expose the standard `bufferedAmount` and `send`, Bun's `ServerWebSocket`
- * has `getBufferedAmount()` and `send`. Duck-typed so the core never names a runtime; each
- * helper returns `undefined` when the socket does not have what it needs.
+ * Read a server-side WebSocket's send buffer, whatever the runtime: Deno and Workers expose
+ * the standard `bufferedAmount`, Bun's `ServerWebSocket` has `getBufferedAmount()`.
+ * Duck-typed so the core never names a runtime.
  *
  * @module
  */
-
-/**
- * Build a text-frame sender that calls the raw socket's `send` directly (skipping one
- * wrapper per frame, which shows when one event goes to thousands of sockets).
- *
- * @param raw The runtime's socket (Hono's `WSContext.raw`).
- * @returns A function sending one text frame, or `undefined` when the socket has no `send`.
- * @example
- * ```ts
- * import { frameSender } from "./raw_socket.ts";
- * const sent: string[] = [];
- * const send = frameSender({ send: (frame: string) => void sent.push(frame) });
- * send?.("hi");
- * if (sent[0] !== "hi" || frameSender(null) !== undefined) throw new Error("unreachable");
- * ```
- */
-export function frameSender(raw: unknown): ((frame: string | Uint8Array) => void) | undefined {
-  if (typeof raw !== "object" || raw === null) return undefined;
-  const socket = raw as { send?: (frame: string | Uint8Array) => unknown };
-  if (typeof socket.send !== "function") return undefined;
-  return (frame) => void socket.send!(frame);
-}
 
 /**
  * Read a runtime socket's buffered byte count without allocating (Bun's

@@ -8,7 +8,7 @@ import type { Codec } from "../codec/codec.ts";
 import type { FramingOptions } from "../framing/wire.ts";
 import type { HelloResult } from "../protocol/extensions.ts";
 import type { Limits } from "../protocol/limits.ts";
-import type { CallOptions, ErrorReporter } from "../peer/peer.ts";
+import type { CallOptions } from "../peer/peer.ts";
 import type { CloseInfo } from "../peer/transport.ts";
 import type { SocketClose, WebSocketConstructor } from "./socket_transport.ts";
 import type { BackoffOptions } from "./backoff.ts";
@@ -57,7 +57,7 @@ export interface ClientOptions {
   /** Chunk size and attachment limits of binary frames. */
   readonly framing?: Partial<FramingOptions>;
   /** Where unawaited failures go (a notification handler that threw, a stray response). */
-  readonly onError?: ErrorReporter | undefined;
+  readonly onError?: ((error: unknown, where: string) => void) | undefined;
   /**
    * Reconnect when the connection drops (or the first connection fails), with exponential
    * backoff and full jitter: `true` for the defaults of {@linkcode BackoffOptions}, or the

@@ -137,6 +137,60 @@ export interface WireOptions {
 export const INCOMPLETE: unique symbol = Symbol("Switchboard.incomplete");
 
 /**
+ * The method a {@linkcode SendFailureHandler} implements: a long-lived object (a peer) can
+ * take send failures itself, so that no closure is made for them.
+ *
+ * @example
+ * ```ts
+ * import { SEND_FAILED, type SendFailureHandler } from "./wire.ts";
+ * const failures: unknown[] = [];
+ * const handler: SendFailureHandler = { [SEND_FAILED]: (error) => void failures.push(error) };
+ * handler[SEND_FAILED](new Error("x"), {});
+ * if (failures.length !== 1) throw new Error("unreachable");
+ * ```
+ */
+export const SEND_FAILED: unique symbol = Symbol("switchboard.sendFailed");
+
+/**
+ * Takes failures of a send that happen after `Wire.send` returned.
+ *
+ * @example
+ * ```ts
+ * import { SEND_FAILED, type SendFailureHandler } from "./wire.ts";
+ * const handler: SendFailureHandler = { [SEND_FAILED]() {} };
+ * if (typeof handler[SEND_FAILED] !== "function") throw new Error("unreachable");
+ * ```
+ */
+export interface SendFailureHandler {
+  /**
+   * A send failed after returning.
+   *
+   * @param error Why.
+   * @param message The message that was not sent.
+   */
+  [SEND_FAILED](error: unknown, message: unknown): void;
+}
+
+/**
+ * Where `Wire.send` reports failures that happen after it returned: a function, or an object
+ * that takes them.
+ *
+ * @example
+ * ```ts
+ * import type { OnSendError } from "./wire.ts";
+ * const log: OnSendError = (error, message) => console.error(error, message);
+ * if (typeof log !== "function") throw new Error("unreachable");
+ * ```
+ */
+export type OnSendError = ((error: unknown, message: unknown) => void) | SendFailureHandler;
+
+function sendFailed(onError: OnSendError | undefined, error: unknown, message: unknown): void {
+  if (onError === undefined) return;
+  if (typeof onError === "function") onError(error, message);
+  else onError[SEND_FAILED](error, message);
+}
+
+/**
  * A connection's codec and framing state.
  *
  * @example Text out, text in
@@ -259,7 +313,7 @@ export class Wire {
    * that needs binary frames.
    * @throws Encoding or synchronous transport errors.
    */
-  send(message: unknown, onError?: (error: unknown, message: unknown) => void): void {
+  send(message: unknown, onError?: OnSendError): void {
     const codec = this.#encoder;
     const binary = this.#binary && this.#after === undefined;
     if (this.#after !== undefined && respondsTo(message, this.#after.id)) {
@@ -281,7 +335,7 @@ export class Wire {
         try {
           this.send(message, onError);
         } catch (error) {
-          onError?.(error, message);
+          sendFailed(onError, error, message);
         }
       });
       return;
@@ -303,7 +357,7 @@ export class Wire {
       encodeTable(attachments),
       bytes,
       attachments,
-      onError && ((error) => onError(error, message)),
+      onError && ((error) => sendFailed(onError, error, message)),
     );
   }
 

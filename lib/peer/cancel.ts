@@ -3,8 +3,9 @@
  * `AbortSignal` created only when a procedure reads it, and the table of calls still running
  * so that `rpc.cancel {id}` and a closing connection can abort them.
  *
- * A call that never reads `ctx.signal` costs one object (the context it gets anyway) and, if
- * it is asynchronous, one Map entry while it runs.
+ * A call that never reads `ctx.signal` costs one object (the context it gets anyway); an
+ * asynchronous one is also linked into its connection's list of running calls while it runs.
+ * A connection with no call running keeps nothing.
  *
  * @module
  */
@@ -39,6 +40,10 @@ export class RunningCall implements MiddlewareContext {
   readonly params: Params | undefined;
   /** Runs once when the call is cancelled (a streaming producer wakes up with it). */
   onCancel: (() => void) | undefined = undefined;
+  /** @internal Links in {@linkcode RunningCalls} (newer, older). */
+  newer: RunningCall | undefined = undefined;
+  /** @internal */
+  older: RunningCall | undefined = undefined;
 
   #controller: AbortController | undefined;
   #reason: unknown = undefined;
@@ -94,7 +99,9 @@ export class RunningCall implements MiddlewareContext {
 }
 
 /**
- * The incoming calls of one connection still running, by request id.
+ * The incoming calls of one connection still running: a list linked through the calls
+ * themselves (no Map, no Set), newest first. `rpc.cancel {id}` walks it, which is bounded by
+ * the connection's `maxConcurrentRequests`; with a reused id the newest call wins.
  *
  * @example
  * ```ts
@@ -104,32 +111,31 @@ export class RunningCall implements MiddlewareContext {
  * const call = new RunningCall(new Peer({ send() {}, close() {} }), 7, "work", undefined);
  * table.add(call);
  * if (!table.cancel(7, new Error("stop")) || !call.cancelled) throw new Error("unreachable");
+ * table.delete(call);
+ * if (table.size !== 0) throw new Error("unreachable");
  * ```
  */
 export class RunningCalls {
-  readonly #calls = new Map<Id, RunningCall>();
-  /** Calls nobody can cancel by id (notifications, a reused id): only a close aborts them. */
-  readonly #others = new Set<RunningCall>();
+  #newest: RunningCall | undefined;
+  #size = 0;
 
   /** How many are running. */
   get size(): number {
-    return this.#calls.size + this.#others.size;
+    return this.#size;
   }
 
   /**
    * Track a call until {@linkcode RunningCalls.delete}.
    *
-   * @param call The call.
+   * @param call The call (not already tracked).
    */
   add(call: RunningCall): void {
-    const id = call.id;
-    if (id === undefined || id === null) {
-      this.#others.add(call);
-      return;
-    }
-    const previous = this.#calls.get(id);
-    if (previous !== undefined) this.#others.add(previous);
-    this.#calls.set(id, call);
+    const newest = this.#newest;
+    call.older = newest;
+    call.newer = undefined;
+    if (newest !== undefined) newest.newer = call;
+    this.#newest = call;
+    this.#size++;
   }
 
   /**
@@ -138,13 +144,17 @@ export class RunningCalls {
    * @param call The call.
    */
   delete(call: RunningCall): void {
-    const id = call.id;
-    if (id !== undefined && id !== null && this.#calls.get(id) === call) this.#calls.delete(id);
-    else this.#others.delete(call);
+    const { newer, older } = call;
+    if (newer === undefined && older === undefined && this.#newest !== call) return;
+    if (newer !== undefined) newer.older = older;
+    else this.#newest = older;
+    if (older !== undefined) older.newer = newer;
+    call.newer = call.older = undefined;
+    this.#size--;
   }
 
   /**
-   * Cancel the running call with this id.
+   * Cancel the newest running call with this id.
    *
    * @param id The request id from `rpc.cancel`.
    * @param reason The abort reason.
@@ -152,10 +162,13 @@ export class RunningCalls {
    */
   cancel(id: unknown, reason: unknown): boolean {
     if (typeof id !== "string" && typeof id !== "number") return false;
-    const call = this.#calls.get(id);
-    if (call === undefined) return false;
-    call.cancel(reason);
-    return true;
+    for (let call = this.#newest; call !== undefined; call = call.older) {
+      if (call.id === id) {
+        call.cancel(reason);
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -164,9 +177,9 @@ export class RunningCalls {
    * @param reason The abort reason.
    */
   cancelAll(reason: unknown): void {
-    const calls = [...this.#calls.values(), ...this.#others];
-    this.#calls.clear();
-    this.#others.clear();
+    const calls: RunningCall[] = [];
+    for (let call = this.#newest; call !== undefined; call = call.older) calls.push(call);
+    for (const call of calls) this.delete(call);
     for (const call of calls) call.cancel(reason);
   }
 }

@@ -10,7 +10,7 @@
  */
 
 import { FrameError } from "../framing/frame.ts";
-import { INCOMPLETE, Wire, type WireOptions } from "../framing/wire.ts";
+import { INCOMPLETE, SEND_FAILED, Wire, type WireOptions } from "../framing/wire.ts";
 import { ErrorCode, RpcError, toErrorObject } from "../protocol/errors.ts";
 import { Extension } from "../protocol/extensions.ts";
 import { asRequest, asResponse, classify, idOf, Kind } from "../protocol/guards.ts";
@@ -94,7 +94,8 @@ export interface BatchEntry {
 
 /**
  * How a peer reports failures nobody awaits: a notification's procedure that threw, a
- * response for an unknown id, an error response with a null id, a failed send.
+ * response for an unknown id, an error response with a null id, a failed send. The peer
+ * passes itself, so one reporter can serve every connection of a server.
  *
  * @example
  * ```ts
@@ -103,7 +104,7 @@ export interface BatchEntry {
  * if (typeof report !== "function") throw new Error("unreachable");
  * ```
  */
-export type ErrorReporter = (error: unknown, where: string) => void;
+export type ErrorReporter = (error: unknown, where: string, peer: Peer) => void;
 
 /**
  * Options of a peer.
@@ -131,8 +132,11 @@ export interface PeerOptions extends Omit<WireOptions, "maxMessageSize"> {
   readonly exposeErrors?: boolean | undefined;
   /** Facts about the connection. Default: a random id, empty headers, empty data. */
   readonly info?: ConnectionInfo | undefined;
-  /** Called once when the connection closes (after pending calls were rejected). */
-  readonly onClosed?: ((info: CloseInfo) => void) | undefined;
+  /**
+   * Called once when the connection closes (after pending calls were rejected), with this
+   * peer, so one function can serve every connection of a server.
+   */
+  readonly onClosed?: ((info: CloseInfo, peer: Peer) => void) | undefined;
   /** Where unawaited failures go. Default: nowhere. */
   readonly onError?: ErrorReporter | undefined;
   /**
@@ -228,10 +232,8 @@ export class Peer {
   #closeInfo: CloseInfo | undefined;
   #closedPromise: Promise<CloseInfo> | undefined;
   #resolveClosed: ((info: CloseInfo) => void) | undefined;
-  readonly #onClosed: ((info: CloseInfo) => void) | undefined;
+  readonly #onClosed: ((info: CloseInfo, peer: Peer) => void) | undefined;
   #abort: AbortController | undefined;
-  #failRequestsFn: ((error: unknown, message: unknown) => void) | undefined;
-  #reportSendErrorFn: ((error: unknown) => void) | undefined;
 
   /**
    * @param transport Moves this peer's frames.
@@ -400,7 +402,7 @@ export class Peer {
     try {
       this.#wire.send(
         { jsonrpc: "2.0", id, method: StreamMethod.Open, params: open },
-        this.#failRequests,
+        this,
       );
     } catch (error) {
       this.#pending.fail(id, error);
@@ -436,7 +438,7 @@ export class Peer {
         params === undefined
           ? { jsonrpc: "2.0", id, method }
           : { jsonrpc: "2.0", id, method, params },
-        this.#failRequests,
+        this,
       );
     } catch (error) {
       this.#pending.fail(id, error);
@@ -527,7 +529,7 @@ export class Peer {
     }
     if (messages.length > 0) {
       try {
-        this.#wire.send(messages, this.#failRequests);
+        this.#wire.send(messages, this);
       } catch (error) {
         for (const id of ids) this.#pending.fail(id, error);
       }
@@ -626,7 +628,7 @@ export class Peer {
   sendMessage(message: unknown): boolean {
     if (this.#closeInfo !== undefined) return false;
     try {
-      this.#wire.send(message, this.#reportSendError);
+      this.#wire.send(message, this);
       return true;
     } catch (error) {
       this.#report(error, "send");
@@ -688,7 +690,7 @@ export class Peer {
     this.#resolveClosed?.(info);
     if (this.#onClosed !== undefined) {
       try {
-        this.#onClosed(info);
+        this.#onClosed(info, this);
       } catch (error) {
         this.#report(error, "onClosed");
       }
@@ -888,7 +890,11 @@ export class Peer {
 
   #finished(ctx: RunningCall): void {
     this.#running--;
-    this.#calls?.delete(ctx);
+    const calls = this.#calls;
+    if (calls === undefined) return;
+    calls.delete(ctx);
+    // An idle connection keeps no table.
+    if (calls.size === 0) this.#calls = undefined;
   }
 
   #failed(msg: Request, isRequest: boolean, error: unknown): Response | undefined {
@@ -900,28 +906,28 @@ export class Peer {
     return { jsonrpc: "2.0", id: msg.id, error: toErrorObject(error, this.#expose) };
   }
 
-  // Handlers of sends that fail after Wire.send returned (a Blob read, a later chunk): made
-  // once per peer on first use (an idle connection makes none), not one closure per message.
-
-  /** For requests (or batches) of ours: reject their pending calls. */
-  get #failRequests(): (error: unknown, message: unknown) => void {
-    return this.#failRequestsFn ??= (error, message) => {
-      for (const item of Array.isArray(message) ? message : [message]) {
-        const { id, method } = item as { id?: unknown; method?: unknown };
-        if (typeof id === "number" && typeof method === "string") this.#pending.fail(id, error);
+  /**
+   * A send failed after `Wire.send` returned (a Blob read, a later chunk): the calls in the
+   * message reject with the error; anything else (a response, a notification) is reported.
+   * The peer takes these itself, so no closure is made per message or per peer.
+   *
+   * @internal
+   */
+  [SEND_FAILED](error: unknown, message: unknown): void {
+    let failed = false;
+    for (const item of Array.isArray(message) ? message : [message]) {
+      const { id, method } = item as { id?: unknown; method?: unknown };
+      if (typeof id === "number" && typeof method === "string" && this.#pending.fail(id, error)) {
+        failed = true;
       }
-    };
-  }
-
-  /** For anything else: report the failure. */
-  get #reportSendError(): (error: unknown) => void {
-    return this.#reportSendErrorFn ??= (error) => this.#report(error, "send");
+    }
+    if (!failed) this.#report(error, "send");
   }
 
   #report(error: unknown, where: string): void {
     if (this.#onError === undefined) return;
     try {
-      this.#onError(error, where);
+      this.#onError(error, where, this);
     } catch {
       // A broken reporter must not break the connection; there is nowhere left to report.
     }

@@ -130,6 +130,9 @@ export class Broker {
   readonly #stream: BackplaneStream;
   readonly #authorize: (request: AuthorizeRequest) => boolean | Promise<boolean>;
   readonly #onError: ((error: unknown, where: string) => void) | undefined;
+  /** Every attached connection: one map entry each, nothing more while it subscribes to nothing. */
+  readonly #attached = new Map<string, Subscriber>();
+  /** The broker's record of connections that subscribed or were sent an event. */
   readonly #connections = new Map<string, Connection>();
   readonly #exact = new Map<string, Set<Sub>>();
   readonly #patterns = new Map<string, PatternGroup>();
@@ -161,13 +164,7 @@ export class Broker {
    * @param subscriber The connection.
    */
   attach(subscriber: Subscriber): void {
-    this.#connections.set(subscriber.info.id, {
-      subscriber,
-      subs: new Map(),
-      closed: false,
-      check: undefined,
-      writes: 0,
-    });
+    this.#attached.set(subscriber.info.id, subscriber);
   }
 
   /**
@@ -177,6 +174,7 @@ export class Broker {
    * @param id The connection id.
    */
   detach(id: string): void {
+    this.#attached.delete(id);
     const conn = this.#connections.get(id);
     if (conn === undefined) return;
     conn.closed = true;
@@ -330,7 +328,7 @@ export class Broker {
    */
   sendEvent(id: string, topic: string, data: unknown): boolean {
     validateTopic(topic, this.limits);
-    const conn = this.#connections.get(id);
+    const conn = this.#record(id);
     if (conn === undefined) return false;
     return this.#delivery.writeEncoded(
       conn,
@@ -399,8 +397,25 @@ export class Broker {
     await this.#backplane.close();
   }
 
-  #connection(id: string): Connection {
+  /** The record of an attached connection, made on first need. */
+  #record(id: string): Connection | undefined {
     const conn = this.#connections.get(id);
+    if (conn !== undefined) return conn;
+    const subscriber = this.#attached.get(id);
+    if (subscriber === undefined) return undefined;
+    const made: Connection = {
+      subscriber,
+      subs: new Map(),
+      closed: false,
+      check: undefined,
+      writes: 0,
+    };
+    this.#connections.set(id, made);
+    return made;
+  }
+
+  #connection(id: string): Connection {
+    const conn = this.#record(id);
     if (conn === undefined) {
       throw new RpcError(
         ErrorCode.Unsupported,

@@ -49,6 +49,9 @@ interface SocketChannels {
 export class ChannelHost {
   readonly #open: SessionFactory;
   readonly #maxChannels: number;
+  /** Every WebSocket's own session and its transport (a map entry, no object, per socket). */
+  readonly #transports = new Map<Peer, Transport>();
+  /** The channels of sockets that opened one (made on the first). */
   readonly #sockets = new Map<Peer, SocketChannels>();
 
   /**
@@ -105,7 +108,7 @@ export class ChannelHost {
    */
   attach(socket: Peer, transport: Transport): void {
     if (this.#maxChannels === 0) return;
-    this.#sockets.set(socket, { transport, channels: new Map(), next: 1 });
+    this.#transports.set(socket, transport);
   }
 
   /**
@@ -115,6 +118,7 @@ export class ChannelHost {
    * @param info How it closed.
    */
   detach(socket: Peer, info: CloseInfo): void {
+    this.#transports.delete(socket);
     const state = this.#sockets.get(socket);
     if (state === undefined) return;
     this.#sockets.delete(socket);
@@ -124,8 +128,8 @@ export class ChannelHost {
 
   #openChannel(ctx: CallContext): { channel: number } {
     const socket = ctx.peer as Peer;
-    const state = this.#sockets.get(socket);
-    if (state === undefined) {
+    const socketTransport = this.#transports.get(socket);
+    if (socketTransport === undefined) {
       throw new RpcError(ErrorCode.Unsupported, "Unsupported", "No channels on this connection");
     }
     if (socket.wire.codec.name !== "json" || socket.wire.binary) {
@@ -135,13 +139,19 @@ export class ChannelHost {
         "Channels need the socket's own session to speak plain JSON",
       );
     }
-    if (state.channels.size >= this.#maxChannels) {
+    let state = this.#sockets.get(socket);
+    if (state === undefined) {
+      state = { transport: socketTransport, channels: new Map(), next: 1 };
+      this.#sockets.set(socket, state);
+    }
+    const sockets = state;
+    if (sockets.channels.size >= this.#maxChannels) {
       throw new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", {
         reason: "maxChannels",
         limit: this.#maxChannels,
       });
     }
-    const channel = state.next++;
+    const channel = sockets.next++;
     let closed = false;
     const transport: Transport = {
       send: (frame) => {
@@ -149,14 +159,14 @@ export class ChannelHost {
         if (typeof frame !== "string") {
           throw new RpcError(ErrorCode.Unsupported, "Switchboard: no binary frames on a channel");
         }
-        state.transport.send(wrapChannelFrame(channel, frame));
+        sockets.transport.send(wrapChannelFrame(channel, frame));
       },
-      bufferedAmount: () => state.transport.bufferedAmount?.() ?? 0,
+      bufferedAmount: () => sockets.transport.bufferedAmount?.() ?? 0,
       close: (code, reason) => {
         closed = true;
-        if (state.channels.get(channel) === undefined) return;
-        state.channels.delete(channel);
-        state.transport.send(JSON.stringify({
+        if (sockets.channels.get(channel) === undefined) return;
+        sockets.channels.delete(channel);
+        sockets.transport.send(JSON.stringify({
           jsonrpc: "2.0",
           method: ChannelMethod.Close,
           params: { channel, code, reason },
@@ -164,7 +174,7 @@ export class ChannelHost {
       },
     };
     const peer = this.#open(transport, socket);
-    state.channels.set(channel, peer);
+    sockets.channels.set(channel, peer);
     peer.closed.then(() => closed = true);
     return { channel };
   }

@@ -7,8 +7,8 @@
  */
 
 import type { WSContext, WSEvents } from "hono/ws";
-import { FRAME_SINK } from "../adapters/adapter.ts";
-import { frameSender, readBufferedAmount } from "../adapters/raw_socket.ts";
+import type { NativeSocket, SocketSink } from "../adapters/adapter.ts";
+import { readBufferedAmount } from "../adapters/raw_socket.ts";
 import type { Codec } from "../codec/codec.ts";
 import type { EncodedMessage } from "../framing/encoded.ts";
 import type { Peer } from "../peer/peer.ts";
@@ -40,7 +40,9 @@ export interface ConnectionHost {
 }
 
 /**
- * The glue between one upgraded socket, its {@linkcode Peer} and the broker.
+ * The glue between one upgraded socket, its {@linkcode Peer} and the broker. Adapters that
+ * know {@linkcode SocketSink} (Deno's and Bun's) drive it directly with the runtime's socket;
+ * any other Hono adapter drives it through its `WSEvents`.
  *
  * @example
  * ```ts
@@ -52,19 +54,21 @@ export interface ConnectionHost {
  * if (connection.info.id !== "c1" || connection.peer !== undefined) throw new Error();
  * ```
  */
-export class Connection implements WSEvents, Transport, Subscriber {
+export class Connection implements SocketSink, WSEvents, Transport, Subscriber, Liveness {
   /** Facts about the connection. */
   readonly info: ConnectionInfo;
   /** The peer, once the socket is open. */
   peer: Peer | undefined;
-  /** Its heartbeat record, when the server watches it. */
-  live: Liveness | undefined;
+  /** Heartbeat: the tick of the last incoming frame (the server's monitor keeps it here). */
+  seen = 0;
+  /** Heartbeat: whether a ping awaits its answer. */
+  pinging = false;
 
   readonly #host: ConnectionHost;
   /** The host's counters, held directly: one property load less per frame. */
   readonly #traffic: { bytesSent: number; bytesReceived: number };
-  #socket: WSContext | undefined;
-  #raw: unknown;
+  /** The runtime's socket, or Hono's wrapper when the runtime's has no `send`. */
+  #socket: NativeSocket | undefined;
 
   /**
    * @param info The connection's id, headers and application data.
@@ -82,19 +86,49 @@ export class Connection implements WSEvents, Transport, Subscriber {
   }
 
   /**
+   * Sink: the socket opened.
+   *
+   * @param socket The runtime's socket.
+   */
+  socketOpened(socket: NativeSocket): void {
+    this.#socket = socket;
+    this.peer = this.#host.open(this);
+  }
+
+  /**
+   * Sink: a frame arrived. Counts it, notes the connection alive, hands it to the peer.
+   *
+   * @param frame The frame.
+   */
+  socketMessage(frame: string | ArrayBuffer | Uint8Array): void {
+    this.#traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
+    this.#host.heartbeat?.seen(this);
+    this.peer?.receive(frame);
+  }
+
+  /**
+   * Sink: the socket closed.
+   *
+   * @param code The close code.
+   * @param reason The reason.
+   */
+  socketClosed(code: number, reason: string): void {
+    this.peer?.transportClosed(code, reason);
+  }
+
+  /**
    * Hono: the socket opened.
    *
    * @param _event The open event.
    * @param ws Hono's socket context.
    */
   onOpen(_event: Event, ws: WSContext): void {
-    this.#socket = ws;
-    const raw = ws.raw as { binaryType?: string } | undefined;
+    const raw = ws.raw as Partial<NativeSocket> & { binaryType?: string } | undefined;
     if (raw !== undefined && raw !== null && "binaryType" in raw) raw.binaryType = "arraybuffer";
-    // Send and read the buffer on the runtime's socket directly when it has the standard
-    // shape: Hono's wrapper adds a call (and on Bun an object) per frame.
-    if (frameSender(raw) !== undefined) this.#raw = raw;
-    this.peer = this.#host.open(this);
+    // The runtime's socket directly when it has the standard shape: Hono's wrapper adds a
+    // call (and on some runtimes an object) per frame.
+    const direct = typeof raw?.send === "function" && typeof raw.close === "function";
+    this.socketOpened(direct ? raw as NativeSocket : ws as unknown as NativeSocket);
   }
 
   /**
@@ -103,27 +137,7 @@ export class Connection implements WSEvents, Transport, Subscriber {
    * @param event The message event.
    */
   onMessage(event: MessageEvent): void {
-    this.receive(event.data as string | ArrayBuffer | Uint8Array);
-  }
-
-  /**
-   * Adapter fast path (see {@linkcode FRAME_SINK}): a frame arrived, unwrapped.
-   *
-   * @param frame The frame.
-   */
-  [FRAME_SINK](frame: string | ArrayBuffer | Uint8Array): void {
-    this.receive(frame);
-  }
-
-  /**
-   * Count and hand a frame to the peer.
-   *
-   * @param frame The frame.
-   */
-  receive(frame: string | ArrayBuffer | Uint8Array): void {
-    this.#traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
-    if (this.live !== undefined) this.#host.heartbeat?.seen(this.live);
-    this.peer?.receive(frame);
+    this.socketMessage(event.data as string | ArrayBuffer | Uint8Array);
   }
 
   /**
@@ -132,12 +146,12 @@ export class Connection implements WSEvents, Transport, Subscriber {
    * @param event The close event.
    */
   onClose(event: CloseEvent): void {
-    this.peer?.transportClosed(event.code, event.reason);
+    this.socketClosed(event.code, event.reason);
   }
 
   /** Hono: the socket failed. */
   onError(): void {
-    this.peer?.transportClosed(CloseCode.Abnormal, "WebSocket error");
+    this.socketClosed(CloseCode.Abnormal, "WebSocket error");
   }
 
   /**
@@ -147,9 +161,7 @@ export class Connection implements WSEvents, Transport, Subscriber {
    */
   send(frame: string | Uint8Array): void {
     this.#traffic.bytesSent += typeof frame === "string" ? frame.length : frame.byteLength;
-    const raw = this.#raw as { send(frame: string | Uint8Array): unknown } | undefined;
-    if (raw !== undefined) raw.send(frame);
-    else this.#socket!.send(frame as Uint8Array<ArrayBuffer>);
+    this.#socket!.send(frame);
   }
 
   /**
@@ -184,6 +196,8 @@ export class Connection implements WSEvents, Transport, Subscriber {
    * @returns The byte count, 0 when the runtime cannot tell.
    */
   bufferedAmount(): number {
-    return readBufferedAmount(this.#raw ?? this.#socket?.raw);
+    const socket = this.#socket as { raw?: unknown } | undefined;
+    // Hono's wrapper (when the runtime's socket had no `send`) keeps the socket in `raw`.
+    return readBufferedAmount(socket !== undefined && "raw" in socket ? socket.raw : socket);
   }
 }

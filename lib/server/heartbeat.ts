@@ -69,6 +69,10 @@ export interface Liveness {
  * const peer = new Peer({ send() {}, close() {} });
  * const live = monitor.add(peer);
  * monitor.seen(live);
+ * const other = new Peer({ send() {}, close() {} });
+ * const own = { seen: 0, pinging: false };
+ * if (monitor.add(other, own) !== own) throw new Error("unreachable");
+ * monitor.remove(other);
  * monitor.remove(peer);
  * if (monitor.size !== 0) throw new Error("unreachable");
  * ```
@@ -108,10 +112,13 @@ export class HeartbeatMonitor {
    * Watch a connection.
    *
    * @param peer The connection.
+   * @param live Where to keep its record (a server connection keeps it on itself, so a
+   * connection costs no extra object). Default: a new one.
    * @returns Its liveness record, for {@linkcode HeartbeatMonitor.seen}.
    */
-  add(peer: Peer): Liveness {
-    const live: Liveness = { seen: this.#tick, pinging: false };
+  add(peer: Peer, live: Liveness = { seen: 0, pinging: false }): Liveness {
+    live.seen = this.#tick;
+    live.pinging = false;
     this.#peers.set(peer, live);
     this.#timer ??= setInterval(() => this.#check(), this.#interval);
     return live;

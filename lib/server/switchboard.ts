@@ -11,7 +11,7 @@ import type { WSEvents } from "hono/ws";
 import { RpcError } from "../protocol/errors.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
-import { type Authorizer, type ErrorReporter, Peer } from "../peer/peer.ts";
+import { type Authorizer, Peer } from "../peer/peer.ts";
 import { type FramingOptions, resolveFraming } from "../framing/wire.ts";
 import { CloseCode, type CloseInfo, type Transport } from "../peer/transport.ts";
 import {
@@ -21,7 +21,7 @@ import {
   Registry,
 } from "../router/registry.ts";
 import type { Middleware } from "../router/middleware.ts";
-import type { FrameSinkEvents } from "../adapters/adapter.ts";
+import type { SocketSink } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
 import { Connection, type ConnectionHost } from "./connection.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
@@ -396,17 +396,16 @@ export class Switchboard {
         return refusal(error);
       }
     }
-    let httpPeer: Peer | undefined;
     return handleHttpPost(request, {
       limits: this.limits,
       createPeer: (transport) =>
-        httpPeer = new Peer(transport, {
+        new Peer(transport, {
           procedures: this.procedures,
           limits: this.limits,
           exposeErrors: this.#options.exposeErrors ?? false,
           negotiable: false,
           info: { id: crypto.randomUUID(), headers: request.headers, data },
-          onError: this.#reporter(() => httpPeer),
+          onError: this.#options.onError,
           authorize: this.#options.authorize,
         }),
     });
@@ -426,23 +425,17 @@ export class Switchboard {
    * if (typeof sb.websocketEvents !== "function") throw new Error("unreachable");
    * ```
    */
-  async websocketEvents(c: HonoContext): Promise<WSEvents & FrameSinkEvents> {
+  async websocketEvents(c: HonoContext): Promise<WSEvents & SocketSink> {
     const data = this.#options.context === undefined ? {} : await this.#options.context(c);
     const info: ConnectionInfo = { id: crypto.randomUUID(), headers: c.req.raw.headers, data };
     return new Connection(info, this.#host);
   }
 
   #openPeer(connection: Connection): Peer {
-    const peer = this.#openSession(connection, connection.info, () => connection, true);
-    const heartbeat = this.#heartbeat;
-    if (heartbeat !== undefined) connection.live = heartbeat.add(peer);
+    const peer = this.#openSession(connection, connection.info, connection, true);
+    this.#heartbeat?.add(peer, connection);
     this.#channels.attach(peer, connection);
     this.#sockets++;
-    peer.closed.then((closeInfo) => {
-      this.#sockets--;
-      heartbeat?.remove(peer);
-      this.#channels.detach(peer, closeInfo);
-    });
     return peer;
   }
 
@@ -467,12 +460,13 @@ export class Switchboard {
 
   /**
    * Create a session (a WebSocket's or a channel's): a peer with the server's procedures, in
-   * `peers` and in the broker until it closes; runs the onOpen hook.
+   * `peers` and in the broker until it closes; runs the onOpen hook. Every session shares the
+   * same option values and callbacks, so a session allocates no closures of its own.
    */
   #openSession(
     transport: Transport,
     info: ConnectionInfo,
-    subscriberOf: (peer: Peer) => Subscriber,
+    subscriber: Subscriber | ((peer: Peer) => Subscriber),
     binaryFrames: boolean,
   ): Peer {
     const peer: Peer = new Peer(transport, {
@@ -483,19 +477,30 @@ export class Switchboard {
       timeout: this.#options.timeout ?? 30_000,
       info,
       binaryFrames,
-      onError: this.#reporter(() => peer),
+      onError: this.#options.onError,
       authorize: this.#options.authorize,
-      onClosed: (closeInfo) => {
-        this.pubsub.detach(info.id);
-        this.#peers.delete(info.id);
-        this.#options.onClose?.(peer, closeInfo);
-      },
+      onClosed: binaryFrames ? this.#socketClosed : this.#sessionClosed,
     });
     this.#peers.set(info.id, peer);
-    this.pubsub.attach(subscriberOf(peer));
+    this.pubsub.attach(typeof subscriber === "function" ? subscriber(peer) : subscriber);
     this.#options.onOpen?.(peer);
     return peer;
   }
+
+  /** A session closed: out of `peers` and the broker, then the onClose hook. */
+  readonly #sessionClosed = (closeInfo: CloseInfo, peer: Peer): void => {
+    this.pubsub.detach(peer.info.id);
+    this.#peers.delete(peer.info.id);
+    this.#options.onClose?.(peer, closeInfo);
+  };
+
+  /** A WebSocket's own session closed: also its heartbeat and its channels. */
+  readonly #socketClosed = (closeInfo: CloseInfo, peer: Peer): void => {
+    this.#sockets--;
+    this.#heartbeat?.remove(peer);
+    this.#channels.detach(peer, closeInfo);
+    this.#sessionClosed(closeInfo, peer);
+  };
 
   /**
    * Close every WebSocket connection (pending calls reject on both sides).
@@ -510,15 +515,6 @@ export class Switchboard {
    */
   closeAll(code: number = CloseCode.GoingAway, reason = "Server shutting down"): void {
     for (const peer of [...this.#peers.values()]) peer.close(code, reason);
-  }
-
-  #reporter(peer: () => Peer | undefined): ErrorReporter | undefined {
-    const onError = this.#options.onError;
-    if (onError === undefined) return undefined;
-    return (error, where) => {
-      const target = peer();
-      if (target !== undefined) onError(error, where, target);
-    };
   }
 }
 
