@@ -9,8 +9,10 @@
  * The servers run in this process; the 1,000 subscribers run in a child process of the same
  * runtime (plain WebSockets, no Switchboard code, identical for both servers). The time of a
  * round runs from the child sending a one-frame trigger to the last subscriber receiving the
- * event. Memory is measured in a fresh child server per variant (RSS after GC, minus the
- * RSS before the connections, divided by the count).
+ * event. Memory is measured in a fresh child server per variant (RSS and JS heap after GC,
+ * minus their values before the connections, divided by the count), twice: for the first
+ * 1,000 connections ("cold": the heap grows for them and for the garbage of their set-up),
+ * and for 1,000 more after those closed ("steady": what a long-running server pays).
  *
  * @module
  */
@@ -268,6 +270,23 @@ async function fanClients(sbPort: number, rawPort: number): Promise<void> {
 
 type MemKind = "raw" | "switchboard" | "switchboard-unsubscribed";
 
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) gc();
+  await new Promise((r) => setTimeout(r, 300));
+  gc();
+}
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 300));
+}
+
+/**
+ * Two rounds of the same 1,000 connections: "cold" is the first (the heap grows for them and
+ * for the garbage of their set-up), "steady" the second, after all of the first closed and
+ * were collected (the process reuses what it already holds, as a long-running server does).
+ */
 async function memServer(kind: MemKind): Promise<void> {
   let count: () => number;
   let port: number;
@@ -281,25 +300,26 @@ async function memServer(kind: MemKind): Promise<void> {
     port = server.port;
     count = kind === "switchboard" ? () => sb.pubsub.subscriberCount(TOPIC) : () => sb.peers.size;
   }
-  for (let i = 0; i < 3; i++) gc();
-  await new Promise((r) => setTimeout(r, 1000));
-  gc();
-  const before = process.memoryUsage();
+  await settle();
+  const m0 = process.memoryUsage();
   console.log(`PORT ${port}`);
-  const deadline = Date.now() + 60_000;
-  while (count() < SUBSCRIBERS && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  for (let i = 0; i < 3; i++) gc();
-  await new Promise((r) => setTimeout(r, 200));
-  gc();
-  const after = process.memoryUsage();
+  await waitFor(() => count() >= SUBSCRIBERS);
+  await settle();
+  const m1 = process.memoryUsage();
+  const connections = count();
+  console.log("CLOSE");
+  await waitFor(() => count() === 0);
+  await settle();
+  const m2 = process.memoryUsage();
+  console.log("REOPEN");
+  await waitFor(() => count() >= SUBSCRIBERS);
+  await settle();
+  const m3 = process.memoryUsage();
   console.log(JSON.stringify({
     kind,
-    connections: count(),
-    rss: after.rss - before.rss,
-    heap: after.heapUsed - before.heapUsed,
+    connections: Math.min(connections, count()),
+    cold: { rss: m1.rss - m0.rss, heap: m1.heapUsed - m0.heapUsed },
+    steady: { rss: m3.rss - m2.rss, heap: m3.heapUsed - m2.heapUsed },
   }));
   process.exit(0);
 }
@@ -309,26 +329,38 @@ interface Memory {
   heap: number;
 }
 
-async function measureMemory(kind: MemKind): Promise<Memory> {
+interface MemoryRounds {
+  cold: Memory;
+  steady: Memory;
+}
+
+async function measureMemory(kind: MemKind): Promise<MemoryRounds> {
   let sockets: WebSocket[] = [];
-  let perConnection: Memory = { rss: NaN, heap: NaN };
+  const none = { rss: NaN, heap: NaN };
+  let result: MemoryRounds = { cold: none, steady: none };
+  const url = (port: number) =>
+    kind === "raw" ? `ws://127.0.0.1:${port}/` : `ws://127.0.0.1:${port}/rpc`;
+  let port = 0;
+  const open = () =>
+    openSockets(url(port), SUBSCRIBERS, kind === "switchboard", kind !== "switchboard-unsubscribed")
+      .then((s) => sockets = s);
   await runChild(["memserver", kind], (line) => {
     if (line.startsWith("PORT ")) {
-      const port = Number(line.slice(5));
-      const url = kind === "raw" ? `ws://127.0.0.1:${port}/` : `ws://127.0.0.1:${port}/rpc`;
-      openSockets(
-        url,
-        SUBSCRIBERS,
-        kind === "switchboard",
-        kind !== "switchboard-unsubscribed",
-      ).then((s) => sockets = s);
+      port = Number(line.slice(5));
+      open();
+    } else if (line === "CLOSE") {
+      for (const ws of sockets) ws.close();
+      sockets = [];
+    } else if (line === "REOPEN") {
+      open();
     } else if (line.startsWith("{")) {
       const r = JSON.parse(line);
-      perConnection = { rss: r.rss / r.connections, heap: r.heap / r.connections };
+      const per = (m: Memory) => ({ rss: m.rss / r.connections, heap: m.heap / r.connections });
+      result = { cold: per(r.cold), steady: per(r.steady) };
     }
   });
   for (const ws of sockets) ws.close();
-  return perConnection;
+  return result;
 }
 
 // ---------------------------------------------------------------- orchestrator
@@ -347,7 +379,6 @@ async function main(): Promise<void> {
   const memPeer = await measureMemory("switchboard-unsubscribed");
   const baseline = isBun ? fan.bunNativePublish! : fan.rawSendLoop!;
   const ms = (x: number | undefined) => x === undefined ? "-" : `${x.toFixed(2)} ms`;
-  const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
   console.log(`pub/sub fan-out on ${runtime}, ${SUBSCRIBERS} subscribers, median of ${ROUNDS}`);
   console.log(`  switchboard publish      ${ms(fan.switchboard)}`);
   if (isBun) console.log(`  bun native server.publish ${ms(fan.bunNativePublish)}`);
@@ -367,20 +398,29 @@ async function main(): Promise<void> {
       (best / baseline).toFixed(2)
     }x`,
   );
-  console.log("server memory per idle connection (RSS delta / JS heap delta):");
+  const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
+  console.log(
+    "server memory per idle connection, RSS / JS heap (cold: first 1,000; steady: the next " +
+      "1,000 after those closed):",
+  );
   for (
     const [name, m] of [["raw WebSocket", memRaw], ["switchboard", memPeer], [
       "switchboard + subscribed",
       memSb,
     ]] as const
   ) {
-    console.log(`  ${name.padEnd(25)} ${kb(m.rss)} / ${kb(m.heap)}`);
+    console.log(
+      `  ${name.padEnd(25)} cold ${kb(m.cold.rss)} / ${kb(m.cold.heap)}   steady ${
+        kb(m.steady.rss)
+      } / ${kb(m.steady.heap)}`,
+    );
   }
-  console.log(
-    `  subscribed switchboard - raw: ${kb(memSb.rss - memRaw.rss)} RSS, ${
-      kb(memSb.heap - memRaw.heap)
-    } heap; subscription alone: ${kb(memSb.heap - memPeer.heap)} heap`,
-  );
+  const over = (round: "cold" | "steady") =>
+    `${kb(memSb[round].rss - memRaw[round].rss)} RSS, ${
+      kb(memSb[round].heap - memRaw[round].heap)
+    } heap`;
+  console.log(`  subscribed switchboard - raw: cold ${over("cold")}; steady ${over("steady")}`);
+  console.log(`  subscription alone: ${kb(memSb.steady.heap - memPeer.steady.heap)} heap`);
 }
 
 const [mode, a, b] = process.argv.slice(isBun ? 2 : 2);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { addSub, findSub, removeSub, subCount, subsOf } from "./sub_table.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
@@ -180,7 +181,7 @@ export class Broker {
     conn.closed = true;
     clearTimeout(conn.check);
     this.#connections.delete(id);
-    for (const sub of [...conn.subs.values()]) this.#remove(sub);
+    for (const sub of subsOf(conn.subs)) this.#remove(sub);
   }
 
   /**
@@ -204,12 +205,12 @@ export class Broker {
       }
       if (pattern) throw invalidParams("since needs an exact topic, not a pattern");
     }
-    const existing = conn.subs.get(name);
+    const existing = findSub(conn.subs, name);
     if (existing !== undefined) return { topic: name, seq: existing.lastSeq };
     this.#checkCount(conn);
     await this.#allow("subscribe", name, conn.subscriber.info);
     if (conn.closed) throw new RpcError(ErrorCode.ConnectionClosed, "Connection closed");
-    const again = conn.subs.get(name);
+    const again = findSub(conn.subs, name);
     if (again !== undefined) return { topic: name, seq: again.lastSeq };
     this.#checkCount(conn);
     const sub: Sub = {
@@ -219,7 +220,7 @@ export class Broker {
       lastSeq: 0,
       queue: pattern ? undefined : [],
     };
-    conn.subs.set(name, sub);
+    conn.subs = addSub(conn.subs, sub);
     if (pattern) {
       let group = this.#patterns.get(name);
       if (group === undefined) {
@@ -271,7 +272,7 @@ export class Broker {
    */
   unsubscribe(id: string, topic: unknown): boolean {
     const conn = this.#connection(id);
-    const sub = typeof topic === "string" ? conn.subs.get(topic) : undefined;
+    const sub = typeof topic === "string" ? findSub(conn.subs, topic) : undefined;
     if (sub === undefined) return false;
     this.#remove(sub);
     return true;
@@ -405,7 +406,7 @@ export class Broker {
     if (subscriber === undefined) return undefined;
     const made: Connection = {
       subscriber,
-      subs: new Map(),
+      subs: [],
       closed: false,
       check: undefined,
       writes: 0,
@@ -427,7 +428,7 @@ export class Broker {
   }
 
   #checkCount(conn: Connection): void {
-    if (conn.subs.size >= this.limits.maxSubscriptions) {
+    if (subCount(conn.subs) >= this.limits.maxSubscriptions) {
       throw new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", {
         reason: `More than ${this.limits.maxSubscriptions} subscriptions on this connection`,
       });
@@ -441,8 +442,7 @@ export class Broker {
 
   #remove(sub: Sub): void {
     const conn = sub.conn;
-    if (conn.subs.get(sub.key) !== sub) return;
-    conn.subs.delete(sub.key);
+    if (!removeSub(conn.subs, sub)) return;
     const group = this.#patterns.get(sub.key);
     if (group !== undefined) {
       group.subs.delete(sub);

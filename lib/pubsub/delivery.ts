@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { SubTable } from "./sub_table.ts";
 import type { Codec } from "../codec/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { type EncodedMessage, encodeOnceSync } from "../framing/encoded.ts";
@@ -82,8 +83,8 @@ const ALWAYS_CHECK_SIZE = 16 * 1024;
 export interface Connection {
   /** The connection. */
   readonly subscriber: Subscriber;
-  /** Its subscriptions by topic or pattern. */
-  readonly subs: Map<string, Sub>;
+  /** Its subscriptions by topic or pattern (see lib/pubsub/sub_table.ts). */
+  subs: SubTable;
   /** Set when it closed or was detached. */
   closed: boolean;
   /** The pending slow-consumer re-check, while over `maxBufferedBytes`. */
@@ -132,7 +133,7 @@ export interface Sub {
  *     bufferedAmount: () => 0,
  *     close() {},
  *   },
- *   subs: new Map(),
+ *   subs: [],
  *   closed: false,
  *   check: undefined,
  *   writes: 0,

@@ -18,6 +18,53 @@ import type { ConnectionInfo } from "../router/registry.ts";
 import type { HeartbeatMonitor, Liveness } from "./heartbeat.ts";
 
 /**
+ * The {@linkcode ConnectionInfo} of a WebSocket connection: its `data` object is made on
+ * first read, so a connection whose application keeps nothing in it costs no empty object.
+ *
+ * @example
+ * ```ts
+ * import { SocketInfo } from "./connection.ts";
+ * const info = new SocketInfo("c1", new Headers());
+ * info.data.user = "ada";
+ * if (info.data.user !== "ada" || JSON.parse(JSON.stringify(info)).data.user !== "ada") {
+ *   throw new Error("unreachable");
+ * }
+ * ```
+ */
+export class SocketInfo implements ConnectionInfo {
+  /** A unique id for this connection. */
+  readonly id: string;
+  /** Request headers of the upgrade. */
+  readonly headers: Headers;
+  #data: Record<string, unknown> | undefined;
+
+  /**
+   * @param id The connection id.
+   * @param headers The upgrade request's headers.
+   * @param data Application data from the server's `context` hook, if it has one.
+   */
+  constructor(id: string, headers: Headers, data?: Record<string, unknown>) {
+    this.id = id;
+    this.headers = headers;
+    this.#data = data;
+  }
+
+  /** The application's own per-connection data. */
+  get data(): Record<string, unknown> {
+    return this.#data ??= {};
+  }
+
+  /**
+   * The same JSON as a plain `{ id, headers, data }` object.
+   *
+   * @returns A plain object.
+   */
+  toJSON(): ConnectionInfo {
+    return { id: this.id, headers: this.headers, data: this.data };
+  }
+}
+
+/**
  * What a connection needs from its server: make the peer once the socket is open, and count
  * traffic.
  *

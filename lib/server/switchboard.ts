@@ -23,7 +23,7 @@ import {
 import type { Middleware } from "../router/middleware.ts";
 import type { SocketSink } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
-import { Connection, type ConnectionHost } from "./connection.ts";
+import { Connection, type ConnectionHost, SocketInfo } from "./connection.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
@@ -426,8 +426,8 @@ export class Switchboard {
    * ```
    */
   async websocketEvents(c: HonoContext): Promise<WSEvents & SocketSink> {
-    const data = this.#options.context === undefined ? {} : await this.#options.context(c);
-    const info: ConnectionInfo = { id: crypto.randomUUID(), headers: c.req.raw.headers, data };
+    const data = this.#options.context === undefined ? undefined : await this.#options.context(c);
+    const info = new SocketInfo(crypto.randomUUID(), c.req.raw.headers, data);
     return new Connection(info, this.#host);
   }
 
