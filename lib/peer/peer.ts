@@ -20,7 +20,7 @@ import { compose, type Middleware } from "../router/middleware.ts";
 import { type Procedure, type ProcedureOptions, Registry } from "../router/registry.ts";
 import type { ConnectionInfo, RegisteredProcedure } from "../router/registry.ts";
 import { RunningCall, RunningCalls } from "./cancel.ts";
-import { PendingCalls } from "./pending.ts";
+import { checkTimeout, type DropHandler, PendingCalls } from "./pending.ts";
 import {
   collect as collectItems,
   isAsyncIterable,
@@ -215,7 +215,10 @@ export class Peer {
   /** This peer's own procedures and middleware; created on first use to keep idle peers small. */
   #own: Registry | undefined;
   readonly #limits: Limits;
-  readonly #pending: PendingCalls;
+  /** Outgoing calls awaiting a response; made by the first call (idle peers make none). */
+  #pending: PendingCalls | undefined;
+  /** The default call timeout, ms (Infinity: none). */
+  readonly #timeout: number;
   readonly #expose: boolean;
   readonly #onError: ErrorReporter | undefined;
   readonly #authorize: Authorizer | undefined;
@@ -242,11 +245,7 @@ export class Peer {
     this.#shared = options.procedures;
     this.#limits = resolveLimits(options.limits);
     this.#wire = new Wire(transport, { ...options, maxMessageSize: this.#limits.maxMessageSize });
-    // A call that timed out here must stop over there too: tell the other side.
-    this.#pending = new PendingCalls(
-      options.timeout ?? DEFAULT_TIMEOUT,
-      (id) => this.notify(Extension.Cancel, { id }),
-    );
+    this.#timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
     this.#expose = options.exposeErrors ?? false;
     this.#onError = options.onError;
     this.#authorize = options.authorize;
@@ -271,7 +270,7 @@ export class Peer {
 
   /** How many outgoing calls await a response. */
   get pendingCalls(): number {
-    return this.#pending.size;
+    return this.#pending?.size ?? 0;
   }
 
   /** The receiver limits in force. */
@@ -378,11 +377,12 @@ export class Peer {
     const noop = { credit() {}, cancel() {} };
     const refusal = this.#refuseCall(method, params, options?.signal);
     if (refusal !== undefined) return new StreamCall(Promise.reject(refusal), credit, noop);
-    const { id, promise } = this.#pending.add(method, options?.timeout ?? 0);
+    const pending = this.#table;
+    const { id, promise } = pending.add(method, options?.timeout ?? 0);
     const call = new StreamCall<T, R>(promise, credit, {
       credit: (items) => this.notify(StreamMethod.Credit, { id, credit: items }),
       cancel: (reason) => {
-        if (this.#pending.fail(id, reason)) this.notify(Extension.Cancel, { id });
+        if (pending.fail(id, reason)) this.notify(Extension.Cancel, { id });
       },
     });
     (this.#streams ??= new StreamCalls()).set(id, call as StreamCall);
@@ -392,7 +392,7 @@ export class Peer {
     const signal = options?.signal;
     const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.#pending.onSettle(id, () => {
+    pending.onSettle(id, () => {
       this.#streams?.delete(id);
       signal?.removeEventListener("abort", onAbort);
     });
@@ -403,7 +403,7 @@ export class Peer {
         this.#failRequests,
       );
     } catch (error) {
-      this.#pending.fail(id, error);
+      pending.fail(id, error);
     }
     return call;
   }
@@ -428,9 +428,38 @@ export class Peer {
    * ```
    */
   call(method: string, params?: Params, options?: CallOptions): Promise<unknown> {
+    return this.callOrHandOver(method, params, options, undefined);
+  }
+
+  /**
+   * {@linkcode Peer.call}, except that if the connection drops while the call is pending,
+   * `onDrop` takes the call over instead of the -32001 rejection (the reconnecting client
+   * resends it on the next socket or rejects it with -32007, without a `.catch` per call).
+   *
+   * @param method The method name.
+   * @param params Params by position (array) or by name (object).
+   * @param options Timeout and abort signal; handed back to `onDrop` as they are.
+   * @param onDrop Takes the call over on a drop; undefined: reject as `call` does.
+   * @returns The result, as {@linkcode Peer.call}.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * const call = peer.callOrHandOver("x", [1], undefined, (dropped) => dropped.resolve("again"));
+   * peer.close();
+   * if ((await call) !== "again") throw new Error("unreachable");
+   * ```
+   */
+  callOrHandOver(
+    method: string,
+    params: Params | undefined,
+    options: CallOptions | undefined,
+    onDrop: DropHandler | undefined,
+  ): Promise<unknown> {
     const refusal = this.#refuseCall(method, params, options?.signal);
     if (refusal !== undefined) return Promise.reject(refusal);
-    const { id, promise } = this.#pending.add(method, options?.timeout);
+    const pending = this.#table;
+    const { id, promise } = pending.add(method, options?.timeout, params, options, onDrop);
     try {
       this.#wire.send(
         params === undefined
@@ -439,11 +468,12 @@ export class Peer {
         this.#failRequests,
       );
     } catch (error) {
-      this.#pending.fail(id, error);
+      pending.fail(id, error);
       return promise;
     }
-    const signal = options?.signal;
-    if (signal !== undefined) this.#watchAbort(id, method, signal);
+    if (options !== undefined && options.signal !== undefined) {
+      this.#watchAbort(id, method, options.signal);
+    }
     return promise;
   }
 
@@ -515,7 +545,7 @@ export class Peer {
         promises.push(Promise.reject(refusal));
         continue;
       }
-      const { id, promise } = this.#pending.add(method, options?.timeout);
+      const { id, promise } = this.#table.add(method, options?.timeout);
       ids.push(id);
       messages.push(
         params === undefined
@@ -529,7 +559,7 @@ export class Peer {
       try {
         this.#wire.send(messages, this.#failRequests);
       } catch (error) {
-        for (const id of ids) this.#pending.fail(id, error);
+        for (const id of ids) this.#pending?.fail(id, error);
       }
     }
     return Promise.allSettled(promises);
@@ -681,7 +711,7 @@ export class Peer {
     if (this.#closeInfo !== undefined) return false;
     this.#closeInfo = info;
     const error = this.#closedError();
-    this.#pending.dispose(error);
+    this.#pending?.dispose(error);
     this.#wire.dispose();
     this.#abort?.abort(error);
     this.#calls?.cancelAll(error);
@@ -714,7 +744,7 @@ export class Peer {
     }
     if (this.#closeInfo !== undefined) return this.#closedError();
     if (signal?.aborted) return cancelledError(method, signal.reason);
-    if (this.#pending.size >= this.#limits.maxPendingCalls) {
+    if ((this.#pending?.size ?? 0) >= this.#limits.maxPendingCalls) {
       return new RpcError(
         ErrorCode.LimitExceeded,
         `Switchboard: ${this.#limits.maxPendingCalls} calls already pending; ${method} not sent`,
@@ -725,12 +755,12 @@ export class Peer {
 
   #watchAbort(id: number, method: string, signal: AbortSignal): void {
     const onAbort = (): void => {
-      if (this.#pending.fail(id, cancelledError(method, signal.reason))) {
+      if (this.#pending?.fail(id, cancelledError(method, signal.reason))) {
         this.notify("rpc.cancel", { id });
       }
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    this.#pending.onSettle(id, () => signal.removeEventListener("abort", onAbort));
+    this.#pending?.onSettle(id, () => signal.removeEventListener("abort", onAbort));
   }
 
   #dispatch(value: unknown): Response | undefined | Promise<Response | undefined> {
@@ -742,7 +772,7 @@ export class Peer {
         return undefined;
       case Kind.Success: {
         const res = asResponse(value);
-        if (!this.#pending.settle(res.id, res.result, undefined)) {
+        if (this.#pending === undefined || !this.#pending.settle(res.id, res.result, undefined)) {
           this.#report(new RpcError(ErrorCode.InvalidRequest, "Unknown response id"), "response");
         }
         return undefined;
@@ -750,7 +780,9 @@ export class Peer {
       case Kind.Error: {
         const res = asResponse(value);
         const error = RpcError.from(res.error);
-        if (!this.#pending.settle(res.id, undefined, error)) this.#report(error, "response");
+        if (this.#pending === undefined || !this.#pending.settle(res.id, undefined, error)) {
+          this.#report(error, "response");
+        }
         return undefined;
       }
       default:
@@ -900,6 +932,15 @@ export class Peer {
     return { jsonrpc: "2.0", id: msg.id, error: toErrorObject(error, this.#expose) };
   }
 
+  /** The pending-call table, made on first use. */
+  get #table(): PendingCalls {
+    // A call that timed out here must stop over there too: tell the other side.
+    return this.#pending ??= new PendingCalls(
+      this.#timeout,
+      (id) => this.notify(Extension.Cancel, { id }),
+    );
+  }
+
   // Handlers of sends that fail after Wire.send returned (a Blob read, a later chunk): made
   // once per peer on first use (an idle connection makes none), not one closure per message.
 
@@ -908,7 +949,7 @@ export class Peer {
     return this.#failRequestsFn ??= (error, message) => {
       for (const item of Array.isArray(message) ? message : [message]) {
         const { id, method } = item as { id?: unknown; method?: unknown };
-        if (typeof id === "number" && typeof method === "string") this.#pending.fail(id, error);
+        if (typeof id === "number" && typeof method === "string") this.#pending?.fail(id, error);
       }
     };
   }
