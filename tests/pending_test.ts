@@ -88,4 +88,67 @@ describe("PendingCalls", () => {
     assert.equal(await rejection(second.promise), reason);
     assert.equal(table.size, 0);
   });
+
+  it("PendingCalls settles thousands of calls in flight, in any order", async () => {
+    const table = new PendingCalls(0);
+    try {
+      const calls = Array.from({ length: 5000 }, (_, i) => table.add(`m${i}`, undefined));
+      assert.equal(table.size, 5000);
+      // Answer odd ids first, then even ones from the newest down.
+      for (const call of calls) if (call.id % 2 === 1) table.settle(call.id, call.id, undefined);
+      for (const call of [...calls].reverse()) {
+        if (call.id % 2 === 0) assert.equal(table.settle(call.id, call.id, undefined), true);
+      }
+      assert.deepEqual(await Promise.all(calls.map((c) => c.promise)), calls.map((c) => c.id));
+      assert.equal(table.size, 0);
+    } finally {
+      table.dispose(new Error("done"));
+    }
+  });
+
+  it("PendingCalls keeps an old call pending while many later ones come and go", async () => {
+    const table = new PendingCalls(0);
+    try {
+      const old = table.add("old", undefined);
+      const older = table.add("older", undefined);
+      for (let i = 0; i < 3000; i++) {
+        const call = table.add("quick", undefined);
+        assert.equal(table.settle(call.id, i, undefined), true);
+        assert.equal(await call.promise, i);
+      }
+      assert.equal(table.size, 2);
+      assert.equal(table.settle(old.id + 0.5, "no", undefined), false);
+      assert.equal(table.settle(String(old.id), "no", undefined), false);
+      assert.equal(table.settle(old.id, "late", undefined), true);
+      assert.equal(await old.promise, "late");
+      assert.equal(table.size, 1);
+      const reason = new Error("closed");
+      table.dispose(reason);
+      assert.equal(await rejection(older.promise), reason);
+    } finally {
+      table.dispose(new Error("done"));
+    }
+  });
+
+  it("PendingCalls.dispose() rejects in id order and hands calls with onDrop to it", async () => {
+    const table = new PendingCalls(0);
+    const order: string[] = [];
+    const dropped: string[] = [];
+    const first = table.add("first", undefined);
+    for (let i = 0; i < 40; i++) table.settle(table.add("quick", undefined).id, i, undefined);
+    const second = table.add("second", undefined, [1, 2], { idempotent: true }, (call, why) => {
+      dropped.push(`${call.method} ${JSON.stringify(call.params)} ${JSON.stringify(call.options)}`);
+      call.resolve(why);
+    });
+    const third = table.add("third", undefined);
+    first.promise.catch(() => order.push("first"));
+    third.promise.catch(() => order.push("third"));
+    const reason = new Error("closed");
+    table.dispose(reason);
+    assert.equal(await second.promise, reason);
+    await rejection(third.promise);
+    assert.deepEqual(order, ["first", "third"]);
+    assert.deepEqual(dropped, ['second [1,2] {"idempotent":true}']);
+    assert.equal(table.size, 0);
+  });
 });

@@ -95,6 +95,48 @@ describe("Registry params shaping", () => {
   });
 });
 
+describe("Registry lookups", () => {
+  it("Registry.get() sees procedures registered, replaced and removed after a lookup", () => {
+    const parent = new Registry();
+    const child = new Registry(parent);
+    const first = () => 1;
+    const second = () => 2;
+    const off = parent.register("m", first);
+    assert.equal(child.get("m")?.handler, first);
+    assert.equal(child.get("m")?.handler, first);
+    child.register("m", second);
+    assert.equal(child.get("m")?.handler, second);
+    assert.equal(child.unregister("m"), true);
+    assert.equal(child.get("m")?.handler, first);
+    off();
+    assert.equal(child.get("m"), undefined);
+    assert.equal(parent.get("m"), undefined);
+  });
+
+  it("Registry.get() asks the fallbacks every time, the parent's first, after every map", () => {
+    const parent = new Registry();
+    const child = new Registry(parent);
+    const asked: string[] = [];
+    let answer: (() => string) | undefined = () => "parent";
+    parent.setFallback((name) => {
+      asked.push(`parent ${name}`);
+      return answer && { name, handler: answer, reserved: false, adapt: (p) => p };
+    });
+    child.setFallback((name) => {
+      asked.push(`child ${name}`);
+      return undefined;
+    });
+    assert.equal(child.get("x")?.handler, answer);
+    answer = undefined;
+    assert.equal(child.get("x"), undefined);
+    assert.deepEqual(asked, ["parent x", "parent x", "child x"]);
+    const own = () => "own";
+    parent.register("x", own);
+    assert.equal(child.get("x")?.handler, own);
+    assert.equal(asked.length, 3);
+  });
+});
+
 describe("limits and errors", () => {
   it("resolveLimits() refuses non-positive or fractional limits", () => {
     assert.throws(() => resolveLimits({ maxMessageSize: 0 }), RangeError);

@@ -23,6 +23,7 @@ import { VERSION } from "../version.ts";
 import type { Params } from "../protocol/types.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { type BatchEntry, type CallOptions, Peer, type StreamOptions } from "../peer/peer.ts";
+import type { DropHandler, DroppedCall } from "../peer/pending.ts";
 import type { StreamCall } from "../peer/stream_call.ts";
 import type { CloseInfo } from "../peer/transport.ts";
 import type { ConnectionInfo, Registry } from "../router/registry.ts";
@@ -102,6 +103,8 @@ export class Connection {
   readonly #backoff: ResolvedBackoff | undefined;
   readonly #heartbeat: HeartbeatOptions | undefined;
   readonly #timeout: number;
+  /** Takes over fast-path calls caught by a drop; undefined without reconnection (-32001). */
+  readonly #onDrop: DropHandler | undefined;
   #url: string;
   #state: ConnectionState = "CLOSED";
   #session: Session | undefined;
@@ -139,6 +142,9 @@ export class Connection {
     this.#backoff = reconnect === false
       ? undefined
       : resolveBackoff(reconnect === true ? {} : reconnect);
+    this.#onDrop = this.#backoff === undefined
+      ? undefined
+      : (call, error) => this.#handOver(call, error);
     const heartbeat = options.heartbeat ??
       (this.#backoff === undefined ? false : DEFAULT_HEARTBEAT);
     this.#heartbeat = heartbeat === false ? undefined : checkHeartbeat(heartbeat);
@@ -218,22 +224,31 @@ export class Connection {
    */
   call(method: string, params?: Params, options?: ClientCallOptions): Promise<unknown> {
     // Fast path, the common case: a live socket. The call goes straight to its peer (one
-    // promise, no job); only a drop while it is in flight needs the reconnection machinery.
+    // promise, no job); only a drop while it is in flight needs the reconnection machinery,
+    // and the peer hands such calls to #onDrop then (no per-call catch).
     const peer = this.#livePeer();
-    if (peer !== undefined) {
-      const sent = peer.call(method, params, options);
-      if (this.#backoff === undefined) return sent;
-      return sent.catch((error: unknown) =>
-        new Promise((resolve, reject) => {
-          // A resent idempotent call gets its full timeout again from here: the fast path
-          // does not read the clock per call.
-          this.#afterDrop(this.#job(method, params, options, resolve, reject), peer, error);
-        })
-      );
-    }
+    if (peer !== undefined) return peer.callOrHandOver(method, params, options, this.#onDrop);
     return new Promise((resolve, reject) => {
       this.#submit(this.#job(method, params, options, resolve, reject));
     });
+  }
+
+  /**
+   * A fast-path call whose socket dropped while it was pending (see `Peer.callOrHandOver`):
+   * resent on the next socket or rejected with -32007, as a job would be.
+   */
+  #handOver(call: DroppedCall, error: unknown): void {
+    // A resent idempotent call gets its full timeout again from here: the fast path does not
+    // read the clock per call. The dropped peer is still the session's (a new session only
+    // starts after this one's close has been handled).
+    const job = this.#job(
+      call.method,
+      call.params,
+      call.options as ClientCallOptions | undefined,
+      call.resolve,
+      call.reject,
+    );
+    this.#afterDrop(job, this.#session!.peer, error);
   }
 
   /** A call that may wait for a socket or be resent: its deadline, retry state and runner. */

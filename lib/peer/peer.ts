@@ -20,7 +20,7 @@ import { compose, type Middleware } from "../router/middleware.ts";
 import { type Procedure, type ProcedureOptions, Registry } from "../router/registry.ts";
 import type { ConnectionInfo, RegisteredProcedure } from "../router/registry.ts";
 import { RunningCall, RunningCalls } from "./cancel.ts";
-import { PendingCalls } from "./pending.ts";
+import { checkTimeout, type DropHandler, PendingCalls } from "./pending.ts";
 import {
   collect as collectItems,
   isAsyncIterable,
@@ -219,7 +219,10 @@ export class Peer {
   /** This peer's own procedures and middleware; created on first use to keep idle peers small. */
   #own: Registry | undefined;
   readonly #limits: Limits;
-  readonly #pending: PendingCalls;
+  /** Outgoing calls awaiting a response; made by the first call (idle peers make none). */
+  #pending: PendingCalls | undefined;
+  /** The default call timeout, ms (Infinity: none). */
+  readonly #timeout: number;
   readonly #expose: boolean;
   readonly #onError: ErrorReporter | undefined;
   readonly #authorize: Authorizer | undefined;
@@ -244,11 +247,7 @@ export class Peer {
     this.#shared = options.procedures;
     this.#limits = resolveLimits(options.limits);
     this.#wire = new Wire(transport, { ...options, maxMessageSize: this.#limits.maxMessageSize });
-    // A call that timed out here must stop over there too: tell the other side.
-    this.#pending = new PendingCalls(
-      options.timeout ?? DEFAULT_TIMEOUT,
-      (id) => this.notify(Extension.Cancel, { id }),
-    );
+    this.#timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
     this.#expose = options.exposeErrors ?? false;
     this.#onError = options.onError;
     this.#authorize = options.authorize;
@@ -273,7 +272,7 @@ export class Peer {
 
   /** How many outgoing calls await a response. */
   get pendingCalls(): number {
-    return this.#pending.size;
+    return this.#pending?.size ?? 0;
   }
 
   /** The receiver limits in force. */
@@ -380,11 +379,12 @@ export class Peer {
     const noop = { credit() {}, cancel() {} };
     const refusal = this.#refuseCall(method, params, options?.signal);
     if (refusal !== undefined) return new StreamCall(Promise.reject(refusal), credit, noop);
-    const { id, promise } = this.#pending.add(method, options?.timeout ?? 0);
+    const pending = this.#table;
+    const { id, promise } = pending.add(method, options?.timeout ?? 0);
     const call = new StreamCall<T, R>(promise, credit, {
       credit: (items) => this.notify(StreamMethod.Credit, { id, credit: items }),
       cancel: (reason) => {
-        if (this.#pending.fail(id, reason)) this.notify(Extension.Cancel, { id });
+        if (pending.fail(id, reason)) this.notify(Extension.Cancel, { id });
       },
     });
     (this.#streams ??= new StreamCalls()).set(id, call as StreamCall);
@@ -394,7 +394,7 @@ export class Peer {
     const signal = options?.signal;
     const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.#pending.onSettle(id, () => {
+    pending.onSettle(id, () => {
       this.#streams?.delete(id);
       signal?.removeEventListener("abort", onAbort);
     });
@@ -405,7 +405,7 @@ export class Peer {
         this,
       );
     } catch (error) {
-      this.#pending.fail(id, error);
+      pending.fail(id, error);
     }
     return call;
   }
@@ -430,9 +430,38 @@ export class Peer {
    * ```
    */
   call(method: string, params?: Params, options?: CallOptions): Promise<unknown> {
+    return this.callOrHandOver(method, params, options, undefined);
+  }
+
+  /**
+   * {@linkcode Peer.call}, except that if the connection drops while the call is pending,
+   * `onDrop` takes the call over instead of the -32001 rejection (the reconnecting client
+   * resends it on the next socket or rejects it with -32007, without a `.catch` per call).
+   *
+   * @param method The method name.
+   * @param params Params by position (array) or by name (object).
+   * @param options Timeout and abort signal; handed back to `onDrop` as they are.
+   * @param onDrop Takes the call over on a drop; undefined: reject as `call` does.
+   * @returns The result, as {@linkcode Peer.call}.
+   * @example
+   * ```ts
+   * import { Peer } from "./peer.ts";
+   * const peer = new Peer({ send() {}, close() {} });
+   * const call = peer.callOrHandOver("x", [1], undefined, (dropped) => dropped.resolve("again"));
+   * peer.close();
+   * if ((await call) !== "again") throw new Error("unreachable");
+   * ```
+   */
+  callOrHandOver(
+    method: string,
+    params: Params | undefined,
+    options: CallOptions | undefined,
+    onDrop: DropHandler | undefined,
+  ): Promise<unknown> {
     const refusal = this.#refuseCall(method, params, options?.signal);
     if (refusal !== undefined) return Promise.reject(refusal);
-    const { id, promise } = this.#pending.add(method, options?.timeout);
+    const pending = this.#table;
+    const { id, promise } = pending.add(method, options?.timeout, params, options, onDrop);
     try {
       this.#wire.send(
         params === undefined
@@ -441,11 +470,12 @@ export class Peer {
         this,
       );
     } catch (error) {
-      this.#pending.fail(id, error);
+      pending.fail(id, error);
       return promise;
     }
-    const signal = options?.signal;
-    if (signal !== undefined) this.#watchAbort(id, method, signal);
+    if (options !== undefined && options.signal !== undefined) {
+      this.#watchAbort(id, method, options.signal);
+    }
     return promise;
   }
 
@@ -517,7 +547,7 @@ export class Peer {
         promises.push(Promise.reject(refusal));
         continue;
       }
-      const { id, promise } = this.#pending.add(method, options?.timeout);
+      const { id, promise } = this.#table.add(method, options?.timeout);
       ids.push(id);
       messages.push(
         params === undefined
@@ -531,7 +561,7 @@ export class Peer {
       try {
         this.#wire.send(messages, this);
       } catch (error) {
-        for (const id of ids) this.#pending.fail(id, error);
+        for (const id of ids) this.#pending?.fail(id, error);
       }
     }
     return Promise.allSettled(promises);
@@ -683,7 +713,7 @@ export class Peer {
     if (this.#closeInfo !== undefined) return false;
     this.#closeInfo = info;
     const error = this.#closedError();
-    this.#pending.dispose(error);
+    this.#pending?.dispose(error);
     this.#wire.dispose();
     this.#abort?.abort(error);
     this.#calls?.cancelAll(error);
@@ -716,7 +746,7 @@ export class Peer {
     }
     if (this.#closeInfo !== undefined) return this.#closedError();
     if (signal?.aborted) return cancelledError(method, signal.reason);
-    if (this.#pending.size >= this.#limits.maxPendingCalls) {
+    if ((this.#pending?.size ?? 0) >= this.#limits.maxPendingCalls) {
       return new RpcError(
         ErrorCode.LimitExceeded,
         `Switchboard: ${this.#limits.maxPendingCalls} calls already pending; ${method} not sent`,
@@ -727,12 +757,12 @@ export class Peer {
 
   #watchAbort(id: number, method: string, signal: AbortSignal): void {
     const onAbort = (): void => {
-      if (this.#pending.fail(id, cancelledError(method, signal.reason))) {
+      if (this.#pending?.fail(id, cancelledError(method, signal.reason))) {
         this.notify("rpc.cancel", { id });
       }
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    this.#pending.onSettle(id, () => signal.removeEventListener("abort", onAbort));
+    this.#pending?.onSettle(id, () => signal.removeEventListener("abort", onAbort));
   }
 
   #dispatch(value: unknown): Response | undefined | Promise<Response | undefined> {
@@ -744,7 +774,7 @@ export class Peer {
         return undefined;
       case Kind.Success: {
         const res = asResponse(value);
-        if (!this.#pending.settle(res.id, res.result, undefined)) {
+        if (this.#pending === undefined || !this.#pending.settle(res.id, res.result, undefined)) {
           this.#report(new RpcError(ErrorCode.InvalidRequest, "Unknown response id"), "response");
         }
         return undefined;
@@ -752,7 +782,9 @@ export class Peer {
       case Kind.Error: {
         const res = asResponse(value);
         const error = RpcError.from(res.error);
-        if (!this.#pending.settle(res.id, undefined, error)) this.#report(error, "response");
+        if (this.#pending === undefined || !this.#pending.settle(res.id, undefined, error)) {
+          this.#report(error, "response");
+        }
         return undefined;
       }
       default:
@@ -906,6 +938,15 @@ export class Peer {
     return { jsonrpc: "2.0", id: msg.id, error: toErrorObject(error, this.#expose) };
   }
 
+  /** The pending-call table, made on first use. */
+  get #table(): PendingCalls {
+    // A call that timed out here must stop over there too: tell the other side.
+    return this.#pending ??= new PendingCalls(
+      this.#timeout,
+      (id) => this.notify(Extension.Cancel, { id }),
+    );
+  }
+
   /**
    * A send failed after `Wire.send` returned (a Blob read, a later chunk): the calls in the
    * message reject with the error; anything else (a response, a notification) is reported.
@@ -917,7 +958,9 @@ export class Peer {
     let failed = false;
     for (const item of Array.isArray(message) ? message : [message]) {
       const { id, method } = item as { id?: unknown; method?: unknown };
-      if (typeof id === "number" && typeof method === "string" && this.#pending.fail(id, error)) {
+      if (
+        typeof id === "number" && typeof method === "string" && this.#pending?.fail(id, error)
+      ) {
         failed = true;
       }
     }

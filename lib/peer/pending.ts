@@ -1,29 +1,85 @@
 /**
  * The table of outgoing calls awaiting a response: ids, deadlines, settlement.
  *
+ * Lookups cost an array index, not a hash: our ids are our own consecutive integers, so a
+ * call lives in a ring indexed by `id & (capacity - 1)`. The ring holds the calls among the
+ * last `capacity` ids; when a new id lands on a slot still held by an older call, the ring
+ * doubles if it is more than half full, and otherwise the older call (one that has waited
+ * while `capacity` later calls came and went) moves to a small overflow Map. Ids are never
+ * reused while pending.
+ *
  * Timeouts cost one timer per table, not one per call, and no clock read per call. Calls that
- * use the table's default timeout are kept in insertion order (a Map keeps it) and stamped
- * with their deadline lazily, by the table's single timer: while unstamped calls exist it
- * ticks every {@linkcode tickOf}(timeout) ms, reads the clock once, stamps every call added
- * since the last tick with `now + timeout` (so none can time out early; at most one tick
- * late) and rejects the stamped calls whose deadline has passed. Stamps never decrease along
- * the insertion order, so once nothing is left to stamp the timer sleeps until the oldest
- * deadline. Calls with their own timeout get their own timer.
+ * use the table's default timeout are stamped with their deadline lazily, by the table's
+ * single timer: while unstamped calls exist it ticks every {@linkcode tickOf}(timeout) ms,
+ * reads the clock once, stamps every call added since the last tick with `now + timeout` (so
+ * none can time out early; at most one tick late) and rejects the stamped calls whose deadline
+ * has passed; once nothing is left to stamp it sleeps until the oldest deadline. Calls with
+ * their own timeout get their own timer.
  *
  * @module
  */
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import type { Params } from "../protocol/types.ts";
+
+/**
+ * A call the connection dropped while it was pending, handed to a {@linkcode DropHandler}
+ * instead of being rejected: what it was, and how to settle its promise.
+ *
+ * @example
+ * ```ts
+ * import type { DroppedCall } from "./pending.ts";
+ * const call: DroppedCall = {
+ *   method: "sum",
+ *   params: [1, 2],
+ *   options: undefined,
+ *   resolve() {},
+ *   reject() {},
+ * };
+ * if (call.method !== "sum") throw new Error("unreachable");
+ * ```
+ */
+export interface DroppedCall {
+  /** The method called. */
+  readonly method: string;
+  /** Its params. */
+  readonly params: Params | undefined;
+  /** The options it was made with (opaque to the table). */
+  readonly options: unknown;
+  /** Fulfil the call's promise. */
+  readonly resolve: (value: unknown) => void;
+  /** Reject the call's promise. */
+  readonly reject: (reason: unknown) => void;
+}
+
+/**
+ * Takes over a call that was pending when the table was disposed (its connection dropped):
+ * it must settle the call, through `resolve` or `reject`, now or later.
+ *
+ * @example
+ * ```ts
+ * import type { DropHandler } from "./pending.ts";
+ * const handler: DropHandler = (call, reason) => call.reject(reason);
+ * if (typeof handler !== "function") throw new Error("unreachable");
+ * ```
+ */
+export type DropHandler = (call: DroppedCall, reason: unknown) => void;
 
 /**
  * One outgoing call awaiting its response. A class, so that every entry has the same shape
  * from its construction on.
  */
-class Entry {
+class Entry implements DroppedCall {
+  /** The call's id. */
+  readonly id: number;
   /** The method called, for error messages. */
   readonly method: string;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (reason: unknown) => void;
+  readonly params: Params | undefined;
+  readonly options: unknown;
+  readonly resolve!: (value: unknown) => void;
+  readonly reject!: (reason: unknown) => void;
+  /** Settles with the response. */
+  readonly promise: Promise<unknown>;
   /**
    * Absolute time (ms) after which the call times out: {@linkcode UNSTAMPED} until the
    * table's timer stamps a default-timeout call; Infinity for calls without a timeout or with
@@ -36,19 +92,65 @@ class Entry {
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
   /** Called once when the entry leaves the table, for cleanup (abort listeners). */
   cleanup: (() => void) | undefined = undefined;
+  /** Takes the call over if the table is disposed while it is pending. */
+  readonly onDrop: DropHandler | undefined;
 
   constructor(
+    id: number,
     method: string,
-    resolve: (value: unknown) => void,
-    reject: (reason: unknown) => void,
+    params: Params | undefined,
+    options: unknown,
     timeout: number,
+    onDrop: DropHandler | undefined,
   ) {
+    this.id = id;
     this.method = method;
-    this.resolve = resolve;
-    this.reject = reject;
+    this.params = params;
+    this.options = options;
     this.timeout = timeout;
     this.deadline = Infinity;
+    this.onDrop = onDrop;
+    this.promise = new Promise<unknown>((resolve, reject) => {
+      (this as { resolve: (value: unknown) => void }).resolve = resolve;
+      (this as { reject: (reason: unknown) => void }).reject = reject;
+    });
   }
+}
+
+/**
+ * A pending call as {@linkcode PendingCalls.add} returns it: its id and its promise.
+ *
+ * @example
+ * ```ts
+ * import type { AddedCall } from "./pending.ts";
+ * const added: AddedCall = { id: 1, promise: Promise.resolve(3) };
+ * if (added.id !== 1) throw new Error("unreachable");
+ * ```
+ */
+export interface AddedCall {
+  /** The id to send. */
+  readonly id: number;
+  /** Settles with the response. */
+  readonly promise: Promise<unknown>;
+}
+
+/**
+ * Check a default timeout: milliseconds, 0 (or Infinity) for none.
+ *
+ * @param timeout The timeout.
+ * @returns The timeout, in ms, with Infinity for none.
+ * @throws {RangeError} If it is negative or not a number.
+ * @example
+ * ```ts
+ * import { checkTimeout } from "./pending.ts";
+ * if (checkTimeout(0) !== Infinity || checkTimeout(5) !== 5) throw new Error("unreachable");
+ * ```
+ */
+export function checkTimeout(timeout: number): number {
+  if (!(timeout >= 0)) {
+    throw new RangeError(`Switchboard: timeout must be >= 0: got ${timeout}`);
+  }
+  return timeout === 0 ? Infinity : timeout;
 }
 
 /**
@@ -65,9 +167,12 @@ class Entry {
  * ```
  */
 export class PendingCalls {
-  // A shared empty map until the first call: an idle connection allocates none. Only `add`
-  // inserts, and it swaps in a map of this table's own first.
-  #calls: Map<number, Entry> = NO_CALLS;
+  /** Calls by `id & (ring.length - 1)`; an undefined slot is free. */
+  #ring: (Entry | undefined)[] = new Array(INITIAL_RING).fill(undefined);
+  /** Calls in the ring. */
+  #inRing = 0;
+  /** Older calls pushed out of the ring by later ids (in id order), made on first use. */
+  #overflow: Map<number, Entry> | undefined;
   readonly #defaultTimeout: number;
   readonly #onExpire: ((id: number) => void) | undefined;
   #nextId = 1;
@@ -85,16 +190,13 @@ export class PendingCalls {
    * caller can tell the other side to stop (`rpc.cancel`).
    */
   constructor(defaultTimeout: number, onExpire?: (id: number) => void) {
-    if (!(defaultTimeout >= 0)) {
-      throw new RangeError(`Switchboard: timeout must be >= 0: got ${defaultTimeout}`);
-    }
-    this.#defaultTimeout = defaultTimeout === 0 ? Infinity : defaultTimeout;
+    this.#defaultTimeout = checkTimeout(defaultTimeout);
     this.#onExpire = onExpire;
   }
 
   /** How many calls are pending. */
   get size(): number {
-    return this.#calls.size;
+    return this.#overflow === undefined ? this.#inRing : this.#inRing + this.#overflow.size;
   }
 
   /**
@@ -102,17 +204,23 @@ export class PendingCalls {
    *
    * @param method The method called, for error messages.
    * @param timeout Milliseconds for this call, or `undefined` for the default; 0 for none.
+   * @param params Its params (kept for `onDrop`).
+   * @param options Its options (kept for `onDrop`).
+   * @param onDrop Takes the call over if the table is disposed while it is pending, instead
+   * of a rejection with the disposal's reason.
    * @returns The id to send and the promise that settles with the response.
    */
-  add(method: string, timeout: number | undefined): { id: number; promise: Promise<unknown> } {
+  add(
+    method: string,
+    timeout: number | undefined,
+    params?: Params,
+    options?: unknown,
+    onDrop?: DropHandler,
+  ): AddedCall {
     const id = this.#takeId();
     const ms = timeout === undefined ? this.#defaultTimeout : timeout === 0 ? Infinity : timeout;
-    let entry!: Entry;
-    const promise = new Promise<unknown>((resolve, reject) => {
-      entry = new Entry(method, resolve, reject, ms);
-    });
-    if (this.#calls === NO_CALLS) this.#calls = new Map();
-    this.#calls.set(id, entry);
+    const entry = new Entry(id, method, params, options, ms, onDrop);
+    this.#insert(entry);
     if (ms !== Infinity) {
       if (ms === this.#defaultTimeout) {
         entry.deadline = UNSTAMPED;
@@ -122,7 +230,7 @@ export class PendingCalls {
         entry.timer = setTimeout(() => this.#expire(id), ms);
       }
     }
-    return { id, promise };
+    return entry;
   }
 
   /**
@@ -132,8 +240,8 @@ export class PendingCalls {
    * @param cleanup What to run.
    */
   onSettle(id: number, cleanup: () => void): void {
-    const entry = this.#calls.get(id);
-    if (entry) entry.cleanup = cleanup;
+    const entry = this.#get(id);
+    if (entry !== undefined) entry.cleanup = cleanup;
   }
 
   /**
@@ -145,9 +253,10 @@ export class PendingCalls {
    * @returns False if no call with that id is pending (late or unknown response).
    */
   settle(id: unknown, result: unknown, error: RpcError | undefined): boolean {
-    const entry = typeof id === "number" ? this.#calls.get(id) : undefined;
+    if (typeof id !== "number") return false;
+    const entry = this.#get(id);
     if (entry === undefined) return false;
-    this.#remove(id as number, entry);
+    this.#remove(entry);
     if (error === undefined) entry.resolve(result);
     else entry.reject(error);
     return true;
@@ -161,15 +270,15 @@ export class PendingCalls {
    * @returns False if it was not pending.
    */
   fail(id: number, reason: unknown): boolean {
-    const entry = this.#calls.get(id);
+    const entry = this.#get(id);
     if (entry === undefined) return false;
-    this.#remove(id, entry);
+    this.#remove(entry);
     entry.reject(reason);
     return true;
   }
 
   /**
-   * Reject every pending call and refuse new ones. Idempotent.
+   * Reject every pending call (or hand it to its `onDrop`) and refuse new ones. Idempotent.
    *
    * @param reason Why: every pending call rejects with it.
    */
@@ -180,13 +289,64 @@ export class PendingCalls {
     this.#timer = undefined;
     this.#ticking = false;
     this.#unstamped = 0;
-    const entries = [...this.#calls.values()];
-    this.#calls.clear();
+    const entries = this.#entries();
+    this.#ring = new Array(INITIAL_RING).fill(undefined);
+    this.#inRing = 0;
+    this.#overflow = undefined;
     for (const entry of entries) {
       if (entry.timer !== undefined) clearTimeout(entry.timer);
       entry.cleanup?.();
-      entry.reject(reason);
+      if (entry.onDrop === undefined) entry.reject(reason);
+      else entry.onDrop(entry, reason);
     }
+  }
+
+  #get(id: number): Entry | undefined {
+    const entry = this.#ring[id & (this.#ring.length - 1)];
+    if (entry !== undefined && entry.id === id) return entry;
+    return this.#overflow?.get(id);
+  }
+
+  #insert(entry: Entry): void {
+    let ring = this.#ring;
+    let slot = entry.id & (ring.length - 1);
+    let older = ring[slot];
+    if (older !== undefined && this.#inRing * 2 > ring.length) {
+      ring = this.#grow();
+      slot = entry.id & (ring.length - 1);
+      older = ring[slot];
+    }
+    if (older !== undefined) {
+      // A call that has waited while ring.length later ones came and went: out of the way.
+      this.#inRing--;
+      (this.#overflow ??= new Map()).set(older.id, older);
+    }
+    ring[slot] = entry;
+    this.#inRing++;
+  }
+
+  /** Double the ring: ids that were apart modulo n are apart modulo 2n. */
+  #grow(): (Entry | undefined)[] {
+    const old = this.#ring;
+    const ring: (Entry | undefined)[] = new Array(old.length * 2).fill(undefined);
+    const mask = ring.length - 1;
+    for (const entry of old) if (entry !== undefined) ring[entry.id & mask] = entry;
+    this.#ring = ring;
+    return ring;
+  }
+
+  /** Every pending call, oldest first. */
+  #entries(): Entry[] {
+    const entries = this.#overflow === undefined ? [] : [...this.#overflow.values()];
+    const ring = this.#ring;
+    const start = entries.length;
+    for (const entry of ring) if (entry !== undefined) entries.push(entry);
+    // Ring slots follow the ids modulo its length: put them back in id order.
+    if (entries.length - start > 1) {
+      const tail = entries.splice(start).sort((a, b) => a.id - b.id);
+      for (const entry of tail) entries.push(entry);
+    }
+    return entries;
   }
 
   #takeId(): number {
@@ -199,13 +359,23 @@ export class PendingCalls {
     }
     this.#wrapped = true;
     let next = id;
-    while (this.#calls.has(next)) next = next >= Number.MAX_SAFE_INTEGER ? 1 : next + 1;
+    while (this.#get(next) !== undefined) next = next >= Number.MAX_SAFE_INTEGER ? 1 : next + 1;
     this.#nextId = next >= Number.MAX_SAFE_INTEGER ? 1 : next + 1;
     return next;
   }
 
-  #remove(id: number, entry: Entry): void {
-    this.#calls.delete(id);
+  #remove(entry: Entry): void {
+    const ring = this.#ring;
+    const slot = entry.id & (ring.length - 1);
+    if (ring[slot] === entry) {
+      ring[slot] = undefined;
+      // Back to a small ring once a burst is over.
+      if (--this.#inRing === 0 && ring.length > KEPT_RING) {
+        this.#ring = new Array(INITIAL_RING).fill(undefined);
+      }
+    } else {
+      this.#overflow!.delete(entry.id);
+    }
     if (entry.timer !== undefined) clearTimeout(entry.timer);
     else if (entry.deadline === UNSTAMPED) this.#unstamped--;
     entry.cleanup?.();
@@ -226,19 +396,17 @@ export class PendingCalls {
     this.#ticking = false;
     const now = Date.now();
     let next = Infinity;
-    for (const [id, entry] of this.#calls) {
+    for (const entry of this.#entries()) {
       const deadline = entry.deadline;
       if (deadline === Infinity) continue;
       if (deadline === UNSTAMPED) {
         entry.deadline = now + entry.timeout;
         this.#unstamped--;
       } else if (deadline <= now) {
-        this.#expire(id);
+        this.#expire(entry.id);
         continue;
       }
-      // Stamps grow along the insertion order: the first one left is the oldest deadline.
-      if (next === Infinity) next = entry.deadline;
-      if (this.#unstamped === 0) break;
+      if (entry.deadline < next) next = entry.deadline;
     }
     if (this.#disposed !== undefined) return;
     if (this.#unstamped > 0) this.#arm(tickOf(this.#defaultTimeout), true);
@@ -246,9 +414,9 @@ export class PendingCalls {
   }
 
   #expire(id: number): void {
-    const entry = this.#calls.get(id);
+    const entry = this.#get(id);
     if (entry === undefined) return;
-    this.#remove(id, entry);
+    this.#remove(entry);
     entry.reject(
       new RpcError(
         ErrorCode.Timeout,
@@ -262,6 +430,11 @@ export class PendingCalls {
 /** The deadline of a default-timeout call the timer has not stamped yet. */
 const UNSTAMPED = -1;
 
+/** Slots of a new ring (a power of two). */
+const INITIAL_RING = 32;
+/** A ring larger than this goes back to {@linkcode INITIAL_RING} slots when it empties. */
+const KEPT_RING = 256;
+
 /**
  * How often the timer ticks while calls wait to be stamped: a 32nd of the timeout, between 1
  * and 250 ms. A call times out at most that much late, and never early.
@@ -272,6 +445,3 @@ const UNSTAMPED = -1;
 function tickOf(timeout: number): number {
   return Math.min(250, Math.max(1, Math.floor(timeout / 32)));
 }
-
-/** The empty table every idle {@linkcode PendingCalls} shares; never written to. */
-const NO_CALLS: Map<number, Entry> = new Map();

@@ -179,6 +179,12 @@ export class Registry {
   readonly #parent: Registry | undefined;
   #middleware: readonly Middleware[] = [];
   #fallback: ProcedureResolver | undefined;
+  // The last name found in the maps of this registry and its parents: a server answers the
+  // same few methods over and over, and comparing a short string beats hashing it. Valid
+  // while no registry has changed since (see `generation`).
+  #lastName: string | undefined;
+  #lastFound: RegisteredProcedure | undefined;
+  #lastGeneration = -1;
 
   /** @param parent A registry to consult for names this one lacks. */
   constructor(parent?: Registry) {
@@ -260,8 +266,12 @@ export class Registry {
       adapt: makeAdapter(name, options),
     };
     this.#procedures.set(name, entry);
+    generation++;
     return () => {
-      if (this.#procedures.get(name) === entry) this.#procedures.delete(name);
+      if (this.#procedures.get(name) === entry) {
+        this.#procedures.delete(name);
+        generation++;
+      }
     };
   }
 
@@ -312,6 +322,7 @@ export class Registry {
    * ```
    */
   unregister(name: string): boolean {
+    generation++;
     return this.#procedures.delete(name);
   }
 
@@ -327,7 +338,28 @@ export class Registry {
    * ```
    */
   get(name: string): RegisteredProcedure | undefined {
-    return this.#procedures.get(name) ?? this.#parent?.get(name) ?? this.#fallback?.(name);
+    if (name === this.#lastName && this.#lastGeneration === generation) return this.#lastFound;
+    // Every map of the chain comes before every fallback: a name found in one is cacheable.
+    const found = this.#find(name);
+    if (found !== undefined) {
+      this.#lastName = name;
+      this.#lastFound = found;
+      this.#lastGeneration = generation;
+      return found;
+    }
+    return this.#resolve(name);
+  }
+
+  /** Look a name up in the maps of this registry and its parents. */
+  #find(name: string): RegisteredProcedure | undefined {
+    const parent = this.#parent;
+    return this.#procedures.get(name) ?? (parent === undefined ? undefined : parent.#find(name));
+  }
+
+  /** Ask the fallbacks, the root's first (the order of nested `get` calls). */
+  #resolve(name: string): RegisteredProcedure | undefined {
+    const parent = this.#parent;
+    return (parent === undefined ? undefined : parent.#resolve(name)) ?? this.#fallback?.(name);
   }
 
   /**
@@ -361,6 +393,9 @@ export class Registry {
     return [...this.#procedures.keys()];
   }
 }
+
+/** Bumped by every change to any registry's procedures: it invalidates the lookup caches. */
+let generation = 0;
 
 function assertMethodName(name: string): void {
   if (typeof name !== "string" || name.length === 0) {
