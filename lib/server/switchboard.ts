@@ -414,10 +414,12 @@ export class Switchboard {
   /**
    * Build the WebSocket event handlers for one upgrade request: pass this to Hono's
    * `upgradeWebSocket`. Throws the `context` option's refusal, which the adapter turns into
-   * an HTTP 403.
+   * an HTTP 403. The object is also a `SocketSink` (lib/adapters/adapter.ts): the Deno and Bun
+   * adapters drive it directly with the runtime's socket, other Hono adapters through its
+   * `WSEvents`.
    *
    * @param c The Hono context of the upgrade request.
-   * @returns Hono WebSocket events bound to a new peer.
+   * @returns WebSocket events (and a socket sink) bound to a new peer.
    * @example
    * ```ts
    * import { Switchboard } from "./switchboard.ts";
