@@ -98,11 +98,16 @@ export async function openRaw(url: string): Promise<RawSocket> {
     next(timeoutMs = 2000): Promise<unknown> {
       if (frames.length > 0) return Promise.resolve(frames.shift());
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("no frame within timeout")), timeoutMs);
-        waiters.push((frame) => {
+        const waiter = (frame: unknown) => {
           clearTimeout(timer);
           resolve(frame);
-        });
+        };
+        const timer = setTimeout(() => {
+          // A frame arriving later is kept for the next reader, not given to this one.
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error("no frame within timeout"));
+        }, timeoutMs);
+        waiters.push(waiter);
       });
     },
     async exchange(frame: string): Promise<unknown> {

@@ -66,41 +66,51 @@ async function stalledSubscriber(port: number, topic: string): Promise<net.Socke
 }
 
 describe("pub/sub slow consumer", () => {
-  it("closes a subscriber whose send buffer passes maxBufferedBytes with 4008, others unharmed", async () => {
-    const closes: CloseInfo[] = [];
-    const sb = new Switchboard({
-      pubsub: { limits: { maxBufferedBytes: 512 * 1024 } },
-      onClose: (_peer, info) => closes.push(info),
-    });
-    const server = await startServer(sb);
-    const port = Number(new URL(server.origin).port);
-    const stalled = await stalledSubscriber(port, "firehose");
-    const healthy = await openClient(server.wsUrl);
-    try {
-      let received = 0;
-      await healthy.subscribe("firehose", () => received++).ready;
-      const blob = "x".repeat(64 * 1024);
-      let published = 0;
-      // Bounded: at most 1,000 events of 64 KiB (64 MiB), far beyond socket buffers.
-      while (closes.length === 0 && published < 1000) {
-        await sb.publish("firehose", blob);
-        published++;
-        // Pace on the healthy client so that only the stalled one falls behind.
-        if (published % 4 === 0) {
-          await waitFor(() => received === published, "the healthy client to catch up");
+  // Large events are checked on every write, small ones on a sample (every 16th): both paths,
+  // and on Bun both through the runtime's fan-out.
+  for (
+    const { size, limit, max } of [
+      { size: 64 * 1024, limit: 512 * 1024, max: 1000 },
+      { size: 2 * 1024, limit: 128 * 1024, max: 40_000 },
+    ]
+  ) {
+    it(`closes a subscriber whose send buffer passes maxBufferedBytes with 4008, others unharmed (${size / 1024} KiB events)`, async () => {
+      const closes: CloseInfo[] = [];
+      const sb = new Switchboard({
+        pubsub: { limits: { maxBufferedBytes: limit } },
+        onClose: (_peer, info) => closes.push(info),
+      });
+      const server = await startServer(sb);
+      const port = Number(new URL(server.origin).port);
+      const stalled = await stalledSubscriber(port, "firehose");
+      const healthy = await openClient(server.wsUrl);
+      try {
+        let received = 0;
+        await healthy.subscribe("firehose", () => received++).ready;
+        const blob = "x".repeat(size);
+        let published = 0;
+        // Bounded: at most 64 MiB (1,000 of 64 KiB) or 80 MiB (40,000 of 2 KiB), far beyond
+        // socket buffers.
+        while (closes.length === 0 && published < max) {
+          await sb.publish("firehose", blob);
+          published++;
+          // Pace on the healthy client so that only the stalled one falls behind.
+          if (published % 4 === 0) {
+            await waitFor(() => received === published, "the healthy client to catch up");
+          }
         }
+        await waitFor(() => closes.length > 0, "the slow consumer's close");
+        assert.equal(closes.length, 1);
+        assert.equal(closes[0]!.code, 4008);
+        assert.equal(closes[0]!.reason, "Slow consumer");
+        assert.equal(closes[0]!.local, true);
+        assert.equal(sb.pubsub.subscriberCount("firehose"), 1);
+        await waitFor(() => received === published, "the healthy client's events", 20_000);
+      } finally {
+        stalled.destroy();
+        healthy.close();
+        await server.close();
       }
-      await waitFor(() => closes.length > 0, "the slow consumer's close");
-      assert.equal(closes.length, 1);
-      assert.equal(closes[0]!.code, 4008);
-      assert.equal(closes[0]!.reason, "Slow consumer");
-      assert.equal(closes[0]!.local, true);
-      assert.equal(sb.pubsub.subscriberCount("firehose"), 1);
-      await waitFor(() => received === published, "the healthy client's events", 20_000);
-    } finally {
-      stalled.destroy();
-      healthy.close();
-      await server.close();
-    }
-  });
+    });
+  }
 });

@@ -115,6 +115,53 @@ export interface NativeSocket {
 }
 
 /**
+ * A runtime's own publish/subscribe over the sockets of one server (Bun: uWS topics): one
+ * `publish` writes a frame to every socket that joined a topic, in native code, in order with
+ * everything else sent on each socket. One object per server; the object is its identity.
+ *
+ * @example An in-memory stand-in
+ * ```ts
+ * import type { NativeSocket, RuntimeTopics } from "./adapter.ts";
+ * const joined = new Map<string, Set<NativeSocket>>();
+ * const topics: RuntimeTopics = {
+ *   subscribe: (socket, topic) => void joined.set(topic, (joined.get(topic) ?? new Set()).add(socket)),
+ *   unsubscribe: (socket, topic) => void joined.get(topic)?.delete(socket),
+ *   publish(topic, frame, except) {
+ *     for (const socket of joined.get(topic) ?? []) if (socket !== except) socket.send(frame);
+ *   },
+ * };
+ * const got: unknown[] = [];
+ * topics.subscribe({ send: (f) => got.push(f), close() {} }, "t");
+ * topics.publish("t", "hi");
+ * if (got[0] !== "hi") throw new Error("unreachable");
+ * ```
+ */
+export interface RuntimeTopics {
+  /**
+   * Make a socket join a topic.
+   *
+   * @param socket The runtime's socket.
+   * @param topic The topic.
+   */
+  subscribe(socket: NativeSocket, topic: string): void;
+  /**
+   * Make a socket leave a topic.
+   *
+   * @param socket The runtime's socket.
+   * @param topic The topic.
+   */
+  unsubscribe(socket: NativeSocket, topic: string): void;
+  /**
+   * Send a text frame to every socket that joined the topic.
+   *
+   * @param topic The topic.
+   * @param frame The frame.
+   * @param except A socket left out.
+   */
+  publish(topic: string, frame: string, except?: NativeSocket): void;
+}
+
+/**
  * WebSocket events an adapter may drive directly, without Hono's per-socket wrapping: the
  * runtime's socket at open, then each frame as the runtime delivers it, then the close.
  *
@@ -144,6 +191,11 @@ export interface NativeSocket {
  * ```
  */
 export interface SocketSink {
+  /**
+   * The runtime offers its own topic fan-out for this socket (called by Bun's adapter at the
+   * upgrade, before `socketOpened`). Optional.
+   */
+  useTopics?(topics: RuntimeTopics): void;
   /** The socket opened; `socket` is the runtime's own object, for sending and closing. */
   socketOpened(socket: NativeSocket): void;
   /** A frame arrived: a string for text, an `ArrayBuffer` (or bytes) for binary. */

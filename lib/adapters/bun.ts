@@ -14,9 +14,11 @@ import { defineWebSocketHelper, type UpgradeWebSocket, type WSEvents } from "hon
 import {
   isSocketSink,
   type ListenOptions,
+  type NativeSocket,
   originOf,
   type RunningServer,
   type RuntimeAdapter,
+  type RuntimeTopics,
   type SocketSink,
 } from "./adapter.ts";
 
@@ -56,6 +58,34 @@ function bunServerOf(env: unknown): Bun.Server<unknown> | undefined {
   return holder.server;
 }
 
+/** Each Bun server's topics, made on its first upgrade. */
+const serverTopics = new WeakMap<Bun.Server<unknown>, RuntimeTopics>();
+
+/** A Bun socket as the runtime topics use it. */
+type TopicSocket = Bun.ServerWebSocket<unknown>;
+
+/**
+ * The topics of a Bun server (uWS topics): `server.publish`, or the socket's own `publish`
+ * (everyone but that socket) when one is left out. Bun writes a published frame to each
+ * socket in order with what was sent to it directly.
+ */
+function topicsOf(server: Bun.Server<unknown>): RuntimeTopics {
+  let topics = serverTopics.get(server);
+  if (topics === undefined) {
+    topics = {
+      subscribe: (socket: NativeSocket, topic: string) => (socket as TopicSocket).subscribe(topic),
+      unsubscribe: (socket: NativeSocket, topic: string) =>
+        (socket as TopicSocket).unsubscribe(topic),
+      publish(topic: string, frame: string, except?: NativeSocket): void {
+        if (except === undefined) server.publish(topic, frame);
+        else (except as TopicSocket).publish(topic, frame);
+      },
+    };
+    serverTopics.set(server, topics);
+  }
+  return topics;
+}
+
 /**
  * Hono's `upgradeWebSocket` for Bun. {@linkcode SocketSink} events become the socket's
  * `data` and Bun's handlers call them directly; any other events go through Hono's Bun
@@ -81,6 +111,7 @@ export const upgradeWebSocket: UpgradeWebSocket = defineWebSocketHelper(
     if (server === undefined) {
       throw new TypeError("Switchboard: serve with Bun.serve(app.fetch): no Bun server in c.env");
     }
+    events.useTopics?.(topicsOf(server));
     // Bun ignores what fetch returns after a successful upgrade; Hono only needs a value.
     return server.upgrade(c.req.raw, { data: events }) ? new Response(null) : undefined;
   },

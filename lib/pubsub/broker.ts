@@ -21,6 +21,7 @@ import { containsBlob, prereadBlobs } from "../framing/encoded.ts";
 
 export type { Subscriber } from "./delivery.ts";
 import { isPattern, validateTopic } from "./topic_name.ts";
+import { RuntimeGroup } from "./runtime_fanout.ts";
 
 /**
  * What an authorization hook is asked.
@@ -71,6 +72,12 @@ export interface BrokerOptions {
   readonly authorize?: (request: AuthorizeRequest) => boolean | Promise<boolean>;
   /** Receives failures nobody awaits (a lazy publisher that threw, an unencodable event). */
   readonly onError?: (error: unknown, where: string) => void;
+  /**
+   * Let the runtime's own topic fan-out (Bun's `server.publish`) deliver exact topics to
+   * subscribers it can serve exactly like the broker's loop (lib/pubsub/runtime_fanout.ts).
+   * Default true; it only applies where the connection offers it (Bun's adapter).
+   */
+  readonly runtimeFanout?: boolean;
 }
 
 /**
@@ -79,7 +86,7 @@ export interface BrokerOptions {
  * @example
  * ```ts
  * import type { TopicCount } from "./broker.ts";
- * const row: TopicCount = { topic: "chat.*", pattern: true, subscribers: 2 };
+ * const row: TopicCount = { topic: "chat.*", pattern: true, subscribers: 2, runtime: 0 };
  * if (!row.pattern) throw new Error("unreachable");
  * ```
  */
@@ -90,12 +97,23 @@ export interface TopicCount {
   readonly pattern: boolean;
   /** Connections subscribed to it on this process. */
   readonly subscribers: number;
+  /** How many of them the runtime's own fan-out reaches (Bun; see `runtimeFanout`). */
+  readonly runtime: number;
 }
 
 interface PatternGroup {
   readonly pattern: Pattern;
   readonly subs: Set<Sub>;
 }
+
+/** The subscriptions of an exact topic: written by the broker, or reached by the runtime. */
+interface ExactGroup {
+  readonly subs: Set<Sub>;
+  runtime: RuntimeGroup | undefined;
+}
+
+/** Distinguishes the runtime topic names of brokers that share one runtime server. */
+let brokers = 0;
 
 function defaultAuthorize(request: AuthorizeRequest): boolean {
   return request.action === "subscribe";
@@ -135,10 +153,13 @@ export class Broker {
   readonly #attached = new Map<string, Subscriber>();
   /** The broker's record of connections that subscribed or were sent an event. */
   readonly #connections = new Map<string, Connection>();
-  readonly #exact = new Map<string, Set<Sub>>();
+  readonly #exact = new Map<string, ExactGroup>();
   readonly #patterns = new Map<string, PatternGroup>();
   readonly #lazy: LazyTopics;
   readonly #delivery: Delivery;
+  readonly #runtimeFanout: boolean;
+  /** Prefix of this broker's topic names in the runtime's fan-out. */
+  readonly #runtimePrefix = `switchboard:${++brokers}:`;
 
   /** @param options Backplane, replay, limits, authorization. */
   constructor(options: BrokerOptions = {}) {
@@ -147,6 +168,7 @@ export class Broker {
       new MemoryBackplane(options.replay === undefined ? {} : { replay: options.replay });
     this.#authorize = options.authorize ?? defaultAuthorize;
     this.#onError = options.onError;
+    this.#runtimeFanout = options.runtimeFanout ?? true;
     this.#delivery = new Delivery(
       this.limits,
       (error, where) => this.#report(error, where),
@@ -206,12 +228,12 @@ export class Broker {
       if (pattern) throw invalidParams("since needs an exact topic, not a pattern");
     }
     const existing = findSub(conn.subs, name);
-    if (existing !== undefined) return { topic: name, seq: existing.lastSeq };
+    if (existing !== undefined) return { topic: name, seq: this.#lastSeq(existing) };
     this.#checkCount(conn);
     await this.#allow("subscribe", name, conn.subscriber.info);
     if (conn.closed) throw new RpcError(ErrorCode.ConnectionClosed, "Connection closed");
     const again = findSub(conn.subs, name);
-    if (again !== undefined) return { topic: name, seq: again.lastSeq };
+    if (again !== undefined) return { topic: name, seq: this.#lastSeq(again) };
     this.#checkCount(conn);
     const sub: Sub = {
       conn,
@@ -231,14 +253,14 @@ export class Broker {
       group.subs.add(sub);
       return { topic: name, seq: 0 };
     }
-    let subs = this.#exact.get(name);
-    const first = subs === undefined;
-    if (subs === undefined) {
-      subs = new Set();
-      this.#exact.set(name, subs);
+    let group = this.#exact.get(name);
+    const first = group === undefined;
+    if (group === undefined) {
+      group = { subs: new Set(), runtime: undefined };
+      this.#exact.set(name, group);
       this.#stream.add(name);
     }
-    subs.add(sub);
+    group.subs.add(sub);
     let result: SubscribeResult;
     try {
       const replay = await this.#backplane.replay(name, since as number | undefined);
@@ -259,7 +281,9 @@ export class Broker {
     const queued = sub.queue!;
     sub.queue = undefined;
     for (const event of queued) this.#delivery.emit(sub, event);
-    if (first && this.#exact.get(name) === subs) this.#lazy.start(name);
+    if (this.#exact.get(name) !== group) return result;
+    this.#toRuntime(group, sub);
+    if (first) this.#lazy.start(name);
     return result;
   }
 
@@ -360,7 +384,8 @@ export class Broker {
    * @returns The count.
    */
   subscriberCount(topic: string): number {
-    return this.#exact.get(topic)?.size ?? 0;
+    const group = this.#exact.get(topic);
+    return group === undefined ? 0 : group.subs.size + (group.runtime?.subs.size ?? 0);
   }
 
   /**
@@ -381,11 +406,16 @@ export class Broker {
    */
   topics(): TopicCount[] {
     const out: TopicCount[] = [];
-    for (const [topic, subs] of this.#exact) {
-      out.push({ topic, pattern: false, subscribers: subs.size });
+    for (const topic of this.#exact.keys()) {
+      out.push({
+        topic,
+        pattern: false,
+        subscribers: this.subscriberCount(topic),
+        runtime: this.#exact.get(topic)!.runtime?.subs.size ?? 0,
+      });
     }
     for (const [topic, group] of this.#patterns) {
-      out.push({ topic, pattern: true, subscribers: group.subs.size });
+      out.push({ topic, pattern: true, subscribers: group.subs.size, runtime: 0 });
     }
     return out;
   }
@@ -452,14 +482,103 @@ export class Broker {
       }
       return;
     }
-    const subs = this.#exact.get(sub.key);
-    if (subs === undefined) return;
-    subs.delete(sub);
-    if (subs.size === 0) {
+    const exact = this.#exact.get(sub.key);
+    if (exact === undefined) return;
+    const runtime = exact.runtime;
+    if (!exact.subs.delete(sub) && runtime !== undefined && runtime.remove(sub)) {
+      if (runtime.subs.size === 0) exact.runtime = undefined;
+    }
+    if (exact.subs.size === 0 && exact.runtime === undefined) {
       this.#exact.delete(sub.key);
       this.#stream.remove(sub.key);
       this.#lazy.stop(sub.key);
     }
+  }
+
+  /** A subscription's last sequence number (kept by its runtime group while it has one). */
+  #lastSeq(sub: Sub): number {
+    const runtime = sub.exact ? this.#exact.get(sub.key)?.runtime : undefined;
+    return runtime !== undefined && runtime.subs.has(sub) ? runtime.lastSeq : sub.lastSeq;
+  }
+
+  /** Hand a subscription whose replay is done to the runtime's fan-out, where it fits. */
+  #toRuntime(group: ExactGroup, sub: Sub): void {
+    const subscriber = sub.conn.subscriber;
+    const port = subscriber.fanout;
+    if (!this.#runtimeFanout || port === undefined) return;
+    const codec = subscriber.codec;
+    const runtime = group.runtime;
+    try {
+      if (runtime === undefined) {
+        group.runtime = new RuntimeGroup(this.#runtimePrefix + sub.key, sub, port, codec);
+      } else if (runtime.accepts(sub, port, codec)) {
+        runtime.add(sub, port);
+      } else {
+        return;
+      }
+    } catch (error) {
+      // The socket could not join (it is closing): the broker's loop keeps it.
+      this.#report(error, `runtime fan-out ${sub.key}`);
+      return;
+    }
+    group.subs.delete(sub);
+  }
+
+  /**
+   * A connection's codec is about to change (`rpc.hello`): its subscriptions leave the
+   * runtime's fan-out, whose frames are encoded once for the old codec, for the broker's loop.
+   *
+   * @param id The connection id.
+   * @example
+   * ```ts
+   * import { Broker } from "./broker.ts";
+   * new Broker().codecChanging("no-such-connection");
+   * ```
+   */
+  codecChanging(id: string): void {
+    const conn = this.#connections.get(id);
+    if (conn === undefined) return;
+    for (const sub of subsOf(conn.subs)) {
+      const group = sub.exact ? this.#exact.get(sub.key) : undefined;
+      const runtime = group?.runtime;
+      if (runtime === undefined || !runtime.remove(sub)) continue;
+      group!.subs.add(sub);
+      if (runtime.subs.size === 0) group!.runtime = undefined;
+    }
+  }
+
+  /** Deliver an event through the runtime's fan-out to the subscriptions it holds. */
+  #runtimeSend(runtime: RuntimeGroup, event: TopicEvent): void {
+    if (event.seq <= runtime.lastSeq) return;
+    const delivery = this.#delivery;
+    const encoded = delivery.encode(runtime.codec, event);
+    if (encoded === undefined) return;
+    const frame = encoded.text;
+    if (frame === undefined) {
+      // Binary attachments: frames the runtime cannot publish as one text frame.
+      runtime.lastSeq = event.seq;
+      for (const sub of runtime.subs) {
+        if (sub.conn.subscriber.info.id !== event.exclude) {
+          delivery.writeEncoded(sub.conn, encoded, event);
+        }
+      }
+      return;
+    }
+    let except: Sub | undefined;
+    if (event.exclude !== undefined) {
+      const publisher = this.#connections.get(event.exclude);
+      const sub = publisher === undefined ? undefined : findSub(publisher.subs, event.topic);
+      if (sub !== undefined && runtime.subs.has(sub)) except = sub;
+    }
+    let due: boolean;
+    try {
+      due = runtime.publish(event.seq, frame, except);
+    } catch (error) {
+      this.#report(error, "send event");
+      return;
+    }
+    delivery.delivered += except === undefined ? runtime.subs.size : runtime.subs.size - 1;
+    if (due) { for (const sub of runtime.subs) delivery.watch(sub.conn); }
   }
 
   #deliver(event: TopicEvent): void {
@@ -469,14 +588,20 @@ export class Broker {
     }
     const exact = this.#exact.get(event.topic);
     if (matched === undefined) {
-      if (exact !== undefined) { for (const sub of exact) this.#delivery.send(sub, event); }
+      if (exact === undefined) return;
+      for (const sub of exact.subs) this.#delivery.send(sub, event);
+      if (exact.runtime !== undefined) this.#runtimeSend(exact.runtime, event);
       return;
     }
     const reached = new Set<Connection>();
     if (exact !== undefined) {
-      for (const sub of exact) {
+      for (const sub of exact.subs) {
         reached.add(sub.conn);
         this.#delivery.send(sub, event);
+      }
+      if (exact.runtime !== undefined) {
+        for (const sub of exact.runtime.subs) reached.add(sub.conn);
+        this.#runtimeSend(exact.runtime, event);
       }
     }
     for (const group of matched) {

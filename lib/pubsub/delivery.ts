@@ -18,6 +18,7 @@ import type { ConnectionInfo } from "../router/registry.ts";
 import type { PubSubLimits } from "./limits.ts";
 import { PubSubMethod, SLOW_CONSUMER_CLOSE } from "./protocol.ts";
 import type { TopicEvent } from "./replay.ts";
+import type { FanoutPort } from "./runtime_fanout.ts";
 
 /**
  * A connection as the broker sees it.
@@ -54,6 +55,12 @@ export interface Subscriber {
   bufferedAmount(): number;
   /** Close it. */
   close(code: number, reason: string): void;
+  /**
+   * The runtime's own topic fan-out this connection can join (Bun's topics), if any. The
+   * broker then reaches it with one native publish per event instead of a `send`
+   * (lib/pubsub/runtime_fanout.ts). Optional.
+   */
+  readonly fanout?: FanoutPort | undefined;
 }
 
 /** The error an event carries in place of binary data its subscriber did not negotiate. */
@@ -185,9 +192,19 @@ export class Delivery {
   /** Start the slow-consumer grace period when the connection's buffer is over the limit. */
   #check(conn: Connection, size: number): void {
     // Reading the buffered amount is a native call on some runtimes: sample small frames.
+    if (((++conn.writes & SAMPLE_MASK) === 0 || size >= ALWAYS_CHECK_SIZE)) this.watch(conn);
+  }
+
+  /**
+   * Read the connection's buffered amount now and, if it is over `maxBufferedBytes`, give it
+   * `slowConsumerGrace` ms to drain (then close it with 4008). For connections written to by
+   * other means than {@linkcode Delivery.write} (the runtime's own fan-out).
+   *
+   * @param conn The connection.
+   */
+  watch(conn: Connection): void {
     if (
-      conn.check === undefined &&
-      ((++conn.writes & SAMPLE_MASK) === 0 || size >= ALWAYS_CHECK_SIZE) &&
+      conn.check === undefined && !conn.closed &&
       conn.subscriber.bufferedAmount() > this.#limits.maxBufferedBytes
     ) {
       conn.check = setTimeout(() => this.#recheck(conn), this.#limits.slowConsumerGrace);
@@ -201,25 +218,37 @@ export class Delivery {
    * @param event The event.
    */
   emit(sub: Sub, event: TopicEvent): void {
-    if (sub.conn.subscriber.info.id === event.exclude) return;
+    const conn = sub.conn;
+    if (event.exclude !== undefined && conn.subscriber.info.id === event.exclude) return;
     if (sub.exact) {
       if (event.seq <= sub.lastSeq) return;
       sub.lastSeq = event.seq;
     }
-    const codec = sub.conn.subscriber.codec;
+    const encoded = this.encode(conn.subscriber.codec, event);
+    if (encoded !== undefined) this.writeEncoded(conn, encoded, event);
+  }
+
+  /**
+   * An event encoded for a codec, once: the last encoding is kept for the next subscriber.
+   *
+   * @param codec The codec.
+   * @param event The event.
+   * @returns The encoded event, or undefined when it cannot be encoded (reported).
+   */
+  encode(codec: Codec, event: TopicEvent): EncodedMessage | undefined {
     let encoded = this.#lastEncoded;
     if (encoded === undefined || this.#lastEvent !== event || this.#lastCodec !== codec) {
       try {
         encoded = encodeEvent(codec, event.topic, event.seq, event.data);
       } catch (error) {
         this.#report(error, `encode ${event.topic}`);
-        return;
+        return undefined;
       }
       this.#lastEncoded = encoded;
       this.#lastEvent = event;
       this.#lastCodec = codec;
     }
-    this.writeEncoded(sub.conn, encoded, event);
+    return encoded;
   }
 
   /**

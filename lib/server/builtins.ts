@@ -31,6 +31,8 @@ const PUBSUB_EXTENSIONS: readonly string[] = Object.values(PubSubMethod);
  *
  * @param registry The server's shared registry.
  * @param limits The limits to announce.
+ * @param negotiating Told the id of a connection whose codec `rpc.hello` is about to change
+ * (the broker takes its subscriptions back from the runtime's fan-out).
  * @example
  * ```ts
  * import { Registry } from "../router/registry.ts";
@@ -41,7 +43,11 @@ const PUBSUB_EXTENSIONS: readonly string[] = Object.values(PubSubMethod);
  * if (!registry.has("rpc.hello")) throw new Error("unreachable");
  * ```
  */
-export function registerBuiltins(registry: Registry, limits: Limits): void {
+export function registerBuiltins(
+  registry: Registry,
+  limits: Limits,
+  negotiating?: (connectionId: string) => void,
+): void {
   registry.registerReserved(Extension.Ping, () => "pong");
   registry.registerReserved(
     Extension.Hello,
@@ -66,6 +72,7 @@ export function registerBuiltins(registry: Registry, limits: Limits): void {
       // Frames after this request are decoded with the codec; ours switch after the response.
       if (wire !== undefined && ctx.id !== undefined) {
         wire.negotiate(SERVER_CODECS.get(codec)!, binary, ctx.id);
+        if (SERVER_CODECS.get(codec) !== wire.codec) negotiating?.(ctx.connection.id);
       }
       return {
         session: ctx.connection.id,

@@ -7,13 +7,14 @@
  */
 
 import type { WSContext, WSEvents } from "hono/ws";
-import type { NativeSocket, SocketSink } from "../adapters/adapter.ts";
+import type { NativeSocket, RuntimeTopics, SocketSink } from "../adapters/adapter.ts";
 import { readBufferedAmount } from "../adapters/raw_socket.ts";
 import type { Codec } from "../codec/codec.ts";
 import type { EncodedMessage } from "../framing/encoded.ts";
 import type { Peer } from "../peer/peer.ts";
 import { CloseCode, type Transport } from "../peer/transport.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
+import type { FanoutPort } from "../pubsub/runtime_fanout.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { HeartbeatMonitor, Liveness } from "./heartbeat.ts";
 
@@ -101,7 +102,8 @@ export interface ConnectionHost {
  * if (connection.info.id !== "c1" || connection.peer !== undefined) throw new Error();
  * ```
  */
-export class Connection implements SocketSink, WSEvents, Transport, Subscriber, Liveness {
+export class Connection
+  implements SocketSink, WSEvents, Transport, Subscriber, FanoutPort, Liveness {
   /** Facts about the connection. */
   readonly info: ConnectionInfo;
   /** The peer, once the socket is open. */
@@ -116,6 +118,8 @@ export class Connection implements SocketSink, WSEvents, Transport, Subscriber, 
   readonly #traffic: { bytesSent: number; bytesReceived: number };
   /** The runtime's socket, or Hono's wrapper when the runtime's has no `send`. */
   #socket: NativeSocket | undefined;
+  /** The runtime's topic fan-out, when its adapter offers one (Bun). */
+  #topics: RuntimeTopics | undefined;
 
   /**
    * @param info The connection's id, headers and application data.
@@ -130,6 +134,56 @@ export class Connection implements SocketSink, WSEvents, Transport, Subscriber, 
   /** The codec events are encoded with: the peer's negotiated one. */
   get codec(): Codec {
     return this.peer!.wire.codec;
+  }
+
+  /**
+   * Sink: the runtime offers its topic fan-out for this socket.
+   *
+   * @param topics The runtime's topics of this socket's server.
+   */
+  useTopics(topics: RuntimeTopics): void {
+    this.#topics = topics;
+  }
+
+  /** Subscriber: this connection as a port of its runtime's fan-out, when it has one. */
+  get fanout(): FanoutPort | undefined {
+    return this.#topics === undefined || this.#socket === undefined ? undefined : this;
+  }
+
+  /** Fan-out port: the runtime's topics of this socket's server. */
+  get space(): object {
+    return this.#topics!;
+  }
+
+  /**
+   * Fan-out port: join a runtime topic.
+   *
+   * @param topic The runtime's topic name.
+   */
+  join(topic: string): void {
+    this.#topics!.subscribe(this.#socket!, topic);
+  }
+
+  /**
+   * Fan-out port: leave a runtime topic.
+   *
+   * @param topic The runtime's topic name.
+   */
+  leave(topic: string): void {
+    this.#topics!.unsubscribe(this.#socket!, topic);
+  }
+
+  /**
+   * Fan-out port: send a text frame to every socket of the runtime topic.
+   *
+   * @param topic The runtime's topic name.
+   * @param frame The frame.
+   * @param exceptSelf Leave this connection out.
+   * @param recipients How many sockets it reaches (traffic counters).
+   */
+  publish(topic: string, frame: string, exceptSelf: boolean, recipients: number): void {
+    this.#traffic.bytesSent += frame.length * recipients;
+    this.#topics!.publish(topic, frame, exceptSelf ? this.#socket : undefined);
   }
 
   /**

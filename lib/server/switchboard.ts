@@ -146,7 +146,7 @@ export class Switchboard {
     this.#options = options;
     this.limits = resolveLimits(options.limits);
     this.framing = resolveFraming(options.framing);
-    registerBuiltins(this.procedures, this.limits);
+    registerBuiltins(this.procedures, this.limits, (id) => this.pubsub.codecChanging(id));
     const authorize = guardStateTopics(options.pubsub?.authorize);
     this.pubsub = new Broker({ ...options.pubsub, authorize });
     registerPubSub(this.procedures, this.pubsub);
