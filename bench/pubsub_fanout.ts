@@ -1,8 +1,9 @@
 /**
  * Pub/sub fan-out bench: one publish delivered to all of 1,000 subscribers (median over 20
- * publishes after 3 warm-ups), Switchboard against the runtime's raw baseline in the same
- * run (Bun: native `server.publish` and a send loop; Deno: a send loop over sockets), and
- * server memory per idle subscribed connection against a raw WebSocket.
+ * publishes after 10 warm-ups, which let the JIT settle for every variant alike), Switchboard
+ * against the runtime's raw baseline in the same run (Bun: native `server.publish` and a send
+ * loop; Deno: a send loop over sockets), and server memory per idle subscribed connection
+ * against a raw WebSocket.
  *
  * Run alone: `deno run -A bench/pubsub_fanout.ts` or `bun bench/pubsub_fanout.ts`.
  *
@@ -25,7 +26,7 @@ import { serve } from "../server.ts";
 
 const SUBSCRIBERS = 1000;
 const ROUNDS = 20;
-const WARMUP = 3;
+const WARMUP = 10;
 const TOPIC = "bench.fanout";
 const isBun = typeof (globalThis as any).Bun !== "undefined";
 const runtime = isBun ? "bun" : "deno";
