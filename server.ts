@@ -67,7 +67,13 @@ export {
   stateTopic,
   type StateValue,
 } from "./lib/state/protocol.ts";
-export type { ListenOptions, RunningServer, RuntimeAdapter } from "./lib/adapters/adapter.ts";
+export type {
+  ListenOptions,
+  RunningServer,
+  RuntimeAdapter,
+  RuntimeTopics,
+} from "./lib/adapters/adapter.ts";
+export type { FanoutPort } from "./lib/pubsub/runtime_fanout.ts";
 export { detectAdapter } from "./lib/adapters/detect.ts";
 export { Hub, type HubOptions } from "./lib/hub/hub.ts";
 export { type HubConfig, resolveHubConfig } from "./lib/hub/config.ts";
