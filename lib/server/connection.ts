@@ -24,10 +24,7 @@ import type { HeartbeatMonitor, Liveness } from "./heartbeat.ts";
  * @example
  * ```ts
  * import { SocketInfo } from "./connection.ts";
- * const info = new SocketInfo("c1", new Headers({ "x-user": "ada", cookie: "a=1" }));
- * if (info.headers.get("x-user") !== "ada" || info.headers !== info.headers) {
- *   throw new Error("unreachable");
- * }
+ * const info = new SocketInfo("c1", new Headers());
  * info.data.user = "ada";
  * if (info.data.user !== "ada" || JSON.parse(JSON.stringify(info)).data.user !== "ada") {
  *   throw new Error("unreachable");
@@ -37,26 +34,19 @@ import type { HeartbeatMonitor, Liveness } from "./heartbeat.ts";
 export class SocketInfo implements ConnectionInfo {
   /** A unique id for this connection. */
   readonly id: string;
-  /** The headers: packed in one string until first read, then the `Headers` made from it. */
-  #headers: Headers | string;
+  /** Request headers of the upgrade. */
+  readonly headers: Headers;
   #data: Record<string, unknown> | undefined;
 
   /**
    * @param id The connection id.
-   * @param headers The upgrade request's headers (copied: the request's own object, native
-   * memory outside the JS heap, is not kept).
+   * @param headers The upgrade request's headers.
    * @param data Application data from the server's `context` hook, if it has one.
    */
   constructor(id: string, headers: Headers, data?: Record<string, unknown>) {
     this.id = id;
-    this.#headers = packHeaders(headers);
+    this.headers = headers;
     this.#data = data;
-  }
-
-  /** Request headers of the upgrade (made on first read, the same object after). */
-  get headers(): Headers {
-    const headers = this.#headers;
-    return typeof headers === "string" ? this.#headers = unpackHeaders(headers) : headers;
   }
 
   /** The application's own per-connection data. */
@@ -72,26 +62,6 @@ export class SocketInfo implements ConnectionInfo {
   toJSON(): ConnectionInfo {
     return { id: this.id, headers: this.headers, data: this.data };
   }
-}
-
-/**
- * Headers as one flat string, `name\nvalue\n…`: an idle connection keeps one string instead
- * of a `Headers` object (whose storage is native memory). Names and values cannot contain a
- * newline (`Headers` rejects it), so the separator is unambiguous.
- */
-function packHeaders(headers: Headers): string {
-  const parts: string[] = [];
-  headers.forEach((value, name) => parts.push(name, value));
-  // join() gives a flat string, where `+=` would keep a rope of every piece.
-  return parts.join("\n");
-}
-
-function unpackHeaders(packed: string): Headers {
-  const headers = new Headers();
-  if (packed === "") return headers;
-  const parts = packed.split("\n");
-  for (let i = 0; i + 1 < parts.length; i += 2) headers.append(parts[i]!, parts[i + 1]!);
-  return headers;
 }
 
 /**
