@@ -190,6 +190,34 @@ function sendFailed(onError: OnSendError | undefined, error: unknown, message: u
   else onError[SEND_FAILED](error, message);
 }
 
+/** A {@linkcode WireOptions} object's resolved values. */
+interface WireSettings {
+  readonly framing: FramingOptions;
+  readonly negotiable: boolean;
+  readonly binaryFrames: boolean;
+  readonly maxMessageSize: number;
+  readonly codec: Codec;
+  readonly binary: boolean;
+}
+
+/** Settings already resolved, by options object (a server's peers share one). */
+const WIRE_SETTINGS = new WeakMap<WireOptions, WireSettings>();
+
+function wireSettingsOf(options: WireOptions): WireSettings {
+  let settings = WIRE_SETTINGS.get(options);
+  if (settings !== undefined) return settings;
+  settings = {
+    framing: resolveFraming(options.framing),
+    negotiable: options.negotiable ?? true,
+    binaryFrames: options.binaryFrames ?? true,
+    maxMessageSize: options.maxMessageSize,
+    codec: options.codec ?? jsonCodec,
+    binary: options.binary ?? false,
+  };
+  WIRE_SETTINGS.set(options, settings);
+  return settings;
+}
+
 /**
  * A connection's codec and framing state.
  *
@@ -204,15 +232,9 @@ function sendFailed(onError: OnSendError | undefined, error: unknown, message: u
  * ```
  */
 export class Wire {
-  /** The framing options in force. */
-  readonly framing: FramingOptions;
-  /** Whether `rpc.hello` may change this connection's codec. */
-  readonly negotiable: boolean;
-  /** Whether the transport can carry binary frames. */
-  readonly binaryFrames: boolean;
-
   readonly #transport: Transport;
-  readonly #maxMessageSize: number;
+  /** The options' fixed values, shared by every wire made with the same options object. */
+  readonly #settings: WireSettings;
   // Created when the first binary frame goes out or comes in: a text-only connection never
   // pays for them (idle connections should cost as little memory as possible).
   #reassemblerState: Reassembler | undefined;
@@ -229,18 +251,31 @@ export class Wire {
    */
   constructor(transport: Transport, options: WireOptions) {
     this.#transport = transport;
-    this.#maxMessageSize = options.maxMessageSize;
-    this.framing = resolveFraming(options.framing);
-    this.negotiable = options.negotiable ?? true;
-    this.binaryFrames = options.binaryFrames ?? true;
-    this.#encoder = this.#decoder = options.codec ?? jsonCodec;
-    this.#binary = options.binary ?? false;
+    const settings = wireSettingsOf(options);
+    this.#settings = settings;
+    this.#encoder = this.#decoder = settings.codec;
+    this.#binary = settings.binary;
+  }
+
+  /** The framing options in force. */
+  get framing(): FramingOptions {
+    return this.#settings.framing;
+  }
+
+  /** Whether `rpc.hello` may change this connection's codec. */
+  get negotiable(): boolean {
+    return this.#settings.negotiable;
+  }
+
+  /** Whether the transport can carry binary frames. */
+  get binaryFrames(): boolean {
+    return this.#settings.binaryFrames;
   }
 
   get #reassembler(): Reassembler {
     return this.#reassemblerState ??= new Reassembler({
       ...this.framing,
-      maxMessageSize: this.#maxMessageSize,
+      maxMessageSize: this.#settings.maxMessageSize,
     });
   }
 
@@ -413,7 +448,9 @@ export class Wire {
    */
   decode(frame: string | ArrayBuffer | ArrayBufferView): unknown {
     if (typeof frame === "string") {
-      if (frame.length > this.#maxMessageSize) throw new FrameError(1009, "Message too big");
+      if (frame.length > this.#settings.maxMessageSize) {
+        throw new FrameError(1009, "Message too big");
+      }
       // No reassembler yet means no chunk header is waiting for its raw frame.
       if (this.#binary) this.#reassemblerState?.acceptText();
       return this.#decoder.decode(frame);

@@ -182,6 +182,50 @@ const DEFAULT_TIMEOUT = 30_000;
 const DEFAULT_CREDIT = 256;
 const NO_MIDDLEWARE: readonly Middleware[] = Object.freeze([]);
 
+/** A {@linkcode PeerOptions} object's resolved values, shared by the peers made with it. */
+interface PeerSettings {
+  /** The shared procedures (a server's), if any. */
+  readonly shared: Registry | undefined;
+  readonly limits: Limits;
+  /** The default call timeout, ms (Infinity: none). */
+  readonly timeout: number;
+  readonly expose: boolean;
+  readonly onError: ErrorReporter | undefined;
+  readonly authorize: Authorizer | undefined;
+  readonly onClosed: ((info: CloseInfo, peer: Peer) => void) | undefined;
+  /** What each peer's {@linkcode Wire} starts from (one object, so wires share it too). */
+  readonly wire: WireOptions;
+}
+
+/** Settings already resolved, by options object. */
+const SETTINGS = new WeakMap<PeerOptions, PeerSettings>();
+
+/** Resolve (and check) options once per options object. */
+function settingsOf(options: PeerOptions): PeerSettings {
+  let settings = SETTINGS.get(options);
+  if (settings !== undefined) return settings;
+  const limits = resolveLimits(options.limits);
+  settings = {
+    shared: options.procedures,
+    limits,
+    timeout: checkTimeout(options.timeout ?? DEFAULT_TIMEOUT),
+    expose: options.exposeErrors ?? false,
+    onError: options.onError,
+    authorize: options.authorize,
+    onClosed: options.onClosed,
+    wire: {
+      codec: options.codec,
+      binary: options.binary,
+      framing: options.framing,
+      negotiable: options.negotiable,
+      binaryFrames: options.binaryFrames,
+      maxMessageSize: limits.maxMessageSize,
+    },
+  };
+  SETTINGS.set(options, settings);
+  return settings;
+}
+
 /**
  * One end of a JSON-RPC 2.0 connection.
  *
@@ -214,18 +258,15 @@ export class Peer {
 
   readonly #transport: Transport;
   readonly #wire: Wire;
-  /** The shared procedures (a server's), if any. */
-  readonly #shared: Registry | undefined;
+  /**
+   * The options' resolved values, one object for every peer made with the same options
+   * object (a server's sessions share it), so a peer holds one reference, not seven.
+   */
+  readonly #settings: PeerSettings;
   /** This peer's own procedures and middleware; created on first use to keep idle peers small. */
   #own: Registry | undefined;
-  readonly #limits: Limits;
   /** Outgoing calls awaiting a response; made by the first call (idle peers make none). */
   #pending: PendingCalls | undefined;
-  /** The default call timeout, ms (Infinity: none). */
-  readonly #timeout: number;
-  readonly #expose: boolean;
-  readonly #onError: ErrorReporter | undefined;
-  readonly #authorize: Authorizer | undefined;
   #running = 0;
   // Tables of running calls and streams, created on first use (most connections never need
   // them, and an idle connection should cost as little memory as possible).
@@ -235,25 +276,22 @@ export class Peer {
   #closeInfo: CloseInfo | undefined;
   #closedPromise: Promise<CloseInfo> | undefined;
   #resolveClosed: ((info: CloseInfo) => void) | undefined;
-  readonly #onClosed: ((info: CloseInfo, peer: Peer) => void) | undefined;
   #abort: AbortController | undefined;
 
   /**
    * @param transport Moves this peer's frames.
-   * @param options Codec, shared procedures, timeout, limits, error reporting.
+   * @param options Codec, shared procedures, timeout, limits, error reporting. Peers made
+   * with the same options object share its resolved values (a server makes many this way).
+   * @param info Facts about this connection; overrides `options.info`, so that peers with
+   * different facts can share one options object.
    */
-  constructor(transport: Transport, options: PeerOptions = {}) {
+  constructor(transport: Transport, options: PeerOptions = {}, info?: ConnectionInfo) {
     this.#transport = transport;
-    this.#shared = options.procedures;
-    this.#limits = resolveLimits(options.limits);
-    this.#wire = new Wire(transport, { ...options, maxMessageSize: this.#limits.maxMessageSize });
-    this.#timeout = checkTimeout(options.timeout ?? DEFAULT_TIMEOUT);
-    this.#expose = options.exposeErrors ?? false;
-    this.#onError = options.onError;
-    this.#authorize = options.authorize;
-    this.info = options.info ??
+    const settings = settingsOf(options);
+    this.#settings = settings;
+    this.#wire = new Wire(transport, settings.wire);
+    this.info = info ?? options.info ??
       { id: crypto.randomUUID(), headers: new Headers(), data: {} };
-    this.#onClosed = options.onClosed;
   }
 
   /** True once the connection has closed (in either direction). */
@@ -277,7 +315,7 @@ export class Peer {
 
   /** The receiver limits in force. */
   get limits(): Limits {
-    return this.#limits;
+    return this.#settings.limits;
   }
 
   /** This connection's codec and binary framing (switched by `rpc.hello`). */
@@ -624,12 +662,12 @@ export class Peer {
     if (value.length === 0) {
       return errorResponse(null, ErrorCode.InvalidRequest, "Invalid Request", "Empty batch");
     }
-    if (value.length > this.#limits.maxBatchSize) {
+    if (value.length > this.#settings.limits.maxBatchSize) {
       return errorResponse(
         null,
         ErrorCode.InvalidRequest,
         "Invalid Request",
-        `Batch of ${value.length} exceeds the limit of ${this.#limits.maxBatchSize}`,
+        `Batch of ${value.length} exceeds the limit of ${this.#settings.limits.maxBatchSize}`,
       );
     }
     const outputs: (Response | undefined | Promise<Response | undefined>)[] = [];
@@ -718,9 +756,10 @@ export class Peer {
     this.#abort?.abort(error);
     this.#calls?.cancelAll(error);
     this.#resolveClosed?.(info);
-    if (this.#onClosed !== undefined) {
+    const onClosed = this.#settings.onClosed;
+    if (onClosed !== undefined) {
       try {
-        this.#onClosed(info, this);
+        onClosed(info, this);
       } catch (error) {
         this.#report(error, "onClosed");
       }
@@ -746,10 +785,10 @@ export class Peer {
     }
     if (this.#closeInfo !== undefined) return this.#closedError();
     if (signal?.aborted) return cancelledError(method, signal.reason);
-    if ((this.#pending?.size ?? 0) >= this.#limits.maxPendingCalls) {
+    if ((this.#pending?.size ?? 0) >= this.#settings.limits.maxPendingCalls) {
       return new RpcError(
         ErrorCode.LimitExceeded,
-        `Switchboard: ${this.#limits.maxPendingCalls} calls already pending; ${method} not sent`,
+        `Switchboard: ${this.#settings.limits.maxPendingCalls} calls already pending; ${method} not sent`,
       );
     }
     return undefined;
@@ -805,26 +844,27 @@ export class Peer {
       if (open instanceof RpcError) return isRequest ? this.#failed(msg, true, open) : undefined;
       ({ method, params, credit } = open);
     }
-    if (this.#authorize !== undefined) {
+    const authorize = this.#settings.authorize;
+    if (authorize !== undefined) {
       try {
-        this.#authorize(method, this);
+        authorize(method, this);
       } catch (error) {
         return this.#failed(msg, isRequest, error);
       }
     }
     // Only `rpc.` names can be built-ins: application calls skip that lookup.
     const procedure = (method.startsWith("rpc.") ? PEER_BUILTINS.get(method) : undefined) ??
-      (this.#own ?? this.#shared)?.get(method);
+      (this.#own ?? this.#settings.shared)?.get(method);
     if (procedure === undefined) {
       return isRequest
         ? errorResponse(id, ErrorCode.MethodNotFound, "Method not found")
         : undefined;
     }
-    if (this.#running >= this.#limits.maxConcurrentRequests) {
+    if (this.#running >= this.#settings.limits.maxConcurrentRequests) {
       const error = new RpcError(
         ErrorCode.Overloaded,
         "Overloaded",
-        `More than ${this.#limits.maxConcurrentRequests} calls running on this connection`,
+        `More than ${this.#settings.limits.maxConcurrentRequests} calls running on this connection`,
       );
       if (isRequest) return { jsonrpc: "2.0", id, error: error.toJSON() };
       this.#report(error, msg.method);
@@ -864,7 +904,7 @@ export class Peer {
   #run(procedure: RegisteredProcedure, ctx: RunningCall, params: Params | undefined): unknown {
     const chain = procedure.reserved
       ? NO_MIDDLEWARE
-      : (this.#own ?? this.#shared)?.middleware ?? NO_MIDDLEWARE;
+      : (this.#own ?? this.#settings.shared)?.middleware ?? NO_MIDDLEWARE;
     if (chain.length === 0) return procedure.handler(procedure.adapt(params) as never, ctx);
     return compose(chain, ctx, () => procedure.handler(procedure.adapt(params) as never, ctx));
   }
@@ -872,10 +912,10 @@ export class Peer {
   /** Stream an async iterable result (credit > 0: the caller asked) or collect it. */
   #iterate(iterable: AsyncIterable<unknown>, ctx: RunningCall, credit: number): Promise<unknown> {
     if (credit === 0 || ctx.id === undefined || ctx.id === null) {
-      return collectItems(iterable, ctx, this.#limits.maxCollectedItems);
+      return collectItems(iterable, ctx, this.#settings.limits.maxCollectedItems);
     }
     const id = ctx.id;
-    const producer = new Producer(credit, this.#limits.maxStreamWindow, (items) => {
+    const producer = new Producer(credit, this.#settings.limits.maxStreamWindow, (items) => {
       this.#wire.send(
         { jsonrpc: "2.0", method: StreamMethod.Item, params: { id, items } },
         (error) => this.#report(error, "stream"),
@@ -888,7 +928,7 @@ export class Peer {
   }
 
   #ownRegistry(): Registry {
-    return this.#own ??= new Registry(this.#shared);
+    return this.#own ??= new Registry(this.#settings.shared);
   }
 
   /**
@@ -935,14 +975,14 @@ export class Peer {
       if (error instanceof RpcError) this.#report(error, msg.method);
       return undefined;
     }
-    return { jsonrpc: "2.0", id: msg.id, error: toErrorObject(error, this.#expose) };
+    return { jsonrpc: "2.0", id: msg.id, error: toErrorObject(error, this.#settings.expose) };
   }
 
   /** The pending-call table, made on first use. */
   get #table(): PendingCalls {
     // A call that timed out here must stop over there too: tell the other side.
     return this.#pending ??= new PendingCalls(
-      this.#timeout,
+      this.#settings.timeout,
       (id) => this.notify(Extension.Cancel, { id }),
     );
   }
@@ -968,9 +1008,10 @@ export class Peer {
   }
 
   #report(error: unknown, where: string): void {
-    if (this.#onError === undefined) return;
+    const onError = this.#settings.onError;
+    if (onError === undefined) return;
     try {
-      this.#onError(error, where, this);
+      onError(error, where, this);
     } catch {
       // A broken reporter must not break the connection; there is nowhere left to report.
     }

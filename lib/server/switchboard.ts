@@ -11,7 +11,7 @@ import type { WSEvents } from "hono/ws";
 import { RpcError } from "../protocol/errors.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
-import { type Authorizer, Peer } from "../peer/peer.ts";
+import { type Authorizer, Peer, type PeerOptions } from "../peer/peer.ts";
 import { type FramingOptions, resolveFraming } from "../framing/wire.ts";
 import { CloseCode, type CloseInfo, type Transport } from "../peer/transport.ts";
 import {
@@ -139,6 +139,12 @@ export class Switchboard {
   readonly #channels: ChannelHost;
   /** What connections call back into: traffic counters, peer creation, heartbeat. */
   readonly #host: ConnectionHost;
+  /**
+   * The options of every WebSocket's own session, and of every channel's: one object each,
+   * so all sessions share their resolved values (lib/peer/peer.ts) and none makes a copy.
+   */
+  readonly #socketOptions: PeerOptions;
+  readonly #channelOptions: PeerOptions;
   #sockets = 0;
 
   /** @param options Timeout, limits, hooks. */
@@ -163,6 +169,17 @@ export class Switchboard {
       open: (connection) => this.#openPeer(connection),
       heartbeat: this.#heartbeat,
     };
+    const session: PeerOptions = {
+      procedures: this.procedures,
+      framing: this.framing,
+      limits: this.limits,
+      exposeErrors: options.exposeErrors ?? false,
+      timeout: options.timeout ?? 30_000,
+      onError: options.onError,
+      authorize: options.authorize,
+    };
+    this.#socketOptions = { ...session, binaryFrames: true, onClosed: this.#socketClosed };
+    this.#channelOptions = { ...session, binaryFrames: false, onClosed: this.#sessionClosed };
     this.#channels = new ChannelHost(
       (transport, socket) => this.#openChannel(transport, socket),
       options.maxChannels ?? 16,
@@ -471,18 +488,8 @@ export class Switchboard {
     subscriber: Subscriber | ((peer: Peer) => Subscriber),
     binaryFrames: boolean,
   ): Peer {
-    const peer: Peer = new Peer(transport, {
-      procedures: this.procedures,
-      framing: this.framing,
-      limits: this.limits,
-      exposeErrors: this.#options.exposeErrors ?? false,
-      timeout: this.#options.timeout ?? 30_000,
-      info,
-      binaryFrames,
-      onError: this.#options.onError,
-      authorize: this.#options.authorize,
-      onClosed: binaryFrames ? this.#socketClosed : this.#sessionClosed,
-    });
+    const options = binaryFrames ? this.#socketOptions : this.#channelOptions;
+    const peer: Peer = new Peer(transport, options, info);
     this.#peers.set(info.id, peer);
     this.pubsub.attach(typeof subscriber === "function" ? subscriber(peer) : subscriber);
     this.#options.onOpen?.(peer);
