@@ -13,7 +13,10 @@
  * event. Memory is measured in a fresh child server per variant (RSS and JS heap after GC,
  * minus their values before the connections, divided by the count), twice: for the first
  * 1,000 connections ("cold": the heap grows for them and for the garbage of their set-up),
- * and for 1,000 more after those closed ("steady": what a long-running server pays).
+ * for 1,000 more after those closed ("steady": what a long-running server pays), and for
+ * 1,000 more opened on top of those ("added": the marginal cost of a connection in a warm
+ * process, free of one-off costs such as the JIT compiling the server's hot code, which
+ * otherwise land in whichever window they happen in and count as 1/1,000th per connection).
  *
  * @module
  */
@@ -284,9 +287,10 @@ async function waitFor(condition: () => boolean): Promise<void> {
 }
 
 /**
- * Two rounds of the same 1,000 connections: "cold" is the first (the heap grows for them and
- * for the garbage of their set-up), "steady" the second, after all of the first closed and
- * were collected (the process reuses what it already holds, as a long-running server does).
+ * Three windows of 1,000 connections: "cold" is the first (the heap grows for them and for
+ * the garbage of their set-up), "steady" the second, after all of the first closed and were
+ * collected (the process reuses what it already holds, as a long-running server does), and
+ * "added" 1,000 more opened while the second ones stay (2,000 in all).
  */
 async function memServer(kind: MemKind): Promise<void> {
   let count: () => number;
@@ -316,11 +320,17 @@ async function memServer(kind: MemKind): Promise<void> {
   await waitFor(() => count() >= SUBSCRIBERS);
   await settle();
   const m3 = process.memoryUsage();
+  const reopened = count();
+  console.log("MORE");
+  await waitFor(() => count() >= 2 * SUBSCRIBERS);
+  await settle();
+  const m4 = process.memoryUsage();
   console.log(JSON.stringify({
     kind,
-    connections: Math.min(connections, count()),
+    connections: Math.min(connections, reopened, count() - reopened),
     cold: { rss: m1.rss - m0.rss, heap: m1.heapUsed - m0.heapUsed },
     steady: { rss: m3.rss - m2.rss, heap: m3.heapUsed - m2.heapUsed },
+    added: { rss: m4.rss - m3.rss, heap: m4.heapUsed - m3.heapUsed },
   }));
   process.exit(0);
 }
@@ -333,18 +343,19 @@ interface Memory {
 interface MemoryRounds {
   cold: Memory;
   steady: Memory;
+  added: Memory;
 }
 
 async function measureMemory(kind: MemKind): Promise<MemoryRounds> {
   let sockets: WebSocket[] = [];
   const none = { rss: NaN, heap: NaN };
-  let result: MemoryRounds = { cold: none, steady: none };
+  let result: MemoryRounds = { cold: none, steady: none, added: none };
   const url = (port: number) =>
     kind === "raw" ? `ws://127.0.0.1:${port}/` : `ws://127.0.0.1:${port}/rpc`;
   let port = 0;
   const open = () =>
     openSockets(url(port), SUBSCRIBERS, kind === "switchboard", kind !== "switchboard-unsubscribed")
-      .then((s) => sockets = s);
+      .then((s) => sockets.push(...s));
   await runChild(["memserver", kind], (line) => {
     if (line.startsWith("PORT ")) {
       port = Number(line.slice(5));
@@ -352,12 +363,12 @@ async function measureMemory(kind: MemKind): Promise<MemoryRounds> {
     } else if (line === "CLOSE") {
       for (const ws of sockets) ws.close();
       sockets = [];
-    } else if (line === "REOPEN") {
+    } else if (line === "REOPEN" || line === "MORE") {
       open();
     } else if (line.startsWith("{")) {
       const r = JSON.parse(line);
       const per = (m: Memory) => ({ rss: m.rss / r.connections, heap: m.heap / r.connections });
-      result = { cold: per(r.cold), steady: per(r.steady) };
+      result = { cold: per(r.cold), steady: per(r.steady), added: per(r.added) };
     }
   });
   for (const ws of sockets) ws.close();
@@ -402,7 +413,7 @@ async function main(): Promise<void> {
   const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
   console.log(
     "server memory per idle connection, RSS / JS heap (cold: first 1,000; steady: the next " +
-      "1,000 after those closed):",
+      "1,000 after those closed; added: 1,000 more on top of those):",
   );
   for (
     const [name, m] of [["raw WebSocket", memRaw], ["switchboard", memPeer], [
@@ -413,14 +424,17 @@ async function main(): Promise<void> {
     console.log(
       `  ${name.padEnd(25)} cold ${kb(m.cold.rss)} / ${kb(m.cold.heap)}   steady ${
         kb(m.steady.rss)
-      } / ${kb(m.steady.heap)}`,
+      } / ${kb(m.steady.heap)}   added ${kb(m.added.rss)} / ${kb(m.added.heap)}`,
     );
   }
-  const over = (round: "cold" | "steady") =>
+  const over = (round: "cold" | "steady" | "added") =>
     `${kb(memSb[round].rss - memRaw[round].rss)} RSS, ${
       kb(memSb[round].heap - memRaw[round].heap)
     } heap`;
-  console.log(`  subscribed switchboard - raw: cold ${over("cold")}; steady ${over("steady")}`);
+  console.log(
+    `  subscribed switchboard - raw: cold ${over("cold")}; steady ${over("steady")}; ` +
+      `added ${over("added")}`,
+  );
   console.log(`  subscription alone: ${kb(memSb.steady.heap - memPeer.steady.heap)} heap`);
 }
 

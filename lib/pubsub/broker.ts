@@ -6,7 +6,7 @@
  * @module
  */
 
-import { addSub, findSub, removeSub, subCount, subsOf } from "./sub_table.ts";
+import { addSub, findSub, removeSub, subCount, subsOf, type SubTable } from "./sub_table.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
@@ -149,10 +149,11 @@ export class Broker {
   readonly #stream: BackplaneStream;
   readonly #authorize: (request: AuthorizeRequest) => boolean | Promise<boolean>;
   readonly #onError: ((error: unknown, where: string) => void) | undefined;
-  /** Every attached connection: one map entry each, nothing more while it subscribes to nothing. */
-  readonly #attached = new Map<string, Subscriber>();
-  /** The broker's record of connections that subscribed or were sent an event. */
-  readonly #connections = new Map<string, Connection>();
+  /**
+   * Every attached connection, one map entry each: the subscriber itself while it has never
+   * subscribed nor been sent an event, then the broker's record of it (see `#record`).
+   */
+  readonly #connections = new Map<string, Subscriber | Connection>();
   readonly #exact = new Map<string, ExactGroup>();
   readonly #patterns = new Map<string, PatternGroup>();
   readonly #lazy: LazyTopics;
@@ -187,7 +188,7 @@ export class Broker {
    * @param subscriber The connection.
    */
   attach(subscriber: Subscriber): void {
-    this.#attached.set(subscriber.info.id, subscriber);
+    this.#connections.set(subscriber.info.id, subscriber);
   }
 
   /**
@@ -197,12 +198,11 @@ export class Broker {
    * @param id The connection id.
    */
   detach(id: string): void {
-    this.#attached.delete(id);
-    const conn = this.#connections.get(id);
+    const conn = this.#recordOf(id);
+    this.#connections.delete(id);
     if (conn === undefined) return;
     conn.closed = true;
     clearTimeout(conn.check);
-    this.#connections.delete(id);
     for (const sub of subsOf(conn.subs)) this.#remove(sub);
   }
 
@@ -422,25 +422,25 @@ export class Broker {
 
   /** Stop lazy publishers, close the backplane. */
   async close(): Promise<void> {
-    for (const conn of this.#connections.values()) clearTimeout(conn.check);
+    for (const entry of this.#connections.values()) {
+      if (isRecord(entry)) clearTimeout(entry.check);
+    }
     this.#lazy.stopAll();
     this.#stream.close();
     await this.#backplane.close();
   }
 
+  /** The record of an attached connection, if it has one yet. */
+  #recordOf(id: string): Connection | undefined {
+    const entry = this.#connections.get(id);
+    return entry !== undefined && isRecord(entry) ? entry : undefined;
+  }
+
   /** The record of an attached connection, made on first need. */
   #record(id: string): Connection | undefined {
-    const conn = this.#connections.get(id);
-    if (conn !== undefined) return conn;
-    const subscriber = this.#attached.get(id);
-    if (subscriber === undefined) return undefined;
-    const made: Connection = {
-      subscriber,
-      subs: [],
-      closed: false,
-      check: undefined,
-      writes: 0,
-    };
+    const entry = this.#connections.get(id);
+    if (entry === undefined || isRecord(entry)) return entry;
+    const made = new ConnectionRecord(entry);
     this.#connections.set(id, made);
     return made;
   }
@@ -536,7 +536,7 @@ export class Broker {
    * ```
    */
   codecChanging(id: string): void {
-    const conn = this.#connections.get(id);
+    const conn = this.#recordOf(id);
     if (conn === undefined) return;
     for (const sub of subsOf(conn.subs)) {
       const group = sub.exact ? this.#exact.get(sub.key) : undefined;
@@ -566,7 +566,7 @@ export class Broker {
     }
     let except: Sub | undefined;
     if (event.exclude !== undefined) {
-      const publisher = this.#connections.get(event.exclude);
+      const publisher = this.#recordOf(event.exclude);
       const sub = publisher === undefined ? undefined : findSub(publisher.subs, event.topic);
       if (sub !== undefined && runtime.subs.has(sub)) except = sub;
     }
@@ -624,6 +624,24 @@ export class Broker {
       // A broken reporter must not break delivery; there is nowhere left to report.
     }
   }
+}
+
+/** The broker's record of a connection that subscribed or was sent an event. */
+class ConnectionRecord implements Connection {
+  readonly subscriber: Subscriber;
+  subs: SubTable = [];
+  closed = false;
+  check: ReturnType<typeof setTimeout> | undefined = undefined;
+  writes = 0;
+
+  constructor(subscriber: Subscriber) {
+    this.subscriber = subscriber;
+  }
+}
+
+/** Whether a connection entry is the broker's record or still the bare subscriber. */
+function isRecord(entry: Subscriber | Connection): entry is Connection {
+  return entry instanceof ConnectionRecord;
 }
 
 function invalidParams(reason: string): RpcError {
