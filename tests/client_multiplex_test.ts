@@ -185,3 +185,43 @@ describe("multiplexing", () => {
     assert.ok(opened.length >= 3);
   });
 });
+
+describe("multiplexing refusals", () => {
+  it("opens channels only on a WebSocket's own session, and not when maxChannels is 0", async () => {
+    const open = '{"jsonrpc":"2.0","id":1,"method":"rpc.channel.open"}';
+    const refused = {
+      jsonrpc: "2.0",
+      id: 1,
+      error: { code: ErrorCode.Unsupported, message: "Unsupported" },
+    };
+    const withChannels = new Switchboard();
+    const without = new Switchboard({ maxChannels: 0 });
+    const servers = [await startServer(withChannels), await startServer(without)];
+    const allowed = await openRaw(servers[0]!.wsUrl);
+    const off = await openRaw(servers[1]!.wsUrl);
+    try {
+      assert.deepEqual(await allowed.exchange(open), {
+        jsonrpc: "2.0",
+        id: 1,
+        result: { channel: 1 },
+      });
+      const answer = await off.exchange(open) as { error: { code: number; message: string } };
+      assert.deepEqual({
+        ...answer,
+        error: { code: answer.error.code, message: answer.error.message },
+      }, refused);
+      // Over HTTP there is no socket to carry channels.
+      const response = await fetch(servers[0]!.httpUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: open,
+      });
+      const body = await response.json() as { error: { code: number } };
+      assert.equal(body.error.code, ErrorCode.Unsupported);
+    } finally {
+      allowed.socket.close();
+      off.socket.close();
+      for (const server of servers) await server.close();
+    }
+  });
+});

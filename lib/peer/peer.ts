@@ -318,6 +318,11 @@ export class Peer {
     return this.#settings.limits;
   }
 
+  /** The transport this peer's frames go through. */
+  get transport(): Transport {
+    return this.#transport;
+  }
+
   /** This connection's codec and binary framing (switched by `rpc.hello`). */
   get wire(): Wire {
     return this.#wire;

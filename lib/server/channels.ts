@@ -49,21 +49,27 @@ interface SocketChannels {
 export class ChannelHost {
   readonly #open: SessionFactory;
   readonly #maxChannels: number;
-  /** Every WebSocket's own session and its transport (a map entry, no object, per socket). */
-  readonly #transports = new Map<Peer, Transport>();
+  /** Whether a session's transport is a WebSocket's (only those carry channels). */
+  readonly #isSocket: (transport: Transport) => boolean;
   /** The channels of sockets that opened one (made on the first). */
   readonly #sockets = new Map<Peer, SocketChannels>();
 
   /**
    * @param open Creates a channel's session (a Peer registered like a socket's).
    * @param maxChannels Most channels per WebSocket (-32005 past it); 0 turns multiplexing off.
+   * @param isSocket Whether a session's transport is a WebSocket's own (default: any is).
    */
-  constructor(open: SessionFactory, maxChannels: number) {
+  constructor(
+    open: SessionFactory,
+    maxChannels: number,
+    isSocket: (transport: Transport) => boolean = () => true,
+  ) {
     if (!Number.isSafeInteger(maxChannels) || maxChannels < 0) {
       throw new RangeError(`Switchboard: maxChannels must be an integer >= 0: got ${maxChannels}`);
     }
     this.#open = open;
     this.#maxChannels = maxChannels;
+    this.#isSocket = isSocket;
   }
 
   /** How many channels are open on all sockets. */
@@ -101,24 +107,12 @@ export class ChannelHost {
   }
 
   /**
-   * A WebSocket session opened: it may now open channels.
-   *
-   * @param socket The socket's own session.
-   * @param transport The socket's transport.
-   */
-  attach(socket: Peer, transport: Transport): void {
-    if (this.#maxChannels === 0) return;
-    this.#transports.set(socket, transport);
-  }
-
-  /**
    * A WebSocket closed: its channels close with the same code.
    *
    * @param socket The socket's own session.
    * @param info How it closed.
    */
   detach(socket: Peer, info: CloseInfo): void {
-    this.#transports.delete(socket);
     const state = this.#sockets.get(socket);
     if (state === undefined) return;
     this.#sockets.delete(socket);
@@ -128,8 +122,9 @@ export class ChannelHost {
 
   #openChannel(ctx: CallContext): { channel: number } {
     const socket = ctx.peer as Peer;
-    const socketTransport = this.#transports.get(socket);
-    if (socketTransport === undefined) {
+    // A socket's own session, looked up through its transport: no record per socket.
+    const socketTransport = socket.transport;
+    if (this.#maxChannels === 0 || socket.isClosed || !this.#isSocket(socketTransport)) {
       throw new RpcError(ErrorCode.Unsupported, "Unsupported", "No channels on this connection");
     }
     if (socket.wire.codec.name !== "json" || socket.wire.binary) {

@@ -183,6 +183,7 @@ export class Switchboard {
     this.#channels = new ChannelHost(
       (transport, socket) => this.#openChannel(transport, socket),
       options.maxChannels ?? 16,
+      (transport) => transport instanceof Connection,
     );
     this.#channels.register(this.procedures);
   }
@@ -453,7 +454,6 @@ export class Switchboard {
   #openPeer(connection: Connection): Peer {
     const peer = this.#openSession(connection, connection.info, connection, true);
     this.#heartbeat?.add(peer, connection);
-    this.#channels.attach(peer, connection);
     this.#sockets++;
     return peer;
   }
