@@ -72,10 +72,26 @@ const UNDELIVERABLE_BINARY = Object.freeze({
   },
 });
 
-/** The buffered amount is read on every 16th frame written to a connection… */
-const SAMPLE_MASK = 15;
-/** …and on every frame of at least 16 KiB. */
-const ALWAYS_CHECK_SIZE = 16 * 1024;
+/**
+ * The buffered amount is read on every 16th frame written to a connection (`n & mask === 0`)…
+ *
+ * @example
+ * ```ts
+ * import { SAMPLE_MASK } from "./delivery.ts";
+ * if ((32 & SAMPLE_MASK) !== 0) throw new Error("unreachable");
+ * ```
+ */
+export const SAMPLE_MASK = 15;
+/**
+ * …and on every frame of at least 16 KiB.
+ *
+ * @example
+ * ```ts
+ * import { ALWAYS_CHECK_SIZE } from "./delivery.ts";
+ * if (ALWAYS_CHECK_SIZE !== 16384) throw new Error("unreachable");
+ * ```
+ */
+export const ALWAYS_CHECK_SIZE = 16 * 1024;
 
 /**
  * A connection's state in the broker.

@@ -16,7 +16,9 @@
  */
 
 import type { Codec } from "../codec/codec.ts";
-import type { Sub } from "./delivery.ts";
+// Buffered amounts are read as the broker's loop reads them per connection: every 16th event
+// of the topic and every event of at least 16 KiB.
+import { ALWAYS_CHECK_SIZE, SAMPLE_MASK, type Sub } from "./delivery.ts";
 
 /**
  * A connection's side of its runtime's topic fan-out.
@@ -65,11 +67,6 @@ export interface FanoutPort {
    */
   publish(topic: string, frame: string, exceptSelf: boolean, recipients: number): void;
 }
-
-/** Buffered amounts are read on every 16th event… */
-const SAMPLE_MASK = 15;
-/** …and on every event of at least 16 KiB (as the broker's loop does per connection). */
-const ALWAYS_CHECK_SIZE = 16 * 1024;
 
 /**
  * The subscriptions of one exact topic that the runtime reaches.
