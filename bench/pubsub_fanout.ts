@@ -5,7 +5,9 @@
  * loop; Deno: a send loop over sockets), and server memory per idle subscribed connection
  * against a raw WebSocket.
  *
- * Run alone: `deno run -A bench/pubsub_fanout.ts` or `bun bench/pubsub_fanout.ts`.
+ * Run alone: `deno run -A bench/pubsub_fanout.ts` or `bun bench/pubsub_fanout.ts`; add
+ * `fanout` or `memory` for one half; `MEMORY_ROUNDS=N` sets the memory children per kind
+ * (default 3; each window's figure is their median).
  *
  * The servers run in this process; the 1,000 subscribers run in a child process of the same
  * runtime (plain WebSockets, no Switchboard code, identical for both servers). The time of a
@@ -24,7 +26,7 @@
 // deno-lint-ignore-file no-explicit-any
 import { spawn } from "node:child_process";
 import process from "node:process";
-import { Switchboard } from "../server.ts";
+import { Switchboard, type SwitchboardOptions } from "../server.ts";
 import { serve } from "../server.ts";
 
 const SUBSCRIBERS = 1000;
@@ -34,6 +36,14 @@ const TOPIC = "bench.fanout";
 const isBun = typeof (globalThis as any).Bun !== "undefined";
 const runtime = isBun ? "bun" : "deno";
 const self = new URL(import.meta.url).pathname;
+
+/** What a subscriber sends to Switchboard: a plain JSON-RPC `rpc.subscribe` request. */
+const SUBSCRIBE = JSON.stringify({
+  jsonrpc: "2.0",
+  id: 1,
+  method: "rpc.subscribe",
+  params: { topic: TOPIC },
+});
 
 /** The event frame every variant sends (what Switchboard sends for the same publish). */
 function eventFrame(i: number): string {
@@ -98,7 +108,12 @@ interface RawServer {
   close(): Promise<void>;
 }
 
-function rawServer(): Promise<RawServer> {
+/**
+ * The raw baseline server. `bySubscribe`: a socket joins the fan-out when it sends its first
+ * frame (`sub`), answered with one frame, as a hand-written pub/sub server does; otherwise it
+ * joins on open and is greeted with one frame.
+ */
+function rawServer(bySubscribe = false): Promise<RawServer> {
   let n = 0;
   if (isBun) {
     const Bun = (globalThis as any).Bun;
@@ -112,11 +127,18 @@ function rawServer(): Promise<RawServer> {
       },
       websocket: {
         open(ws: any) {
+          if (bySubscribe) return;
           ws.subscribe(TOPIC);
           sockets.add(ws);
           ws.send("hi");
         },
-        message(_ws: any, message: string) {
+        message(ws: any, message: string) {
+          if (message === "sub") {
+            ws.subscribe(TOPIC);
+            sockets.add(ws);
+            ws.send("subscribed");
+            return;
+          }
           const t0 = performance.now();
           const frame = eventFrame(++n);
           if (message === "go") server.publish(TOPIC, frame);
@@ -156,10 +178,16 @@ function rawServer(): Promise<RawServer> {
     }, (req: Request) => {
       const { socket, response } = Deno.upgradeWebSocket(req);
       socket.onopen = () => {
+        if (bySubscribe) return;
         sockets.add(socket);
         socket.send("hi");
       };
-      socket.onmessage = () => {
+      socket.onmessage = (event: MessageEvent) => {
+        if (event.data === "sub") {
+          sockets.add(socket);
+          socket.send("subscribed");
+          return;
+        }
         const t0 = performance.now();
         const frame = eventFrame(++n);
         for (const s of sockets) s.send(frame);
@@ -171,10 +199,10 @@ function rawServer(): Promise<RawServer> {
   });
 }
 
-async function switchboardServer(): Promise<
+async function switchboardServer(options: SwitchboardOptions = {}): Promise<
   { sb: Switchboard; port: number; close(): Promise<void> }
 > {
-  const sb = new Switchboard();
+  const sb = new Switchboard(options);
   let n = 0;
   sb.register("bench.go", () => {
     const t0 = performance.now();
@@ -190,7 +218,7 @@ async function switchboardServer(): Promise<
 async function openSockets(
   url: string,
   count: number,
-  subscribe: boolean,
+  subscribe: string | undefined,
   waitFirstFrame = true,
 ): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
@@ -206,14 +234,7 @@ async function openSockets(
               clearTimeout(timer);
               resolve(ws);
             }
-            if (subscribe) {
-              ws.send(JSON.stringify({
-                jsonrpc: "2.0",
-                id: 1,
-                method: "rpc.subscribe",
-                params: { topic: TOPIC },
-              }));
-            }
+            if (subscribe !== undefined) ws.send(subscribe);
           };
           ws.onmessage = () => {
             // First frame: the subscribe result, or the raw server's "hi".
@@ -248,8 +269,8 @@ function round(sockets: WebSocket[], trigger: string): Promise<number> {
 }
 
 async function fanClients(sbPort: number, rawPort: number): Promise<void> {
-  const sbSockets = await openSockets(`ws://127.0.0.1:${sbPort}/rpc`, SUBSCRIBERS, true);
-  const rawSockets = await openSockets(`ws://127.0.0.1:${rawPort}/`, SUBSCRIBERS, false);
+  const sbSockets = await openSockets(`ws://127.0.0.1:${sbPort}/rpc`, SUBSCRIBERS, SUBSCRIBE);
+  const rawSockets = await openSockets(`ws://127.0.0.1:${rawPort}/`, SUBSCRIBERS, undefined);
   const variants: [string, WebSocket[], string][] = [
     ["switchboard", sbSockets, '{"jsonrpc":"2.0","method":"bench.go"}'],
     ["rawSendLoop", rawSockets, "loop"],
@@ -272,7 +293,32 @@ async function fanClients(sbPort: number, rawPort: number): Promise<void> {
 
 // ---------------------------------------------------------------- memory (child server)
 
-type MemKind = "raw" | "switchboard" | "switchboard-unsubscribed";
+/**
+ * What a memory child serves. `raw`: a raw WebSocket that joins the fan-out on open and is
+ * greeted with one frame (the issue's raw connection). `raw-subscribed`: a raw WebSocket
+ * that subscribes the way any pub/sub protocol must, with one frame each way (the client's
+ * `sub`, the server's answer); the fair baseline for a subscribed connection, since on some
+ * runtimes a socket's first received frame costs memory of its own. `switchboard`: a
+ * Switchboard connection subscribed with `rpc.subscribe` (one frame each way).
+ * `switchboard-no-headers`: the same with `keepHeaders: false` (keeps no upgrade headers, as
+ * the raw servers do not). `switchboard-unsubscribed`: a Switchboard connection that sent
+ * nothing.
+ */
+type MemKind =
+  | "raw"
+  | "raw-subscribed"
+  | "switchboard"
+  | "switchboard-no-headers"
+  | "switchboard-unsubscribed";
+
+/** Connections per memory window. */
+const MEMORY_CONNECTIONS = Number(process.env.MEMORY_CONNECTIONS ?? 1000);
+
+/** `MEMORY_KINDS=raw,switchboard`: measure only these kinds (the others print NaN). */
+const MEMORY_KINDS = process.env.MEMORY_KINDS?.split(",");
+
+/** Memory children per kind; each window's figure is the median over them. */
+const MEMORY_ROUNDS = Number(process.env.MEMORY_ROUNDS ?? 3);
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) gc();
@@ -295,20 +341,24 @@ async function waitFor(condition: () => boolean): Promise<void> {
 async function memServer(kind: MemKind): Promise<void> {
   let count: () => number;
   let port: number;
-  if (kind === "raw") {
-    const raw = await rawServer();
+  if (kind === "raw" || kind === "raw-subscribed") {
+    const raw = await rawServer(kind === "raw-subscribed");
     count = raw.count;
     port = raw.port;
   } else {
-    const server = await switchboardServer();
+    const server = await switchboardServer(
+      kind === "switchboard-no-headers" ? { keepHeaders: false } : {},
+    );
     const sb = server.sb;
     port = server.port;
-    count = kind === "switchboard" ? () => sb.pubsub.subscriberCount(TOPIC) : () => sb.peers.size;
+    count = kind === "switchboard-unsubscribed"
+      ? () => sb.peers.size
+      : () => sb.pubsub.subscriberCount(TOPIC);
   }
   await settle();
   const m0 = process.memoryUsage();
   console.log(`PORT ${port}`);
-  await waitFor(() => count() >= SUBSCRIBERS);
+  await waitFor(() => count() >= MEMORY_CONNECTIONS);
   await settle();
   const m1 = process.memoryUsage();
   const connections = count();
@@ -317,12 +367,12 @@ async function memServer(kind: MemKind): Promise<void> {
   await settle();
   const m2 = process.memoryUsage();
   console.log("REOPEN");
-  await waitFor(() => count() >= SUBSCRIBERS);
+  await waitFor(() => count() >= MEMORY_CONNECTIONS);
   await settle();
   const m3 = process.memoryUsage();
   const reopened = count();
   console.log("MORE");
-  await waitFor(() => count() >= 2 * SUBSCRIBERS);
+  await waitFor(() => count() >= 2 * MEMORY_CONNECTIONS);
   await settle();
   const m4 = process.memoryUsage();
   console.log(JSON.stringify({
@@ -346,15 +396,21 @@ interface MemoryRounds {
   added: Memory;
 }
 
-async function measureMemory(kind: MemKind): Promise<MemoryRounds> {
+/** One memory child of the kind: per-connection figures of its three windows. */
+async function measureMemoryOnce(kind: MemKind): Promise<MemoryRounds> {
   let sockets: WebSocket[] = [];
   const none = { rss: NaN, heap: NaN };
   let result: MemoryRounds = { cold: none, steady: none, added: none };
-  const url = (port: number) =>
-    kind === "raw" ? `ws://127.0.0.1:${port}/` : `ws://127.0.0.1:${port}/rpc`;
+  const raw = kind === "raw" || kind === "raw-subscribed";
+  const url = (port: number) => raw ? `ws://127.0.0.1:${port}/` : `ws://127.0.0.1:${port}/rpc`;
+  const subscribe = kind === "switchboard" || kind === "switchboard-no-headers"
+    ? SUBSCRIBE
+    : kind === "raw-subscribed"
+    ? "sub"
+    : undefined;
   let port = 0;
   const open = () =>
-    openSockets(url(port), SUBSCRIBERS, kind === "switchboard", kind !== "switchboard-unsubscribed")
+    openSockets(url(port), MEMORY_CONNECTIONS, subscribe, kind !== "switchboard-unsubscribed")
       .then((s) => sockets.push(...s));
   await runChild(["memserver", kind], (line) => {
     if (line.startsWith("PORT ")) {
@@ -375,9 +431,23 @@ async function measureMemory(kind: MemKind): Promise<MemoryRounds> {
   return result;
 }
 
+/** {@linkcode MEMORY_ROUNDS} children of the kind: the median of each window and measure. */
+async function measureMemory(kind: MemKind): Promise<MemoryRounds> {
+  const all: MemoryRounds[] = [];
+  if (MEMORY_KINDS !== undefined && !MEMORY_KINDS.includes(kind)) {
+    const none = { rss: NaN, heap: NaN };
+    return { cold: none, steady: none, added: none };
+  }
+  for (let i = 0; i < MEMORY_ROUNDS; i++) all.push(await measureMemoryOnce(kind));
+  const mid = (round: keyof MemoryRounds, measure: keyof Memory) =>
+    median(all.map((r) => r[round][measure]));
+  const of = (round: keyof MemoryRounds) => ({ rss: mid(round, "rss"), heap: mid(round, "heap") });
+  return { cold: of("cold"), steady: of("steady"), added: of("added") };
+}
+
 // ---------------------------------------------------------------- orchestrator
 
-async function main(): Promise<void> {
+async function fanout(): Promise<void> {
   const sb = await switchboardServer();
   const raw = await rawServer();
   let fan: Record<string, number> = {};
@@ -386,9 +456,6 @@ async function main(): Promise<void> {
   });
   await sb.close();
   await raw.close();
-  const memRaw = await measureMemory("raw");
-  const memSb = await measureMemory("switchboard");
-  const memPeer = await measureMemory("switchboard-unsubscribed");
   const baseline = isBun ? fan.bunNativePublish! : fan.rawSendLoop!;
   const ms = (x: number | undefined) => x === undefined ? "-" : `${x.toFixed(2)} ms`;
   console.log(`pub/sub fan-out on ${runtime}, ${SUBSCRIBERS} subscribers, median of ${ROUNDS}`);
@@ -404,41 +471,66 @@ async function main(): Promise<void> {
       `raw loop ${ms(srv("rawSendLoop"))}` +
       (isBun ? `, native publish ${ms(srv("bunNativePublish"))}` : ""),
   );
-  const best = fan.switchboard!;
   console.log(
     `  ratio (switchboard / ${isBun ? "native publish" : "raw loop"}) ${
-      (best / baseline).toFixed(2)
+      (fan.switchboard! / baseline).toFixed(2)
     }x`,
   );
+}
+
+async function memory(): Promise<void> {
+  const memRaw = await measureMemory("raw");
+  const memRawSub = await measureMemory("raw-subscribed");
+  const memPeer = await measureMemory("switchboard-unsubscribed");
+  const memSb = await measureMemory("switchboard");
+  const memLean = await measureMemory("switchboard-no-headers");
   const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
   console.log(
-    "server memory per idle connection, RSS / JS heap (cold: first 1,000; steady: the next " +
-      "1,000 after those closed; added: 1,000 more on top of those):",
+    `server memory per idle connection on ${runtime}, RSS / JS heap, median of ` +
+      `${MEMORY_ROUNDS} child servers (cold: first 1,000; steady: the next 1,000 after those ` +
+      "closed; added: 1,000 more on top of those):",
   );
   for (
-    const [name, m] of [["raw WebSocket", memRaw], ["switchboard", memPeer], [
-      "switchboard + subscribed",
-      memSb,
-    ]] as const
+    const [name, m] of [
+      ["raw WebSocket", memRaw],
+      ["raw, subscribed by a frame", memRawSub],
+      ["switchboard", memPeer],
+      ["switchboard + subscribed", memSb],
+      ["  keepHeaders: false", memLean],
+    ] as const
   ) {
+    if (Number.isNaN(m.cold.rss)) continue;
     console.log(
-      `  ${name.padEnd(25)} cold ${kb(m.cold.rss)} / ${kb(m.cold.heap)}   steady ${
+      `  ${name.padEnd(27)} cold ${kb(m.cold.rss)} / ${kb(m.cold.heap)}   steady ${
         kb(m.steady.rss)
       } / ${kb(m.steady.heap)}   added ${kb(m.added.rss)} / ${kb(m.added.heap)}`,
     );
   }
-  const over = (round: "cold" | "steady" | "added") =>
-    `${kb(memSb[round].rss - memRaw[round].rss)} RSS, ${
-      kb(memSb[round].heap - memRaw[round].heap)
-    } heap`;
-  console.log(
-    `  subscribed switchboard - raw: cold ${over("cold")}; steady ${over("steady")}; ` +
-      `added ${over("added")}`,
-  );
+  const over = (sb: MemoryRounds, base: MemoryRounds, round: keyof MemoryRounds) =>
+    `${kb(sb[round].rss - base[round].rss)} RSS, ${kb(sb[round].heap - base[round].heap)} heap`;
+  for (
+    const [name, sb, base] of [
+      ["subscribed switchboard - raw", memSb, memRaw],
+      ["subscribed switchboard - raw subscribed", memSb, memRawSub],
+      ["  keepHeaders: false", memLean, memRawSub],
+    ] as const
+  ) {
+    if (Number.isNaN(sb.cold.rss) || Number.isNaN(base.cold.rss)) continue;
+    console.log(
+      `  ${name}: cold ${over(sb, base, "cold")}; steady ${over(sb, base, "steady")}; added ${
+        over(sb, base, "added")
+      }`,
+    );
+  }
   console.log(`  subscription alone: ${kb(memSb.steady.heap - memPeer.steady.heap)} heap`);
 }
 
 const [mode, a, b] = process.argv.slice(isBun ? 2 : 2);
 if (mode === "fanclients") await fanClients(Number(a), Number(b));
 else if (mode === "memserver") await memServer(a as MemKind);
-else if (import.meta.main) await main();
+else if (mode === "memory") await memory();
+else if (mode === "fanout") await fanout();
+else if (import.meta.main) {
+  await fanout();
+  await memory();
+}

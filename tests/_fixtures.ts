@@ -73,10 +73,14 @@ export function post(url: string, body: unknown): Promise<Response> {
  * Open a raw WebSocket (no Switchboard code) and collect the text frames it receives.
  *
  * @param url The WebSocket URL.
+ * @param headers Extra request headers (Deno's and Bun's WebSocket take a `headers` option).
  * @returns The socket, the frames received so far, and a function that waits for the next.
  */
-export async function openRaw(url: string): Promise<RawSocket> {
-  const socket = new WebSocket(url);
+export async function openRaw(url: string, headers?: Record<string, string>): Promise<RawSocket> {
+  const socket = headers === undefined
+    ? new WebSocket(url)
+    // Not in the DOM typings: both runtimes' own option.
+    : new WebSocket(url, { headers } as unknown as string[]);
   socket.binaryType = "arraybuffer";
   const frames: unknown[] = [];
   const waiters: ((frame: unknown) => void)[] = [];

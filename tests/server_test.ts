@@ -77,6 +77,73 @@ describe("Switchboard connections", () => {
     });
   });
 
+  it("calls read the upgrade's headers long after it (Deno ends the request at the upgrade)", async () => {
+    const sb = new Switchboard();
+    sb.register("headers", (_p, ctx) => {
+      const headers = ctx.connection.headers;
+      return {
+        host: headers.get("host"),
+        device: headers.get("x-device"),
+        tags: headers.get("x-tag"),
+        version: headers.get("sec-websocket-version"),
+        same: headers === ctx.connection.headers,
+        names: [...headers.keys()].filter((name) => name.startsWith("x-")),
+      };
+    });
+    await withServer(sb, async (server) => {
+      const raw = await openRaw(server.wsUrl, {
+        "x-device": "sensor: 7, rack=b",
+        "x-tag": "",
+        "x-zone": "eu",
+      });
+      raw.socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "headers" }));
+      const reply = JSON.parse(String(await raw.next()));
+      assert.deepEqual(reply.error, undefined);
+      assert.deepEqual(reply.result, {
+        host: new URL(server.wsUrl).host,
+        device: "sensor: 7, rack=b",
+        tags: "",
+        version: "13",
+        same: true,
+        names: ["x-device", "x-tag", "x-zone"],
+      });
+      raw.socket.close();
+    });
+  });
+
+  it("keepHeaders keeps the listed headers or none; the context hook sees all", async () => {
+    for (
+      const [keep, expected] of [[["X-Device", "x-absent"], ["x-device"]], [false, []]] as const
+    ) {
+      const sb = new Switchboard({
+        keepHeaders: keep,
+        context: (c) => ({ zone: c.req.header("x-zone") }),
+      });
+      sb.register("kept", (_p, ctx) => ({
+        names: [...ctx.connection.headers.keys()],
+        device: ctx.connection.headers.get("x-device"),
+        zone: ctx.connection.data.zone,
+      }));
+      await withServer(sb, async (server) => {
+        const raw = await openRaw(server.wsUrl, { "x-device": "d1", "x-zone": "eu" });
+        raw.socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "kept" }));
+        const reply = JSON.parse(String(await raw.next()));
+        assert.deepEqual(reply.result, {
+          names: expected,
+          device: expected.length === 0 ? null : "d1",
+          zone: "eu",
+        });
+        raw.socket.close();
+      });
+    }
+    for (const bad of [["x y"], [""], "all", [1]]) {
+      assert.throws(
+        () => new Switchboard({ keepHeaders: bad as unknown as string[] }),
+        /keepHeaders must be a boolean or an array of header names/,
+      );
+    }
+  });
+
   it("a context hook that throws refuses the upgrade and the HTTP call with 403", async () => {
     const sb = new Switchboard({
       context: (c) => {

@@ -48,7 +48,8 @@ export function findSub(table: SubTable, key: string): Sub | undefined {
  *
  * @param table The table.
  * @param sub The subscription.
- * @returns The table to keep: the same one, or a `Map` that replaced a full array.
+ * @returns The table to keep: the same one, a one-element array that replaced an empty one,
+ * or a `Map` that replaced a full array.
  * @example
  * ```ts
  * import { addSub, subCount, type SubTable } from "./sub_table.ts";
@@ -60,6 +61,8 @@ export function findSub(table: SubTable, key: string): Sub | undefined {
  */
 export function addSub(table: SubTable, sub: Sub): SubTable {
   if (!Array.isArray(table)) return table.set(sub.key, sub);
+  // A literal holds exactly one: a push onto an empty array reserves room for 17 (V8).
+  if (table.length === 0) return [sub];
   if (table.length < MAP_FROM) {
     table.push(sub);
     return table;
