@@ -300,15 +300,15 @@ async function fanClients(sbPort: number, rawPort: number): Promise<void> {
  * `sub`, the server's answer); the fair baseline for a subscribed connection, since on some
  * runtimes a socket's first received frame costs memory of its own. `switchboard`: a
  * Switchboard connection subscribed with `rpc.subscribe` (one frame each way).
- * `switchboard-no-headers`: the same with `keepHeaders: false` (keeps no upgrade headers, as
- * the raw servers do not). `switchboard-unsubscribed`: a Switchboard connection that sent
+ * `switchboard-all-headers`: the same with `keepHeaders: true` (the connection keeps every
+ * upgrade header; the default keeps none, as the raw servers do). `switchboard-unsubscribed`: a Switchboard connection that sent
  * nothing.
  */
 type MemKind =
   | "raw"
   | "raw-subscribed"
   | "switchboard"
-  | "switchboard-no-headers"
+  | "switchboard-all-headers"
   | "switchboard-unsubscribed";
 
 /** Connections per memory window. */
@@ -347,7 +347,7 @@ async function memServer(kind: MemKind): Promise<void> {
     port = raw.port;
   } else {
     const server = await switchboardServer(
-      kind === "switchboard-no-headers" ? { keepHeaders: false } : {},
+      kind === "switchboard-all-headers" ? { keepHeaders: true } : {},
     );
     const sb = server.sb;
     port = server.port;
@@ -403,7 +403,7 @@ async function measureMemoryOnce(kind: MemKind): Promise<MemoryRounds> {
   let result: MemoryRounds = { cold: none, steady: none, added: none };
   const raw = kind === "raw" || kind === "raw-subscribed";
   const url = (port: number) => raw ? `ws://127.0.0.1:${port}/` : `ws://127.0.0.1:${port}/rpc`;
-  const subscribe = kind === "switchboard" || kind === "switchboard-no-headers"
+  const subscribe = kind === "switchboard" || kind === "switchboard-all-headers"
     ? SUBSCRIBE
     : kind === "raw-subscribed"
     ? "sub"
@@ -483,7 +483,7 @@ async function memory(): Promise<void> {
   const memRawSub = await measureMemory("raw-subscribed");
   const memPeer = await measureMemory("switchboard-unsubscribed");
   const memSb = await measureMemory("switchboard");
-  const memLean = await measureMemory("switchboard-no-headers");
+  const memAllHeaders = await measureMemory("switchboard-all-headers");
   const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
   console.log(
     `server memory per idle connection on ${runtime}, RSS / JS heap, median of ` +
@@ -496,7 +496,7 @@ async function memory(): Promise<void> {
       ["raw, subscribed by a frame", memRawSub],
       ["switchboard", memPeer],
       ["switchboard + subscribed", memSb],
-      ["  keepHeaders: false", memLean],
+      ["  keepHeaders: true", memAllHeaders],
     ] as const
   ) {
     if (Number.isNaN(m.cold.rss)) continue;
@@ -512,7 +512,7 @@ async function memory(): Promise<void> {
     const [name, sb, base] of [
       ["subscribed switchboard - raw", memSb, memRaw],
       ["subscribed switchboard - raw subscribed", memSb, memRawSub],
-      ["  keepHeaders: false", memLean, memRawSub],
+      ["  keepHeaders: true", memAllHeaders, memRawSub],
     ] as const
   ) {
     if (Number.isNaN(sb.cold.rss) || Number.isNaN(base.cold.rss)) continue;

@@ -77,8 +77,8 @@ describe("Switchboard connections", () => {
     });
   });
 
-  it("calls read the upgrade's headers long after it (Deno ends the request at the upgrade)", async () => {
-    const sb = new Switchboard();
+  it("keepHeaders: true keeps every upgrade header for calls long after (Deno ends the request at the upgrade)", async () => {
+    const sb = new Switchboard({ keepHeaders: true });
     sb.register("headers", (_p, ctx) => {
       const headers = ctx.connection.headers;
       return {
@@ -111,12 +111,11 @@ describe("Switchboard connections", () => {
     });
   });
 
-  it("keepHeaders keeps the listed headers or none; the context hook sees all", async () => {
-    for (
-      const [keep, expected] of [[["X-Device", "x-absent"], ["x-device"]], [false, []]] as const
-    ) {
+  it("keepHeaders keeps the listed headers or none (default); the context hook sees all", async () => {
+    const cases = [[["X-Device", "x-absent"], ["x-device"]], [false, []], [undefined, []]] as const;
+    for (const [keep, expected] of cases) {
       const sb = new Switchboard({
-        keepHeaders: keep,
+        ...(keep === undefined ? {} : { keepHeaders: keep }),
         context: (c) => ({ zone: c.req.header("x-zone") }),
       });
       sb.register("kept", (_p, ctx) => ({

@@ -75,7 +75,11 @@ export interface RemoteCaller {
 export interface ConnectionInfo {
   /** A unique id for this connection. */
   readonly id: string;
-  /** Request headers of the upgrade (server side) or empty (client side). */
+  /**
+   * Server side: over WebSocket, the upgrade's headers the server's `keepHeaders` option keeps
+   * (default none; its `context` hook sees them all); over HTTP POST, the request's headers.
+   * Client side: empty.
+   */
   readonly headers: Headers;
   /** The application's own per-connection data. */
   readonly data: Record<string, unknown>;

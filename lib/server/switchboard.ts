@@ -71,12 +71,14 @@ export interface SwitchboardOptions {
   ) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /**
    * Which of the upgrade request's headers a WebSocket connection keeps for its lifetime, as
-   * `ConnectionInfo.headers`: all (`true`, the default), none (`false`), or the names listed.
-   * The `context` hook sees every header either way. Keeping them costs memory per connection:
-   * on Deno, where reading all of them makes the served request build its full header list
-   * (kept as long as the socket), about 1.6 KB for a plain handshake; on Bun a few hundred
-   * bytes. A server of many idle connections that reads headers only in `context` can set
-   * `false` (or list the few it reads later).
+   * `ConnectionInfo.headers`: none (`false`, the default), the names listed, or all (`true`).
+   * The `context` hook sees every header either way: read what the connection needs there
+   * (a user, a token) and keep it in its data, as the raw runtimes expect (Bun's and uWS's
+   * `upgrade`, ws's `connection` event). Kept headers cost memory on every connection: all
+   * of a plain handshake's cost ≈ 1.6 KB of heap on Deno (reading them makes the served
+   * request, which Deno keeps as long as the socket, build its full header list) and a few
+   * hundred bytes on Bun; a listed name costs its value. HTTP POST calls always see their
+   * request's headers.
    */
   readonly keepHeaders?: boolean | readonly string[];
   /** Runs before each incoming call on every connection; see {@linkcode Authorizer}. */
@@ -555,7 +557,7 @@ export function refusal(error: unknown): Response {
 
 /** The `keepHeaders` option, checked: a boolean, or header names (kept in lower case). */
 function checkKeepHeaders(keep: unknown): boolean | readonly string[] {
-  if (keep === undefined) return true;
+  if (keep === undefined) return false;
   if (typeof keep === "boolean") return keep;
   if (Array.isArray(keep) && keep.every((name) => typeof name === "string" && isHeaderName(name))) {
     return Object.freeze([...new Set(keep.map((name: string) => name.toLowerCase()))]);
