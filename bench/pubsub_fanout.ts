@@ -485,10 +485,11 @@ async function memory(): Promise<void> {
   const memSb = await measureMemory("switchboard");
   const memAllHeaders = await measureMemory("switchboard-all-headers");
   const kb = (x: number) => `${(x / 1024).toFixed(1)} KB`;
+  const n = MEMORY_CONNECTIONS.toLocaleString("en-US");
   console.log(
     `server memory per idle connection on ${runtime}, RSS / JS heap, median of ` +
-      `${MEMORY_ROUNDS} child servers (cold: first 1,000; steady: the next 1,000 after those ` +
-      "closed; added: 1,000 more on top of those):",
+      `${MEMORY_ROUNDS} child servers (cold: first ${n}; steady: the next ${n} after those ` +
+      `closed; added: ${n} more on top of those):`,
   );
   for (
     const [name, m] of [
