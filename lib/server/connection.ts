@@ -25,9 +25,13 @@ import type { HeartbeatMonitor, Liveness } from "./heartbeat.ts";
  * @example
  * ```ts
  * import { SocketInfo } from "./connection.ts";
- * const info = new SocketInfo("c1", new Headers());
+ * const upgrade = new Headers({ "x-device": "d1", cookie: "s=1" });
+ * const info = new SocketInfo("c1", upgrade, undefined, ["x-device"]);
  * info.data.user = "ada";
  * if (info.data.user !== "ada" || JSON.parse(JSON.stringify(info)).data.user !== "ada") {
+ *   throw new Error("unreachable");
+ * }
+ * if (info.headers.get("x-device") !== "d1" || info.headers.has("cookie")) {
  *   throw new Error("unreachable");
  * }
  * ```
@@ -49,13 +53,14 @@ export class SocketInfo implements ConnectionInfo {
    * @param headers The upgrade request's headers, read now: on Deno a served request's
    * headers cannot be read once the upgrade has ended the request ("Request closed").
    * @param data Application data from the server's `context` hook, if it has one.
-   * @param keep Which headers to keep: all (default), none, or these lower-case names.
+   * @param keep Which headers to keep: none (default, as a Switchboard's `keepHeaders`), all,
+   * or these lower-case names.
    */
   constructor(
     id: string,
     headers: Headers,
     data?: Record<string, unknown>,
-    keep: boolean | readonly string[] = true,
+    keep: boolean | readonly string[] = false,
   ) {
     this.id = id;
     this.#headers = packHeaders(headers, keep);
