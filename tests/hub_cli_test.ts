@@ -4,9 +4,11 @@
 
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { runCli, toWebSocketUrl } from "../lib/hub/cli.ts";
+import { hubSocketUrl, runCli } from "../lib/hub/cli.ts";
 import { offer } from "../lib/hub/offer.ts";
 import { openClient, until } from "./_fixtures.ts";
+import { createServer } from "node:net";
+import { spawn } from "node:child_process";
 import { startHub, type TestHub } from "./_hub.ts";
 import type { Client } from "../mod.ts";
 
@@ -54,7 +56,7 @@ describe("hub CLI", () => {
     assert.equal((await cli(["subscribe", hub.wsUrl])).code, 2);
     assert.equal((await cli(["publish", hub.wsUrl, "a.b", "{nope"])).code, 2);
     assert.equal((await cli(["subscribe", hub.wsUrl, "a.b", "--count", "x"])).code, 2);
-    assert.equal(toWebSocketUrl("localhost:9"), "ws://localhost:9/rpc");
+    assert.equal(hubSocketUrl("localhost:9"), "ws://localhost:9/rpc");
   });
 
   it("runCli() subscribe prints events one per line until --count", async () => {
@@ -109,5 +111,101 @@ describe("hub CLI", () => {
     const r = await cli(["subscribe", hub.wsUrl, "a.b"]);
     assert.equal(r.code, 1);
     assert.match(r.err, /^error -32010: Authentication required/);
+  });
+
+  it("runCli() --help prints the usage of every command and exits 0", async () => {
+    const all = await cli(["--help"]);
+    assert.equal(all.code, 0);
+    for (const name of ["call", "discover", "publish", "subscribe"]) {
+      assert.match(all.out, new RegExp(`^  ${name} <url>`, "m"));
+      const one = await cli([name, "--help"]);
+      assert.equal(one.code, 0);
+      assert.match(one.out, new RegExp(`^usage: cli ${name} <url>`));
+      assert.match(one.out, /exit codes: 0 success/);
+    }
+  });
+
+  it("hubSocketUrl() keeps a given path and refuses what is not a hub URL", () => {
+    assert.equal(hubSocketUrl("127.0.0.1:8000"), "ws://127.0.0.1:8000/rpc");
+    assert.equal(hubSocketUrl("127.0.0.1:8000/x"), "ws://127.0.0.1:8000/x");
+    assert.equal(hubSocketUrl("[::1]:8000"), "ws://[::1]:8000/rpc");
+    assert.equal(hubSocketUrl("http://127.0.0.1:8000/rpc"), "ws://127.0.0.1:8000/rpc");
+    assert.equal(hubSocketUrl("wss://example.test/rpc"), "wss://example.test/rpc");
+    assert.throws(() => hubSocketUrl("127.0.0.1"), /write host:port/);
+    assert.throws(() => hubSocketUrl("ftp://h/rpc"), /not a hub URL/);
+    assert.throws(() => hubSocketUrl("::::"), /not a hub URL/);
+  });
+});
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe("hub CLI without a hub", () => {
+  it("runCli() exits 2 with one line when nothing listens", async () => {
+    const port = await freePort();
+    const r = await cli(["call", `127.0.0.1:${port}`, "rpc.time", "--timeout", "3000"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.err, `cannot connect to ws://127.0.0.1:${port}/rpc`);
+  });
+
+  it("runCli() exits 2 when the path is wrong (the upgrade is refused)", async () => {
+    const hub = await startHub();
+    try {
+      const r = await cli(["call", `${new URL(hub.httpUrl).host}/nope`, "rpc.time"]);
+      assert.equal(r.code, 2);
+      assert.match(r.err, /^cannot connect to ws:\/\/127\.0\.0\.1:\d+\/nope$/);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it("runCli() subscribe exits 2 when the hub closes the connection", async () => {
+    const hub = await startHub();
+    let closed = false;
+    try {
+      const listening = cli(["subscribe", hub.wsUrl, "a.b", "--timeout", "10000"]);
+      await until(() => hub.hub.switchboard.pubsub.topics().some((t) => t.topic === "a.b"), 5000);
+      await hub.close();
+      closed = true;
+      const r = await listening;
+      assert.equal(r.code, 2);
+      assert.match(r.err, /^connection to ws:\/\/127\.0\.0\.1:\d+\/rpc closed/m);
+    } finally {
+      if (!closed) await hub.close();
+    }
+  });
+
+  it("the CLI process exits 2 within its timeout when the hub is down", async () => {
+    const port = await freePort();
+    const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+    const args = isDeno ? ["run", "-A", "lib/hub/cli.ts"] : ["lib/hub/cli.ts"];
+    const child = spawn(
+      process.execPath,
+      [...args, "call", `127.0.0.1:${port}`, "rpc.time", "--timeout", "2000"],
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+    );
+    let err = "";
+    child.stderr.on("data", (chunk: Uint8Array) => err += new TextDecoder().decode(chunk));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error("the CLI was still running after 15 s"));
+      }, 15_000);
+      child.on("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    assert.equal(code, 2, err);
+    assert.match(err, /cannot connect to ws:\/\/127\.0\.0\.1:\d+\/rpc/);
   });
 });

@@ -12,10 +12,11 @@
  * --since <seq> (subscribe: resume after seq), --echo (publish: deliver to yourself too)
  * ```
  *
- * The URL may be `ws://host:port/rpc`, `http://host:port/rpc` or just `host:port` (then
- * `/rpc`). Exit codes: 0 success, 1 the call failed (or `--count` was not reached before
- * `--timeout`), 2 bad usage or no connection. `subscribe` runs until Ctrl-C, `--count` or
- * `--timeout`.
+ * The URL may be `ws://host:port/rpc`, `http://host:port/rpc`, `host:port` (then `/rpc`) or
+ * `host:port/path`. Exit codes: 0 success, 1 the call failed (or `--count` was not reached
+ * before `--timeout`), 2 bad usage, no connection, or the connection closed. The CLI never
+ * reconnects. `subscribe` runs until Ctrl-C, `--count`, `--timeout` or the hub closes.
+ * `--help` (alone or after a command) prints the usage.
  *
  * @module
  */
@@ -26,11 +27,44 @@ import { type Client, connect } from "../../client.ts";
 import { RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
 
-const USAGE = `usage: cli <command> <url> [args] [--token T] [--timeout MS]
-  call <url> <method> [json-params]   call a procedure and print its result
-  discover <url>                      list the procedures you may call
-  publish <url> <topic> <json>        publish an event [--echo]
-  subscribe <url> <topic-or-pattern>  print events until Ctrl-C [--count N] [--since SEQ]`;
+const COMMANDS = {
+  call: {
+    usage: "call <url> <method> [json-params]",
+    help: "Call a procedure and print its result as JSON (exit 1 on a JSON-RPC error).",
+  },
+  discover: {
+    usage: "discover <url>",
+    help: "List the procedures the hub shows you, with their descriptions.",
+  },
+  publish: {
+    usage: "publish <url> <topic> <json> [--echo]",
+    help: "Publish an event and print its sequence number (--echo: deliver it to you too).",
+  },
+  subscribe: {
+    usage: "subscribe <url> <topic-or-pattern> [--count N] [--since SEQ]",
+    help: "Print events, one per line (<topic> #<seq> <json>), until Ctrl-C, --count N events, " +
+      "--timeout MS, or the hub closes the connection (exit 2).",
+  },
+} as const;
+
+const COMMON = `options:
+  --token T      authenticate with token T (sent in rpc.hello)
+  --timeout MS   connect and call timeout (default 10000); subscribe: stop listening after it
+  --help         this text
+url: ws://host:port/path, wss://…, http(s)://… (turned into ws(s)), or host:port[/path]
+     (host:port alone means host:port/rpc)
+exit codes: 0 success, 1 the call failed (a JSON-RPC error, or --count not reached in
+--timeout), 2 bad usage, cannot connect, or the connection closed`;
+
+const USAGE = `usage: cli <command> <url> [args] [options]
+${
+  Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(60)}\n      ${c.help}`).join("\n")
+}
+${COMMON}`;
+
+function commandUsage(name: keyof typeof COMMANDS): string {
+  return `usage: cli ${COMMANDS[name].usage} [options]\n${COMMANDS[name].help}\n${COMMON}`;
+}
 
 const OPTIONS = {
   token: { type: "string" },
@@ -38,6 +72,7 @@ const OPTIONS = {
   count: { type: "string" },
   since: { type: "string" },
   echo: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
@@ -47,30 +82,66 @@ type Out = (line: string) => void;
 type Command = (client: Client, out: Out, err: Out) => Promise<number>;
 
 /**
- * Turn what the user typed into a WebSocket URL.
+ * Turn what the user typed into the hub's WebSocket URL, or explain why it is not one.
  *
- * @param input `ws(s)://…`, `http(s)://…` or `host:port`.
+ * Accepted: `ws://` and `wss://` URLs as they are; `http://` and `https://` URLs turned into
+ * `ws://` and `wss://`; `host:port` (then the path `/rpc`) and `host:port/path` (the path as
+ * given). A bare host with no port and any other scheme are refused.
+ *
+ * @param input What the user typed.
  * @returns The WebSocket URL.
- * @example
+ * @throws {TypeError} When `input` is not one of the accepted forms.
+ * @example Each accepted form
  * ```ts
- * import { toWebSocketUrl } from "./cli.ts";
- * if (toWebSocketUrl("127.0.0.1:8000") !== "ws://127.0.0.1:8000/rpc") throw new Error("x");
- * if (toWebSocketUrl("https://h/rpc") !== "wss://h/rpc") throw new Error("unreachable");
+ * import { hubSocketUrl } from "./cli.ts";
+ * if (hubSocketUrl("127.0.0.1:8000") !== "ws://127.0.0.1:8000/rpc") throw new Error("x");
+ * if (hubSocketUrl("127.0.0.1:8000/x") !== "ws://127.0.0.1:8000/x") throw new Error("x");
+ * if (hubSocketUrl("https://h/rpc") !== "wss://h/rpc") throw new Error("unreachable");
+ * let refused = false;
+ * try { hubSocketUrl("ftp://h/rpc"); } catch { refused = true; }
+ * if (!refused) throw new Error("unreachable");
  * ```
  */
-export function toWebSocketUrl(input: string): string {
-  if (/^wss?:\/\//.test(input)) return input;
-  if (/^https?:\/\//.test(input)) return input.replace(/^http/, "ws");
-  return `ws://${input}/rpc`;
+export function hubSocketUrl(input: string): string {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(input)?.[1]?.toLowerCase();
+  const text = scheme === undefined ? `ws://${input}` : input;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new TypeError(`not a hub URL: ${input}`);
+  }
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
+    throw new TypeError(`not a hub URL: ${input} (use ws://, wss://, http://, https:// or host:port)`);
+  }
+  if (url.hostname === "") throw new TypeError(`not a hub URL: ${input} (no host)`);
+  if (scheme === undefined) {
+    if (url.port === "" && !/:\d+(\/|$)/.test(input)) {
+      throw new TypeError(`not a hub URL: ${input} (write host:port, e.g. 127.0.0.1:8000)`);
+    }
+    if (url.pathname === "/" && !input.endsWith("/")) url.pathname = "/rpc";
+  }
+  return url.href;
 }
 
 /**
- * Run the CLI.
+ * Run the CLI. The client does not reconnect: a hub that cannot be reached, refuses the
+ * socket or closes it ends the command with exit code 2 and one line on `err`, within the
+ * `--timeout`.
  *
  * @param argv The arguments after the script name.
  * @param out Where results go (stdout).
  * @param err Where errors and status lines go (stderr).
  * @returns The exit code.
+ * @example Usage errors exit 2 without connecting
+ * ```ts
+ * import { runCli } from "./cli.ts";
+ * const lines: string[] = [];
+ * const code = await runCli(["call", "ftp://x/rpc", "m"], () => {}, (l) => lines.push(l));
+ * if (code !== 2 || !lines[0]!.startsWith("not a hub URL")) throw new Error("unreachable");
+ * ```
  */
 export async function runCli(
   argv: readonly string[],
@@ -90,26 +161,72 @@ export async function runCli(
     return 2;
   }
   const [name, url, ...rest] = positionals;
-  const command = url === undefined ? "" : parseCommand(name, rest, values);
+  const known = name !== undefined && Object.hasOwn(COMMANDS, name)
+    ? name as keyof typeof COMMANDS
+    : undefined;
+  if (values.help === true) {
+    out(known === undefined ? USAGE : commandUsage(known));
+    return 0;
+  }
+  if (known === undefined) {
+    err(name === undefined ? USAGE : `unknown command: ${name}\n${USAGE}`);
+    return 2;
+  }
+  const command = url === undefined ? "" : parseCommand(known, rest, values);
   if (typeof command === "string") {
-    err(command === "" ? USAGE : `${command}\n${USAGE}`);
+    err(command === "" ? commandUsage(known) : `${command}\n${commandUsage(known)}`);
+    return 2;
+  }
+  let target: string;
+  try {
+    target = hubSocketUrl(url!);
+  } catch (error) {
+    err((error as Error).message);
     return 2;
   }
   const timeout = number(values.timeout) ?? 10_000;
-  const client = connect(toWebSocketUrl(url!), { timeout });
+  const client = connect(target, { timeout, reconnect: false });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let connected = false;
+  const lost = client.closed.then((info): never => {
+    const how = info.code === 1006 || info.code === 1005 ? "" : ` (close ${info.code}${
+      info.reason === "" ? "" : ` ${info.reason}`
+    })`;
+    throw new Lost(
+      connected ? `connection to ${target} closed${how}` : `cannot connect to ${target}${how}`,
+    );
+  });
+  lost.catch(() => {}); // Observed below; this keeps an unobserved close from being reported.
   try {
     await Promise.race([
       client.ready,
-      client.closed.then((info) => {
-        throw new Error(`cannot connect to ${url} (close ${info.code} ${info.reason})`);
+      lost,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Lost(`cannot connect to ${target} within ${timeout} ms`)),
+          timeout === 0 ? 10_000 : timeout,
+        );
       }),
     ]);
-    if (values.token !== undefined) {
-      await client.call("rpc.hello", { token: values.token, client: "switchboard-cli" });
-    }
-    return await command(client, out, err);
+    clearTimeout(timer);
+    connected = true;
+    const work = (async () => {
+      if (values.token !== undefined) {
+        await client.call("rpc.hello", { token: values.token, client: "switchboard-cli" });
+      }
+      return await command(client, out, err);
+    })();
+    return await Promise.race([work, lost]);
   } catch (error) {
+    if (error instanceof Lost) {
+      err(error.message);
+      return 2;
+    }
     if (error instanceof RpcError) {
+      if (client.isClosed) {
+        err(connected ? `connection to ${target} closed` : `cannot connect to ${target}`);
+        return 2;
+      }
       err(`error ${error.code}: ${error.message}`);
       if (error.data !== undefined) err(JSON.stringify(error.data, null, 2));
       return 1;
@@ -117,9 +234,13 @@ export async function runCli(
     err(error instanceof Error ? error.message : String(error));
     return 2;
   } finally {
+    clearTimeout(timer);
     client.close();
   }
 }
+
+/** The connection could not be made, or was lost: exit code 2. */
+class Lost extends Error {}
 
 function number(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -136,7 +257,7 @@ function json(text: string, what: string): { value: unknown } | string {
 }
 
 function parseCommand(
-  name: string | undefined,
+  name: keyof typeof COMMANDS,
   rest: readonly string[],
   values: Values,
 ): Command | string {
@@ -236,16 +357,11 @@ async function subscribe(client: Client, topic: string, listen: Listen): Promise
     if (count !== undefined) err(`timed out after ${seen} of ${count} events`);
     stop(count === undefined ? 0 : 1);
   }, listen.duration);
-  let done = false;
-  client.closed.then((info) => {
-    if (done) return;
-    err(`connection closed (${info.code} ${info.reason})`);
-    stop(2);
-  });
+  // runCli reports the close (exit 2); this only ends the listening and its cleanup.
+  client.closed.then(() => stop(2));
   try {
     return await stopped;
   } finally {
-    done = true;
     clearTimeout(timer);
     process.off("SIGINT", onSignal);
   }
