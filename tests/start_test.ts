@@ -6,15 +6,56 @@
 
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { offer } from "../lib/hub/offer.ts";
 import { openClient, post } from "./_fixtures.ts";
 
+const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+
+/** Collect what a child prints on stdout and stderr. */
+function output(child: ChildProcess): () => string {
+  let out = "";
+  const onData = (chunk: Uint8Array): void => {
+    out += new TextDecoder().decode(chunk);
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  return () => out;
+}
+
+/** Resolve with a child's exit code, or reject after `ms`. */
+function exitCode(child: ChildProcess, ms: number): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`still running after ${ms} ms`));
+    }, ms);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
+}
+
+/** Whether a process with this id exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Start server.ts on the runtime running this test, on port 0; resolve with its URL. */
 function startMain(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
-  const args = isDeno ? ["run", "-A", "server.ts"] : ["server.ts"];
-  const child = spawn(process.execPath, args, {
+  // Deno: exactly the permissions docs name, through sh, because Deno's child_process hands
+  // its own permissions to a `deno` it spawns.
+  const command = isDeno
+    ? `exec "${process.execPath}" run --allow-net --allow-env --allow-read server.ts`
+    : `exec "${process.execPath}" server.ts`;
+  const child = spawn("sh", ["-c", command], {
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -61,6 +102,53 @@ describe("server.ts as the main module", () => {
     } finally {
       await stop();
       assert.equal((await client.closed).code, 1001);
+    }
+  });
+
+  it("without permissions on Deno, prints the command to run and exits 2", {
+    skip: isDeno ? false : "Deno's permissions only",
+  }, async () => {
+    // Through sh: Deno's child_process hands its own permissions to a `deno` it spawns.
+    const child = spawn("sh", ["-c", `exec "${process.execPath}" run server.ts`], {
+      env: { ...process.env, PORT: "0", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const printed = output(child);
+    assert.equal(await exitCode(child, 15_000), 2);
+    assert.match(printed(), /Requires env access/);
+    assert.match(
+      printed(),
+      /^ {2}deno run --allow-net --allow-env --allow-read server\.ts$/m,
+    );
+  });
+
+  it("npm start runs the hub as its own child: SIGTERM to npm stops it; the start line has its pid", async () => {
+    const child = spawn("npm", ["start"], {
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const printed = output(child);
+    let pid = 0;
+    try {
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && pid === 0) {
+        pid = Number(
+          /listening on http:\/\/127\.0\.0\.1:\d+\/rpc .*pid (\d+)/.exec(printed())?.[1] ?? 0,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(pid > 0, `no start line with a pid within 20 s: ${printed()}`);
+      assert.ok(alive(pid));
+      child.kill("SIGTERM");
+      await exitCode(child, 10_000);
+      const gone = Date.now() + 10_000;
+      while (alive(pid) && Date.now() < gone) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(alive(pid), false, `the hub (pid ${pid}) outlived npm: ${printed()}`);
+    } finally {
+      if (pid > 0 && alive(pid)) process.kill(pid, "SIGKILL");
+      child.kill("SIGKILL");
     }
   });
 });

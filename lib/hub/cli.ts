@@ -57,9 +57,7 @@ exit codes: 0 success, 1 the call failed (a JSON-RPC error, or --count not reach
 --timeout), 2 bad usage, cannot connect, or the connection closed`;
 
 const USAGE = `usage: cli <command> <url> [args] [options]
-${
-  Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(60)}\n      ${c.help}`).join("\n")
-}
+${Object.values(COMMANDS).map((c) => `  ${c.usage.padEnd(60)}\n      ${c.help}`).join("\n")}
 ${COMMON}`;
 
 function commandUsage(name: keyof typeof COMMANDS): string {
@@ -114,7 +112,9 @@ export function hubSocketUrl(input: string): string {
   if (url.protocol === "http:") url.protocol = "ws:";
   else if (url.protocol === "https:") url.protocol = "wss:";
   if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-    throw new TypeError(`not a hub URL: ${input} (use ws://, wss://, http://, https:// or host:port)`);
+    throw new TypeError(
+      `not a hub URL: ${input} (use ws://, wss://, http://, https:// or host:port)`,
+    );
   }
   if (url.hostname === "") throw new TypeError(`not a hub URL: ${input} (no host)`);
   if (scheme === undefined) {
@@ -189,9 +189,9 @@ export async function runCli(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let connected = false;
   const lost = client.closed.then((info): never => {
-    const how = info.code === 1006 || info.code === 1005 ? "" : ` (close ${info.code}${
-      info.reason === "" ? "" : ` ${info.reason}`
-    })`;
+    const how = info.code === 1006 || info.code === 1005
+      ? ""
+      : ` (close ${info.code}${info.reason === "" ? "" : ` ${info.reason}`})`;
     throw new Lost(
       connected ? `connection to ${target} closed${how}` : `cannot connect to ${target}${how}`,
     );

@@ -6,6 +6,7 @@
  * @module
  */
 
+import process from "node:process";
 import { Hono } from "hono";
 import { getCookie } from "hono/cookie";
 import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
@@ -206,7 +207,7 @@ export class Hub {
     });
     hub.#log.info(
       `Switchboard hub ${VERSION} on ${adapter.runtime} listening on ${hub.url}${config.path}` +
-        (hub.#auth.configured ? " (auth on)" : " (anonymous access)"),
+        (hub.#auth.configured ? " (auth on)" : " (anonymous access)") + `, pid ${process.pid}`,
     );
     return hub;
   }

@@ -1,5 +1,6 @@
 /**
- * The hub's entry point: `deno task start` (= `deno run -A server.ts`) or `bun server.ts`.
+ * The hub's entry point: `deno task start` (= `deno run --allow-net --allow-env --allow-read
+ * server.ts`) or `bun server.ts`.
  *
  * Flags: `--host`, `--port`, `--path`, `--config <file.json>`, `--log-level`; the same can come
  * from the environment (`HOST`, `PORT`, `SWITCHBOARD_PATH`, `SWITCHBOARD_CONFIG`,
@@ -64,6 +65,32 @@ export async function loadHubConfig(
   });
 }
 
+/** The command that runs the hub on Deno with the permissions it needs, and why each. */
+export const DENO_HUB_COMMAND: string = "deno run --allow-net --allow-env --allow-read server.ts";
+
+/**
+ * What to tell the user when a runtime refused a permission the hub needs (Deno's
+ * `NotCapable` / `PermissionDenied` errors, recognised by name so this file stays
+ * runtime-neutral): the exact command to run instead.
+ *
+ * @param error What was thrown.
+ * @returns The hint, or undefined when `error` is not a permission error.
+ * @example
+ * ```ts
+ * import { permissionHint } from "./main.ts";
+ * const refused = Object.assign(new Error("Requires env access"), { name: "NotCapable" });
+ * if (!permissionHint(refused)?.includes("--allow-env")) throw new Error("unreachable");
+ * if (permissionHint(new Error("other")) !== undefined) throw new Error("unreachable");
+ * ```
+ */
+export function permissionHint(error: unknown): string | undefined {
+  const name = (error as { name?: unknown } | null)?.name;
+  if (name !== "NotCapable" && name !== "PermissionDenied") return undefined;
+  return `Switchboard hub: ${(error as Error).message}.\n` +
+    "The hub needs --allow-net (listen), --allow-env (settings from the environment) and " +
+    `--allow-read (the config file). Run:\n  ${DENO_HUB_COMMAND}`;
+}
+
 /**
  * Start the hub from the process's arguments and environment, and stop it on SIGINT/SIGTERM.
  *
@@ -71,13 +98,21 @@ export async function loadHubConfig(
  */
 export async function main(): Promise<Hub> {
   let config: HubConfig;
+  let hub: Hub;
   try {
     config = await loadHubConfig(process.argv.slice(2), process.env);
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(permissionHint(error) ?? (error instanceof Error ? error.message : error));
     process.exit(2);
   }
-  const hub = await Hub.start(config);
+  try {
+    hub = await Hub.start(config);
+  } catch (error) {
+    const hint = permissionHint(error);
+    if (hint === undefined) throw error;
+    console.error(hint);
+    process.exit(2);
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
