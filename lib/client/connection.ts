@@ -428,13 +428,14 @@ export class Connection {
     const codec = this.#options.codec ?? jsonCodec;
     // Channels carry text frames only: a multiplexed client does not ask for binary.
     const binary = this.#options.binary ?? !this.#options.multiplex;
-    if (codec.name === "json" && !binary) return Promise.resolve(undefined);
+    const name = this.#options.name;
+    if (codec.name === "json" && !binary && name === undefined) return Promise.resolve(undefined);
     const codecs = codec.name === "json" ? ["json"] : [codec.name, "json"];
     if (binary) peer.wire.hold();
     const hello = peer.call("rpc.hello", {
       codecs,
       binary,
-      client: `switchboard/${VERSION}`,
+      client: name ?? `switchboard/${VERSION}`,
     }, { timeout: 0 }).then(
       (result) => {
         const answer = result as HelloResult;

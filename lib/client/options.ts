@@ -32,6 +32,11 @@ export interface ClientOptions {
   /** Default call timeout in ms; 0 for none. Default 30,000. */
   readonly timeout?: number;
   /**
+   * A name for this client, sent as `rpc.hello`'s `client` (the hub's inspector shows it).
+   * Default `switchboard/<version>`.
+   */
+  readonly name?: string;
+  /**
    * Messages held while connecting or reconnecting; past it, calls reject with -32005.
    * Default 1,000.
    */

@@ -24,7 +24,7 @@ import { inspectorPage } from "./inspector.ts";
 import { Logger } from "./log.ts";
 import { HubMetrics } from "./metrics.ts";
 import { type Identity, Policy, type Rule } from "./policy.ts";
-import { forbidden, identityOf, registerHubProcedures } from "./procedures.ts";
+import { forbidden, identityOf, POLICED_BUILTINS, registerHubProcedures } from "./procedures.ts";
 import { HubRouter, type MethodInfo } from "./router.ts";
 import { type TopicRow, TopicTracker } from "./topics.ts";
 
@@ -110,6 +110,8 @@ export class Hub {
       ? [
         { actions: ["call"], match: "rpc.inspect", roles: ["admin"] },
         { actions: ["call"], match: "rpc.inspect", effect: "deny" },
+        { actions: ["call"], match: "rpc.inspect.disconnect", roles: ["admin"] },
+        { actions: ["call"], match: "rpc.inspect.disconnect", effect: "deny" },
       ]
       : [];
     this.#policy = new Policy([...config.rules, ...builtin], config.defaultPolicy);
@@ -247,8 +249,10 @@ export class Hub {
       },
       clients: [...this.switchboard.peers.values()].map((peer) => {
         const identity = identityOf(peer.info.data);
+        const name = peer.info.data.name;
         return {
           id: peer.info.id,
+          ...(typeof name === "string" ? { name } : {}),
           client: identity.id,
           roles: identity.roles,
           via: identity.via,
@@ -314,7 +318,7 @@ export class Hub {
     if (this.#draining) {
       throw new RpcError(HubErrorCode.ShuttingDown, "Switchboard hub: shutting down");
     }
-    if (method.startsWith("rpc.") && method !== "rpc.inspect") return;
+    if (method.startsWith("rpc.") && !POLICED_BUILTINS.has(method)) return;
     if (!this.#policy.allows("call", method, identity)) {
       this.metrics.refused++;
       throw forbidden("call", method);

@@ -67,6 +67,30 @@ export function identityOf(data: Record<string, unknown>): Identity {
     { id: "", roles: [], admitted: false, via: "none" };
 }
 
+/**
+ * The hub's own `rpc.` procedures that call rules govern (the operator's): everyone may call
+ * the others. When authentication is configured, only the `admin` role may call these.
+ *
+ * @example
+ * ```ts
+ * import { POLICED_BUILTINS } from "./procedures.ts";
+ * if (!POLICED_BUILTINS.has("rpc.inspect.disconnect")) throw new Error("unreachable");
+ * ```
+ */
+export const POLICED_BUILTINS: ReadonlySet<string> = new Set([
+  "rpc.inspect",
+  "rpc.inspect.disconnect",
+]);
+
+/**
+ * The close code of a connection an operator disconnected (`rpc.inspect.disconnect`): the
+ * standard 1008 "policy violation", so any WebSocket client understands it.
+ */
+const OPERATOR_CLOSE = 1008;
+
+/** The longest client name (`rpc.hello`'s `client`) the inspector keeps, in UTF-16 units. */
+const MAX_CLIENT_NAME = 100;
+
 /** The hello result with the hub's additions. */
 type HubHelloResult = HelloResult & { readonly client: string; readonly roles: readonly string[] };
 
@@ -99,6 +123,11 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
         });
       }
       const base = await coreHello!.handler(coreHello!.adapt(params) as never, ctx) as HelloResult;
+      const name = (params as { client?: unknown } | undefined)?.client;
+      if (typeof name === "string") {
+        data.name = name.slice(0, MAX_CLIENT_NAME);
+        hub.changed();
+      }
       const identity = identityOf(data);
       return {
         ...base,
@@ -142,7 +171,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
     const methods: { name: string; info?: MethodInfo | undefined }[] = [];
     for (const name of registry.names()) {
       if (name === "rpc.discover") continue;
-      const builtin = name.startsWith("rpc.") && name !== "rpc.inspect";
+      const builtin = name.startsWith("rpc.") && !POLICED_BUILTINS.has(name);
       if (builtin || hub.policy.allows("call", name, identity)) {
         methods.push({ name, info: hub.describe(name) });
       }
@@ -182,6 +211,24 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
     if (typeof watch === "boolean" && peer !== undefined) hub.watch(peer, watch);
     return hub.snapshot();
   });
+  registry.registerReserved(
+    "rpc.inspect.disconnect",
+    (params: Params | undefined, ctx: CallContext) => {
+      const id = (params as { connection?: unknown } | undefined)?.connection;
+      const peer = typeof id === "string" ? hub.peerOf(id) : undefined;
+      if (peer === undefined) {
+        throw new RpcError(ErrorCode.InvalidParams, "Invalid params", {
+          reason: "No such connection",
+          connection: id,
+        });
+      }
+      // After the answer, so an operator who disconnects their own connection still hears it.
+      queueMicrotask(() =>
+        peer.close(OPERATOR_CLOSE, `Disconnected by an operator (${ctx.connection.id})`)
+      );
+      return { disconnected: id };
+    },
+  );
 }
 
 /**
