@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { createSuperjsonCodec, superjsonCodec } from "../lib/codec/superjson.ts";
 import { jsonCodec } from "../lib/codec/json.ts";
@@ -243,7 +243,7 @@ describe("superjson over WebSocket", () => {
   it("connect() falls back to JSON when the server offers no common codec", async () => {
     const plain = connect(server.wsUrl, { codec: { ...jsonCodec, name: "msgpack-test" } });
     try {
-      await plain.ready;
+      await within(plain.ready, "plain.ready");
       assert.equal((await plain.hello)?.codec, "json");
       assert.deepEqual(await plain.call("echo", [1]), [1]);
     } finally {

@@ -3,7 +3,7 @@
  * disconnects mid-call, registrations removed on close, registration policy, discovery.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { RpcError } from "../mod.ts";
 import { offer } from "../lib/hub/offer.ts";

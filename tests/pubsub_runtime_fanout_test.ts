@@ -3,7 +3,7 @@
  * subscribers reached by it get exactly what the broker's loop would send them. On Deno the
  * same tests check the loop (no subscription is handed to a runtime there).
  */
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import {
