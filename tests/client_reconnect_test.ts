@@ -209,4 +209,25 @@ describe("reconnecting client", () => {
       assert.ok(delay >= 0 && delay < cap, `attempt ${attempt}: ${delay} not in [0, ${cap})`);
     }
   });
+  it("grows the reconnect delay by its factor per attempt up to max (Math.random stubbed)", async () => {
+    const other = await restartable(new Switchboard());
+    await other.stop();
+    const random = Math.random;
+    const runs: number[][] = [];
+    try {
+      for (const value of [0.5, 0.999]) {
+        Math.random = () => value;
+        const options = { min: 8, max: 50, factor: 3, maxAttempts: 5 };
+        const client = connect(other.wsUrl, { reconnect: options });
+        const delays: number[] = [];
+        client.on("reconnecting", (event) => delays.push(event.delay));
+        await within(client.closed, "the close after maxAttempts");
+        runs.push(delays);
+      }
+    } finally {
+      Math.random = random;
+    }
+    // Caps 8, 24, 50 (72 capped), 50, 50; the delay is random × cap, floored.
+    assert.deepEqual(runs, [[4, 12, 25, 25, 25], [7, 23, 49, 49, 49]]);
+  });
 });

@@ -77,6 +77,34 @@ describe("superjson codec", () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
+  it("superjsonCodec's own guard refuses __proto__, prototype and constructor, plain or escaped", () => {
+    const paths = [
+      "__proto__",
+      "__proto__.polluted",
+      "a.__proto__",
+      "constructor.prototype.polluted",
+      "a.prototype",
+      // Backslashes are superjson's escape: an escaped segment is refused as the plain one.
+      "__proto\\__.polluted",
+      "\\__proto__",
+      "a.construct\\or",
+    ];
+    for (const path of paths) {
+      const text = JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "m",
+        params: { a: {} },
+        superjson: { params: { [path]: ["Date"] } },
+      });
+      // The message is the guard's own, not superjson's (which refuses some of these too).
+      assert.throws(() => superjsonCodec.decode(text), {
+        name: "SyntaxError",
+        message: /^Switchboard: superjson path segment not allowed: /,
+      }, path);
+    }
+  });
+
   it("superjsonCodec refuses class, custom, symbol and typed-array annotations", () => {
     const annotations = [
       ["class", "Evil"],
