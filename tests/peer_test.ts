@@ -219,7 +219,7 @@ describe("Peer close", () => {
       client.register("hang", () => new Promise(() => {}));
       const peer = await serverPeerOf(sb, client);
       const fromServer = rejection(peer.call("hang"));
-      const fromClient = [client.call("hang"), client.call("hang")].map(rejection);
+      const fromClient = [client.call("hang"), client.call("hang")].map((call) => rejection(call));
       await delay(20);
       assert.equal(client.pendingCalls, 2);
       client.close(1000, "bye");

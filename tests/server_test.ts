@@ -379,6 +379,21 @@ describe("JSON-RPC over HTTP POST", () => {
     });
   });
 
+  it("answers a body of notifications only with 204 and no body", async () => {
+    const sb = new Switchboard();
+    const seen: unknown[] = [];
+    sb.register("note", (params) => void seen.push(params));
+    await withServer(sb, async (server) => {
+      const res = await post(server.httpUrl, [
+        { jsonrpc: "2.0", method: "note", params: [1] },
+        { jsonrpc: "2.0", method: "note", params: [2] },
+      ]);
+      assert.equal(res.status, 204);
+      assert.equal(await res.text(), "");
+      assert.deepEqual(seen, [[1], [2]]);
+    });
+  });
+
   it("a procedure calling back over HTTP gets -32004", async () => {
     const sb = new Switchboard();
     sb.register("callback", async (_p, ctx) => await ctx.peer.call("anything"));
