@@ -28,6 +28,8 @@ export interface SpecOptions {
   readonly heartbeat?: { readonly interval: number; readonly timeout: number } | false;
   /** Milliseconds between the events of `demo.ticks`. Default 1,000. */
   readonly tickInterval?: number;
+  /** Attachment bytes per frame out (default Switchboard's, 256 KiB): small values show chunking. */
+  readonly chunkSize?: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export function createSpecSwitchboard(
 ): Switchboard {
   const sb = new Switchboard({
     ...(options.heartbeat === undefined ? {} : { heartbeat: options.heartbeat }),
+    ...(options.chunkSize === undefined ? {} : { framing: { chunkSize: options.chunkSize } }),
     pubsub: {
       replay: { size: 100, maxAge: 60_000 },
       authorize: ({ action, topic }) => action === "subscribe" || topic.startsWith("chat."),

@@ -113,6 +113,7 @@ describe("docs/PROTOCOL.md against the example server, in raw frames", () => {
   before(async () => {
     sb = createSpecSwitchboard(() => {}, {
       heartbeat: { interval: 100, timeout: 300 },
+      chunkSize: 4,
       tickInterval: 10,
     });
     server = await startServer(sb);
@@ -348,6 +349,9 @@ describe("docs/PROTOCOL.md against the example server, in raw frames", () => {
         chunked,
         new Uint8Array(),
       ));
+      // A receiver also accepts an empty chunk pair (a sender need not send one).
+      raw.socket.send(chunkHeader(7, 0));
+      raw.socket.send(new Uint8Array());
       raw.socket.send(chunkHeader(7, 4));
       raw.socket.send(new Uint8Array([1, 2, 3, 4]));
       const back = parseMessageFrame(await raw.next(3000));
@@ -356,6 +360,37 @@ describe("docs/PROTOCOL.md against the example server, in raw frames", () => {
         { path: ["result", 1], type: "Uint8Array", size: 4 },
       ]);
       assert.deepEqual(back.bytes, [1, 2, 3, 4]);
+      // The server's chunkSize is 4: six bytes and an empty attachment go chunked, with chunk
+      // pairs for the six bytes only (4 + 2).
+      raw.socket.send(messageFrame(
+        0,
+        [
+          { path: ["params", 0], type: "Uint8Array", size: 6 },
+          { path: ["params", 1], type: "Uint8Array", size: 0 },
+        ],
+        JSON.stringify({ jsonrpc: "2.0", id: 4, method: "echo", params: [null, null] }),
+        new Uint8Array([1, 2, 3, 4, 5, 6]),
+      ));
+      const head = parseMessageFrame(await raw.next(3000));
+      assert.notEqual(head.stream, 0);
+      assert.deepEqual(head.bytes, []);
+      const rest: number[][] = [];
+      for (let i = 0; i < 4; i++) {
+        rest.push([...new Uint8Array(await raw.next(3000) as ArrayBuffer)]);
+      }
+      const id = [
+        head.stream >>> 24,
+        (head.stream >>> 16) & 255,
+        (head.stream >>> 8) & 255,
+        head.stream & 255,
+      ];
+      assert.deepEqual(rest, [
+        [0x53, 0x42, 2, 2, ...id, 0, 0, 0, 4],
+        [1, 2, 3, 4],
+        [0x53, 0x42, 2, 2, ...id, 0, 0, 0, 2],
+        [5, 6],
+      ]);
+      assert.deepEqual((await call(raw, 5, "rpc.ping")).result, "pong");
     } finally {
       raw.socket.close();
     }
