@@ -9,17 +9,37 @@
  *   -d '{"jsonrpc":"2.0","method":"subtract","params":{"subtrahend":23,"minuend":42},"id":3}'
  * ```
  *
+ * It also serves what docs/PROTOCOL.md describes, so a client written in any language can be
+ * tried against it: `echo` (returns its params, binary values included: §5.4), the streams
+ * `count` and `fail` (§7.1) and `slow` (runs until cancelled: §7.3), and pub/sub (§6) with a
+ * replay buffer of 100 events per topic, publishing allowed on `chat.*`, and a lazy publisher
+ * on `demo.ticks` (one event a second while anyone subscribes to it or to a pattern matching
+ * it, such as `demo.*`).
+ *
  * @module
  */
 
 import { Hono } from "hono";
-import { type RunningServer, serve, Switchboard } from "../server.ts";
+import { RpcError, type RunningServer, serve, Switchboard } from "../server.ts";
+
+/** Options of the example server (tests shorten its timers). */
+export interface SpecOptions {
+  /** The server heartbeat (default: Switchboard's, 30 s / 60 s). */
+  readonly heartbeat?: { readonly interval: number; readonly timeout: number } | false;
+  /** Milliseconds between the events of `demo.ticks`. Default 1,000. */
+  readonly tickInterval?: number;
+  /** Attachment bytes per frame out (default Switchboard's, 256 KiB): small values show chunking. */
+  readonly chunkSize?: number;
+}
 
 /**
  * A Switchboard with the specification's methods: `subtract` (by position and by name),
- * `sum`, `get_data`, and the notifications `update`, `notify_hello`, `notify_sum`.
+ * `sum`, `get_data`, and the notifications `update`, `notify_hello`, `notify_sum`; and for
+ * docs/PROTOCOL.md: `echo`, the streams `count`, `fail` and `slow`, and pub/sub (see the
+ * module doc).
  *
  * @param log Receives the notifications' params, for tests to observe.
+ * @param options Timers.
  * @returns The server, not yet listening.
  * @example
  * ```ts
@@ -30,8 +50,16 @@ import { type RunningServer, serve, Switchboard } from "../server.ts";
  */
 export function createSpecSwitchboard(
   log: (method: string, params: unknown) => void = () => {},
+  options: SpecOptions = {},
 ): Switchboard {
-  const sb = new Switchboard();
+  const sb = new Switchboard({
+    ...(options.heartbeat === undefined ? {} : { heartbeat: options.heartbeat }),
+    ...(options.chunkSize === undefined ? {} : { framing: { chunkSize: options.chunkSize } }),
+    pubsub: {
+      replay: { size: 100, maxAge: 60_000 },
+      authorize: ({ action, topic }) => action === "subscribe" || topic.startsWith("chat."),
+    },
+  });
   sb.register("subtract", ([minuend, subtrahend]: number[]) => minuend! - subtrahend!, {
     params: ["minuend", "subtrahend"],
   });
@@ -40,6 +68,32 @@ export function createSpecSwitchboard(
   for (const name of ["update", "notify_hello", "notify_sum"]) {
     sb.register(name, (params) => log(name, params));
   }
+  sb.register("echo", (params) => params ?? null);
+  sb.register("count", async function* ([n]: number[]) {
+    for (let i = 0; i < Math.min(n ?? 0, 100_000); i++) yield i;
+    return "done";
+  });
+  sb.register("fail", async function* () {
+    yield 1;
+    throw new RpcError(-32050, "Ran dry", { at: 1 });
+  });
+  sb.register("slow", async (_params, ctx) => {
+    // Runs until the caller cancels it (or the connection closes), at most a minute.
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, 60_000);
+      ctx.signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      }, { once: true });
+    });
+    return "finished";
+  });
+  const tickInterval = options.tickInterval ?? 1000;
+  sb.topic("demo.ticks", ({ publish }) => {
+    let n = 0;
+    const timer = setInterval(() => publish({ n: ++n }), tickInterval);
+    return () => clearInterval(timer);
+  });
   return sb;
 }
 

@@ -7,6 +7,7 @@
 
 import { serve, type ServeOptions, type Switchboard } from "../server.ts";
 import { type Client, type ClientOptions, connect, type RpcError } from "../mod.ts";
+import { within } from "./_deadline.ts";
 
 /** A server listening on a random loopback port. */
 export interface TestServer {
@@ -42,17 +43,22 @@ export async function startServer(
 }
 
 /**
- * Connect a client and wait until its socket is open.
+ * Connect a client and wait until its socket is open (at most 3 s). Its calls time out after
+ * {@linkcode CALL_TIMEOUT_MS} unless `options.timeout` says otherwise.
  *
  * @param url The WebSocket URL.
  * @param options Client options.
  * @returns The open client.
  */
 export async function openClient(url: string, options?: ClientOptions): Promise<Client> {
-  const client = connect(url, options);
-  await client.ready;
+  // A short call timeout: a call that should have been answered fails the test in seconds.
+  const client = connect(url, { timeout: CALL_TIMEOUT_MS, ...options });
+  await within(client.ready, "the client's open");
   return client;
 }
+
+/** The call timeout of test clients (the default is 30 s). */
+export const CALL_TIMEOUT_MS = 5000;
 
 /**
  * POST a JSON-RPC body.
@@ -92,10 +98,13 @@ export async function openRaw(url: string, headers?: Record<string, string>): Pr
     if (waiter) waiter(event.data);
     else frames.push(event.data);
   });
-  await new Promise<void>((resolve, reject) => {
-    socket.addEventListener("open", () => resolve());
-    socket.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)));
-  });
+  await within(
+    new Promise<void>((resolve, reject) => {
+      socket.addEventListener("open", () => resolve());
+      socket.addEventListener("error", () => reject(new Error(`cannot connect to ${url}`)));
+    }),
+    `the open of ${url}`,
+  );
   const raw: RawSocket = {
     socket,
     closed,
@@ -146,17 +155,23 @@ export function delay(ms: number): Promise<void> {
 }
 
 /**
- * The error a promise rejects with; fails the test if it resolves instead.
+ * The error a promise rejects with; fails the test if it resolves instead, or if it is still
+ * pending after `timeoutMs` (a regression fails in seconds, not after a 30 s call timeout).
  *
  * @param promise A promise expected to reject.
+ * @param timeoutMs How long at most. Default 5,000.
  * @returns Its rejection reason, typed as an RpcError for convenience.
  */
-export function rejection(promise: Promise<unknown>): Promise<RpcError> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error as RpcError,
+export function rejection(promise: Promise<unknown>, timeoutMs = 5000): Promise<RpcError> {
+  return within(
+    promise.then(
+      (value) => {
+        throw new Error(`expected a rejection, got ${JSON.stringify(value)}`);
+      },
+      (error: unknown) => error as RpcError,
+    ),
+    "the expected rejection",
+    timeoutMs,
   );
 }
 

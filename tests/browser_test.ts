@@ -7,7 +7,7 @@
  * test skips, except under CI=true where it fails.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { RunningServer } from "../server.ts";

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type Peer, RpcError, Switchboard } from "../server.ts";
 import { openClient, openRaw, startServer, type TestServer } from "./_fixtures.ts";
@@ -75,12 +75,12 @@ describe("cancellation", () => {
     try {
       const controller = new AbortController();
       const call = client.call("wait", [], { signal: controller.signal });
-      await seen.started.promise;
+      await within(seen.started.promise, "seen.started.promise");
       controller.abort(new Error("changed my mind"));
       const error = await call.catch((e: RpcError) => e);
       assert.ok(error instanceof RpcError);
       assert.equal(error.code, -32002);
-      const reason = await seen.aborted.promise;
+      const reason = await within(seen.aborted.promise, "seen.aborted.promise");
       assert.ok(reason instanceof RpcError);
       assert.equal(reason.code, -32002);
       // The cancelled call's response is not sent: nothing arrives for an unknown id.
@@ -99,7 +99,7 @@ describe("cancellation", () => {
       for await (const _ of client.stream("endless", [], { credit: 16 })) {
         if (++n === 40) break;
       }
-      const produced = await seen.cleanedUp.promise;
+      const produced = await within(seen.cleanedUp.promise, "seen.cleanedUp.promise");
       assert.ok(produced >= 40, `produced ${produced}`);
       assert.equal(client.pendingCalls, 0);
     } finally {
@@ -120,7 +120,7 @@ describe("cancellation", () => {
       })().catch((e: RpcError) => e);
       assert.ok(error instanceof RpcError);
       assert.equal(error.code, -32002);
-      await seen.cleanedUp.promise;
+      await within(seen.cleanedUp.promise, "seen.cleanedUp.promise");
     } finally {
       client.close();
     }
@@ -131,9 +131,9 @@ describe("cancellation", () => {
     const raw = await openRaw(srv.wsUrl);
     try {
       raw.socket.send('{"jsonrpc":"2.0","id":"w1","method":"wait"}');
-      await seen.started.promise;
+      await within(seen.started.promise, "seen.started.promise");
       raw.socket.send('{"jsonrpc":"2.0","method":"rpc.cancel","params":{"id":"w1"}}');
-      await seen.aborted.promise;
+      await within(seen.aborted.promise, "seen.aborted.promise");
       const next = await raw.exchange('{"jsonrpc":"2.0","id":2,"method":"rpc.ping"}');
       assert.deepEqual(next, { jsonrpc: "2.0", id: 2, result: "pong" });
     } finally {
@@ -145,9 +145,9 @@ describe("cancellation", () => {
     seen = fresh();
     const client = await openClient(srv.wsUrl);
     const call = client.call("wait", [], { timeout: 0 }).catch((e: RpcError) => e);
-    await seen.started.promise;
+    await within(seen.started.promise, "seen.started.promise");
     client.close();
-    const reason = await seen.aborted.promise;
+    const reason = await within(seen.aborted.promise, "seen.aborted.promise");
     assert.ok(reason instanceof RpcError);
     assert.equal(reason.code, -32001);
     assert.equal(await codeOf(call), -32001);
@@ -159,9 +159,9 @@ describe("cancellation", () => {
         // consume until the connection drops
       }
     })().catch((e: RpcError) => e);
-    await seen.started.promise;
+    await within(seen.started.promise, "seen.started.promise");
     again.close();
-    await seen.cleanedUp.promise;
+    await within(seen.cleanedUp.promise, "seen.cleanedUp.promise");
     assert.equal(await codeOf(iterating), -32001);
   });
 
@@ -169,7 +169,7 @@ describe("cancellation", () => {
     seen = fresh();
     const client = await openClient(srv.wsUrl);
     client.notify("background");
-    await seen.started.promise;
+    await within(seen.started.promise, "seen.started.promise");
     client.close();
     assert.equal(await codeOf(seen.aborted.promise), -32001);
   });
@@ -184,7 +184,7 @@ describe("cancellation", () => {
         }
       })().catch((e: RpcError) => e);
       assert.equal(await codeOf(Promise.resolve(error)), -32000);
-      await seen.cleanedUp.promise;
+      await within(seen.cleanedUp.promise, "seen.cleanedUp.promise");
     } finally {
       client.close();
     }
@@ -206,13 +206,13 @@ describe("cancellation", () => {
           });
         });
       });
-      const peer = await opened.promise;
+      const peer = await within(opened.promise, "opened.promise");
       const controller = new AbortController();
       const call = peer.call("think", [], { signal: controller.signal }).catch((e: RpcError) => e);
-      await started.promise;
+      await within(started.promise, "started.promise");
       controller.abort();
       assert.equal(await codeOf(call), -32002);
-      assert.equal(await aborted.promise, true);
+      assert.equal(await within(aborted.promise, "aborted.promise"), true);
     } finally {
       client.close();
       await local.close();

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import process from "node:process";
 import v8 from "node:v8";
@@ -68,7 +68,7 @@ describe("1,000 reconnect cycles", () => {
     assert.ok(heapGrowth < 5 * 1024 * 1024, `heap grew ${mb(heapGrowth)} MB`);
     assert.ok(rssGrowth < 64 * 1024 * 1024, `rss grew ${mb(rssGrowth)} MB`);
     client.close();
-    await client.closed;
+    await within(client.closed, "client.closed");
     assert.equal(activeTimers(), 0, "no client timer once closed");
   });
 });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { detectAdapter, type RunningServer, Switchboard } from "../server.ts";
@@ -27,11 +27,11 @@ describe("client lifecycle", () => {
       client.on(name, () => log.push(`${name}:${client.state}`));
     }
     assert.equal(client.state, "CONNECTING");
-    await client.ready;
+    await within(client.ready, "client.ready");
     assert.equal(client.state, "CONNECTED");
     client.close(1000, "bye");
     assert.equal(client.state, "CLOSING");
-    const info = await client.closed;
+    const info = await within(client.closed, "client.closed");
     assert.deepEqual(info, { code: 1000, reason: "bye", local: true });
     await until(() => log.includes("websocketClose:CLOSED"));
     assert.deepEqual(log, [
@@ -47,9 +47,9 @@ describe("client lifecycle", () => {
     const client = connect(server.wsUrl);
     try {
       assert.throws(() => client.open(), /already open/);
-      await client.ready;
+      await within(client.ready, "client.ready");
       client.close();
-      await client.closed;
+      await within(client.closed, "client.closed");
       client.open();
       const connected = await nextEvent(client, "connected");
       assert.equal(connected.reconnected, false);
@@ -61,13 +61,13 @@ describe("client lifecycle", () => {
 
   it("without reconnect, a server close closes the client (close event, -32001)", async () => {
     const client = connect(server.wsUrl, { reconnect: false });
-    await client.ready;
+    await within(client.ready, "client.ready");
     const disconnected = nextEvent(client, "disconnected");
     dropAll(sb, 4321);
     const event = await disconnected;
     assert.equal(event.code, 4321);
     assert.equal(event.willReconnect, false);
-    assert.equal((await client.closed).code, 4321);
+    assert.equal((await within(client.closed, "client.closed")).code, 4321);
     const error = await rejection(client.call("add", [1, 1]));
     assert.equal(error.code, ErrorCode.ConnectionClosed);
   });
@@ -114,7 +114,7 @@ describe("heartbeat", () => {
     const hello = connect(url, { reconnect: { min: 1, max: 5 }, heartbeat });
     try {
       const helloClosed = nextEvent(hello, "websocketClose");
-      await plain.ready;
+      await within(plain.ready, "plain.ready");
       const dropped = await nextEvent(plain, "disconnected");
       assert.equal(dropped.code, HEARTBEAT_CLOSE);
       assert.equal(dropped.willReconnect, true);
@@ -135,9 +135,9 @@ describe("heartbeat", () => {
     const raw = await openRaw(server.wsUrl);
     const live = connect(server.wsUrl);
     try {
-      await live.ready;
+      await within(live.ready, "live.ready");
       // The raw socket never answers the server's rpc.ping: closed with 4000.
-      const event = await raw.closed;
+      const event = await within(raw.closed, "raw.closed");
       assert.equal(event.code, 4000);
       // The Switchboard client answered every ping (its peer serves rpc.ping).
       assert.equal(live.state, "CONNECTED");

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type Peer, Switchboard } from "../server.ts";
 import { connect, ErrorCode } from "../mod.ts";
@@ -61,7 +61,7 @@ describe("multiplexing", () => {
     await Promise.all([a.ready, b.ready]);
     const idA = await a.call("whoami") as string;
     a.close();
-    await a.closed;
+    await within(a.closed, "a.closed");
     await until(() => !sb.peers.has(idA));
     assert.equal(await b.call("add", [2, 3]), 5);
     assert.equal(sb.socketCount, 1);

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type Job, Outbox } from "../lib/client/outbox.ts";
 import { activeTimers } from "../lib/client/timers.ts";
@@ -90,7 +90,7 @@ describe("client building blocks", () => {
     monitor.add(peer);
     assert.equal(monitor.running, true);
     await until(() => sent.some((f) => f.includes('"rpc.ping"')));
-    const info = await peer.closed;
+    const info = await within(peer.closed, "peer.closed");
     assert.deepEqual(info, { code: 4000, reason: "Heartbeat timeout", local: true });
     monitor.remove(peer);
     assert.equal(monitor.running, false);

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Switchboard } from "../server.ts";
 import { connect, ErrorCode } from "../mod.ts";
@@ -88,7 +88,7 @@ describe("reconnecting client", () => {
   it("sends calls made while disconnected once reconnected", async () => {
     const client = connect(server.wsUrl, { reconnect: FAST });
     try {
-      await client.ready;
+      await within(client.ready, "client.ready");
       const lost = nextEvent(client, "disconnected");
       await server.stop();
       await lost;
@@ -114,7 +114,7 @@ describe("reconnecting client", () => {
       assert.equal(client.state, "CONNECTING");
       await server.start();
       assert.equal(await queued, 42);
-      await client.ready;
+      await within(client.ready, "client.ready");
     } finally {
       client.close();
       await server.start();
@@ -124,7 +124,7 @@ describe("reconnecting client", () => {
   it("does not reconnect after a deliberate close (1000) or a protocol refusal", async () => {
     const client = connect(server.wsUrl);
     try {
-      await client.ready;
+      await within(client.ready, "client.ready");
       const closed = client.closed;
       dropAll(sb, 1000);
       assert.equal((await closed).code, 1000);
@@ -137,7 +137,7 @@ describe("reconnecting client", () => {
   it("fails fast while disconnected when asked to", async () => {
     const client = connect(server.wsUrl, { reconnect: { min: 1000, max: 1000 }, failFast: true });
     try {
-      await client.ready;
+      await within(client.ready, "client.ready");
       const lost = nextEvent(client, "disconnected");
       dropAll(sb);
       await lost;
@@ -153,7 +153,7 @@ describe("reconnecting client", () => {
     gate = Promise.withResolvers();
     slowCalls = 0;
     try {
-      await client.ready;
+      await within(client.ready, "client.ready");
       const plain = rejection(client.call("slow"));
       const safe = client.call("slow", undefined, { idempotent: true });
       await until(() => slowCalls === 2);
@@ -179,7 +179,7 @@ describe("reconnecting client", () => {
         return await next();
       });
       client.register("whoami", () => "client");
-      await client.ready;
+      await within(client.ready, "client.ready");
       const first = client.info.id;
       dropAll(sb);
       await nextEvent(client, "connected");
@@ -199,7 +199,7 @@ describe("reconnecting client", () => {
     const client = connect(other.wsUrl, { reconnect: options });
     const delays: { attempt: number; delay: number }[] = [];
     client.on("reconnecting", (event) => delays.push(event));
-    const info = await client.closed;
+    const info = await within(client.closed, "client.closed");
     assert.equal(info.local, false);
     assert.equal(client.state, "CLOSED");
     assert.equal((await rejection(client.ready)).code, ErrorCode.ConnectionClosed);
@@ -208,5 +208,26 @@ describe("reconnecting client", () => {
       const cap = Math.min(options.max, options.min * options.factor ** attempt);
       assert.ok(delay >= 0 && delay < cap, `attempt ${attempt}: ${delay} not in [0, ${cap})`);
     }
+  });
+  it("grows the reconnect delay by its factor per attempt up to max (Math.random stubbed)", async () => {
+    const other = await restartable(new Switchboard());
+    await other.stop();
+    const random = Math.random;
+    const runs: number[][] = [];
+    try {
+      for (const value of [0.5, 0.999]) {
+        Math.random = () => value;
+        const options = { min: 8, max: 50, factor: 3, maxAttempts: 5 };
+        const client = connect(other.wsUrl, { reconnect: options });
+        const delays: number[] = [];
+        client.on("reconnecting", (event) => delays.push(event.delay));
+        await within(client.closed, "the close after maxAttempts");
+        runs.push(delays);
+      }
+    } finally {
+      Math.random = random;
+    }
+    // Caps 8, 24, 50 (72 capped), 50, 50; the delay is random × cap, floored.
+    assert.deepEqual(runs, [[4, 12, 25, 25, 25], [7, 23, 49, 49, 49]]);
   });
 });

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { createSuperjsonCodec, superjsonCodec } from "../lib/codec/superjson.ts";
 import { jsonCodec } from "../lib/codec/json.ts";
@@ -77,6 +77,34 @@ describe("superjson codec", () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
+  it("superjsonCodec's own guard refuses __proto__, prototype and constructor, plain or escaped", () => {
+    const paths = [
+      "__proto__",
+      "__proto__.polluted",
+      "a.__proto__",
+      "constructor.prototype.polluted",
+      "a.prototype",
+      // Backslashes are superjson's escape: an escaped segment is refused as the plain one.
+      "__proto\\__.polluted",
+      "\\__proto__",
+      "a.construct\\or",
+    ];
+    for (const path of paths) {
+      const text = JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "m",
+        params: { a: {} },
+        superjson: { params: { [path]: ["Date"] } },
+      });
+      // The message is the guard's own, not superjson's (which refuses some of these too).
+      assert.throws(() => superjsonCodec.decode(text), {
+        name: "SyntaxError",
+        message: /^Switchboard: superjson path segment not allowed: /,
+      }, path);
+    }
+  });
+
   it("superjsonCodec refuses class, custom, symbol and typed-array annotations", () => {
     const annotations = [
       ["class", "Evil"],
@@ -92,7 +120,11 @@ describe("superjson codec", () => {
         result: { x: {} },
         superjson: { result: { x: [annotation] } },
       });
-      assert.throws(() => superjsonCodec.decode(text), SyntaxError, JSON.stringify(annotation));
+      // The guard's own message: superjson itself refuses some of these, which hid the guard.
+      assert.throws(() => superjsonCodec.decode(text), {
+        name: "SyntaxError",
+        message: /^Switchboard: superjson annotation not allowed: /,
+      }, JSON.stringify(annotation));
     }
   });
 
@@ -243,7 +275,7 @@ describe("superjson over WebSocket", () => {
   it("connect() falls back to JSON when the server offers no common codec", async () => {
     const plain = connect(server.wsUrl, { codec: { ...jsonCodec, name: "msgpack-test" } });
     try {
-      await plain.ready;
+      await within(plain.ready, "plain.ready");
       assert.equal((await plain.hello)?.codec, "json");
       assert.deepEqual(await plain.call("echo", [1]), [1]);
     } finally {

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { z } from "zod";
 import { implement, type Middleware, procedure, RpcError, Switchboard } from "../server.ts";

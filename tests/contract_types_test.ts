@@ -4,7 +4,7 @@
  * part only proves the typed values are what they claim.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import * as v from "valibot";
 import { z } from "zod";

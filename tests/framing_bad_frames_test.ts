@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Switchboard } from "../server.ts";
 import type { Client } from "../mod.ts";
@@ -43,7 +43,7 @@ describe("bad binary frames", () => {
     const raw = hello ? await helloRaw(server.wsUrl) : await openRaw(server.wsUrl);
     try {
       for (const frame of frames) raw.socket.send(frame);
-      const event = await raw.closed;
+      const event = await within(raw.closed, "raw.closed");
       assert.equal(event.code, code);
     } finally {
       raw.socket.close();

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { RpcError, Switchboard } from "../server.ts";
 import { type Client, superjsonCodec } from "../mod.ts";

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import {
   encodeChunkHeader,
@@ -125,6 +125,10 @@ describe("Reassembler", () => {
     r.accept(encodeMessageFrame(3, table(4), MESSAGE, []));
     r.accept(encodeChunkHeader(3, 2));
     assert.equal(code(() => r.accept(new Uint8Array(3))), 1007);
+    const shorter = new Reassembler(LIMITS);
+    shorter.accept(encodeMessageFrame(3, table(4), MESSAGE, []));
+    shorter.accept(encodeChunkHeader(3, 2));
+    assert.equal(code(() => shorter.accept(new Uint8Array(1))), 1007);
   });
 
   it("Reassembler.acceptText() rejects a text frame between a header and its raw frame", () => {

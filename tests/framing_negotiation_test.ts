@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { Switchboard } from "../server.ts";
@@ -97,7 +97,7 @@ describe("binary by default, and binary where it was not negotiated", () => {
   it("connect() falls back to plain JSON-RPC against a server without rpc.hello", async () => {
     const client = connect(plain.url);
     try {
-      await client.ready;
+      await within(client.ready, "client.ready");
       assert.equal(await client.hello, undefined);
       assert.equal(await client.call("add", [2, 3]), 5);
     } finally {

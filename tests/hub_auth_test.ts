@@ -3,7 +3,7 @@
  * per-registration rules, and the pre-authentication message size cap.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { sign } from "hono/jwt";
 import { offer } from "../lib/hub/offer.ts";
@@ -154,7 +154,7 @@ describe("hub auth", () => {
     const raw = await openRaw(hub.wsUrl);
     const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "x", params: ["a".repeat(600)] });
     raw.socket.send(big);
-    const event = await raw.closed;
+    const event = await within(raw.closed, "raw.closed");
     assert.equal(event.code, 1009);
   });
 

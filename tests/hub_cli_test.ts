@@ -2,7 +2,7 @@
  * The hub CLI: call, discover, publish, subscribe, errors and usage, against a real hub.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { hubSocketUrl, runCli } from "../lib/hub/cli.ts";
 import { offer } from "../lib/hub/offer.ts";

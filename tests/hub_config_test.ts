@@ -3,7 +3,7 @@
  * matching rule wins, config file loading.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

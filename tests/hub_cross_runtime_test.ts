@@ -4,7 +4,7 @@
  * runs tests/_hub_peer.ts as a child process.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import type { EventParams } from "../mod.ts";

@@ -3,7 +3,7 @@
  * authorize option (refusal before dispatch).
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Peer, RpcError } from "../server.ts";
 import { Registry } from "../lib/router/registry.ts";

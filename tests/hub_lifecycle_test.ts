@@ -3,7 +3,7 @@
  * shutdown (drain, then 1001), and a restart on the same port with clients connecting anew.
  */
 
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { offer } from "../lib/hub/offer.ts";
 import { openClient, rejection, until } from "./_fixtures.ts";
@@ -50,8 +50,8 @@ describe("hub operations", () => {
     release("finished");
     assert.equal(await inFlight, "finished");
     await stopped;
-    assert.equal((await caller.closed).code, 1001);
-    assert.equal((await callee.closed).code, 1001);
+    assert.equal((await within(caller.closed, "caller.closed")).code, 1001);
+    assert.equal((await within(callee.closed, "callee.closed")).code, 1001);
   });
 
   it("a restarted hub on the same port: clients reconnect and offer their procedures again", async () => {

@@ -3,7 +3,7 @@
  * disconnects mid-call, registrations removed on close, registration policy, discovery.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { RpcError } from "../mod.ts";
 import { offer } from "../lib/hub/offer.ts";
@@ -75,6 +75,41 @@ describe("hub routing", () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  it("a caller that disconnects or aborts mid-call has the callee's handler aborted (rpc.cancel)", async () => {
+    const a = await openClient(hub.wsUrl);
+    const b = await openClient(hub.wsUrl);
+    const c = await openClient(hub.wsUrl);
+    try {
+      const aborted: string[] = [];
+      let started = 0;
+      await offer(a, "slow.watch", (params, ctx) => {
+        started++;
+        return new Promise((resolve) => {
+          ctx.signal.addEventListener("abort", () => {
+            aborted.push((params as string[])[0]!);
+            resolve(null);
+          });
+        });
+      });
+      const gone = rejection(b.call("slow.watch", ["gone"]));
+      await until(() => started === 1);
+      b.close();
+      await gone;
+      await until(() => aborted.length === 1);
+      const controller = new AbortController();
+      const cancelled = rejection(c.call("slow.watch", ["aborted"], { signal: controller.signal }));
+      await until(() => started === 2);
+      controller.abort();
+      assert.equal((await cancelled).code, -32002);
+      await until(() => aborted.length === 2);
+      assert.deepEqual(aborted, ["gone", "aborted"]);
+    } finally {
+      a.close();
+      b.close();
+      c.close();
     }
   });
 

@@ -3,7 +3,7 @@
  * replay from the hub config, metrics, the inspector snapshot and `rpc.discover`'s topics.
  */
 
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import type { EventParams } from "../mod.ts";
 import { openClient, openRaw, rejection, until } from "./_fixtures.ts";
@@ -110,7 +110,7 @@ describe("hub topics", () => {
       const sub = late.subscribe("t.x", (data, event) => got.push([event.seq, data]), {
         since: 3,
       });
-      assert.deepEqual(await sub.ready, { topic: "t.x", seq: 5, replayed: 2 });
+      assert.deepEqual(await within(sub.ready, "sub.ready"), { topic: "t.x", seq: 5, replayed: 2 });
       assert.deepEqual(got, [[4, 4], [5, 5]]);
       const gaps: unknown[] = [];
       const other = await openClient(hub.wsUrl);

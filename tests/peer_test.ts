@@ -3,7 +3,7 @@
  * batches, pipelining.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { ErrorCode, type Peer, RpcError, Switchboard } from "../server.ts";
 import type { Client } from "../mod.ts";
@@ -19,7 +19,7 @@ import {
 
 /** Wait until the server has registered the client's connection, and return its peer. */
 async function serverPeerOf(sb: Switchboard, client: Client): Promise<Peer> {
-  await client.ready;
+  await within(client.ready, "client.ready");
   for (let i = 0; i < 100; i++) {
     const peers = [...sb.peers.values()];
     const found = peers[peers.length - 1];
@@ -219,7 +219,7 @@ describe("Peer close", () => {
       client.register("hang", () => new Promise(() => {}));
       const peer = await serverPeerOf(sb, client);
       const fromServer = rejection(peer.call("hang"));
-      const fromClient = [client.call("hang"), client.call("hang")].map(rejection);
+      const fromClient = [client.call("hang"), client.call("hang")].map((call) => rejection(call));
       await delay(20);
       assert.equal(client.pendingCalls, 2);
       client.close(1000, "bye");
@@ -228,7 +228,7 @@ describe("Peer close", () => {
         assert.equal(err.code, ErrorCode.ConnectionClosed);
       }
       assert.equal(client.pendingCalls, 0);
-      const info = await client.closed;
+      const info = await within(client.closed, "client.closed");
       assert.equal(info.local, true);
       const after = await rejection(client.call("hang"));
       assert.equal(after.code, ErrorCode.ConnectionClosed, "calls after close reject at once");
@@ -251,7 +251,7 @@ describe("Peer close", () => {
       peer.close(4000, "kicked");
       const err = await pending;
       assert.equal(err.code, ErrorCode.ConnectionClosed);
-      const info = await client.closed;
+      const info = await within(client.closed, "client.closed");
       assert.equal(info.code, 4000);
       assert.equal(info.reason, "kicked");
       assert.equal(info.local, false);

@@ -3,7 +3,7 @@
  * the table's single timer, see lib/peer/pending.ts).
  */
 
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { PendingCalls } from "../lib/peer/pending.ts";
 import { ErrorCode, RpcError } from "../lib/protocol/errors.ts";
@@ -18,8 +18,8 @@ describe("PendingCalls", () => {
       assert.equal(second.id, first.id + 1);
       assert.equal(table.settle(second.id, "two", undefined), true);
       assert.equal(table.settle(first.id, "one", undefined), true);
-      assert.equal(await first.promise, "one");
-      assert.equal(await second.promise, "two");
+      assert.equal(await within(first.promise, "first.promise"), "one");
+      assert.equal(await within(second.promise, "second.promise"), "two");
       assert.equal(table.settle(first.id, "again", undefined), false);
       assert.equal(table.size, 0);
     } finally {
@@ -53,7 +53,7 @@ describe("PendingCalls", () => {
       const second = table.add("second", undefined);
       const answered = table.add("answered", undefined);
       table.settle(answered.id, "ok", undefined);
-      assert.equal(await answered.promise, "ok");
+      assert.equal(await within(answered.promise, "answered.promise"), "ok");
       assert.equal((await rejection(first.promise)).code, ErrorCode.Timeout);
       assert.equal((await rejection(second.promise)).code, ErrorCode.Timeout);
       assert.deepEqual(expired, [first.id, second.id]);
@@ -71,7 +71,7 @@ describe("PendingCalls", () => {
       assert.equal((await rejection(own.promise)).code, ErrorCode.Timeout);
       assert.equal(table.size, 1);
       assert.equal(table.settle(none.id, 1, undefined), true);
-      assert.equal(await none.promise, 1);
+      assert.equal(await within(none.promise, "none.promise"), 1);
     } finally {
       table.dispose(new Error("done"));
     }
@@ -114,13 +114,13 @@ describe("PendingCalls", () => {
       for (let i = 0; i < 3000; i++) {
         const call = table.add("quick", undefined);
         assert.equal(table.settle(call.id, i, undefined), true);
-        assert.equal(await call.promise, i);
+        assert.equal(await within(call.promise, "call.promise"), i);
       }
       assert.equal(table.size, 2);
       assert.equal(table.settle(old.id + 0.5, "no", undefined), false);
       assert.equal(table.settle(String(old.id), "no", undefined), false);
       assert.equal(table.settle(old.id, "late", undefined), true);
-      assert.equal(await old.promise, "late");
+      assert.equal(await within(old.promise, "old.promise"), "late");
       assert.equal(table.size, 1);
       const reason = new Error("closed");
       table.dispose(reason);
@@ -145,7 +145,7 @@ describe("PendingCalls", () => {
     third.promise.catch(() => order.push("third"));
     const reason = new Error("closed");
     table.dispose(reason);
-    assert.equal(await second.promise, reason);
+    assert.equal(await within(second.promise, "second.promise"), reason);
     await rejection(third.promise);
     assert.deepEqual(order, ["first", "third"]);
     assert.deepEqual(dropped, ['second [1,2] {"idempotent":true}']);

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type Backplane, MemoryBackplane, Switchboard } from "../server.ts";
 import type { ReplayResult } from "../server.ts";
@@ -37,7 +37,7 @@ describe("pub/sub backplane", () => {
       await sb.publish("t", 6);
       await sb.publish("t", 7);
       inner.release!();
-      const result = await sub.ready;
+      const result = await within(sub.ready, "sub.ready");
       assert.equal(result.replayed, 5);
       await sb.publish("t", 8);
       await waitFor(() => seqs.length === 6, "six events");

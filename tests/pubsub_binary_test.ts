@@ -3,7 +3,7 @@
  * the same types to every subscriber, refused (not garbled) where binary was not agreed.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Switchboard } from "../server.ts";
 import { superjsonCodec } from "../mod.ts";

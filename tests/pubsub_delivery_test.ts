@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type Connection, Delivery } from "../lib/pubsub/delivery.ts";
 import { resolvePubSubLimits } from "../lib/pubsub/limits.ts";

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Pattern } from "../lib/pubsub/pattern.ts";
 import { isPattern, validateTopic } from "../lib/pubsub/topic_name.ts";

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { ReplayBuffer, type TopicEvent } from "../lib/pubsub/replay.ts";
 import { MemoryBackplane } from "../lib/pubsub/memory_backplane.ts";

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Switchboard } from "../server.ts";
 import type { EventParams, Gap } from "../mod.ts";
@@ -52,7 +52,7 @@ describe("pub/sub replay and ordering", () => {
       first.close();
       await publishMany(sb, "feed", 11, 30);
       const sub = second.subscribe("feed", (_d, e) => seen.push(e.seq!), { since });
-      const result = await sub.ready;
+      const result = await within(sub.ready, "sub.ready");
       assert.equal(result.replayed, 20);
       await publishMany(sb, "feed", 31, 35);
       await waitFor(() => seen.length === 35, "35 events");

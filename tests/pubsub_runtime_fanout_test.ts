@@ -3,7 +3,7 @@
  * subscribers reached by it get exactly what the broker's loop would send them. On Deno the
  * same tests check the loop (no subscription is handed to a runtime there).
  */
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import {
@@ -302,6 +302,35 @@ describe("pub/sub through the runtime's fan-out", () => {
     } finally {
       client.close();
       other.close();
+      await server.close();
+    }
+  });
+  it("leaves the publisher out of binary and text events alike on the runtime path", async () => {
+    const sb = new Switchboard({ pubsub: { authorize: () => true } });
+    const server = await startServer(sb);
+    const alice = await openClient(server.wsUrl);
+    const bob = await openClient(server.wsUrl);
+    try {
+      const aliceGot: unknown[] = [];
+      const bobGot: unknown[] = [];
+      await alice.subscribe("cams.front", (data) => aliceGot.push(data)).ready;
+      await bob.subscribe("cams.front", (data) => bobGot.push(data)).ready;
+      // On Bun both subscriptions are the runtime's: the exclusion under test is its own.
+      assert.equal(runtimeCount(sb, "cams.front"), onBun ? 2 : 0);
+      await alice.publish("cams.front", { frame: new Uint8Array([1, 2, 3]) });
+      await alice.publish("cams.front", { text: "from alice" });
+      await sb.publish("cams.front", { text: "server" });
+      await waitFor(() => bobGot.length === 3 && aliceGot.length >= 1, "the events");
+      assert.deepEqual(bobGot, [
+        { frame: new Uint8Array([1, 2, 3]) },
+        { text: "from alice" },
+        { text: "server" },
+      ]);
+      // Events of one topic arrive in order: had alice got her own, they would come first.
+      assert.deepEqual(aliceGot, [{ text: "server" }]);
+    } finally {
+      alice.close();
+      bob.close();
       await server.close();
     }
   });

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Switchboard } from "../server.ts";
 import type { EventParams } from "../mod.ts";
@@ -66,7 +66,7 @@ describe("pub/sub over the wire", () => {
     try {
       const got: unknown[] = [];
       const subA = a.subscribe("ticker.ACME", (data) => got.push(data));
-      assert.deepEqual(await subA.ready, { topic: "ticker.ACME", seq: 0 });
+      assert.deepEqual(await within(subA.ready, "subA.ready"), { topic: "ticker.ACME", seq: 0 });
       await waitFor(() => got.length === 1, "the first event");
       assert.deepEqual(got[0], { first: "ticker.ACME" });
       await b.subscribe("ticker.ACME", () => {}).ready;
@@ -334,11 +334,11 @@ describe("client subscriptions", () => {
       const seen: number[] = [];
       const sub = client.subscribe("keep", (_d, e) => seen.push(e.seq!));
       await client.subscribe("keep.*", () => {}).ready;
-      await sub.ready;
+      await within(sub.ready, "sub.ready");
       await sb.publish("keep", 1);
       await waitFor(() => seen.length === 1, "the event");
       client.close();
-      await client.closed;
+      await within(client.closed, "client.closed");
       assert.deepEqual(client.subscriptions.resumeParams(), [
         { topic: "keep", since: 1 },
         { topic: "keep.*" },

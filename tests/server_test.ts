@@ -2,7 +2,7 @@
  * The server: connected peers, hooks, per-connection context, limits and bad input, HTTP.
  */
 
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { CloseCode, ErrorCode, type Peer, RpcError, Switchboard } from "../server.ts";
@@ -227,7 +227,7 @@ describe("Switchboard limits and bad input", () => {
       bad.socket.send(
         JSON.stringify({ jsonrpc: "2.0", id: 1, method: "echo", params: ["x".repeat(2000)] }),
       );
-      const closed = await bad.closed;
+      const closed = await within(bad.closed, "bad.closed");
       assert.equal(closed.code, CloseCode.MessageTooBig);
       assert.deepEqual(await good.call("echo", ["still here"]), ["still here"]);
       good.close();
@@ -241,7 +241,7 @@ describe("Switchboard limits and bad input", () => {
       const good = await openClient(server.wsUrl);
       const bad = await openRaw(server.wsUrl);
       bad.socket.send(new Uint8Array([1, 2, 3]));
-      assert.equal((await bad.closed).code, CloseCode.UnsupportedData);
+      assert.equal((await within(bad.closed, "bad.closed")).code, CloseCode.UnsupportedData);
       assert.deepEqual(await good.call("echo", [1]), [1]);
       good.close();
     });
@@ -376,6 +376,21 @@ describe("JSON-RPC over HTTP POST", () => {
       const res = await post(server.httpUrl, { jsonrpc: "2.0", id: 1, method: "x".repeat(200) });
       assert.equal(res.status, 413);
       await res.body?.cancel();
+    });
+  });
+
+  it("answers a body of notifications only with 204 and no body", async () => {
+    const sb = new Switchboard();
+    const seen: unknown[] = [];
+    sb.register("note", (params) => void seen.push(params));
+    await withServer(sb, async (server) => {
+      const res = await post(server.httpUrl, [
+        { jsonrpc: "2.0", method: "note", params: [1] },
+        { jsonrpc: "2.0", method: "note", params: [2] },
+      ]);
+      assert.equal(res.status, 204);
+      assert.equal(await res.text(), "");
+      assert.deepEqual(seen, [[1], [2]]);
     });
   });
 

@@ -3,7 +3,7 @@
  * directly with the runtime's socket, and still run plain Hono events through Hono's helper.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import type { WSEvents } from "hono/ws";
@@ -78,7 +78,7 @@ describe("SocketSink", () => {
       assert.equal(await bad.next(), "opened");
       assert.equal(await good.next(), "opened");
       bad.socket.send("throw");
-      assert.equal((await bad.closed).code, 1011);
+      assert.equal((await within(bad.closed, "bad.closed")).code, 1011);
       good.socket.send("still here");
       assert.equal(await good.next(), "echo:still here");
     } finally {
@@ -128,7 +128,7 @@ describe("Switchboard over the fast path", () => {
   it("websocketEvents() closes with 1003 on a binary frame", async () => {
     const raw = await openRaw(server.wsUrl);
     raw.socket.send(new Uint8Array([1, 2, 3]));
-    const event = await raw.closed;
+    const event = await within(raw.closed, "raw.closed");
     assert.equal(event.code, 1003);
   });
 });

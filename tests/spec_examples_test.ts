@@ -3,7 +3,7 @@
  * WebSocket and by HTTP POST to a real server, on the runtime running the test.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { createSpecSwitchboard } from "../examples/jsonrpc_spec.ts";
 import { openRaw, post, type RawSocket, startServer, type TestServer } from "./_fixtures.ts";

@@ -4,7 +4,7 @@
  * route; SIGTERM stops it gracefully.
  */
 
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { offer } from "../lib/hub/offer.ts";
@@ -101,7 +101,7 @@ describe("server.ts as the main module", () => {
       assert.deepEqual(await (await fetch(`${url}/health`)).json(), { ok: true, connections: 1 });
     } finally {
       await stop();
-      assert.equal((await client.closed).code, 1001);
+      assert.equal((await within(client.closed, "client.closed")).code, 1001);
     }
   });
 

@@ -4,7 +4,7 @@
  * during a snapshot fetch are applied after it, malformed input is reported, not applied.
  */
 
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type EventHandler, type StateClient, sync, SyncedState } from "../mod.ts";
 import type { StatePatch, StateSnapshot } from "../lib/state/protocol.ts";
@@ -70,7 +70,7 @@ describe("SyncedState", () => {
     const client = new Scripted();
     client.snapshots.push(snap(1, { n: 1 }));
     const state = new SyncedState(client, "s");
-    await state.ready;
+    await within(state.ready, "state.ready");
     client.send(patch(2, { n: 2 }));
     client.send(patch(2, { n: 99 }));
     assert.deepEqual(state.value, { n: 2 });
@@ -95,7 +95,7 @@ describe("SyncedState", () => {
     client.send(patch(3, { n: 3 }));
     assert.equal(state.value, undefined);
     client.release();
-    await state.ready;
+    await within(state.ready, "state.ready");
     assert.deepEqual(state.value, { n: 3 });
     assert.deepEqual(versions, [2, 3]);
   });
@@ -104,7 +104,7 @@ describe("SyncedState", () => {
     const client = new Scripted();
     client.snapshots.push(snap(3, { n: 3 }), snap(1, { m: 1 }, "e2"));
     const state = new SyncedState(client, "s");
-    await state.ready;
+    await within(state.ready, "state.ready");
     client.send(patch(1, { m: 1 }, "e2"));
     await settle();
     assert.equal(state.epoch, "e2");
@@ -116,7 +116,7 @@ describe("SyncedState", () => {
     const errors: unknown[] = [];
     client.snapshots.push(snap(0, {}));
     const state = new SyncedState(client, "s", { onError: (e) => errors.push(e) });
-    await state.ready;
+    await within(state.ready, "state.ready");
     state.on("change", () => {
       throw new Error("listener bug");
     });
@@ -131,7 +131,7 @@ describe("SyncedState", () => {
     const client = new Scripted();
     client.snapshots.push(snap(0, { a: 1, b: 2 }));
     const state = new SyncedState(client, "s");
-    await state.ready;
+    await within(state.ready, "state.ready");
     client.send(
       JSON.parse('{"epoch":"e1","version":1,"set":{"__proto__":{"x":1}},"delete":["a"]}'),
     );
@@ -145,7 +145,7 @@ describe("sync()", () => {
     const client = new Scripted();
     client.snapshots.push(snap(0, {}));
     const state = sync<Record<string, unknown>, { bump(by: number): string }>(client, "s");
-    await state.ready;
+    await within(state.ready, "state.ready");
     assert.equal(await state.bump(3), "called s.bump");
     assert.deepEqual(client.calls.at(-1), { method: "s.bump", params: [3] });
     assert.equal((state as unknown as { then?: unknown }).then, undefined);

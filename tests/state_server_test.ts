@@ -3,7 +3,7 @@
  * and the authorization of the reserved `@state.` topics (unit level; no sockets).
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { ServerState } from "../lib/state/server_state.ts";
 import { guardStateTopics, States } from "../lib/state/states.ts";

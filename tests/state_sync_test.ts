@@ -4,7 +4,7 @@
  * catch-up by replay or by snapshot, authorization, and the exact wire JSON.
  */
 
-import { describe, it } from "node:test";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type Client, type StateClient, superjsonCodec, sync } from "../mod.ts";
 import { Switchboard, type SwitchboardOptions } from "../server.ts";
@@ -73,7 +73,7 @@ describe("sync()", () => {
         const state = sync<Counter, CounterMethods>(client, "counter");
         const seen: number[] = [];
         state.on("change", (value) => seen.push(value.count));
-        await state.ready;
+        await within(state.ready, "state.ready");
         assert.deepEqual(state.value, { count: 5 });
         assert.equal(state.version, 1);
         assert.equal(await state.increment(2), 2);
@@ -121,7 +121,7 @@ describe("sync()", () => {
       const counter = counterState(sb);
       const first = await openClient(server.wsUrl);
       const state = sync<Counter>(first, "counter");
-      await state.ready;
+      await within(state.ready, "state.ready");
       counter.set({ count: 1 });
       await until(() => state.version === 1);
       const saved = state.checkpoint()!;
@@ -131,7 +131,7 @@ describe("sync()", () => {
       try {
         const { client, calls } = counting(second);
         const resumed = sync<Counter>(client, "counter", { resume: saved });
-        await resumed.ready;
+        await within(resumed.ready, "resumed.ready");
         assert.deepEqual(resumed.value, { count: 6 });
         assert.equal(resumed.version, 6);
         assert.deepEqual(calls, [], "no rpc.state.get: the patches were replayed");
@@ -148,7 +148,7 @@ describe("sync()", () => {
       const counter = counterState(sb);
       const first = await openClient(server.wsUrl);
       const state = sync<Counter>(first, "counter");
-      await state.ready;
+      await within(state.ready, "state.ready");
       const saved = state.checkpoint()!;
       first.close();
       for (let i = 1; i <= 5; i++) counter.set({ count: i });
@@ -156,7 +156,7 @@ describe("sync()", () => {
       try {
         const { client, calls } = counting(second);
         const resumed = sync<Counter>(client, "counter", { resume: saved });
-        await resumed.ready;
+        await within(resumed.ready, "resumed.ready");
         assert.deepEqual(calls, ["rpc.state.get"]);
         assert.deepEqual(resumed.value, { count: 5 });
         assert.equal(resumed.version, 5);
@@ -176,7 +176,7 @@ describe("sync()", () => {
         const resumed = sync<Counter>(client, "counter", {
           resume: { epoch: "previous", version: 1, seq: 1, value: { count: 99 } },
         });
-        await resumed.ready;
+        await within(resumed.ready, "resumed.ready");
         assert.equal(resumed.epoch, counter.epoch);
         assert.deepEqual(resumed.value, { count: 2 });
       } finally {
@@ -191,7 +191,7 @@ describe("sync()", () => {
       const client = await openClient(server.wsUrl);
       try {
         const state = sync<Counter>(client, "counter");
-        await state.ready;
+        await within(state.ready, "state.ready");
         // What a reconnect does: the server forgets the subscription, the client resubscribes
         // with the last sequence number it saw; the state's handler gets the replay.
         const seq = client.subscriptions.lastSeq("@state.counter")!;
@@ -274,7 +274,7 @@ describe("state over other transports and codecs", () => {
       const client = await openClient(server.wsUrl, { codec: superjsonCodec });
       try {
         const state = sync<{ at: Date; tags: Set<string> }>(client, "meeting");
-        await state.ready;
+        await within(state.ready, "state.ready");
         assert.ok(state.value?.at instanceof Date);
         meeting.set({ at: new Date(1000) });
         await until(() => state.version === 1);

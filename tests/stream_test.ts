@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { implement, remote, RpcError, Switchboard } from "../server.ts";
 import { delay, openClient, openRaw, post, startServer, type TestServer } from "./_fixtures.ts";
@@ -213,7 +213,7 @@ describe("streamed results", () => {
           for (let i = 0; i < n; i++) yield `tick ${i}`;
         },
       });
-      const peer = await opened.promise;
+      const peer = await within(opened.promise, "opened.promise");
       const api = remote<Api["client"]>(peer);
       const seen: string[] = [];
       for await (const tick of api.ticks(300)) seen.push(tick);

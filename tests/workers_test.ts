@@ -6,7 +6,7 @@
  * Miniflare or workerd is missing, except under CI=true where it fails.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { missing, ROOT, SMOKE_REPORT, smokeBody, startDemoServer } from "./_runtimes.ts";
 

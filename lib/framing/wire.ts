@@ -22,6 +22,7 @@ import { FrameError } from "./frame.ts";
 import { refuseBinary } from "./refuse.ts";
 import { Reassembler } from "./reassembly.ts";
 import { ChunkSender } from "./sender.ts";
+import { textOverLimit } from "./text_size.ts";
 
 /**
  * Framing options: chunking on the sending side, limits on the receiving side.
@@ -448,7 +449,8 @@ export class Wire {
    */
   decode(frame: string | ArrayBuffer | ArrayBufferView): unknown {
     if (typeof frame === "string") {
-      if (frame.length > this.#settings.maxMessageSize) {
+      // The limit is in bytes; only a frame that may be over it is counted (text_size.ts).
+      if (textOverLimit(frame, this.#settings.maxMessageSize)) {
         throw new FrameError(1009, "Message too big");
       }
       // No reassembler yet means no chunk header is waiting for its raw frame.

@@ -138,6 +138,8 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
           "rpc.discover",
           "rpc.time",
           "rpc.version",
+          "rpc.inspect",
+          "rpc.inspect.update",
         ],
         client: identity.id,
         roles: identity.roles,

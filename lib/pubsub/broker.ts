@@ -228,12 +228,12 @@ export class Broker {
       if (pattern) throw invalidParams("since needs an exact topic, not a pattern");
     }
     const existing = findSub(conn.subs, name);
-    if (existing !== undefined) return { topic: name, seq: this.#lastSeq(existing) };
+    if (existing !== undefined) return await this.#again(existing, since as number | undefined);
     this.#checkCount(conn);
     await this.#allow("subscribe", name, conn.subscriber.info);
     if (conn.closed) throw new RpcError(ErrorCode.ConnectionClosed, "Connection closed");
     const again = findSub(conn.subs, name);
-    if (again !== undefined) return { topic: name, seq: this.#lastSeq(again) };
+    if (again !== undefined) return await this.#again(again, since as number | undefined);
     this.#checkCount(conn);
     const sub: Sub = {
       conn,
@@ -245,12 +245,14 @@ export class Broker {
     conn.subs = addSub(conn.subs, sub);
     if (pattern) {
       let group = this.#patterns.get(name);
+      const first = group === undefined;
       if (group === undefined) {
         group = { pattern: new Pattern(name), subs: new Set() };
         this.#patterns.set(name, group);
         this.#stream.add(name);
       }
       group.subs.add(sub);
+      if (first) this.#lazy.startMatching(group.pattern);
       return { topic: name, seq: 0 };
     }
     let group = this.#exact.get(name);
@@ -479,6 +481,9 @@ export class Broker {
       if (group.subs.size === 0) {
         this.#patterns.delete(sub.key);
         this.#stream.remove(sub.key);
+        for (const topic of this.#lazy.runningTopics()) {
+          if (group.pattern.matches(topic) && !this.#wanted(topic)) this.#lazy.stop(topic);
+        }
       }
       return;
     }
@@ -491,8 +496,35 @@ export class Broker {
     if (exact.subs.size === 0 && exact.runtime === undefined) {
       this.#exact.delete(sub.key);
       this.#stream.remove(sub.key);
-      this.#lazy.stop(sub.key);
+      if (!this.#wanted(sub.key)) this.#lazy.stop(sub.key);
     }
+  }
+
+  /** Whether a topic has a subscriber: exact, or through a pattern (its lazy publisher runs). */
+  #wanted(topic: string): boolean {
+    if (this.#exact.has(topic)) return true;
+    for (const group of this.#patterns.values()) if (group.pattern.matches(topic)) return true;
+    return false;
+  }
+
+  /**
+   * Answer a subscribe for a topic or pattern the connection already holds. The live
+   * subscription is untouched; with `since` (exact topics) the events after it are replayed
+   * before the answer, or the answer carries the gap, as for a new subscription. Replayed
+   * events may repeat events the subscription delivered live: the client asked for them.
+   */
+  async #again(sub: Sub, since: number | undefined): Promise<SubscribeResult> {
+    const topic = sub.key;
+    if (since === undefined) return { topic, seq: sub.exact ? this.#lastSeq(sub) : 0 };
+    const replay = await this.#backplane.replay(topic, since);
+    if ("gap" in replay) return { topic, seq: replay.gap.seq, gap: replay.gap };
+    const conn = sub.conn;
+    for (const event of replay.events) {
+      if (conn.closed || event.exclude === conn.subscriber.info.id) continue;
+      const encoded = this.#delivery.encode(conn.subscriber.codec, event);
+      if (encoded !== undefined) this.#delivery.writeEncoded(conn, encoded, event);
+    }
+    return { topic, seq: replay.seq, replayed: replay.events.length };
   }
 
   /** A subscription's last sequence number (kept by its runtime group while it has one). */

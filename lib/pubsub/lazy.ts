@@ -142,6 +142,28 @@ export class LazyTopics {
   }
 
   /**
+   * Start the publishers registered for an exact topic that a pattern matches (the pattern
+   * got its first subscriber). A publisher registered for a pattern is not started: a
+   * pattern subscription names no topic to start it on.
+   *
+   * @param pattern The subscribed pattern.
+   */
+  startMatching(pattern: Pattern): void {
+    for (const entry of this.#entries) {
+      if (entry.pattern === undefined && pattern.matches(entry.name)) this.start(entry.name);
+    }
+  }
+
+  /**
+   * The topics whose publishers run.
+   *
+   * @returns Their names.
+   */
+  runningTopics(): string[] {
+    return [...this.#running.keys()];
+  }
+
+  /**
    * Stop the publisher of a topic (its last subscriber left).
    *
    * @param topic The topic.

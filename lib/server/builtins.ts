@@ -33,6 +33,8 @@ const PUBSUB_EXTENSIONS: readonly string[] = Object.values(PubSubMethod);
  * @param limits The limits to announce.
  * @param negotiating Told the id of a connection whose codec `rpc.hello` is about to change
  * (the broker takes its subscriptions back from the runtime's fan-out).
+ * @param announce More `rpc.*` methods the server understands, listed after the built-in ones
+ * in the hello result's `extensions` (the channel methods, when channels are allowed).
  * @example
  * ```ts
  * import { Registry } from "../router/registry.ts";
@@ -47,6 +49,7 @@ export function registerBuiltins(
   registry: Registry,
   limits: Limits,
   negotiating?: (connectionId: string) => void,
+  announce: readonly string[] = [],
 ): void {
   registry.registerReserved(Extension.Ping, () => "pong");
   registry.registerReserved(
@@ -88,6 +91,7 @@ export function registerBuiltins(
           StreamMethod.Credit,
           ...PUBSUB_EXTENSIONS,
           StateMethod.Get,
+          ...announce,
         ],
         binary,
       };

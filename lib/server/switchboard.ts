@@ -23,6 +23,7 @@ import {
 import type { Middleware } from "../router/middleware.ts";
 import type { SocketSink } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
+import { ChannelMethod } from "../protocol/channel.ts";
 import { Connection, type ConnectionHost, SocketInfo } from "./connection.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
@@ -167,7 +168,13 @@ export class Switchboard {
     this.#keepHeaders = checkKeepHeaders(options.keepHeaders);
     this.limits = resolveLimits(options.limits);
     this.framing = resolveFraming(options.framing);
-    registerBuiltins(this.procedures, this.limits, (id) => this.pubsub.codecChanging(id));
+    const channels = (options.maxChannels ?? 16) > 0 ? Object.values(ChannelMethod) : [];
+    registerBuiltins(
+      this.procedures,
+      this.limits,
+      (id) => this.pubsub.codecChanging(id),
+      channels,
+    );
     const authorize = guardStateTopics(options.pubsub?.authorize);
     this.pubsub = new Broker({ ...options.pubsub, authorize });
     registerPubSub(this.procedures, this.pubsub);
