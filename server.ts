@@ -140,6 +140,7 @@ export async function serve(
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 8000,
     maxMessageSize: switchboard.maxFrameSize,
+    maxBufferedBytes: switchboard.backpressure.maxBufferedBytes,
   });
   return {
     ...server,

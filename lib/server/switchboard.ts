@@ -23,6 +23,7 @@ import {
 import type { Middleware } from "../router/middleware.ts";
 import type { SocketSink } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
+import { Backpressure, type BackpressureOptions, resolveBackpressure } from "./backpressure.ts";
 import { Connection, type ConnectionHost, SocketInfo } from "./connection.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
@@ -105,6 +106,19 @@ export interface SwitchboardOptions {
    * docs/PROTOCOL.md §13); 0 turns multiplexing off. Default 16.
    */
   readonly maxChannels?: number;
+  /**
+   * Bytes a WebSocket connection's socket may hold unsent (every outgoing frame counts:
+   * answers, errors, stream items, events, calls, attachments). Over it for longer than
+   * `slowConsumerGrace` ms, or over twice it at any time, the connection is closed with 4008
+   * (slow consumer) and everything pending on it is rejected. Default 4 MiB; also read from
+   * `pubsub.limits.maxBufferedBytes` when only that is given.
+   */
+  readonly maxBufferedBytes?: number;
+  /**
+   * Milliseconds a connection may stay over `maxBufferedBytes`. Default 100; also read from
+   * `pubsub.limits.slowConsumerGrace` when only that is given.
+   */
+  readonly slowConsumerGrace?: number;
 }
 
 /**
@@ -132,6 +146,8 @@ export class Switchboard {
   readonly limits: Limits;
   /** Chunking and attachment limits of binary frames. */
   readonly framing: FramingOptions;
+  /** The outgoing bound of every WebSocket connection (`maxBufferedBytes`, grace). */
+  readonly backpressure: BackpressureOptions;
   /**
    * Bytes sent and received on this server's WebSocket connections since it started (UTF-16
    * code units for text frames, bytes for binary frames). For metrics; read-only by contract.
@@ -167,6 +183,11 @@ export class Switchboard {
     this.#keepHeaders = checkKeepHeaders(options.keepHeaders);
     this.limits = resolveLimits(options.limits);
     this.framing = resolveFraming(options.framing);
+    const pubsubLimits = options.pubsub?.limits;
+    this.backpressure = resolveBackpressure({
+      maxBufferedBytes: options.maxBufferedBytes ?? pubsubLimits?.maxBufferedBytes,
+      slowConsumerGrace: options.slowConsumerGrace ?? pubsubLimits?.slowConsumerGrace,
+    } as Partial<BackpressureOptions>);
     registerBuiltins(this.procedures, this.limits, (id) => this.pubsub.codecChanging(id));
     const authorize = guardStateTopics(options.pubsub?.authorize);
     this.pubsub = new Broker({ ...options.pubsub, authorize });
@@ -183,6 +204,7 @@ export class Switchboard {
       traffic: this.traffic,
       open: (connection) => this.#openPeer(connection),
       heartbeat: this.#heartbeat,
+      backpressure: new Backpressure(this.backpressure),
     };
     const session: PeerOptions = {
       procedures: this.procedures,
