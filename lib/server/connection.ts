@@ -15,6 +15,7 @@ import type { Peer } from "../peer/peer.ts";
 import { CloseCode, type Transport } from "../peer/transport.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
 import type { Backpressure, Buffering } from "./backpressure.ts";
+import { type Metered, RATE_LIMIT_CLOSE, type RateLimiter, Verdict } from "./rate_limit.ts";
 import type { FanoutPort } from "../pubsub/runtime_fanout.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { HeartbeatMonitor, Liveness } from "./heartbeat.ts";
@@ -139,6 +140,8 @@ export interface ConnectionHost {
   readonly heartbeat?: HeartbeatMonitor | undefined;
   /** The outgoing bound every frame sent passes (lib/server/backpressure.ts). */
   readonly backpressure?: Backpressure | undefined;
+  /** The rate limits every frame received passes (lib/server/rate_limit.ts). */
+  readonly rateLimit?: RateLimiter | undefined;
 }
 
 /**
@@ -157,7 +160,7 @@ export interface ConnectionHost {
  * ```
  */
 export class Connection
-  implements SocketSink, WSEvents, Transport, Subscriber, FanoutPort, Liveness, Buffering {
+  implements SocketSink, WSEvents, Transport, Subscriber, FanoutPort, Liveness, Buffering, Metered {
   /** Facts about the connection. */
   readonly info: ConnectionInfo;
   /** The peer, once the socket is open. */
@@ -170,6 +173,12 @@ export class Connection
   sends = 0;
   /** Outgoing bound: the pending re-check while over `maxBufferedBytes`. */
   pressure: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Rate limit: frames the connection may still send now. */
+  messageTokens = 0;
+  /** Rate limit: bytes the connection may still send now. */
+  byteTokens = 0;
+  /** Rate limit: when the buckets were last refilled; -1 before the first frame. */
+  refilled = -1;
 
   readonly #host: ConnectionHost;
   /** The host's counters, held directly: one property load less per frame. */
@@ -260,9 +269,14 @@ export class Connection
    * @param frame The frame.
    */
   socketMessage(frame: string | ArrayBuffer | Uint8Array): void {
-    this.#traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
+    const size = typeof frame === "string" ? frame.length : frame.byteLength;
+    this.#traffic.bytesReceived += size;
     this.#host.heartbeat?.seen(this);
-    this.peer?.receive(frame);
+    const limiter = this.#host.rateLimit;
+    const verdict = limiter === undefined ? Verdict.Admit : limiter.take(this, size);
+    if (verdict === Verdict.Admit) this.peer?.receive(frame);
+    else if (verdict === Verdict.Refuse) this.peer?.receive(frame, limiter!.refusalOf(this));
+    else this.close(RATE_LIMIT_CLOSE, "Rate limit exceeded");
   }
 
   /**

@@ -24,6 +24,7 @@ import type { Middleware } from "../router/middleware.ts";
 import type { SocketSink } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
 import { Backpressure, type BackpressureOptions, resolveBackpressure } from "./backpressure.ts";
+import { RateLimiter, type RateLimitOptions, resolveRateLimit } from "./rate_limit.ts";
 import { Connection, type ConnectionHost, SocketInfo } from "./connection.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
@@ -119,6 +120,14 @@ export interface SwitchboardOptions {
    * `pubsub.limits.slowConsumerGrace` when only that is given.
    */
   readonly slowConsumerGrace?: number;
+  /**
+   * Rate limits per WebSocket connection: incoming frames and bytes per second, each with a
+   * burst of one second's worth (lib/server/rate_limit.ts). Past one, the requests of a frame
+   * are answered with -32029 instead of running; a connection that keeps sending a burst's
+   * worth past it is closed with 4029. Default `{ messages: 20_000, bytes: 64 MiB }`; `false`
+   * turns them off.
+   */
+  readonly rateLimit?: Partial<RateLimitOptions> | false;
 }
 
 /**
@@ -148,6 +157,8 @@ export class Switchboard {
   readonly framing: FramingOptions;
   /** The outgoing bound of every WebSocket connection (`maxBufferedBytes`, grace). */
   readonly backpressure: BackpressureOptions;
+  /** The rate limits of every WebSocket connection, or undefined when off. */
+  readonly rateLimit: RateLimitOptions | undefined;
   /**
    * Bytes sent and received on this server's WebSocket connections since it started (UTF-16
    * code units for text frames, bytes for binary frames). For metrics; read-only by contract.
@@ -188,6 +199,7 @@ export class Switchboard {
       maxBufferedBytes: options.maxBufferedBytes ?? pubsubLimits?.maxBufferedBytes,
       slowConsumerGrace: options.slowConsumerGrace ?? pubsubLimits?.slowConsumerGrace,
     } as Partial<BackpressureOptions>);
+    this.rateLimit = options.rateLimit === false ? undefined : resolveRateLimit(options.rateLimit);
     registerBuiltins(this.procedures, this.limits, (id) => this.pubsub.codecChanging(id));
     const authorize = guardStateTopics(options.pubsub?.authorize);
     this.pubsub = new Broker({ ...options.pubsub, authorize });
@@ -205,6 +217,7 @@ export class Switchboard {
       open: (connection) => this.#openPeer(connection),
       heartbeat: this.#heartbeat,
       backpressure: new Backpressure(this.backpressure),
+      rateLimit: this.rateLimit === undefined ? undefined : new RateLimiter(this.rateLimit),
     };
     const session: PeerOptions = {
       procedures: this.procedures,
