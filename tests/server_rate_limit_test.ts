@@ -22,7 +22,9 @@ function calls(count: number, first = 1): Uint8Array {
 }
 
 /** The JSON messages the client got so far. */
-function answers(client: TcpClient): { id: number; result?: number; error?: any }[] {
+function answers(
+  client: TcpClient,
+): { id: number; result?: number; error?: { code: number; message: string; data?: unknown } }[] {
   return client.frames.filter((f) => f.opcode === 1).map((f) =>
     JSON.parse(new TextDecoder().decode(f.payload))
   );
