@@ -85,6 +85,15 @@ export {
   type StreamOptions,
 } from "./lib/peer/peer.ts";
 export { CloseCode, type CloseInfo } from "./lib/peer/transport.ts";
+export {
+  type BackpressureOptions,
+  DEFAULT_BACKPRESSURE,
+} from "./lib/server/backpressure.ts";
+export {
+  DEFAULT_RATE_LIMIT,
+  RATE_LIMIT_CLOSE,
+  type RateLimitOptions,
+} from "./lib/server/rate_limit.ts";
 export * from "./lib/shared.ts";
 
 /**
@@ -140,6 +149,7 @@ export async function serve(
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? 8000,
     maxMessageSize: switchboard.maxFrameSize,
+    maxBufferedBytes: switchboard.backpressure.maxBufferedBytes,
   });
   return {
     ...server,

@@ -66,6 +66,12 @@ describe("bad binary frames", () => {
     await expectClose([frame], 1007);
   });
 
+  it("a frame declaring sections far past its end closes with 1007, not 1009", async () => {
+    const frame = encodeMessageFrame(0, table(1), MESSAGE, [new Uint8Array(1)]);
+    new DataView(frame.buffer).setUint32(12, 0x7fff_ffff);
+    await expectClose([frame], 1007);
+  });
+
   it("an unknown frame version closes with 1007", async () => {
     const frame = encodeMessageFrame(0, table(1), MESSAGE, [new Uint8Array(1)]);
     frame[2] = 9;

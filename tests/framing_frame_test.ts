@@ -65,10 +65,20 @@ describe("parseFrame()", () => {
     assert.equal(code(() => parseFrame(frame, 4096)), 1007);
   });
 
-  it("parseFrame() rejects a message section over the limit with 1009", () => {
+  it("parseFrame() rejects huge declared lengths past the end as inconsistent (1007), not too big", () => {
     const frame = encodeMessageFrame(0, table(0), MESSAGE, []);
     new DataView(frame.buffer).setUint32(12, 0xffff_fff0);
+    assert.equal(code(() => parseFrame(frame, 4096)), 1007);
+    const tableTooLong = encodeMessageFrame(0, table(0), MESSAGE, []);
+    new DataView(tableTooLong.buffer).setUint32(8, 5000);
+    assert.equal(code(() => parseFrame(tableTooLong, 4096)), 1007);
+  });
+
+  it("parseFrame() rejects a consistent frame whose message section is over the limit with 1009", () => {
+    const big = utf8.encode(JSON.stringify({ jsonrpc: "2.0", id: 1, result: "x".repeat(5000) }));
+    const frame = encodeMessageFrame(0, table(0), big, []);
     assert.equal(code(() => parseFrame(frame, 4096)), 1009);
+    assert.equal(parseFrame(frame, big.length + 64).kind, 1);
   });
 
   it("parseFrame() slices a frame at a non-zero byte offset", () => {

@@ -142,19 +142,13 @@ describe("Delivery encodes an event once per codec", () => {
       bufferedAmount: () => 0,
       close() {},
     });
-    const delivery = new Delivery(
-      { maxBufferedBytes: 1 << 20, slowConsumerGrace: 100 } as never,
-      (error) => {
-        throw error;
-      },
-      () => {},
-    );
+    const delivery = new Delivery((error) => {
+      throw error;
+    });
     const conns = ["a", "b", "c"].map((id) => ({
       subscriber: subscriber(id),
       subs: new Map(),
       closed: false,
-      check: undefined,
-      writes: 0,
     }));
     const event = { topic: "t", seq: 1, data: new Uint8Array(1 << 20), exclude: undefined };
     for (const conn of conns) {

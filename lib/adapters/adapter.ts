@@ -25,6 +25,12 @@ export interface ListenOptions {
   readonly port: number;
   /** Largest WebSocket message the runtime should accept, where it can enforce it. */
   readonly maxMessageSize: number;
+  /**
+   * The server's outgoing bound per connection (`maxBufferedBytes`): a runtime that drops
+   * frames past a backpressure limit of its own (Bun) sets that limit above twice this plus
+   * a frame, so that the server's bound (4008) always comes first.
+   */
+  readonly maxBufferedBytes?: number;
 }
 
 /**
@@ -108,7 +114,11 @@ export function originOf(hostname: string, port: number): string {
  * ```
  */
 export interface NativeSocket {
-  /** Send one frame: a string as text, bytes as binary. */
+  /**
+   * Send one frame: a string as text, bytes as binary. May return a number, as Bun's does:
+   * more than 0 when written at once, −1 when queued under backpressure, 0 when the runtime
+   * dropped the frame (the connection is then closed with 4008, never left as it is).
+   */
   send(frame: string | Uint8Array): unknown;
   /** Close with a code and reason. */
   close(code?: number, reason?: string): void;
@@ -202,6 +212,8 @@ export interface SocketSink {
   socketMessage(frame: string | ArrayBuffer | Uint8Array): void;
   /** The socket closed (or failed: code 1006), once. */
   socketClosed(code: number, reason: string): void;
+  /** The runtime's send buffer drained after backpressure (Bun's `drain`). Optional. */
+  socketDrained?(): void;
 }
 
 /**

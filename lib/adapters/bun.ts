@@ -157,6 +157,10 @@ export const websocket: Bun.WebSocketHandler<SocketData> = {
     if (!isSocketSink(data)) return honoWebsocket.close(ws as HonoBunSocket, code, reason);
     guarded(ws, () => data.socketClosed(code, reason));
   },
+  drain(ws) {
+    const data = ws.data as Partial<SocketSink>;
+    if (data.socketDrained !== undefined) guarded(ws, () => data.socketDrained!());
+  },
 };
 
 /** Run a sink's open or close handler; a throw closes its socket (1011), nothing else. */
@@ -167,6 +171,17 @@ function guarded(ws: Bun.ServerWebSocket<SocketData>, handler: () => void): void
     // As in `message`: a bug in the sink ends its own connection only.
     if (ws.readyState === 1) ws.close(1011, "Internal error");
   }
+}
+
+/**
+ * Bun drops a frame sent to a socket holding more than its `backpressureLimit` (16 MiB by
+ * default; `send()` returns 0, and its topic publish skips the socket). Switchboard's own
+ * bound closes a connection at twice `maxBufferedBytes` before a frame, so Bun's limit is
+ * set above that plus one frame and the sampled frames between two reads (1 MiB).
+ */
+function backpressureLimit(options: ListenOptions): number {
+  const bound = options.maxBufferedBytes ?? 4 * 1024 * 1024;
+  return Math.max(16 * 1024 * 1024, 2 * bound + options.maxMessageSize + 1024 * 1024);
 }
 
 /**
@@ -195,7 +210,11 @@ export const bunAdapter: RuntimeAdapter = {
       hostname: options.hostname,
       port: options.port,
       fetch: app.fetch,
-      websocket: { ...websocket, maxPayloadLength: options.maxMessageSize },
+      websocket: {
+        ...websocket,
+        maxPayloadLength: options.maxMessageSize,
+        backpressureLimit: backpressureLimit(options),
+      },
     });
     const port = server.port ?? options.port;
     return Promise.resolve({

@@ -98,8 +98,9 @@ export type ParsedFrame =
  * @param frame The received bytes.
  * @param maxJsonBytes Largest table + message section accepted (1009 past it).
  * @returns The frame's parts.
- * @throws {FrameError} 1007 for a short or inconsistent frame, a bad magic, version or kind;
- * 1009 when the JSON sections exceed `maxJsonBytes`.
+ * @throws {FrameError} 1007 for a short or inconsistent frame (sections declared past its end,
+ * checked first), a bad magic, version or kind; 1009 when the JSON sections of a consistent
+ * frame exceed `maxJsonBytes`.
  * @example
  * ```ts
  * import { encodeChunkHeader, parseFrame } from "./frame.ts";
@@ -133,12 +134,14 @@ export function parseFrame(frame: Uint8Array, maxJsonBytes: number): ParsedFrame
   }
   const tableLength = view.getUint32(8);
   const messageLength = view.getUint32(12);
-  if (tableLength + messageLength > maxJsonBytes) {
-    throw new FrameError(1009, "Binary frame message section too big");
-  }
+  // The end first: sections that run past the frame make it inconsistent (1007) whatever
+  // their size; only a consistent frame can be too big (1009).
   const messageEnd = MESSAGE_HEADER_SIZE + tableLength + messageLength;
   if (messageEnd > frame.byteLength) {
     throw new FrameError(1007, "Binary frame shorter than its declared lengths");
+  }
+  if (tableLength + messageLength > maxJsonBytes) {
+    throw new FrameError(1009, "Binary frame message section too big");
   }
   return {
     kind: 1,

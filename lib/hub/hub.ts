@@ -206,6 +206,7 @@ export class Hub {
       hostname: config.host,
       port: config.port,
       maxMessageSize: hub.switchboard.maxFrameSize,
+      maxBufferedBytes: hub.switchboard.backpressure.maxBufferedBytes,
     });
     hub.#log.info(
       `Switchboard hub ${VERSION} on ${adapter.runtime} listening on ${hub.url}${config.path}` +

@@ -618,6 +618,10 @@ export class Peer {
    * messages are answered with -32700.
    *
    * @param frame The frame as received.
+   * @param refusal When given (the connection is over a rate limit), every request in the
+   * frame is answered with this error instead of running; responses to this side's calls and
+   * the session's own `rpc.cancel` and stream-credit notifications are still handled; other
+   * notifications are dropped (they cannot be answered).
    * @example
    * ```ts
    * import { Peer } from "./peer.ts";
@@ -627,7 +631,7 @@ export class Peer {
    * if (!sent[0]!.includes("-32700")) throw new Error("unreachable");
    * ```
    */
-  receive(frame: string | ArrayBuffer | Uint8Array): void {
+  receive(frame: string | ArrayBuffer | Uint8Array, refusal?: ErrorObject): void {
     if (this.#closeInfo !== undefined) return;
     let value: unknown;
     try {
@@ -638,7 +642,7 @@ export class Peer {
       return;
     }
     if (value === INCOMPLETE) return;
-    const output = this.handle(value);
+    const output = refusal === undefined ? this.handle(value) : this.#refuse(value, refusal);
     if (output === undefined) return;
     if (output instanceof Promise) {
       output.then((out) => out !== undefined && this.sendMessage(out));
@@ -807,6 +811,21 @@ export class Peer {
     };
     signal.addEventListener("abort", onAbort, { once: true });
     this.#pending?.onSettle(id, () => signal.removeEventListener("abort", onAbort));
+  }
+
+  /** Answer a refused message or batch (see `receive`'s `refusal`). */
+  #refuse(value: unknown, refusal: ErrorObject): Output {
+    const one = (item: unknown): Response | undefined => {
+      const kind = classify(item);
+      if (kind === Kind.Request) return { jsonrpc: "2.0", id: asRequest(item).id, error: refusal };
+      if (kind === Kind.Notification) {
+        const method = asRequest(item).method;
+        if (method !== Extension.Cancel && method !== StreamMethod.Credit) return undefined;
+      }
+      return this.#dispatch(item) as Response | undefined;
+    };
+    if (!Array.isArray(value) || value.length === 0) return one(value);
+    return collect(value.slice(0, this.#settings.limits.maxBatchSize).map(one));
   }
 
   #dispatch(value: unknown): Response | undefined | Promise<Response | undefined> {

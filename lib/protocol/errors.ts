@@ -54,6 +54,11 @@ export const ErrorCode: {
    * are retried instead).
    */
   readonly UnknownOutcome: -32007;
+  /**
+   * The connection is over its rate limit (frames or bytes per second): the request was not
+   * run; `data: {limit, perSecond}`. Slow down and retry.
+   */
+  readonly RateLimited: -32029;
 } = {
   ParseError: -32700,
   InvalidRequest: -32600,
@@ -68,6 +73,7 @@ export const ErrorCode: {
   LimitExceeded: -32005,
   Forbidden: -32006,
   UnknownOutcome: -32007,
+  RateLimited: -32029,
 };
 
 /**

@@ -170,11 +170,7 @@ export class Broker {
     this.#authorize = options.authorize ?? defaultAuthorize;
     this.#onError = options.onError;
     this.#runtimeFanout = options.runtimeFanout ?? true;
-    this.#delivery = new Delivery(
-      this.limits,
-      (error, where) => this.#report(error, where),
-      (conn) => this.detach(conn.subscriber.info.id),
-    );
+    this.#delivery = new Delivery((error, where) => this.#report(error, where));
     this.#stream = this.#backplane.stream((event) => this.#deliver(event));
     this.#lazy = new LazyTopics(
       (topic, data) => this.#settle(this.#backplane.publish(topic, data), topic),
@@ -202,7 +198,6 @@ export class Broker {
     this.#connections.delete(id);
     if (conn === undefined) return;
     conn.closed = true;
-    clearTimeout(conn.check);
     for (const sub of subsOf(conn.subs)) this.#remove(sub);
   }
 
@@ -424,9 +419,6 @@ export class Broker {
 
   /** Stop lazy publishers, close the backplane. */
   async close(): Promise<void> {
-    for (const entry of this.#connections.values()) {
-      if (isRecord(entry)) clearTimeout(entry.check);
-    }
     this.#lazy.stopAll();
     this.#stream.close();
     await this.#backplane.close();
@@ -663,8 +655,6 @@ class ConnectionRecord implements Connection {
   readonly subscriber: Subscriber;
   subs: SubTable = [];
   closed = false;
-  check: ReturnType<typeof setTimeout> | undefined = undefined;
-  writes = 0;
 
   constructor(subscriber: Subscriber) {
     this.subscriber = subscriber;

@@ -1,11 +1,12 @@
 /**
  * Delivery of events to connections: publisher exclusion, duplicate suppression by sequence
- * number, one encoding per event and codec, and the slow-consumer policy.
+ * number, one encoding per event and codec.
  *
- * Slow consumers: when an event is written to a connection whose send buffer holds more
- * than `maxBufferedBytes` (read on every 16th frame and on every frame of 16 KiB or more), the connection gets `slowConsumerGrace` ms to drain; if it is
- * still over then, it is closed with 4008 ("Slow consumer"). A client that resubscribes with
- * `since` gets what it missed from the replay buffer, or an explicit gap.
+ * Slow consumers: every frame a server connection sends passes its outgoing bound
+ * (lib/server/backpressure.ts): over `maxBufferedBytes` for `slowConsumerGrace` ms, or over
+ * twice it, the connection is closed with 4008 ("Slow consumer"). Frames the runtime's own
+ * fan-out writes are checked through {@linkcode Subscriber.checkBuffered}. A client that
+ * resubscribes with `since` gets what it missed from the replay buffer, or an explicit gap.
  *
  * @module
  */
@@ -15,8 +16,7 @@ import type { Codec } from "../codec/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { type EncodedMessage, encodeOnceSync } from "../framing/encoded.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
-import type { PubSubLimits } from "./limits.ts";
-import { PubSubMethod, SLOW_CONSUMER_CLOSE } from "./protocol.ts";
+import { PubSubMethod } from "./protocol.ts";
 import type { TopicEvent } from "./replay.ts";
 import type { FanoutPort } from "./runtime_fanout.ts";
 
@@ -53,6 +53,12 @@ export interface Subscriber {
   sendEncoded?(encoded: EncodedMessage): void;
   /** Bytes waiting in its send buffer (0 when the transport cannot tell). */
   bufferedAmount(): number;
+  /**
+   * Apply the connection's outgoing bound now, after frames were written to it by other
+   * means than `send` (the runtime's fan-out). Optional: frames sent with `send` are checked
+   * by the connection itself.
+   */
+  checkBuffered?(): void;
   /** Close it. */
   close(code: number, reason: string): void;
   /**
@@ -73,7 +79,8 @@ const UNDELIVERABLE_BINARY = Object.freeze({
 });
 
 /**
- * The buffered amount is read on every 16th frame written to a connection (`n & mask === 0`)…
+ * The runtime's fan-out asks its subscribers to check their buffers on every 16th event
+ * (`n & mask === 0`)…
  *
  * @example
  * ```ts
@@ -110,10 +117,6 @@ export interface Connection {
   subs: SubTable;
   /** Set when it closed or was detached. */
   closed: boolean;
-  /** The pending slow-consumer re-check, while over `maxBufferedBytes`. */
-  check: ReturnType<typeof setTimeout> | undefined;
-  /** Frames written, to sample the buffered amount. */
-  writes: number;
 }
 
 /**
@@ -145,7 +148,6 @@ export interface Sub {
  * @example
  * ```ts
  * import { Delivery, type Connection } from "./delivery.ts";
- * import { DEFAULT_PUBSUB_LIMITS } from "./limits.ts";
  * import { jsonCodec } from "../codec/json.ts";
  * const frames: string[] = [];
  * const conn: Connection = {
@@ -158,10 +160,8 @@ export interface Sub {
  *   },
  *   subs: [],
  *   closed: false,
- *   check: undefined,
- *   writes: 0,
  * };
- * const delivery = new Delivery(DEFAULT_PUBSUB_LIMITS, () => {}, () => {});
+ * const delivery = new Delivery(() => {});
  * const sub = { conn, key: "a", exact: true, lastSeq: 0, queue: undefined };
  * const event = { topic: "a", seq: 1, data: 1, time: 0 };
  * delivery.emit(sub, event);
@@ -172,26 +172,14 @@ export interface Sub {
 export class Delivery {
   /** Frames written to connections so far (events and `sendEvent`s), for metrics. */
   delivered = 0;
-  readonly #limits: PubSubLimits;
   readonly #report: (error: unknown, where: string) => void;
-  readonly #evict: (conn: Connection) => void;
   #lastEvent: TopicEvent | undefined;
   #lastCodec: Codec | undefined;
   #lastEncoded: EncodedMessage | undefined;
 
-  /**
-   * @param limits `maxBufferedBytes` and `slowConsumerGrace`.
-   * @param report Receives encoding and send failures.
-   * @param evict Forgets a connection closed as a slow consumer.
-   */
-  constructor(
-    limits: PubSubLimits,
-    report: (error: unknown, where: string) => void,
-    evict: (conn: Connection) => void,
-  ) {
-    this.#limits = limits;
+  /** @param report Receives encoding and send failures. */
+  constructor(report: (error: unknown, where: string) => void) {
     this.#report = report;
-    this.#evict = evict;
   }
 
   /**
@@ -205,26 +193,14 @@ export class Delivery {
     else this.emit(sub, event);
   }
 
-  /** Start the slow-consumer grace period when the connection's buffer is over the limit. */
-  #check(conn: Connection, size: number): void {
-    // Reading the buffered amount is a native call on some runtimes: sample small frames.
-    if (((++conn.writes & SAMPLE_MASK) === 0 || size >= ALWAYS_CHECK_SIZE)) this.watch(conn);
-  }
-
   /**
-   * Read the connection's buffered amount now and, if it is over `maxBufferedBytes`, give it
-   * `slowConsumerGrace` ms to drain (then close it with 4008). For connections written to by
-   * other means than {@linkcode Delivery.write} (the runtime's own fan-out).
+   * Apply the connection's outgoing bound now: for connections written to by other means
+   * than {@linkcode Delivery.write} (the runtime's own fan-out).
    *
    * @param conn The connection.
    */
   watch(conn: Connection): void {
-    if (
-      conn.check === undefined && !conn.closed &&
-      conn.subscriber.bufferedAmount() > this.#limits.maxBufferedBytes
-    ) {
-      conn.check = setTimeout(() => this.#recheck(conn), this.#limits.slowConsumerGrace);
-    }
+    if (!conn.closed) conn.subscriber.checkBuffered?.();
   }
 
   /**
@@ -269,7 +245,7 @@ export class Delivery {
 
   /**
    * Write an encoded event to a connection (text, or binary frames shared by every
-   * subscriber), applying the slow-consumer policy.
+   * subscriber); the connection's own outgoing bound applies.
    *
    * @param conn The connection.
    * @param encoded The encoded event.
@@ -284,7 +260,6 @@ export class Delivery {
     if (conn.closed) return false;
     const sendEncoded = conn.subscriber.sendEncoded;
     if (sendEncoded !== undefined) {
-      this.#check(conn, encoded.total);
       try {
         sendEncoded.call(conn.subscriber, encoded);
         this.delivered++;
@@ -320,8 +295,7 @@ export class Delivery {
   }
 
   /**
-   * Write one text (or codec-binary) frame to a connection, applying the slow-consumer
-   * policy.
+   * Write one text (or codec-binary) frame to a connection (its own outgoing bound applies).
    *
    * @param conn The connection.
    * @param frame The frame.
@@ -329,7 +303,6 @@ export class Delivery {
    */
   write(conn: Connection, frame: string | Uint8Array): boolean {
     if (conn.closed) return false;
-    this.#check(conn, frame.length);
     try {
       conn.subscriber.send(frame);
       this.delivered++;
@@ -338,14 +311,6 @@ export class Delivery {
       this.#report(error, "send event");
       return false;
     }
-  }
-
-  #recheck(conn: Connection): void {
-    conn.check = undefined;
-    if (conn.closed) return;
-    if (conn.subscriber.bufferedAmount() <= this.#limits.maxBufferedBytes) return;
-    this.#evict(conn);
-    conn.subscriber.close(SLOW_CONSUMER_CLOSE, "Slow consumer");
   }
 }
 

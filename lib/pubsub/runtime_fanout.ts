@@ -84,7 +84,7 @@ export interface FanoutPort {
  *   publish: (_topic, frame) => void frames.push(frame),
  * };
  * const subscriber = { fanout: port } as unknown as Subscriber;
- * const conn = { subscriber, subs: [], closed: false, check: undefined, writes: 0 };
+ * const conn = { subscriber, subs: [], closed: false };
  * const sub: Sub = { conn, key: "t", exact: true, lastSeq: 0, queue: undefined };
  * const group = new RuntimeGroup("rt/t", sub, port, jsonCodec);
  * group.publish(1, "frame", undefined);

@@ -14,6 +14,8 @@ import type { EncodedMessage } from "../framing/encoded.ts";
 import type { Peer } from "../peer/peer.ts";
 import { CloseCode, type Transport } from "../peer/transport.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
+import type { Backpressure, Buffering } from "./backpressure.ts";
+import { type Metered, RATE_LIMIT_CLOSE, type RateLimiter, Verdict } from "./rate_limit.ts";
 import type { FanoutPort } from "../pubsub/runtime_fanout.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { HeartbeatMonitor, Liveness } from "./heartbeat.ts";
@@ -136,6 +138,10 @@ export interface ConnectionHost {
   open(connection: Connection): Peer;
   /** The server's heartbeat, told of every incoming frame (one property write). */
   readonly heartbeat?: HeartbeatMonitor | undefined;
+  /** The outgoing bound every frame sent passes (lib/server/backpressure.ts). */
+  readonly backpressure?: Backpressure | undefined;
+  /** The rate limits every frame received passes (lib/server/rate_limit.ts). */
+  readonly rateLimit?: RateLimiter | undefined;
 }
 
 /**
@@ -154,7 +160,7 @@ export interface ConnectionHost {
  * ```
  */
 export class Connection
-  implements SocketSink, WSEvents, Transport, Subscriber, FanoutPort, Liveness {
+  implements SocketSink, WSEvents, Transport, Subscriber, FanoutPort, Liveness, Buffering, Metered {
   /** Facts about the connection. */
   readonly info: ConnectionInfo;
   /** The peer, once the socket is open. */
@@ -163,6 +169,16 @@ export class Connection
   seen = 0;
   /** Heartbeat: whether a ping awaits its answer. */
   pinging = false;
+  /** Outgoing bound: frames sent, to sample the buffered amount. */
+  sends = 0;
+  /** Outgoing bound: the pending re-check while over `maxBufferedBytes`. */
+  pressure: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** Rate limit: frames the connection may still send now. */
+  messageTokens = 0;
+  /** Rate limit: bytes the connection may still send now. */
+  byteTokens = 0;
+  /** Rate limit: when the buckets were last refilled; -1 before the first frame. */
+  refilled = -1;
 
   readonly #host: ConnectionHost;
   /** The host's counters, held directly: one property load less per frame. */
@@ -253,9 +269,14 @@ export class Connection
    * @param frame The frame.
    */
   socketMessage(frame: string | ArrayBuffer | Uint8Array): void {
-    this.#traffic.bytesReceived += typeof frame === "string" ? frame.length : frame.byteLength;
+    const size = typeof frame === "string" ? frame.length : frame.byteLength;
+    this.#traffic.bytesReceived += size;
     this.#host.heartbeat?.seen(this);
-    this.peer?.receive(frame);
+    const limiter = this.#host.rateLimit;
+    const verdict = limiter === undefined ? Verdict.Admit : limiter.take(this, size);
+    if (verdict === Verdict.Admit) this.peer?.receive(frame);
+    else if (verdict === Verdict.Refuse) this.peer?.receive(frame, limiter!.refusalOf(this));
+    else this.close(RATE_LIMIT_CLOSE, "Rate limit exceeded");
   }
 
   /**
@@ -265,7 +286,18 @@ export class Connection
    * @param reason The reason.
    */
   socketClosed(code: number, reason: string): void {
+    this.#host.backpressure?.released(this);
     this.peer?.transportClosed(code, reason);
+  }
+
+  /** Sink: the runtime's send buffer drained (Bun's `drain`). */
+  socketDrained(): void {
+    this.#host.backpressure?.released(this, false);
+  }
+
+  /** Subscriber: apply the outgoing bound now (after the runtime's fan-out wrote to it). */
+  checkBuffered(): void {
+    this.#host.backpressure?.check(this);
   }
 
   /**
@@ -312,8 +344,12 @@ export class Connection
    * @param frame The frame.
    */
   send(frame: string | Uint8Array): void {
-    this.#traffic.bytesSent += typeof frame === "string" ? frame.length : frame.byteLength;
-    this.#socket!.send(frame);
+    const size = typeof frame === "string" ? frame.length : frame.byteLength;
+    this.#traffic.bytesSent += size;
+    const result = this.#socket!.send(frame);
+    // Every frame passes the outgoing bound: the runtime's verdict (Bun: -1 queued, 0
+    // dropped) or a sampled read of the buffered amount; past it, close 4008.
+    this.#host.backpressure?.sent(this, size, result);
   }
 
   /**

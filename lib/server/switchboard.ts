@@ -24,6 +24,8 @@ import type { Middleware } from "../router/middleware.ts";
 import type { SocketSink } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
 import { ChannelMethod } from "../protocol/channel.ts";
+import { Backpressure, type BackpressureOptions, resolveBackpressure } from "./backpressure.ts";
+import { RateLimiter, type RateLimitOptions, resolveRateLimit } from "./rate_limit.ts";
 import { Connection, type ConnectionHost, SocketInfo } from "./connection.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
@@ -106,6 +108,27 @@ export interface SwitchboardOptions {
    * docs/PROTOCOL.md §13); 0 turns multiplexing off. Default 16.
    */
   readonly maxChannels?: number;
+  /**
+   * Bytes a WebSocket connection's socket may hold unsent (every outgoing frame counts:
+   * answers, errors, stream items, events, calls, attachments). Over it for longer than
+   * `slowConsumerGrace` ms, or over twice it at any time, the connection is closed with 4008
+   * (slow consumer) and everything pending on it is rejected. Default 4 MiB; also read from
+   * `pubsub.limits.maxBufferedBytes` when only that is given.
+   */
+  readonly maxBufferedBytes?: number;
+  /**
+   * Milliseconds a connection may stay over `maxBufferedBytes`. Default 100; also read from
+   * `pubsub.limits.slowConsumerGrace` when only that is given.
+   */
+  readonly slowConsumerGrace?: number;
+  /**
+   * Rate limits per WebSocket connection: incoming frames and bytes per second, each with a
+   * burst of one second's worth (lib/server/rate_limit.ts). Past one, the requests of a frame
+   * are answered with -32029 instead of running; a connection that keeps sending a burst's
+   * worth past it is closed with 4029. Default `{ messages: 20_000, bytes: 64 MiB }`; `false`
+   * turns them off.
+   */
+  readonly rateLimit?: Partial<RateLimitOptions> | false;
 }
 
 /**
@@ -133,6 +156,10 @@ export class Switchboard {
   readonly limits: Limits;
   /** Chunking and attachment limits of binary frames. */
   readonly framing: FramingOptions;
+  /** The outgoing bound of every WebSocket connection (`maxBufferedBytes`, grace). */
+  readonly backpressure: BackpressureOptions;
+  /** The rate limits of every WebSocket connection, or undefined when off. */
+  readonly rateLimit: RateLimitOptions | undefined;
   /**
    * Bytes sent and received on this server's WebSocket connections since it started (UTF-16
    * code units for text frames, bytes for binary frames). For metrics; read-only by contract.
@@ -168,6 +195,12 @@ export class Switchboard {
     this.#keepHeaders = checkKeepHeaders(options.keepHeaders);
     this.limits = resolveLimits(options.limits);
     this.framing = resolveFraming(options.framing);
+    const pubsubLimits = options.pubsub?.limits;
+    this.backpressure = resolveBackpressure({
+      maxBufferedBytes: options.maxBufferedBytes ?? pubsubLimits?.maxBufferedBytes,
+      slowConsumerGrace: options.slowConsumerGrace ?? pubsubLimits?.slowConsumerGrace,
+    } as Partial<BackpressureOptions>);
+    this.rateLimit = options.rateLimit === false ? undefined : resolveRateLimit(options.rateLimit);
     const channels = (options.maxChannels ?? 16) > 0 ? Object.values(ChannelMethod) : [];
     registerBuiltins(
       this.procedures,
@@ -190,6 +223,8 @@ export class Switchboard {
       traffic: this.traffic,
       open: (connection) => this.#openPeer(connection),
       heartbeat: this.#heartbeat,
+      backpressure: new Backpressure(this.backpressure),
+      rateLimit: this.rateLimit === undefined ? undefined : new RateLimiter(this.rateLimit),
     };
     const session: PeerOptions = {
       procedures: this.procedures,

@@ -1,0 +1,121 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { RATE_LIMIT_CLOSE, Switchboard } from "../server.ts";
+import type { CloseInfo } from "../mod.ts";
+import { openClient, startServer } from "./_fixtures.ts";
+import { waitFor } from "./_pubsub_helpers.ts";
+import { clientTextFrame, closeCodeOf, connectTcp, type TcpClient } from "./_tcp_client.ts";
+
+/** `count` calls of `echo` as one buffer, written at once. */
+function calls(count: number, first = 1): Uint8Array {
+  const frames = Array.from(
+    { length: count },
+    (_, i) => clientTextFrame(`{"jsonrpc":"2.0","id":${first + i},"method":"echo","params":[1]}`),
+  );
+  const out = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  let at = 0;
+  for (const frame of frames) {
+    out.set(frame, at);
+    at += frame.length;
+  }
+  return out;
+}
+
+/** The JSON messages the client got so far. */
+function answers(
+  client: TcpClient,
+): { id: number; result?: number; error?: { code: number; message: string; data?: unknown } }[] {
+  return client.frames.filter((f) => f.opcode === 1).map((f) =>
+    JSON.parse(new TextDecoder().decode(f.payload))
+  );
+}
+
+describe("rate limits", () => {
+  it("requests past the frame rate get -32029 and every request is answered once", async () => {
+    const sb = new Switchboard({ rateLimit: { messages: 100 }, heartbeat: false });
+    sb.register("echo", ([x]: [number]) => x);
+    const server = await startServer(sb);
+    const client = await connectTcp(Number(new URL(server.origin).port));
+    try {
+      // 190 calls in one write: 100 tokens, so about 90 are refused (a refill of 90 would
+      // take 0.9 s); still within a burst below zero, so the connection stays open.
+      client.write(calls(190));
+      await waitFor(() => answers(client).length === 190, "190 answers", 10_000);
+      const all = answers(client);
+      assert.deepEqual(
+        all.map((a) => a.id).sort((a, b) => a - b),
+        [...Array(190).keys()].map((i) => i + 1),
+      );
+      const refused = all.filter((a) => a.error !== undefined);
+      assert.ok(refused.length > 0, "some calls were refused");
+      for (const answer of refused) {
+        assert.deepEqual(answer.error, {
+          code: -32029,
+          message: "Rate limit exceeded",
+          data: { limit: "messages", perSecond: 100 },
+        });
+      }
+      assert.ok(all.filter((a) => a.result === 1).length >= 100, "the burst ran");
+      assert.ok(!client.ended());
+      // Slowing down gives the tokens back (polled, not timed).
+      await recovers(client);
+    } finally {
+      client.socket.destroy();
+      await server.close();
+    }
+  });
+
+  it("a sustained flood closes the socket with 4029 while other connections' calls succeed", async () => {
+    const closes: CloseInfo[] = [];
+    const sb = new Switchboard({
+      rateLimit: { messages: 200 },
+      heartbeat: false,
+      onClose: (_peer, info) => closes.push(info),
+    });
+    sb.register("echo", ([x]: [number]) => x);
+    const server = await startServer(sb);
+    const bystander = await openClient(server.wsUrl);
+    const flooder = await connectTcp(Number(new URL(server.origin).port));
+    try {
+      // Bounded: 5,000 calls, 25 times the rate; a burst's worth below zero closes.
+      flooder.write(calls(5000));
+      const during = Promise.all(Array.from({ length: 50 }, (_, i) => bystander.call("echo", [i])));
+      during.catch(() => {}); // Awaited below; a rejection must not go unhandled meanwhile.
+      await waitFor(
+        () => flooder.frames.some((f) => f.opcode === 8) || flooder.ended(),
+        "the flooder's close",
+        10_000,
+      );
+      // Calls of another connection are unaffected by the flood.
+      assert.deepEqual(await during, Array.from({ length: 50 }, (_, i) => i));
+      const close = flooder.frames.find((f) => f.opcode === 8);
+      if (close !== undefined) assert.equal(closeCodeOf(close), RATE_LIMIT_CLOSE);
+      // Or a reset: Deno resets a socket it closes with requests still unread (the kernel
+      // then discards what this side had not read, the close frame too).
+      else assert.ok(flooder.ended(), "a close frame or the connection's end");
+      await waitFor(() => closes.length > 0, "the server's close");
+      assert.equal(closes[0]!.code, 4029);
+      assert.equal(closes[0]!.reason, "Rate limit exceeded");
+      const got = answers(flooder);
+      assert.ok(got.length < 5000, "the flood was cut off");
+      if (close !== undefined) {
+        assert.ok(got.some((a) => a.error?.code === -32029), "refused before being closed");
+      }
+      assert.equal(await bystander.call("echo", [7]), 7);
+    } finally {
+      flooder.socket.destroy();
+      bystander.close();
+      await server.close();
+    }
+  });
+});
+
+/** Send one call at a time, 50 ms apart, until one runs (at most 60). */
+async function recovers(client: TcpClient): Promise<void> {
+  for (let id = 10_000; id < 10_060; id++) {
+    client.write(calls(1, id));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (answers(client).some((a) => a.id === id && a.result === 1)) return;
+  }
+  throw new Error("the connection never got its tokens back");
+}
