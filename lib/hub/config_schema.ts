@@ -92,7 +92,10 @@ export const HUB_FILE_SCHEMA = record({
   preAuthMaxSockets: v.exactOptional(nonNegative),
   preAuthMaxSocketsPerAddress: v.exactOptional(nonNegative),
   requireUpgradeAuth: v.exactOptional(v.boolean()),
-  allowedHosts: v.exactOptional(v.array(nonEmpty)),
+  allowedHosts: v.exactOptional(v.array(v.pipe(
+    v.string(),
+    v.regex(/^(\*|\.?[a-z0-9_.-]+(:\d{1,5})?|\[[0-9a-f:.]+\](:\d{1,5})?)$/i, "a host[:port]"),
+  ))),
   origins: v.exactOptional(v.array(nonEmpty)),
   registration: v.exactOptional(v.picklist(["single", "roundrobin"])),
   callTimeout: v.exactOptional(nonNegative),

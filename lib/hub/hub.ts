@@ -15,6 +15,7 @@ import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
 import { refusal, Switchboard } from "../server/switchboard.ts";
+import { HostGuard } from "../server/host_guard.ts";
 import { VERSION } from "../version.ts";
 import { Authenticator } from "./auth.ts";
 import type { HubConfig } from "./config.ts";
@@ -87,6 +88,7 @@ export class Hub {
   readonly #policy: Policy;
   readonly #data = new WeakMap<Request, Record<string, unknown>>();
   readonly #preAuth = new WeakMap<Request, Identity>();
+  readonly #guard: HostGuard;
   readonly #watchers = new Set<Peer>();
   readonly #started = Date.now();
   #server: RunningServer | undefined;
@@ -105,6 +107,7 @@ export class Hub {
     this.adapter = adapter;
     this.#log = options.logger ?? new Logger(config.logLevel);
     this.#auth = new Authenticator(config.auth);
+    this.#guard = new HostGuard({ allowedHosts: config.allowedHosts, origins: config.origins });
     const builtin: Rule[] = this.#auth.configured
       ? [
         { actions: ["call"], match: "rpc.inspect", roles: ["admin"] },
@@ -204,6 +207,7 @@ export class Hub {
       port: config.port,
       maxMessageSize: hub.switchboard.maxFrameSize,
     });
+    hub.#guard.bind(config.host, hub.#server.port);
     hub.#log.info(
       `Switchboard hub ${VERSION} on ${adapter.runtime} listening on ${hub.url}${config.path}` +
         (hub.#auth.configured ? " (auth on)" : " (anonymous access)"),
@@ -334,6 +338,15 @@ export class Hub {
 
   #routes(): void {
     const { path } = this.config;
+    // Every route, the inspector and metrics included: a rebound page must reach none.
+    this.app.use("*", async (c, next) => {
+      const refused = await this.#guard.middleware(c, next);
+      if (refused instanceof Response) {
+        this.metrics.upgradesRefused++;
+        this.#log.warn(`refused ${c.req.method} ${c.req.path}: host or origin not allowed`);
+      }
+      return refused;
+    });
     this.app.get(
       "/health",
       (c) =>
@@ -379,12 +392,6 @@ export class Hub {
           upgrade: "websocket",
         });
       }
-      const origin = c.req.header("origin");
-      if (origin !== undefined && !this.#originAllowed(origin, c.req.url)) {
-        this.metrics.upgradesRefused++;
-        this.#log.warn(`refused an upgrade from origin ${origin}`);
-        return c.json(httpError(HubErrorCode.Forbidden, "Origin not allowed"), 403);
-      }
       let events;
       try {
         events = await this.switchboard.websocketEvents(c);
@@ -417,11 +424,6 @@ export class Hub {
       }
       return await this.switchboard.fetchHttp(c.req.raw, c);
     });
-  }
-
-  #originAllowed(origin: string, url: string): boolean {
-    const origins = this.config.origins;
-    return origin === new URL(url).origin || origins.includes(origin) || origins.includes("*");
   }
 
   #recordError(where: string, error: unknown, client?: string): void {
