@@ -45,12 +45,12 @@ describe("hub Host and Origin checks", () => {
     assert.equal(health.status, 403);
   });
 
-  it("refuses a loopback name on another port, and an Origin naming another port", async () => {
+  it("refuses a loopback name on another port and an Origin of a foreign name", async () => {
     const other = await rawRequest(port, postRequest("/rpc", `localhost:${port + 1}`, PING));
     assert.equal(other.status, 403);
     const origin = await rawRequest(
       port,
-      upgradeRequest("/rpc", `127.0.0.1:${port}`, { Origin: `http://127.0.0.1:${port + 1}` }),
+      upgradeRequest("/rpc", `127.0.0.1:${port}`, { Origin: "http://evil.example" }),
     );
     assert.equal(origin.status, 403);
   });
@@ -68,6 +68,7 @@ describe("hub Host and Origin checks", () => {
       ["rpc.example.com", "https://rpc.example.com"],
       [`localhost:${port}`, `http://localhost:${port}`],
       [`127.0.0.1:${port}`, "https://app.example"],
+      [`127.0.0.1:${port}`, `http://localhost:${port + 1}`],
     ];
     for (const [host, origin] of cases) {
       const res = await rawRequest(port, upgradeRequest("/rpc", host, { Origin: origin }));
@@ -115,6 +116,8 @@ describe("HostGuard", () => {
     assert.ok(guard.hostAllowed("localhost:8000"));
     assert.ok(!guard.hostAllowed("evil.example:8000"));
     assert.ok(!guard.hostAllowed("192.168.1.20:8001"));
+    assert.ok(guard.originAllowed("http://localhost:5173"));
+    assert.ok(!guard.originAllowed("http://192.168.1.20:8000"));
   });
 
   it("matches suffixes, pinned ports, and '*' turns only the Host check off", () => {

@@ -57,7 +57,9 @@ const WILDCARD_ADDRESSES: readonly string[] = ["0.0.0.0", "[::]", ""];
  * to every interface (`0.0.0.0`, `::`), the loopback names and any IP literal (a DNS rebinding
  * attack needs a name). Each with the bound port (no port in `Host` means 80 or 443). Not
  * bound yet (a sub-app mounted by hand), the loopback names on any port. `allowedHosts` adds
- * names. An `Origin` passes when it is listed in `origins` or its host is one of these.
+ * names. An `Origin` passes when it is listed in `origins`, or names a loopback name, the
+ * bound address or an `allowedHosts` name, on any port (a page from a local dev server on
+ * another port): a rebound page's origin carries the attacker's name, never one of these.
  *
  * @example A loopback server refuses a rebound name
  * ```ts
@@ -119,11 +121,16 @@ export class HostGuard {
    * @returns True when allowed.
    */
   hostAllowed(host: string | undefined | null): boolean {
-    return this.#anyHost || this.#own(host);
+    return this.#anyHost || this.#own(host, false);
   }
 
-  /** Whether a host is one of the server's own or configured names (ignoring `"*"`). */
-  #own(host: string | undefined | null): boolean {
+  /**
+   * Whether a host is one of the server's own or configured names (ignoring `"*"`). For a
+   * `Host` header the port must be the bound one; for an origin (a page the browser loaded
+   * from one of these names, perhaps a dev server on another port) any port will do, and an
+   * IP literal must be the bound address or listed.
+   */
+  #own(host: string | undefined | null, origin: boolean): boolean {
     const value = host === undefined || host === null ? undefined : parseHost(host.toLowerCase());
     if (value === undefined) return false;
     for (const extra of this.#extra) {
@@ -133,7 +140,9 @@ export class HostGuard {
       if (nameMatches && (extra.port === undefined || extra.port === value.port)) return true;
     }
     const bound = this.#bound;
-    if (bound === undefined) return LOOPBACK_NAMES.includes(value.name);
+    if (LOOPBACK_NAMES.includes(value.name) && (origin || bound === undefined)) return true;
+    if (bound === undefined) return false;
+    if (origin) return value.name === bound.name;
     const portMatches = value.port === undefined
       ? bound.port === 80 || bound.port === 443
       : value.port === bound.port;
@@ -158,7 +167,7 @@ export class HostGuard {
       return false; // "null" and other opaque origins: only when listed.
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") return false;
-    return this.#own(url.host);
+    return this.#own(url.host, true);
   }
 
   /**
