@@ -6,16 +6,19 @@
  * @module
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import type { WSContext } from "hono/ws";
 import { getCookie } from "hono/cookie";
 import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
-import { RpcError } from "../protocol/errors.ts";
+import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
 import { refusal, Switchboard } from "../server/switchboard.ts";
 import { HostGuard } from "../server/host_guard.ts";
+import { readPreAuthBody } from "../server/http.ts";
+import { PreAuthGate, type PreAuthTicket } from "./pre_auth.ts";
 import { VERSION } from "../version.ts";
 import { Authenticator } from "./auth.ts";
 import type { HubConfig } from "./config.ts";
@@ -89,6 +92,9 @@ export class Hub {
   readonly #data = new WeakMap<Request, Record<string, unknown>>();
   readonly #preAuth = new WeakMap<Request, Identity>();
   readonly #guard: HostGuard;
+  readonly #gate: PreAuthGate;
+  /** Places at the pre-authentication gate, by connection data, until authenticated. */
+  readonly #tickets = new WeakMap<object, PreAuthTicket>();
   readonly #watchers = new Set<Peer>();
   readonly #started = Date.now();
   #server: RunningServer | undefined;
@@ -108,6 +114,11 @@ export class Hub {
     this.#log = options.logger ?? new Logger(config.logLevel);
     this.#auth = new Authenticator(config.auth);
     this.#guard = new HostGuard({ allowedHosts: config.allowedHosts, origins: config.origins });
+    this.#gate = new PreAuthGate({
+      maxSockets: config.preAuthMaxSockets,
+      maxPerAddress: config.preAuthMaxSocketsPerAddress,
+      timeout: config.preAuthTimeout,
+    });
     const builtin: Rule[] = this.#auth.configured
       ? [
         { actions: ["call"], match: "rpc.inspect", roles: ["admin"] },
@@ -184,6 +195,7 @@ export class Hub {
       topics: () => this.topicRows(),
       watch: (peer, on) => this.#watch(peer, on),
       changed: () => this.#changed(),
+      authenticated: (data) => this.#authenticated(data),
     });
     this.#routes();
   }
@@ -301,6 +313,12 @@ export class Hub {
     this.#log.info("stopped");
   }
 
+  /** A connection authenticated (rpc.hello): it leaves the pre-authentication gate. */
+  #authenticated(data: Record<string, unknown>): void {
+    this.#tickets.get(data)?.release();
+    this.#tickets.delete(data);
+  }
+
   #initialIdentity(): Identity {
     return this.config.allowAnonymous ? ANONYMOUS : NOBODY;
   }
@@ -401,8 +419,19 @@ export class Hub {
       }
       const data = this.#data.get(c.req.raw) ?? {};
       const cap = this.config.preAuthMaxMessageSize;
+      let socket: WSContext | undefined;
+      if (!identityOf(data).admitted) {
+        const ticket = this.#enterGate(c, () => socket?.close(4002, "Authentication timeout"));
+        if (ticket instanceof Response) return ticket;
+        this.#tickets.set(data, ticket);
+      }
       return await this.adapter.upgradeWebSocket(c, {
-        onOpen: (event, ws) => events.onOpen?.(event, ws),
+        onOpen: (event, ws) => {
+          socket = ws;
+          // Missed its deadline before it even opened.
+          if (this.#tickets.get(data)?.expired) ws.close(4002, "Authentication timeout");
+          events.onOpen?.(event, ws);
+        },
         onMessage: (event, ws) => {
           const frame = event.data as string | ArrayBuffer;
           const size = typeof frame === "string" ? frame.length : frame.byteLength;
@@ -412,18 +441,44 @@ export class Hub {
           }
           events.onMessage?.(event, ws);
         },
-        onClose: (event, ws) => events.onClose?.(event, ws),
+        onClose: (event, ws) => {
+          this.#tickets.get(data)?.release();
+          events.onClose?.(event, ws);
+        },
         onError: (event, ws) => events.onError?.(event, ws),
       });
     });
     this.app.post(path, async (c) => {
       const identity = this.#preAuth.get(c.req.raw) ?? this.#initialIdentity();
-      const length = Number(c.req.header("content-length") ?? "0");
-      if (!identity.admitted && length > this.config.preAuthMaxMessageSize) {
+      if (identity.admitted) return await this.switchboard.fetchHttp(c.req.raw, c);
+      // Not authenticated: read at most the pre-auth cap, declared or chunked.
+      const body = await readPreAuthBody(c.req.raw, this.config.preAuthMaxMessageSize);
+      if (body === undefined) {
         return c.json(httpError(HubErrorCode.Unauthenticated, "Authentication required"), 401);
       }
-      return await this.switchboard.fetchHttp(c.req.raw, c);
+      return await this.switchboard.fetchHttp(body, c);
     });
+  }
+
+  /** A place at the pre-authentication gate, or the refusal (401, 429, 503) to answer. */
+  #enterGate(c: Context, expire: () => void): PreAuthTicket | Response {
+    const refuse = (status: 401 | 429 | 503, code: number, message: string): Response => {
+      this.metrics.upgradesRefused++;
+      this.#log.warn(`refused an unauthenticated upgrade: ${message}`);
+      return c.json(httpError(code, message), status);
+    };
+    if (this.config.requireUpgradeAuth) {
+      return refuse(401, HubErrorCode.Unauthenticated, "Authentication required");
+    }
+    const address = this.adapter.remoteAddress?.(c) ?? "unknown";
+    const ticket = this.#gate.enter(address, expire);
+    if (ticket === "global") {
+      return refuse(503, ErrorCode.LimitExceeded, "Too many unauthenticated connections");
+    }
+    if (ticket === "address") {
+      return refuse(429, ErrorCode.LimitExceeded, "Too many unauthenticated connections");
+    }
+    return ticket;
   }
 
   #recordError(where: string, error: unknown, client?: string): void {

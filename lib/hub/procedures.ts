@@ -49,6 +49,8 @@ export interface HubServices {
   watch(peer: Peer, on: boolean): void;
   /** A connection's identity changed (after hello). */
   changed(): void;
+  /** A connection authenticated with a token (rpc.hello); `data` is its data. */
+  authenticated(data: Record<string, unknown>): void;
 }
 
 /**
@@ -92,6 +94,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
           });
         }
         data.identity = identity;
+        hub.authenticated(data);
         hub.changed();
       } else if (!identityOf(data).admitted) {
         throw new RpcError(HubErrorCode.Unauthenticated, "Authentication required", {
