@@ -19,6 +19,7 @@ import { refusal, Switchboard } from "../server/switchboard.ts";
 import { HostGuard } from "../server/host_guard.ts";
 import { readPreAuthBody } from "../server/http.ts";
 import { PreAuthGate, type PreAuthTicket } from "./pre_auth.ts";
+import { ExpiryWatch } from "./expiry.ts";
 import { VERSION } from "../version.ts";
 import { Authenticator } from "./auth.ts";
 import type { HubConfig } from "./config.ts";
@@ -55,6 +56,8 @@ const ANONYMOUS: Identity = {
   via: "anonymous",
 };
 const NOBODY: Identity = { id: "", roles: [], admitted: false, via: "none" };
+/** Methods a connection whose token expired may still call: to authenticate again. */
+const REAUTH: ReadonlySet<string> = new Set(["rpc.hello", "rpc.refresh", "rpc.ping"]);
 /** Most topic rows in an inspector snapshot. */
 const MAX_TOPIC_ROWS = 200;
 
@@ -93,6 +96,7 @@ export class Hub {
   readonly #preAuth = new WeakMap<Request, Identity>();
   readonly #guard: HostGuard;
   readonly #gate: PreAuthGate;
+  readonly #expiry = new ExpiryWatch();
   /** Places at the pre-authentication gate, by connection data, until authenticated. */
   readonly #tickets = new WeakMap<object, PreAuthTicket>();
   readonly #watchers = new Set<Peer>();
@@ -150,11 +154,13 @@ export class Hub {
       },
       onOpen: (peer) => {
         this.metrics.connectionsTotal++;
+        this.#expiry.watch(peer);
         this.#log.debug(`open ${peer.info.id} as ${identityOf(peer.info.data).id || "-"}`);
         this.#changed();
       },
       onClose: (peer, info) => {
         this.#watchers.delete(peer);
+        this.#expiry.forget(peer);
         this.#log.debug(`close ${peer.info.id} ${info.code} ${info.reason}`);
         this.#changed();
       },
@@ -195,7 +201,7 @@ export class Hub {
       topics: () => this.topicRows(),
       watch: (peer, on) => this.#watch(peer, on),
       changed: () => this.#changed(),
-      authenticated: (data) => this.#authenticated(data),
+      authenticated: (data, id) => this.#authenticated(data, id),
     });
     this.#routes();
   }
@@ -307,16 +313,22 @@ export class Hub {
     }
     clearTimeout(this.#pushTimer);
     clearInterval(this.#tick);
+    this.#expiry.clear();
     this.switchboard.closeAll(1001, "Hub shutting down");
     await this.switchboard.pubsub.close();
     await this.#server?.close();
     this.#log.info("stopped");
   }
 
-  /** A connection authenticated (rpc.hello): it leaves the pre-authentication gate. */
-  #authenticated(data: Record<string, unknown>): void {
+  /**
+   * A connection authenticated (rpc.hello, rpc.refresh): it leaves the pre-authentication
+   * gate, and its new credential's expiry is watched.
+   */
+  #authenticated(data: Record<string, unknown>, id: string): void {
     this.#tickets.get(data)?.release();
     this.#tickets.delete(data);
+    const peer = this.switchboard.peers.get(id);
+    if (peer !== undefined) this.#expiry.watch(peer);
   }
 
   #initialIdentity(): Identity {
@@ -330,6 +342,13 @@ export class Hub {
       this.metrics.refused++;
       throw new RpcError(HubErrorCode.Unauthenticated, "Authentication required", {
         reason: "Send rpc.hello with a token first",
+      });
+    }
+    if (identity.expires !== undefined && identity.expires <= Date.now() && !REAUTH.has(method)) {
+      // Between `exp` and the expiry timer closing the connection (4001).
+      this.metrics.refused++;
+      throw new RpcError(HubErrorCode.Unauthenticated, "Token expired", {
+        reason: "The token expired: send rpc.refresh with a new one",
       });
     }
     if (this.#draining) {

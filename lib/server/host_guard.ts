@@ -55,7 +55,7 @@ const WILDCARD_ADDRESSES: readonly string[] = ["0.0.0.0", "[::]", ""];
  * Which hosts are the server's own: bound to a loopback address, `127.0.0.1`, `localhost`
  * and `[::1]`; bound to an interface's address, that address (and the loopback names); bound
  * to every interface (`0.0.0.0`, `::`), the loopback names and any IP literal (a DNS rebinding
- * attack needs a name). Each with the bound port (no port in `Host` means 80 or 443). Not
+ * attack needs a name). Each with the bound port or none. Not
  * bound yet (a sub-app mounted by hand), the loopback names on any port. `allowedHosts` adds
  * names. An `Origin` passes when it is listed in `origins`, or names a loopback name, the
  * bound address or an `allowedHosts` name, on any port (a page from a local dev server on
@@ -143,10 +143,8 @@ export class HostGuard {
     if (LOOPBACK_NAMES.includes(value.name) && (origin || bound === undefined)) return true;
     if (bound === undefined) return false;
     if (origin) return value.name === bound.name;
-    const portMatches = value.port === undefined
-      ? bound.port === 80 || bound.port === 443
-      : value.port === bound.port;
-    if (!portMatches) return false;
+    // No port: the default one, or a client that leaves it out; either way our own name.
+    if (value.port !== undefined && value.port !== bound.port) return false;
     if (value.name === bound.name || LOOPBACK_NAMES.includes(value.name)) return true;
     return WILDCARD_ADDRESSES.includes(bound.name) && isIpLiteral(value.name);
   }
