@@ -53,7 +53,16 @@ import type {
   ConnectionState,
 } from "./lib/client/options.ts";
 
-export type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState };
+import type { TokenRefreshResult, TokenSource } from "./lib/client/token.ts";
+
+export type {
+  ClientCallOptions,
+  ClientEvents,
+  ClientOptions,
+  ConnectionState,
+  TokenRefreshResult,
+  TokenSource,
+};
 
 /**
  * A connection to a Switchboard server (or any JSON-RPC 2.0 WebSocket server).
@@ -323,6 +332,24 @@ export class Client {
     const params = options?.echo ? { topic, data, echo: true } : { topic, data };
     const result = await this.call(PubSubMethod.Publish, params) as { seq: number };
     return result.seq;
+  }
+
+  /**
+   * Send a new credential on the current socket (`rpc.refresh`, docs/PROTOCOL.md §9.1) without
+   * reconnecting: the token given, or the `token` option's (its function is called again).
+   * A function token is also refreshed on its own shortly before the hub's `expires`.
+   *
+   * @param token A token to send instead of the option's.
+   * @returns The hub's answer: `{ client, roles, expires }`.
+   * @example
+   * ```ts ignore
+   * import { connect } from "./client.ts";
+   * const client = connect("ws://127.0.0.1:8000/rpc", { token: () => fetchJwt() });
+   * const { expires } = await client.refresh();
+   * ```
+   */
+  refresh(token?: string): Promise<TokenRefreshResult> {
+    return this.#connection.refresh(token);
   }
 
   /**

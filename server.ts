@@ -33,11 +33,13 @@ import { Hono } from "hono";
 import type { RunningServer, RuntimeAdapter } from "./lib/adapters/adapter.ts";
 import { detectAdapter } from "./lib/adapters/detect.ts";
 import { switchboardRoutes } from "./lib/server/routes.ts";
+import { HostGuard } from "./lib/server/host_guard.ts";
 import type { Switchboard } from "./lib/server/switchboard.ts";
 
 export { Switchboard, type SwitchboardOptions } from "./lib/server/switchboard.ts";
 export { DEFAULT_SERVER_HEARTBEAT, type ServerHeartbeatOptions } from "./lib/server/heartbeat.ts";
 export { switchboardRoutes } from "./lib/server/routes.ts";
+export { HostGuard, type HostGuardOptions } from "./lib/server/host_guard.ts";
 export type { AuthorizeRequest, Broker, BrokerOptions } from "./lib/pubsub/broker.ts";
 export type { Backplane, BackplaneStream } from "./lib/pubsub/backplane.ts";
 export { MemoryBackplane, type MemoryBackplaneOptions } from "./lib/pubsub/memory_backplane.ts";
@@ -117,10 +119,23 @@ export interface ServeOptions {
   readonly app?: Hono;
   /** The runtime adapter. Default: the current runtime's. */
   readonly adapter?: RuntimeAdapter;
+  /**
+   * `Host` values served besides the bound address (public names behind a proxy:
+   * `rpc.example.com`, `rpc.example.com:8443`, `.example.com`); `"*"` turns the check off.
+   * Others get 403 (DNS rebinding protection; see {@linkcode HostGuard}). Default none.
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * Browser origins allowed besides the server's own hosts; `"*"` allows any. A request
+   * whose `Origin` is neither gets 403. Default none.
+   */
+  readonly origins?: readonly string[];
 }
 
 /**
- * Serve a Switchboard on the current runtime (Deno or Bun).
+ * Serve a Switchboard on the current runtime (Deno or Bun). Requests to the endpoint whose
+ * `Host` is not the bound address (or listed in `allowedHosts`), or whose browser `Origin` is
+ * neither one of those hosts nor listed in `origins`, get 403 (DNS rebinding protection).
  *
  * @param switchboard The server.
  * @param options Where to listen and mount.
@@ -144,13 +159,19 @@ export async function serve(
 ): Promise<RunningServer> {
   const adapter = options.adapter ?? await detectAdapter();
   const app = options.app ?? new Hono();
-  app.route(options.path ?? "/rpc", switchboardRoutes(switchboard, adapter.upgradeWebSocket));
+  const path = options.path ?? "/rpc";
+  const guard = new HostGuard({ allowedHosts: options.allowedHosts, origins: options.origins });
+  app.use(path, guard.middleware);
+  app.use(`${path}/*`, guard.middleware);
+  app.route(path, switchboardRoutes(switchboard, adapter.upgradeWebSocket));
+  const hostname = options.hostname ?? "127.0.0.1";
   const server = await adapter.serve(app, {
-    hostname: options.hostname ?? "127.0.0.1",
+    hostname,
     port: options.port ?? 8000,
     maxMessageSize: switchboard.maxFrameSize,
     maxBufferedBytes: switchboard.backpressure.maxBufferedBytes,
   });
+  guard.bind(hostname, server.port);
   return {
     ...server,
     close: async () => {

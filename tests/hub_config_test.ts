@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { resolveHubConfig } from "../lib/hub/config.ts";
 import { loadHubConfig } from "../lib/hub/main.ts";
 import { compilePattern, patternsOverlap } from "../lib/hub/patterns.ts";
@@ -57,6 +58,87 @@ describe("hub config", () => {
       const bad = join(dir, "bad.json");
       await writeFile(bad, "{ nope");
       await assert.rejects(loadHubConfig([], { SWITCHBOARD_CONFIG: bad }), SyntaxError);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+});
+
+/** Run server.ts on this test's runtime; resolve with its exit code and output (10 s cap). */
+function runMain(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string }> {
+  const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
+  const child = spawn(process.execPath, [...(isDeno ? ["run", "-A"] : []), "server.ts", ...args], {
+    env: { ...process.env, PORT: "0", NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (chunk: Uint8Array) => out += new TextDecoder().decode(chunk));
+  child.stderr!.on("data", (chunk: Uint8Array) => out += new TextDecoder().decode(chunk));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out: out.trim() });
+    });
+  });
+}
+
+describe("hub config is strict", () => {
+  it("resolveHubConfig() refuses an unknown key, naming it", () => {
+    assert.throws(
+      () => resolveHubConfig({ alowAnonymous: true }),
+      { message: "Switchboard hub: invalid config: alowAnonymous (config file): unknown key" },
+    );
+    assert.throws(() => resolveHubConfig({ limits: { maxBatchSiz: 2 } }), /limits\.maxBatchSiz/);
+    assert.throws(() => resolveHubConfig({ pubsub: { replay: { sise: 2 } } }), /replay\.sise/);
+  });
+
+  it("resolveHubConfig() refuses a bad value with what it expected", () => {
+    assert.throws(
+      () => resolveHubConfig({ auth: { jwt: { secret: "k", alg: "HS999" } } }),
+      /auth\.jwt\.alg \(config file\): expected .*"HS256".*, got "HS999"/,
+    );
+    assert.throws(() => resolveHubConfig({ rules: [{ effect: "maybe" }] }), /rules\.0\.effect/);
+    assert.throws(() => resolveHubConfig({ port: 70_000 }), /port .*at most 65535/);
+    assert.throws(() => resolveHubConfig({ preAuthTimeout: -1 }), /preAuthTimeout/);
+  });
+
+  it("resolveHubConfig() names the variable or flag a bad value came from", () => {
+    assert.throws(() => resolveHubConfig({}, { PORT: "eighty" }), /port \(PORT\): expected number/);
+    assert.throws(
+      () => resolveHubConfig({}, { SWITCHBOARD_ANONYMOUS: "yes" }),
+      /SWITCHBOARD_ANONYMOUS/,
+    );
+    assert.throws(() => resolveHubConfig({}, {}, { logLevel: "loud" }), /logLevel \(--log-level\)/);
+    assert.throws(
+      () => resolveHubConfig({}, { SWITCHBOARD_REPLAY_SIZE: "-3" }),
+      /pubsub\.replay\.size \(SWITCHBOARD_REPLAY_SIZE\)/,
+    );
+  });
+
+  it("server.ts exits with code 2 and one line for a bad key, value, variable or flag", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "hub-strict-"));
+    try {
+      const typo = join(dir, "typo.json");
+      await writeFile(typo, JSON.stringify({ alowAnonymous: false }));
+      const alg = join(dir, "alg.json");
+      await writeFile(alg, JSON.stringify({ auth: { jwt: { secret: "k", alg: "HS999" } } }));
+      const runs = await Promise.all([
+        runMain(["--config", typo]),
+        runMain(["--config", alg]),
+        runMain([], { SWITCHBOARD_REGISTRATION: "random" }),
+        runMain(["--port", "eighty"]),
+      ]);
+      const expected = [/alowAnonymous/, /auth\.jwt\.alg/, /registration/, /port \(--port\)/];
+      for (const [i, { code, out }] of runs.entries()) {
+        assert.equal(code, 2, out);
+        assert.equal(out.split("\n").length, 1, out);
+        assert.match(out, /^Switchboard hub: invalid config: /);
+        assert.match(out, expected[i]!);
+      }
     } finally {
       await rm(dir, { recursive: true });
     }
@@ -120,5 +202,6 @@ describe("hub pubsub config", () => {
     });
     assert.throws(() => resolveHubConfig({ pubsub: { replay: { size: -1 } } }), TypeError);
     assert.throws(() => resolveHubConfig({ pubsub: [] }), TypeError);
+    assert.throws(() => resolveHubConfig({ pubsub: { limits: { maxTopicLength: 0 } } }), TypeError);
   });
 });

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 
 /**
@@ -81,6 +81,14 @@ export interface RuntimeAdapter {
    * @returns The running server.
    */
   serve(app: Hono, options: ListenOptions): Promise<RunningServer>;
+  /**
+   * The remote address of a request served by {@linkcode RuntimeAdapter.serve}, when the
+   * runtime tells (the hub's per-address caps use it). Optional.
+   *
+   * @param c The request's Hono context.
+   * @returns The address, or undefined.
+   */
+  remoteAddress?(c: Context): string | undefined;
 }
 
 /**

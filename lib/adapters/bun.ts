@@ -8,7 +8,7 @@
 
 /// <reference types="bun-types" />
 
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { upgradeWebSocket as honoUpgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
 import { defineWebSocketHelper, type UpgradeWebSocket, type WSEvents } from "hono/ws";
 import {
@@ -224,5 +224,8 @@ export const bunAdapter: RuntimeAdapter = {
       url: originOf(options.hostname, port),
       close: () => server.stop(true),
     });
+  },
+  remoteAddress(c: Context): string | undefined {
+    return bunServerOf(c.env)?.requestIP(c.req.raw)?.address;
   },
 };

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { upgradeWebSocket as honoUpgradeWebSocket } from "hono/deno";
 import { defineWebSocketHelper, type UpgradeWebSocket, type WSEvents } from "hono/ws";
 import {
@@ -135,5 +135,10 @@ export const denoAdapter: RuntimeAdapter = {
       },
     }, app.fetch);
     return promise;
+  },
+  remoteAddress(c: Context): string | undefined {
+    // Deno.serve hands Hono its ServeHandlerInfo as the environment.
+    const addr = (c.env as { remoteAddr?: { hostname?: unknown } } | undefined)?.remoteAddr;
+    return typeof addr?.hostname === "string" ? addr.hostname : undefined;
   },
 };

@@ -36,6 +36,7 @@ import type { Link } from "./link.ts";
 import { openChannel } from "./multiplex.ts";
 import { type Job, Outbox } from "./outbox.ts";
 import { startTimeout, stopTimer } from "./timers.ts";
+import { fetchToken, TokenKeeper, type TokenRefreshResult } from "./token.ts";
 import type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState } from "./options.ts";
 
 /**
@@ -114,6 +115,12 @@ export class Connection {
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stopHeartbeat: (() => void) | undefined;
   #closeRequest: { code: number | undefined; reason: string | undefined } | undefined;
+  /** The `token` option: sent in every hello, refreshed before it expires. */
+  readonly #token: TokenKeeper;
+  /** Counts socket attempts, so a token that arrives for an abandoned attempt is dropped. */
+  #tokenAttempt = 0;
+  /** A token function is running before the next socket opens: calls wait in the outbox. */
+  #tokenPending = false;
   #ready!: Promise<void>;
   #resolveReady!: () => void;
   #rejectReady!: (error: unknown) => void;
@@ -149,6 +156,22 @@ export class Connection {
       (this.#backoff === undefined ? false : DEFAULT_HEARTBEAT);
     this.#heartbeat = heartbeat === false ? undefined : checkHeartbeat(heartbeat);
     this.#outbox = new Outbox(options.maxQueued ?? 1000);
+    this.#token = new TokenKeeper(
+      options.token,
+      (token) => this.call("rpc.refresh", { token }) as Promise<TokenRefreshResult>,
+      (error, where) => this.#report(error, where),
+    );
+  }
+
+  /**
+   * Send a new token on the current socket (`rpc.refresh`): the one given, or the `token`
+   * option's (its function is asked again).
+   *
+   * @param token A token instead of the option's.
+   * @returns The hub's answer: client, roles, `expires`.
+   */
+  refresh(token?: string): Promise<TokenRefreshResult> {
+    return this.#token.refresh(token);
   }
 
   /** The URL connected to. */
@@ -377,6 +400,28 @@ export class Connection {
   #connect(): void {
     this.#reconnectTimer = undefined;
     this.#setState("CONNECTING");
+    const source = this.#token.source;
+    if (source === undefined) {
+      this.#open(undefined);
+      return;
+    }
+    // The token first, so that the hello carrying it is the socket's first frame.
+    const attempt = ++this.#tokenAttempt;
+    this.#tokenPending = true;
+    fetchToken(source).then((token) => {
+      if (attempt !== this.#tokenAttempt || this.#state !== "CONNECTING") return;
+      this.#tokenPending = false;
+      this.#open(token);
+    }, (error: unknown) => {
+      if (attempt !== this.#tokenAttempt || this.#state !== "CONNECTING") return;
+      this.#tokenPending = false;
+      this.#report(error, "token");
+      this.#afterLoss({ code: 1006, reason: "Switchboard: no token", local: true }, false);
+    });
+  }
+
+  /** Open a socket and its session; `token` goes in its hello. */
+  #open(token: string | undefined): void {
     const hooks = {
       onOpen: () => {
         if (this.#session === session && !session.peer.isClosed) this.#setState("OPEN");
@@ -401,7 +446,7 @@ export class Connection {
       onError: (error, where) => this.#report(error, where),
     });
     link.attach(peer);
-    const session: Session = { link, peer, hello: this.#sayHello(peer) };
+    const session: Session = { link, peer, hello: this.#sayHello(peer, token) };
     this.#session = session;
     // Queued behind the hello: resubscriptions, then calls made while disconnected.
     const resumed = resumeCount === 0
@@ -424,21 +469,25 @@ export class Connection {
     peer.closed.then((info) => this.#lost(session, info));
   }
 
-  #sayHello(peer: Peer): Promise<HelloResult | undefined> {
+  #sayHello(peer: Peer, token: string | undefined): Promise<HelloResult | undefined> {
     const codec = this.#options.codec ?? jsonCodec;
     // Channels carry text frames only: a multiplexed client does not ask for binary.
     const binary = this.#options.binary ?? !this.#options.multiplex;
     const name = this.#options.name;
-    if (codec.name === "json" && !binary && name === undefined) return Promise.resolve(undefined);
+    if (codec.name === "json" && !binary && token === undefined && name === undefined) {
+      return Promise.resolve(undefined);
+    }
     const codecs = codec.name === "json" ? ["json"] : [codec.name, "json"];
     if (binary) peer.wire.hold();
     const hello = peer.call("rpc.hello", {
       codecs,
       binary,
       client: name ?? `switchboard/${VERSION}`,
+      ...(token === undefined ? {} : { token }),
     }, { timeout: 0 }).then(
       (result) => {
         const answer = result as HelloResult;
+        this.#token.expiresAt((answer as { expires?: unknown }).expires);
         peer.wire.use(
           answer.codec === codec.name ? codec : jsonCodec,
           binary && answer.binary === true,
@@ -447,6 +496,8 @@ export class Connection {
       },
       (error: unknown) => {
         if (peer.isClosed) throw error;
+        // A refused token is worth knowing; a server without rpc.hello is not.
+        if (error instanceof RpcError && error.code === -32010) this.#report(error, "hello");
         peer.wire.use(jsonCodec, false);
         return undefined;
       },
@@ -472,7 +523,12 @@ export class Connection {
     if (this.#session !== session) return;
     this.#stopHeartbeat?.();
     this.#stopHeartbeat = undefined;
-    const wasConnected = this.#state === "CONNECTED";
+    this.#token.stop();
+    this.#afterLoss(info, this.#state === "CONNECTED");
+  }
+
+  /** A socket was lost (or never got its token): reconnect or finish. */
+  #afterLoss(info: CloseInfo, wasConnected: boolean): void {
     if (
       this.#closeRequest !== undefined || this.#backoff === undefined ||
       FINAL_CLOSE_CODES.has(info.code)
@@ -501,6 +557,7 @@ export class Connection {
   #finish(info: CloseInfo): void {
     if (this.#state === "CLOSED") return;
     this.#setState("CLOSED");
+    this.#token.stop();
     this.#outbox.failAll(
       new RpcError(ErrorCode.ConnectionClosed, "Switchboard: connection closed", {
         code: info.code,
@@ -531,8 +588,8 @@ export class Connection {
 
   /** Whether calls without a socket wait for the next one. */
   #queueing(): boolean {
-    return this.#state === "CONNECTING" && this.#backoff !== undefined &&
-      !(this.#options.failFast ?? false);
+    return this.#state === "CONNECTING" &&
+      (this.#backoff !== undefined || this.#tokenPending) && !(this.#options.failFast ?? false);
   }
 
   #submit(job: ClientJob): void {

@@ -13,6 +13,7 @@ import type { CloseInfo } from "../peer/transport.ts";
 import type { SocketClose, WebSocketConstructor } from "./socket_transport.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
+import type { TokenSource } from "./token.ts";
 
 /**
  * Options of `connect()` (client.ts).
@@ -88,6 +89,15 @@ export interface ClientOptions {
    * docs/PROTOCOL.md §13.
    */
   readonly multiplex?: boolean;
+  /**
+   * A credential for a hub (docs/PROTOCOL.md §9.1): sent as `params.token` of the `rpc.hello`
+   * that opens every socket, so no hand-written hello is needed. A function is called again
+   * for every socket (reconnects included) and every refresh, and may return a promise (fetch
+   * a fresh JWT); calls made meanwhile wait. When the hub's answer carries `expires`, a
+   * function token is refreshed in-session (`rpc.refresh`) shortly before; see
+   * `Client.refresh`. A refused token is reported through `onError` (`where: "hello"`).
+   */
+  readonly token?: TokenSource;
 }
 
 /**

@@ -131,7 +131,10 @@ export class Authenticator {
         ? claim.split(" ").filter((r) => r !== "")
         : [];
       const id = typeof payload.sub === "string" ? payload.sub : "jwt";
-      return { id, roles, admitted: true, via: "jwt" };
+      // verify() refused an `exp` in the past; a valid one stays with the identity.
+      return typeof payload.exp === "number"
+        ? { id, roles, admitted: true, via: "jwt", expires: payload.exp * 1000 }
+        : { id, roles, admitted: true, via: "jwt" };
     } catch {
       // Bad signature, expired, malformed: all mean "not authenticated".
       return undefined;

@@ -7,7 +7,8 @@
 
 import type { Limits } from "../protocol/limits.ts";
 import type { PubSubLimits } from "../pubsub/limits.ts";
-import type { AuthSettings } from "./auth.ts";
+import type { AuthSettings, JwtSettings, SecretEntry } from "./auth.ts";
+import { checkHubFile } from "./config_schema.ts";
 import type { Rule } from "./policy.ts";
 
 /**
@@ -45,8 +46,37 @@ export interface HubConfig {
   readonly auth: AuthSettings;
   /** Admit clients without credentials. Default: true when no credential is configured. */
   readonly allowAnonymous: boolean;
-  /** Largest frame before authentication, in bytes (UTF-16 units). Default 512. */
+  /**
+   * Largest frame (UTF-16 units of text, bytes of binary) or HTTP body (bytes) before
+   * authentication. Default 512.
+   */
   readonly preAuthMaxMessageSize: number;
+  /**
+   * Milliseconds a WebSocket that has not authenticated may stay open before it is closed
+   * with 4002. Default 10,000; 0 turns the deadline off.
+   */
+  readonly preAuthTimeout: number;
+  /**
+   * Most WebSockets not yet authenticated at once; further upgrades get HTTP 503. Default
+   * 256; 0 for no cap.
+   */
+  readonly preAuthMaxSockets: number;
+  /**
+   * Most WebSockets not yet authenticated at once from one remote address; further upgrades
+   * get HTTP 429. Default 8; 0 for no cap.
+   */
+  readonly preAuthMaxSocketsPerAddress: number;
+  /**
+   * Refuse WebSocket upgrades without a credential (bearer header, cookie or query token)
+   * with 401 instead of admitting them for an `rpc.hello`: nothing is read from a socket
+   * before it is authenticated. Default false; recommended for Deno hubs facing the internet.
+   */
+  readonly requireUpgradeAuth: boolean;
+  /**
+   * `Host` header values the hub answers besides its own bound address (a public name such as
+   * `rpc.example.com`, with `:port` to pin a port); `"*"` turns the check off. Default none.
+   */
+  readonly allowedHosts: readonly string[];
   /** Origins allowed to open browser connections besides the hub's own. Default none. */
   readonly origins: readonly string[];
   /** Several clients registering one name: `single` refuses, `roundrobin` shares. */
@@ -108,29 +138,41 @@ export interface HubFlags {
   readonly path?: string | undefined;
   /** `--log-level` */
   readonly logLevel?: string | undefined;
+  /** `--allowed-hosts` (comma-separated) */
+  readonly allowedHosts?: string | undefined;
 }
-
-const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
 /**
  * Merge a config file's content, the environment and flags into a complete configuration.
+ * Every value is checked against {@linkcode HUB_FILE_SCHEMA}: an unknown key or a bad value
+ * (from the file, a variable or a flag) is a `TypeError` with one line naming the key and
+ * where it came from; the hub's entry point prints it and exits with code 2.
  *
  * Environment: `HOST`, `PORT`, `SWITCHBOARD_PATH`, `SWITCHBOARD_LOG_LEVEL`,
  * `SWITCHBOARD_SECRET` (+ `SWITCHBOARD_SECRET_ID`, `SWITCHBOARD_SECRET_ROLES`),
- * `SWITCHBOARD_JWT_SECRET`, `SWITCHBOARD_ORIGINS` (comma-separated),
- * `SWITCHBOARD_ANONYMOUS` (`1`/`0`), `SWITCHBOARD_REGISTRATION`,
+ * `SWITCHBOARD_JWT_SECRET`, `SWITCHBOARD_ORIGINS` and `SWITCHBOARD_ALLOWED_HOSTS`
+ * (comma-separated), `SWITCHBOARD_ANONYMOUS` (`1`/`0`), `SWITCHBOARD_REGISTRATION`,
  * `SWITCHBOARD_REPLAY_SIZE`, `SWITCHBOARD_REPLAY_MAX_AGE`.
  *
  * @param file The parsed config file (or `{}`).
  * @param env Environment variables.
  * @param flags Parsed flags.
  * @returns The configuration.
- * @throws {TypeError} When a value has the wrong type.
+ * @throws {TypeError} When a key is unknown or a value is out of range or of the wrong type.
  * @example Environment overrides the file, flags override both
  * ```ts
  * import { resolveHubConfig } from "./config.ts";
  * const config = resolveHubConfig({ port: 9000 }, { PORT: "9100" }, { port: "9200" });
  * if (config.port !== 9200) throw new Error("unreachable");
+ * ```
+ * @example A typo is one clear error
+ * ```ts
+ * import { resolveHubConfig } from "./config.ts";
+ * let message = "";
+ * try { resolveHubConfig({ alowAnonymous: true }); } catch (e) { message = (e as Error).message; }
+ * if (message !== "Switchboard hub: invalid config: alowAnonymous (config file): unknown key") {
+ *   throw new Error(message);
+ * }
  * ```
  */
 export function resolveHubConfig(
@@ -141,9 +183,49 @@ export function resolveHubConfig(
   if (typeof file !== "object" || file === null || Array.isArray(file)) {
     throw new TypeError("Switchboard hub: the config file must hold a JSON object");
   }
-  const f = file as Record<string, unknown>;
-  const fileAuth = (f.auth ?? {}) as AuthSettings;
-  const secrets = [...(fileAuth.secrets ?? [])];
+  // A key set to undefined (as a caller spreading options may pass) counts as absent.
+  const merged: Record<string, unknown> = Object.fromEntries(
+    Object.entries(file).filter(([, value]) => value !== undefined),
+  );
+  const sources = new Map<string, string>();
+  const set = (key: string, value: unknown, source: string): void => {
+    if (value === undefined) return;
+    merged[key] = value;
+    sources.set(key, source);
+  };
+  set("host", env.HOST, "HOST");
+  set("port", numeric(env.PORT), "PORT");
+  set("path", env.SWITCHBOARD_PATH, "SWITCHBOARD_PATH");
+  set("logLevel", env.SWITCHBOARD_LOG_LEVEL, "SWITCHBOARD_LOG_LEVEL");
+  set("origins", list(env.SWITCHBOARD_ORIGINS), "SWITCHBOARD_ORIGINS");
+  set("allowedHosts", list(env.SWITCHBOARD_ALLOWED_HOSTS), "SWITCHBOARD_ALLOWED_HOSTS");
+  set("allowAnonymous", boolean(env.SWITCHBOARD_ANONYMOUS), "SWITCHBOARD_ANONYMOUS");
+  set("registration", env.SWITCHBOARD_REGISTRATION, "SWITCHBOARD_REGISTRATION");
+  set("host", flags.host, "--host");
+  set("port", numeric(flags.port), "--port");
+  set("path", flags.path, "--path");
+  set("logLevel", flags.logLevel, "--log-level");
+  set("allowedHosts", list(flags.allowedHosts), "--allowed-hosts");
+  const replaySize = numeric(env.SWITCHBOARD_REPLAY_SIZE);
+  const replayAge = numeric(env.SWITCHBOARD_REPLAY_MAX_AGE);
+  if (replaySize !== undefined || replayAge !== undefined) {
+    const p = isRecord(merged.pubsub) ? merged.pubsub : {};
+    const replay = isRecord(p.replay) ? p.replay : {};
+    merged.pubsub = {
+      ...p,
+      replay: {
+        ...replay,
+        ...(replaySize === undefined ? {} : { size: replaySize }),
+        ...(replayAge === undefined ? {} : { maxAge: replayAge }),
+      },
+    };
+    sources.set(
+      "pubsub",
+      replaySize === undefined ? "SWITCHBOARD_REPLAY_MAX_AGE" : "SWITCHBOARD_REPLAY_SIZE",
+    );
+  }
+  const f = checkHubFile(merged, (key) => sources.get(key));
+  const secrets: SecretEntry[] = [...(f.auth?.secrets ?? [])];
   if (env.SWITCHBOARD_SECRET) {
     secrets.push({
       secret: env.SWITCHBOARD_SECRET,
@@ -151,108 +233,64 @@ export function resolveHubConfig(
       roles: splitList(env.SWITCHBOARD_SECRET_ROLES ?? ""),
     });
   }
-  const jwt = env.SWITCHBOARD_JWT_SECRET
-    ? { ...fileAuth.jwt, secret: env.SWITCHBOARD_JWT_SECRET }
-    : fileAuth.jwt;
+  const fileJwt = f.auth?.jwt;
+  const jwt: JwtSettings | undefined = env.SWITCHBOARD_JWT_SECRET
+    ? { ...fileJwt, secret: env.SWITCHBOARD_JWT_SECRET }
+    : fileJwt;
   const auth: AuthSettings = { secrets, ...(jwt === undefined ? {} : { jwt }) };
   const hasCredentials = secrets.length > 0 || jwt !== undefined;
-  const anonymous = env.SWITCHBOARD_ANONYMOUS ?? f.allowAnonymous;
-  const config: HubConfig = {
-    host: str(flags.host ?? env.HOST ?? f.host ?? "127.0.0.1", "host"),
-    port: int(flags.port ?? env.PORT ?? f.port ?? 8000, "port"),
-    path: str(flags.path ?? env.SWITCHBOARD_PATH ?? f.path ?? "/rpc", "path"),
-    logLevel: level(flags.logLevel ?? env.SWITCHBOARD_LOG_LEVEL ?? f.logLevel ?? "info"),
+  return {
+    host: f.host ?? "127.0.0.1",
+    port: f.port ?? 8000,
+    path: f.path ?? "/rpc",
+    logLevel: f.logLevel ?? "info",
     auth,
-    allowAnonymous: anonymous === undefined ? !hasCredentials : bool(anonymous, "allowAnonymous"),
-    preAuthMaxMessageSize: int(f.preAuthMaxMessageSize ?? 512, "preAuthMaxMessageSize"),
-    origins: env.SWITCHBOARD_ORIGINS !== undefined
-      ? splitList(env.SWITCHBOARD_ORIGINS)
-      : strList(f.origins ?? [], "origins"),
-    registration: registration(env.SWITCHBOARD_REGISTRATION ?? f.registration ?? "single"),
-    callTimeout: int(f.callTimeout ?? 30_000, "callTimeout"),
-    shutdownTimeout: int(f.shutdownTimeout ?? 5_000, "shutdownTimeout"),
-    rules: (f.rules ?? []) as Rule[],
-    defaultPolicy: f.defaultPolicy === "deny" ? "deny" : "allow",
-    limits: (f.limits ?? {}) as Partial<Limits>,
-    inspector: f.inspector === undefined ? true : bool(f.inspector, "inspector"),
-    pubsub: pubsub(f.pubsub ?? {}, env),
+    allowAnonymous: f.allowAnonymous ?? !hasCredentials,
+    preAuthMaxMessageSize: f.preAuthMaxMessageSize ?? 512,
+    preAuthTimeout: f.preAuthTimeout ?? 10_000,
+    preAuthMaxSockets: f.preAuthMaxSockets ?? 256,
+    preAuthMaxSocketsPerAddress: f.preAuthMaxSocketsPerAddress ?? 8,
+    requireUpgradeAuth: f.requireUpgradeAuth ?? false,
+    allowedHosts: f.allowedHosts ?? [],
+    origins: f.origins ?? [],
+    registration: f.registration ?? "single",
+    callTimeout: f.callTimeout ?? 30_000,
+    shutdownTimeout: f.shutdownTimeout ?? 5_000,
+    rules: f.rules ?? [],
+    defaultPolicy: f.defaultPolicy ?? "allow",
+    limits: f.limits ?? {},
+    inspector: f.inspector ?? true,
+    pubsub: {
+      replay: {
+        size: f.pubsub?.replay?.size ?? 0,
+        maxAge: f.pubsub?.replay?.maxAge ?? 60_000,
+      },
+      limits: f.pubsub?.limits ?? {},
+    },
   };
-  if (!Array.isArray(config.rules)) throw new TypeError("Switchboard hub: rules must be an array");
-  if (!config.path.startsWith("/")) {
-    throw new TypeError(`Switchboard hub: path must start with "/": got ${config.path}`);
-  }
-  return config;
 }
 
 function splitList(text: string): string[] {
   return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
 }
 
-function str(value: unknown, key: string): string {
-  if (typeof value !== "string") throw new TypeError(`Switchboard hub: ${key} must be a string`);
-  return value;
+/** A number when the text is one (else the text, which the schema then refuses). */
+function numeric(text: string | undefined): number | string | undefined {
+  if (text === undefined) return undefined;
+  return /^-?\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : text;
 }
 
-function strList(value: unknown, key: string): string[] {
-  if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
-    throw new TypeError(`Switchboard hub: ${key} must be an array of strings`);
-  }
-  return value;
+/** `1`/`true` and `0`/`false` as booleans (else the text, which the schema then refuses). */
+function boolean(text: string | undefined): boolean | string | undefined {
+  if (text === "1" || text === "true") return true;
+  if (text === "0" || text === "false") return false;
+  return text;
 }
 
-function int(value: unknown, key: string): number {
-  const n = typeof value === "string" ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-    throw new TypeError(`Switchboard hub: ${key} must be a non-negative integer: got ${value}`);
-  }
-  return n;
+function list(text: string | undefined): string[] | undefined {
+  return text === undefined ? undefined : splitList(text);
 }
 
-function bool(value: unknown, key: string): boolean {
-  if (typeof value === "boolean") return value;
-  if (value === "1" || value === "true") return true;
-  if (value === "0" || value === "false") return false;
-  throw new TypeError(`Switchboard hub: ${key} must be a boolean: got ${value}`);
-}
-
-function level(value: unknown): LogLevel {
-  if (!LEVELS.includes(value as LogLevel)) {
-    throw new TypeError(`Switchboard hub: log level must be one of ${LEVELS.join(", ")}`);
-  }
-  return value as LogLevel;
-}
-
-function registration(value: unknown): "single" | "roundrobin" {
-  if (value !== "single" && value !== "roundrobin") {
-    throw new TypeError(`Switchboard hub: registration must be "single" or "roundrobin"`);
-  }
-  return value;
-}
-
-function pubsub(
-  value: unknown,
-  env: Readonly<Record<string, string | undefined>>,
-): HubPubSubConfig {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new TypeError("Switchboard hub: pubsub must be an object");
-  }
-  const p = value as { replay?: unknown; limits?: unknown };
-  const replay = (p.replay ?? {}) as { size?: unknown; maxAge?: unknown };
-  if (typeof replay !== "object" || replay === null) {
-    throw new TypeError("Switchboard hub: pubsub.replay must be an object");
-  }
-  const limits = p.limits ?? {};
-  if (typeof limits !== "object" || limits === null || Array.isArray(limits)) {
-    throw new TypeError("Switchboard hub: pubsub.limits must be an object");
-  }
-  return {
-    replay: {
-      size: int(env.SWITCHBOARD_REPLAY_SIZE ?? replay.size ?? 0, "pubsub.replay.size"),
-      maxAge: int(
-        env.SWITCHBOARD_REPLAY_MAX_AGE ?? replay.maxAge ?? 60_000,
-        "pubsub.replay.maxAge",
-      ),
-    },
-    limits: limits as Partial<PubSubLimits>,
-  };
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -7,15 +7,20 @@
  */
 
 import process from "node:process";
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import type { WSContext } from "hono/ws";
 import { getCookie } from "hono/cookie";
 import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
-import { RpcError } from "../protocol/errors.ts";
+import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
 import { refusal, Switchboard } from "../server/switchboard.ts";
+import { HostGuard } from "../server/host_guard.ts";
+import { readPreAuthBody } from "../server/http.ts";
+import { PreAuthGate, type PreAuthTicket } from "./pre_auth.ts";
+import { ExpiryWatch } from "./expiry.ts";
 import { VERSION } from "../version.ts";
 import { Authenticator } from "./auth.ts";
 import type { HubConfig } from "./config.ts";
@@ -52,6 +57,8 @@ const ANONYMOUS: Identity = {
   via: "anonymous",
 };
 const NOBODY: Identity = { id: "", roles: [], admitted: false, via: "none" };
+/** Methods a connection whose token expired may still call: to authenticate again. */
+const REAUTH: ReadonlySet<string> = new Set(["rpc.hello", "rpc.refresh", "rpc.ping"]);
 /** Most topic rows in an inspector snapshot. */
 const MAX_TOPIC_ROWS = 200;
 
@@ -88,6 +95,11 @@ export class Hub {
   readonly #policy: Policy;
   readonly #data = new WeakMap<Request, Record<string, unknown>>();
   readonly #preAuth = new WeakMap<Request, Identity>();
+  readonly #guard: HostGuard;
+  readonly #gate: PreAuthGate;
+  readonly #expiry = new ExpiryWatch();
+  /** Places at the pre-authentication gate, by connection data, until authenticated. */
+  readonly #tickets = new WeakMap<object, PreAuthTicket>();
   readonly #watchers = new Set<Peer>();
   readonly #started = Date.now();
   #server: RunningServer | undefined;
@@ -106,6 +118,12 @@ export class Hub {
     this.adapter = adapter;
     this.#log = options.logger ?? new Logger(config.logLevel);
     this.#auth = new Authenticator(config.auth);
+    this.#guard = new HostGuard({ allowedHosts: config.allowedHosts, origins: config.origins });
+    this.#gate = new PreAuthGate({
+      maxSockets: config.preAuthMaxSockets,
+      maxPerAddress: config.preAuthMaxSocketsPerAddress,
+      timeout: config.preAuthTimeout,
+    });
     const builtin: Rule[] = this.#auth.configured
       ? [
         { actions: ["call"], match: "rpc.inspect", roles: ["admin"] },
@@ -139,11 +157,13 @@ export class Hub {
       },
       onOpen: (peer) => {
         this.metrics.connectionsTotal++;
+        this.#expiry.watch(peer);
         this.#log.debug(`open ${peer.info.id} as ${identityOf(peer.info.data).id || "-"}`);
         this.#changed();
       },
       onClose: (peer, info) => {
         this.#watchers.delete(peer);
+        this.#expiry.forget(peer);
         this.#log.debug(`close ${peer.info.id} ${info.code} ${info.reason}`);
         this.#changed();
       },
@@ -184,6 +204,7 @@ export class Hub {
       topics: () => this.topicRows(),
       watch: (peer, on) => this.#watch(peer, on),
       changed: () => this.#changed(),
+      authenticated: (data, id) => this.#authenticated(data, id),
     });
     this.#routes();
   }
@@ -208,6 +229,7 @@ export class Hub {
       maxMessageSize: hub.switchboard.maxFrameSize,
       maxBufferedBytes: hub.switchboard.backpressure.maxBufferedBytes,
     });
+    hub.#guard.bind(config.host, hub.#server.port);
     hub.#log.info(
       `Switchboard hub ${VERSION} on ${adapter.runtime} listening on ${hub.url}${config.path}` +
         (hub.#auth.configured ? " (auth on)" : " (anonymous access)") + `, pid ${process.pid}`,
@@ -297,10 +319,22 @@ export class Hub {
     }
     clearTimeout(this.#pushTimer);
     clearInterval(this.#tick);
+    this.#expiry.clear();
     this.switchboard.closeAll(1001, "Hub shutting down");
     await this.switchboard.pubsub.close();
     await this.#server?.close();
     this.#log.info("stopped");
+  }
+
+  /**
+   * A connection authenticated (rpc.hello, rpc.refresh): it leaves the pre-authentication
+   * gate, and its new credential's expiry is watched.
+   */
+  #authenticated(data: Record<string, unknown>, id: string): void {
+    this.#tickets.get(data)?.release();
+    this.#tickets.delete(data);
+    const peer = this.switchboard.peers.get(id);
+    if (peer !== undefined) this.#expiry.watch(peer);
   }
 
   #initialIdentity(): Identity {
@@ -314,6 +348,13 @@ export class Hub {
       this.metrics.refused++;
       throw new RpcError(HubErrorCode.Unauthenticated, "Authentication required", {
         reason: "Send rpc.hello with a token first",
+      });
+    }
+    if (identity.expires !== undefined && identity.expires <= Date.now() && !REAUTH.has(method)) {
+      // Between `exp` and the expiry timer closing the connection (4001).
+      this.metrics.refused++;
+      throw new RpcError(HubErrorCode.Unauthenticated, "Token expired", {
+        reason: "The token expired: send rpc.refresh with a new one",
       });
     }
     if (this.#draining) {
@@ -340,6 +381,15 @@ export class Hub {
 
   #routes(): void {
     const { path } = this.config;
+    // Every route, the inspector and metrics included: a rebound page must reach none.
+    this.app.use("*", async (c, next) => {
+      const refused = await this.#guard.middleware(c, next);
+      if (refused instanceof Response) {
+        this.metrics.upgradesRefused++;
+        this.#log.warn(`refused ${c.req.method} ${c.req.path}: host or origin not allowed`);
+      }
+      return refused;
+    });
     this.app.get(
       "/health",
       (c) =>
@@ -385,12 +435,6 @@ export class Hub {
           upgrade: "websocket",
         });
       }
-      const origin = c.req.header("origin");
-      if (origin !== undefined && !this.#originAllowed(origin, c.req.url)) {
-        this.metrics.upgradesRefused++;
-        this.#log.warn(`refused an upgrade from origin ${origin}`);
-        return c.json(httpError(HubErrorCode.Forbidden, "Origin not allowed"), 403);
-      }
       let events;
       try {
         events = await this.switchboard.websocketEvents(c);
@@ -400,8 +444,19 @@ export class Hub {
       }
       const data = this.#data.get(c.req.raw) ?? {};
       const cap = this.config.preAuthMaxMessageSize;
+      let socket: WSContext | undefined;
+      if (!identityOf(data).admitted) {
+        const ticket = this.#enterGate(c, () => socket?.close(4002, "Authentication timeout"));
+        if (ticket instanceof Response) return ticket;
+        this.#tickets.set(data, ticket);
+      }
       return await this.adapter.upgradeWebSocket(c, {
-        onOpen: (event, ws) => events.onOpen?.(event, ws),
+        onOpen: (event, ws) => {
+          socket = ws;
+          // Missed its deadline before it even opened.
+          if (this.#tickets.get(data)?.expired) ws.close(4002, "Authentication timeout");
+          events.onOpen?.(event, ws);
+        },
         onMessage: (event, ws) => {
           const frame = event.data as string | ArrayBuffer;
           const size = typeof frame === "string" ? frame.length : frame.byteLength;
@@ -411,23 +466,44 @@ export class Hub {
           }
           events.onMessage?.(event, ws);
         },
-        onClose: (event, ws) => events.onClose?.(event, ws),
+        onClose: (event, ws) => {
+          this.#tickets.get(data)?.release();
+          events.onClose?.(event, ws);
+        },
         onError: (event, ws) => events.onError?.(event, ws),
       });
     });
     this.app.post(path, async (c) => {
       const identity = this.#preAuth.get(c.req.raw) ?? this.#initialIdentity();
-      const length = Number(c.req.header("content-length") ?? "0");
-      if (!identity.admitted && length > this.config.preAuthMaxMessageSize) {
+      if (identity.admitted) return await this.switchboard.fetchHttp(c.req.raw, c);
+      // Not authenticated: read at most the pre-auth cap, declared or chunked.
+      const body = await readPreAuthBody(c.req.raw, this.config.preAuthMaxMessageSize);
+      if (body === undefined) {
         return c.json(httpError(HubErrorCode.Unauthenticated, "Authentication required"), 401);
       }
-      return await this.switchboard.fetchHttp(c.req.raw, c);
+      return await this.switchboard.fetchHttp(body, c);
     });
   }
 
-  #originAllowed(origin: string, url: string): boolean {
-    const origins = this.config.origins;
-    return origin === new URL(url).origin || origins.includes(origin) || origins.includes("*");
+  /** A place at the pre-authentication gate, or the refusal (401, 429, 503) to answer. */
+  #enterGate(c: Context, expire: () => void): PreAuthTicket | Response {
+    const refuse = (status: 401 | 429 | 503, code: number, message: string): Response => {
+      this.metrics.upgradesRefused++;
+      this.#log.warn(`refused an unauthenticated upgrade: ${message}`);
+      return c.json(httpError(code, message), status);
+    };
+    if (this.config.requireUpgradeAuth) {
+      return refuse(401, HubErrorCode.Unauthenticated, "Authentication required");
+    }
+    const address = this.adapter.remoteAddress?.(c) ?? "unknown";
+    const ticket = this.#gate.enter(address, expire);
+    if (ticket === "global") {
+      return refuse(503, ErrorCode.LimitExceeded, "Too many unauthenticated connections");
+    }
+    if (ticket === "address") {
+      return refuse(429, ErrorCode.LimitExceeded, "Too many unauthenticated connections");
+    }
+    return ticket;
   }
 
   #recordError(where: string, error: unknown, client?: string): void {

@@ -2,7 +2,8 @@
  * The hub's entry point: `deno task start` (= `deno run --allow-net --allow-env --allow-read
  * server.ts`) or `bun server.ts`.
  *
- * Flags: `--host`, `--port`, `--path`, `--config <file.json>`, `--log-level`; the same can come
+ * Flags: `--host`, `--port`, `--path`, `--config <file.json>`, `--log-level`, `--allowed-hosts`;
+ * the same can come
  * from the environment (`HOST`, `PORT`, `SWITCHBOARD_PATH`, `SWITCHBOARD_CONFIG`,
  * `SWITCHBOARD_LOG_LEVEL`, …; see {@linkcode resolveHubConfig}). SIGINT and SIGTERM shut down
  * gracefully (`node:process` signal events work on Deno and Bun alike).
@@ -42,6 +43,7 @@ export async function loadHubConfig(
       path: { type: "string" },
       config: { type: "string" },
       "log-level": { type: "string" },
+      "allowed-hosts": { type: "string" },
     },
     strict: true,
   });
@@ -62,6 +64,7 @@ export async function loadHubConfig(
     port: values.port,
     path: values.path,
     logLevel: values["log-level"],
+    allowedHosts: values["allowed-hosts"],
   });
 }
 

@@ -58,6 +58,11 @@ export interface Identity {
   readonly admitted: boolean;
   /** How it was admitted. */
   readonly via: "none" | "anonymous" | "secret" | "jwt";
+  /**
+   * When the credential stops being valid (a JWT's `exp`), in ms since the epoch; absent
+   * when it does not expire.
+   */
+  readonly expires?: number;
 }
 
 interface CompiledRule {

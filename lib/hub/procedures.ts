@@ -1,6 +1,6 @@
 /**
- * The hub's own `rpc.` procedures: hello (authentication), register, unregister, discover,
- * time, version, inspect.
+ * The hub's own `rpc.` procedures: hello (authentication), refresh (a new token in-session),
+ * register, unregister, discover, time, version, inspect.
  *
  * @module
  */
@@ -49,6 +49,8 @@ export interface HubServices {
   watch(peer: Peer, on: boolean): void;
   /** A connection's identity changed (after hello). */
   changed(): void;
+  /** A connection authenticated with a token (rpc.hello, rpc.refresh). */
+  authenticated(data: Record<string, unknown>, connectionId: string): void;
 }
 
 /**
@@ -92,7 +94,27 @@ const OPERATOR_CLOSE = 1008;
 const MAX_CLIENT_NAME = 100;
 
 /** The hello result with the hub's additions. */
-type HubHelloResult = HelloResult & { readonly client: string; readonly roles: readonly string[] };
+type HubHelloResult = HelloResult & RefreshResult;
+
+/**
+ * The result of `rpc.refresh` (and the hub's additions to `rpc.hello`'s): who the connection
+ * now is and when its credential expires (ms since the epoch; `null`: never).
+ *
+ * @example
+ * ```ts
+ * import type { RefreshResult } from "./procedures.ts";
+ * const result: RefreshResult = { client: "ada", roles: ["admin"], expires: null };
+ * if (result.expires !== null) throw new Error("unreachable");
+ * ```
+ */
+export interface RefreshResult {
+  /** The client id. */
+  readonly client: string;
+  /** Its roles. */
+  readonly roles: readonly string[];
+  /** When the credential expires, in ms since the epoch; `null` when it does not. */
+  readonly expires: number | null;
+}
 
 /**
  * Register the hub's procedures on the server registry (replacing the core `rpc.hello`, which
@@ -116,6 +138,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
           });
         }
         data.identity = identity;
+        hub.authenticated(data, ctx.connection.id);
         hub.changed();
       } else if (!identityOf(data).admitted) {
         throw new RpcError(HubErrorCode.Unauthenticated, "Authentication required", {
@@ -133,6 +156,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
         ...base,
         extensions: [
           ...base.extensions,
+          "rpc.refresh",
           "rpc.register",
           "rpc.unregister",
           "rpc.discover",
@@ -143,7 +167,36 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
         ],
         client: identity.id,
         roles: identity.roles,
+        expires: identity.expires ?? null,
       };
+    },
+  );
+  registry.registerReserved(
+    "rpc.refresh",
+    async (params: Params | undefined, ctx: CallContext): Promise<RefreshResult> => {
+      const token = (params as { token?: unknown } | undefined)?.token;
+      if (typeof token !== "string") {
+        throw new RpcError(ErrorCode.InvalidParams, "Invalid params", {
+          reason: 'Expected {"token": "..."}',
+        });
+      }
+      const identity = await hub.auth.authenticate(token);
+      if (identity === undefined) {
+        throw new RpcError(HubErrorCode.Unauthenticated, "Authentication failed", {
+          reason: "The token is not valid",
+        });
+      }
+      const data = ctx.connection.data;
+      const current = identityOf(data);
+      if ((current.via === "secret" || current.via === "jwt") && current.id !== identity.id) {
+        throw new RpcError(HubErrorCode.Unauthenticated, "Authentication failed", {
+          reason: "The token names another client",
+        });
+      }
+      data.identity = identity;
+      hub.authenticated(data, ctx.connection.id);
+      hub.changed();
+      return { client: identity.id, roles: identity.roles, expires: identity.expires ?? null };
     },
   );
   registry.registerReserved("rpc.register", (params: Params | undefined, ctx: CallContext) => {

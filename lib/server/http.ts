@@ -110,6 +110,33 @@ function tooLarge(max: number): Response {
   return new Response(`Body exceeds ${max} bytes`, { status: 413 });
 }
 
+/**
+ * The body of a request from a caller that has not authenticated, read to at most `max`
+ * bytes whether it declares a `Content-Length` or is chunked, as a request that can be read
+ * again; `undefined` when it is longer (nothing past `max` is read).
+ *
+ * @param request The request.
+ * @param max The most bytes to read.
+ * @returns A new request with the same URL, method and headers, or undefined.
+ * @example
+ * ```ts
+ * import { readPreAuthBody } from "./http.ts";
+ * const long = new Request("http://x/", { method: "POST", body: "x".repeat(600) });
+ * if (await readPreAuthBody(long, 512) !== undefined) throw new Error("unreachable");
+ * const short = await readPreAuthBody(new Request("http://x/", { method: "POST", body: "{}" }), 512);
+ * if (await short?.text() !== "{}") throw new Error("unreachable");
+ * ```
+ */
+export async function readPreAuthBody(
+  request: Request,
+  max: number,
+): Promise<Request | undefined> {
+  if (Number(request.headers.get("content-length") ?? "0") > max) return undefined;
+  const text = await readBounded(request, max);
+  if (text === undefined) return undefined;
+  return new Request(request.url, { method: request.method, headers: request.headers, body: text });
+}
+
 /** Read the body as text, giving up (undefined) as soon as it passes `max` bytes. */
 async function readBounded(request: Request, max: number): Promise<string | undefined> {
   if (request.body === null) return "";
