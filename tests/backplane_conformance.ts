@@ -216,6 +216,23 @@ export function backplaneConformance(
       stream.close();
     });
 
+    it("two instances publishing on one topic at once get distinct, dense seqs, heard in order", async () => {
+      const a = await instance();
+      const b = await instance();
+      const topic = `${namespace()}.race`;
+      const heard = new Heard();
+      const stream = a.stream(heard.listener);
+      await stream.add(topic);
+      const seqs = await Promise.all(range(1, 40).map((i) => (i % 2 ? a : b).publish(topic, i)));
+      assert.deepEqual([...seqs].sort((x, y) => x - y), range(1, 40));
+      await heard.until("forty events", (events) => events.length === 40);
+      assert.deepEqual(heard.seqs(topic), range(1, 40));
+      // Each event's data is the one its publisher was told the seq of.
+      const told = new Map(seqs.map((seq, i) => [seq, i + 1]));
+      for (const event of heard.events) assert.equal(event.data, told.get(event.seq));
+      stream.close();
+    });
+
     it("data round-trips as in memory: binary attachments, Dates, nested values", async () => {
       const a = await instance();
       const b = await instance();

@@ -68,7 +68,7 @@ export function packEvent(
  * import { packEvent, unpackEvent } from "./event_codec.ts";
  * const bytes = new TextEncoder().encode(packEvent(5, undefined, [1, 2]) as string);
  * const event = unpackEvent("t", 1, bytes);
- * if (event.time !== 5 || event.exclude !== undefined || event.data.toString() !== "1,2") {
+ * if (event.time !== 5 || event.exclude !== undefined || String(event.data) !== "1,2") {
  *   throw new Error("unreachable");
  * }
  * ```
