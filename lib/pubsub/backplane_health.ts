@@ -22,8 +22,33 @@ export interface BackplaneHealth {
   readonly detail?: string;
 }
 
+interface Pending {
+  readonly at: number;
+  readonly reject: (error: Error) => void;
+  readonly message: string;
+}
+
+/** Calls in flight with their deadlines, swept by one timer (a timer per call costs ~10 µs). */
+const pending = new Set<Pending>();
+let sweeper: ReturnType<typeof setInterval> | undefined;
+
+function sweep(): void {
+  const now = Date.now();
+  for (const entry of pending) {
+    if (entry.at <= now) {
+      pending.delete(entry);
+      entry.reject(new Error(entry.message));
+    }
+  }
+  if (pending.size === 0) {
+    clearInterval(sweeper);
+    sweeper = undefined;
+  }
+}
+
 /**
- * Settle with a promise, or reject with `message` after `ms`.
+ * Settle with a promise, or reject with `message` once `ms` have passed (checked every 50 ms
+ * by one shared timer, so a call may take up to 50 ms longer to time out).
  *
  * @param promise The call to the engine.
  * @param ms The deadline.
@@ -38,9 +63,19 @@ export interface BackplaneHealth {
  * ```
  */
 export function settleWithin<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
+  return new Promise<T>((resolve, reject) => {
+    const entry: Pending = { at: Date.now() + ms, reject, message };
+    pending.add(entry);
+    sweeper ??= setInterval(sweep, Math.min(50, ms));
+    promise.then(
+      (value) => {
+        pending.delete(entry);
+        resolve(value);
+      },
+      (error) => {
+        pending.delete(entry);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

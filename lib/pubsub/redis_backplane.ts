@@ -32,6 +32,7 @@
 import { createClient, RESP_TYPES } from "@redis/client";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
 import { packForPublish, unpackEvent } from "./event_codec.ts";
 import { RemoteStreams } from "./remote_streams.ts";
@@ -86,6 +87,19 @@ local entries = {}
 if n > 0 then entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', n) end
 local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
 return {seq, entries, first}`;
+
+/** A Lua script and its SHA-1, for EVALSHA. */
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash("sha1").update(source).digest("hex") };
+}
+
+const PUBLISH = script(PUBLISH_SCRIPT);
+const REPLAY = script(REPLAY_SCRIPT);
 
 type RedisClient = ReturnType<typeof createClient>;
 type StreamEntry = [Uint8Array, Uint8Array[]];
@@ -202,7 +216,7 @@ export class RedisBackplane implements Backplane {
     const args = [String(this.#size), String(this.#ttl), event, this.#prefix + topic];
     try {
       const seq = await settleWithin(
-        this.#pub.eval(PUBLISH_SCRIPT, { keys, arguments: args }),
+        this.#eval(PUBLISH, keys, args),
         this.#timeout,
         `Redis did not answer in ${this.#timeout} ms`,
       );
@@ -223,10 +237,10 @@ export class RedisBackplane implements Backplane {
     let reply: [number, StreamEntry[], StreamEntry[]];
     try {
       reply = await settleWithin(
-        this.#pub.eval(REPLAY_SCRIPT, {
-          keys: this.#keys(topic),
-          arguments: [String(since ?? Number.MAX_SAFE_INTEGER), String(this.#size)],
-        }) as Promise<[number, StreamEntry[], StreamEntry[]]>,
+        this.#eval(REPLAY, this.#keys(topic), [
+          String(since ?? Number.MAX_SAFE_INTEGER),
+          String(this.#size),
+        ]) as Promise<[number, StreamEntry[], StreamEntry[]]>,
         this.#timeout,
         `Redis did not answer in ${this.#timeout} ms`,
       );
@@ -264,6 +278,17 @@ export class RedisBackplane implements Backplane {
       } else if (client.isOpen) {
         client.destroy();
       }
+    }
+  }
+
+  /** EVALSHA, loading the script by EVAL when Redis does not have it (first use, restart). */
+  async #eval(script: Script, keys: string[], args: (string | Buffer)[]): Promise<unknown> {
+    const rest = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.#pub.sendCommand(["EVALSHA", script.sha, ...rest]);
+    } catch (error) {
+      if (!message(error).startsWith("NOSCRIPT")) throw error;
+      return await this.#pub.sendCommand(["EVAL", script.source, ...rest]);
     }
   }
 
