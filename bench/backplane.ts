@@ -224,7 +224,9 @@ try {
       `${WINDOW} in flight, median of ${ROUNDS}`,
   );
   for (const [name, value] of rows) {
-    console.log(`  ${name.padEnd(40)} ${Math.round(value).toLocaleString("en").padStart(10)} events/s`);
+    console.log(
+      `  ${name.padEnd(40)} ${Math.round(value).toLocaleString("en").padStart(10)} events/s`,
+    );
   }
   const ratio = (a: string, b: string): string => (rate.get(a)! / rate.get(b)!).toFixed(2);
   console.log(

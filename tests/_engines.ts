@@ -41,7 +41,11 @@ const READY_MS = 10_000;
 /** How long it may take to exit after SIGTERM before SIGKILL. */
 const STOP_MS = 5_000;
 
-const SEARCH = [...(process.env.PATH ?? "").split(":").filter((p) => p !== ""), "/usr/bin", "/usr/sbin"];
+const SEARCH = [
+  ...(process.env.PATH ?? "").split(":").filter((p) => p !== ""),
+  "/usr/bin",
+  "/usr/sbin",
+];
 const running = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");

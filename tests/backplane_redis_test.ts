@@ -34,7 +34,11 @@ describe("redis backplane faults", { skip: engineMissing("redis-server") ?? fals
 
   it("events published while a listener's Pub/Sub connection was down are repaired, in order", async () => {
     const errors: unknown[] = [];
-    const options = { replay: { size: 100 }, timeout: 1_000, onError: (e: unknown) => errors.push(e) };
+    const options = {
+      replay: { size: 100 },
+      timeout: 1_000,
+      onError: (e: unknown) => errors.push(e),
+    };
     const a = await RedisBackplane.connect(redis!.url, options);
     const b = await RedisBackplane.connect(redis!.url, options);
     const admin = createClient({ url: redis!.url });

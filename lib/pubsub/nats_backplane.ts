@@ -44,11 +44,11 @@ import {
 import {
   jetstream,
   type JetStreamClient,
-  jetstreamManager,
   type JetStreamManager,
+  jetstreamManager,
   type MsgRequest,
-  type StoredMsg,
   StorageType,
+  type StoredMsg,
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
@@ -310,7 +310,9 @@ export class NatsBackplane implements Backplane {
     const stored = await this.#jsm.streams.getMessage(this.#stream, {
       last_by_subj: this.#in + topic,
     });
-    return stored === null ? { seq: 0, streamSeq: 0 } : { seq: seqOf(stored), streamSeq: stored.seq };
+    return stored === null
+      ? { seq: 0, streamSeq: 0 }
+      : { seq: seqOf(stored), streamSeq: stored.seq };
   }
 
   #remember(topic: string, last: Last): void {
@@ -352,7 +354,10 @@ export class NatsBackplane implements Backplane {
   async #subscribe(filter: string): Promise<void> {
     if (this.#subs.has(filter)) return;
     const subject = this.#ev + filter.replace(/(^|\.)\*\*$/, "$1>");
-    this.#subs.set(filter, this.#nc.subscribe(subject, { callback: (_, msg) => this.#receive(msg) }));
+    this.#subs.set(
+      filter,
+      this.#nc.subscribe(subject, { callback: (_, msg) => this.#receive(msg) }),
+    );
     await this.#nc.flush();
   }
 

@@ -262,7 +262,9 @@ export class RemoteStreams {
         }
       },
       (error) => {
-        this.#onError(new Error(`Switchboard: could not repair a gap on ${topic}`, { cause: error }));
+        this.#onError(
+          new Error(`Switchboard: could not repair a gap on ${topic}`, { cause: error }),
+        );
         finish([]);
       },
     );
