@@ -33,8 +33,10 @@ export interface BackplaneStream {
    * Start hearing a topic or pattern (idempotent).
    *
    * @param filter An exact topic or a pattern.
+   * @returns Nothing when it is heard at once (memory), else a promise that resolves once
+   * the engine delivers the filter's events (a remote backplane's subscription is acknowledged).
    */
-  add(filter: string): void;
+  add(filter: string): void | Promise<void>;
   /**
    * Stop hearing it.
    *

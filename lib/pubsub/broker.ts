@@ -104,12 +104,16 @@ export interface TopicCount {
 interface PatternGroup {
   readonly pattern: Pattern;
   readonly subs: Set<Sub>;
+  /** The backplane's subscription, while a remote engine acknowledges it. */
+  ready: Promise<void> | void;
 }
 
 /** The subscriptions of an exact topic: written by the broker, or reached by the runtime. */
 interface ExactGroup {
   readonly subs: Set<Sub>;
   runtime: RuntimeGroup | undefined;
+  /** The backplane's subscription, while a remote engine acknowledges it. */
+  ready: Promise<void> | void;
 }
 
 /** Distinguishes the runtime topic names of brokers that share one runtime server. */
@@ -242,24 +246,32 @@ export class Broker {
       let group = this.#patterns.get(name);
       const first = group === undefined;
       if (group === undefined) {
-        group = { pattern: new Pattern(name), subs: new Set() };
+        group = { pattern: new Pattern(name), subs: new Set(), ready: undefined };
         this.#patterns.set(name, group);
-        this.#stream.add(name);
+        group.ready = this.#stream.add(name);
       }
       group.subs.add(sub);
       if (first) this.#lazy.startMatching(group.pattern);
+      if (group.ready !== undefined) {
+        // A remote backplane: events published once this resolves reach the subscriber.
+        await group.ready.catch((error) => {
+          this.#remove(sub);
+          throw error;
+        });
+      }
       return { topic: name, seq: 0 };
     }
     let group = this.#exact.get(name);
     const first = group === undefined;
     if (group === undefined) {
-      group = { subs: new Set(), runtime: undefined };
+      group = { subs: new Set(), runtime: undefined, ready: undefined };
       this.#exact.set(name, group);
-      this.#stream.add(name);
+      group.ready = this.#stream.add(name);
     }
     group.subs.add(sub);
     let result: SubscribeResult;
     try {
+      if (group.ready !== undefined) await group.ready;
       const replay = await this.#backplane.replay(name, since as number | undefined);
       if ("gap" in replay) {
         sub.lastSeq = replay.gap.seq;

@@ -1,0 +1,255 @@
+/**
+ * Backplane throughput: events per second from one backplane instance's `publish` to another
+ * instance's listener (two processes' worth of connections on one engine), against the
+ * engine's own raw pub/sub measured by the same code in the same run: Redis `PUBLISH` →
+ * `PSUBSCRIBE`, NATS core publish → subscribe; and, to tell the engine's share from
+ * Switchboard's, the backplane's own Lua script driven by plain node-redis calls, and a
+ * JetStream publish with an acknowledgement (what the NATS backplane needs to number events).
+ *
+ * Each variant sends EVENTS events of the same ~100-byte JSON data over TOPICS topics with
+ * at most WINDOW publishes in flight (raw NATS core publishes are fire-and-forget and flushed
+ * by the client), and the time runs until the listener has all of them; median of ROUNDS.
+ * Bounded: every round stops at DEADLINE_MS.
+ *
+ * Run: `deno run -A bench/backplane.ts` or `bun bench/backplane.ts`; environment EVENTS
+ * (default 20,000), TOPICS (default 16), WINDOW (default 100), ROUNDS (default 3).
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { createClient } from "@redis/client";
+import { connect as natsConnect } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { Backplane } from "../lib/pubsub/backplane.ts";
+import { NatsBackplane } from "../lib/pubsub/nats_backplane.ts";
+import { RedisBackplane } from "../lib/pubsub/redis_backplane.ts";
+import { startNats, startRedis } from "../tests/_engines.ts";
+
+const EVENTS = Number(process.env.EVENTS ?? 20_000);
+const TOPICS = Number(process.env.TOPICS ?? 16);
+const WINDOW = Number(process.env.WINDOW ?? 100);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const DEADLINE_MS = 60_000;
+const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
+
+const DATA = { user: "u-1234", text: "hello from the benchmark, a short chat line", n: 0 };
+const PAYLOAD = JSON.stringify(DATA);
+
+/** One variant: set up, then a round sends `EVENTS` and resolves when all are heard. */
+interface Variant {
+  readonly name: string;
+  round(prefix: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Run `send(i)` for i < EVENTS with at most WINDOW pending, and wait for `heard()`. */
+async function pump(
+  send: (i: number) => Promise<unknown> | void,
+  heard: Promise<void>,
+): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < EVENTS) await send(next++);
+  };
+  await Promise.all(Array.from({ length: WINDOW }, worker));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    heard,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("bench: round over its deadline")), DEADLINE_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return EVENTS / ((performance.now() - start) / 1000);
+}
+
+/** A promise resolved by the `EVENTS`th call of the returned counter. */
+function counter(): { hit: () => void; all: Promise<void> } {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  let count = 0;
+  return {
+    hit: () => {
+      if (++count === EVENTS) resolve();
+    },
+    all: promise,
+  };
+}
+
+async function rawRedis(url: string): Promise<Variant> {
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  return {
+    name: "redis raw PUBLISH/PSUBSCRIBE",
+    async round(prefix) {
+      const { hit, all } = counter();
+      await sub.pSubscribe(`${prefix}.*`, hit);
+      const rate = await pump((i) => pub.publish(`${prefix}.t${i % TOPICS}`, PAYLOAD), all);
+      await sub.pUnsubscribe(`${prefix}.*`);
+      return rate;
+    },
+    async close() {
+      await Promise.all([pub.close(), sub.close()]);
+    },
+  };
+}
+
+/** The backplane's own Lua script driven by plain node-redis calls: Redis's share of the cost. */
+async function rawRedisScript(url: string): Promise<Variant> {
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  await Promise.all([pub.connect(), sub.connect()]);
+  const script = `local seq = redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 's', seq, 'e', ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PUBLISH', ARGV[4], seq .. ' ' .. ARGV[3])
+return seq`;
+  const sha = await pub.sendCommand(["SCRIPT", "LOAD", script]) as string;
+  return {
+    name: "redis raw same Lua script/PSUBSCRIBE",
+    async round(prefix) {
+      const { hit, all } = counter();
+      await sub.pSubscribe(`${prefix}.*`, hit);
+      const rate = await pump((i) => {
+        const topic = `${prefix}.t${i % TOPICS}`;
+        return pub.sendCommand([
+          "EVALSHA",
+          sha,
+          "2",
+          `raw{${topic}}:seq`,
+          `raw{${topic}}:log`,
+          "100",
+          "86400000",
+          PAYLOAD,
+          topic,
+        ]);
+      }, all);
+      await sub.pUnsubscribe(`${prefix}.*`);
+      return rate;
+    },
+    async close() {
+      await Promise.all([pub.close(), sub.close()]);
+    },
+  };
+}
+
+async function rawNats(url: string, acked: boolean): Promise<Variant> {
+  const pubConn = await natsConnect({ servers: url });
+  const subConn = await natsConnect({ servers: url });
+  const js = jetstream(pubConn);
+  if (acked) {
+    const jsm = await jetstreamManager(pubConn);
+    await jsm.streams.add({ name: "RAWBENCH", subjects: ["rawjs.>"], max_msgs_per_subject: 100 });
+  }
+  return {
+    name: acked ? "nats raw JetStream publish (acked)" : "nats raw core publish/subscribe",
+    async round(prefix) {
+      const { hit, all } = counter();
+      const root = acked ? `rawjs.${prefix}` : prefix;
+      const sub = subConn.subscribe(`${root}.*`, { callback: hit });
+      await subConn.flush();
+      const rate = await pump(
+        (i) =>
+          acked
+            ? js.publish(`${root}.t${i % TOPICS}`, PAYLOAD)
+            : pubConn.publish(`${root}.t${i % TOPICS}`, PAYLOAD),
+        all,
+      );
+      sub.unsubscribe();
+      return rate;
+    },
+    async close() {
+      await Promise.all([pubConn.close(), subConn.close()]);
+    },
+  };
+}
+
+async function throughBackplane(name: string, open: () => Promise<Backplane>): Promise<Variant> {
+  const a = await open();
+  const b = await open();
+  return {
+    name,
+    async round(prefix) {
+      const { hit, all } = counter();
+      const stream = b.stream(hit);
+      await stream.add(`${prefix}.*`);
+      const rate = await pump((i) => a.publish(`${prefix}.t${i % TOPICS}`, DATA), all);
+      stream.close();
+      return rate;
+    },
+    async close() {
+      await Promise.all([a.close(), b.close()]);
+    },
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function measure(variant: Variant): Promise<number> {
+  const rates: number[] = [];
+  for (let r = 0; r < ROUNDS + 1; r++) {
+    const rate = await variant.round(`b${r}x${Math.random().toString(36).slice(2, 8)}`);
+    if (r > 0) rates.push(rate); // the first round warms up
+  }
+  await variant.close();
+  return median(rates);
+}
+
+const redis = await startRedis({ persist: false });
+const nats = await startNats();
+try {
+  const replay = { replay: { size: 100 } };
+  const rows: [string, number][] = [];
+  for (
+    const make of [
+      () => rawRedis(redis.url),
+      () => rawRedisScript(redis.url),
+      () => throughBackplane("RedisBackplane", () => RedisBackplane.connect(redis.url, replay)),
+      () => rawNats(nats.url, false),
+      () => rawNats(nats.url, true),
+      () => throughBackplane("NatsBackplane", () => NatsBackplane.connect(nats.url, replay)),
+    ]
+  ) {
+    const variant = await make();
+    rows.push([variant.name, await measure(variant)]);
+  }
+  const rate = new Map(rows);
+  console.log(
+    `backplane bench, ${runtime}, ${EVENTS} events over ${TOPICS} topics, ` +
+      `${WINDOW} in flight, median of ${ROUNDS}`,
+  );
+  for (const [name, value] of rows) {
+    console.log(
+      `  ${name.padEnd(40)} ${Math.round(value).toLocaleString("en").padStart(10)} events/s`,
+    );
+  }
+  const ratio = (a: string, b: string): string => (rate.get(a)! / rate.get(b)!).toFixed(2);
+  console.log(
+    `  ratio RedisBackplane / raw Redis pub/sub: ${
+      ratio("RedisBackplane", "redis raw PUBLISH/PSUBSCRIBE")
+    } (target >= 0.7)`,
+  );
+  console.log(
+    `  ratio NatsBackplane / raw NATS core pub/sub: ${
+      ratio("NatsBackplane", "nats raw core publish/subscribe")
+    } (target >= 0.7)`,
+  );
+  console.log(
+    `  ratio RedisBackplane / raw same Lua script: ${
+      ratio("RedisBackplane", "redis raw same Lua script/PSUBSCRIBE")
+    }`,
+  );
+  console.log(
+    `  ratio NatsBackplane / raw JetStream acked publish: ${
+      ratio("NatsBackplane", "nats raw JetStream publish (acked)")
+    }`,
+  );
+} finally {
+  await redis.stop();
+  await nats.stop();
+}

@@ -1,0 +1,417 @@
+/**
+ * The NATS backplane (nats-server 2.9+ with JetStream): brokers in many processes share
+ * topics through NATS.
+ *
+ * **Subjects.** A topic is a subject: `chat.lobby` is stored on `switchboard.in.chat.lobby`
+ * and heard on `switchboard.ev.chat.lobby` (prefix `switchboard`). Topic segments are valid
+ * subject tokens; the pattern `*` is NATS's `*` and `**` is NATS's `>`, with the same
+ * meaning, so listeners subscribe to exactly their filters.
+ *
+ * **Per-topic sequence numbers, dense and ordered.** JetStream numbers messages per stream,
+ * not per subject, so the topic's seq travels in a header (`Sb-Seq`) and is made dense by
+ * optimistic concurrency: a publish reads the topic's last stored message (seq `n`, stream
+ * sequence `S`; cached from this instance's last acknowledgement, else fetched with a direct
+ * get `last_by_subj`) and publishes seq `n + 1` with `Nats-Expected-Last-Subject-Sequence:
+ * S`. If another process stored an event on the topic in between, JetStream refuses it
+ * (error 10071, wrong last sequence): the publisher re-reads and retries. Within one
+ * instance, publishes on a topic are queued one after the other (no self-contention), so a
+ * hot topic costs one round trip per event; different topics go in parallel.
+ *
+ * **Only stored events are delivered.** The stream has the subjects `<prefix>.in.>` and
+ * republishes each stored message on `<prefix>.ev.>` (JetStream RePublish): listeners hear
+ * exactly what was stored, in stream order (so in seq order per topic), and a refused
+ * publish is never heard. Live delivery is core NATS on those subjects, without polling;
+ * exactly-once and gap repair after a reconnection are {@linkcode RemoteStreams}'s.
+ *
+ * **Retention.** `max_msgs_per_subject` is the replay size (at least 1: the last event holds
+ * the topic's seq) and `max_age` the topic TTL: a topic idle longer is forgotten and
+ * restarts at seq 1. Replay reads the topic's held messages in order (`next_by_subj`) and
+ * keeps those within the replay size and younger than `maxAge`, as in memory.
+ *
+ * The client is nats.js 3 (`@nats-io/transport-node`, `@nats-io/jetstream`), which runs on
+ * Deno and Bun alike. Event data is packed by `packEvent` (superjson plus raw attachments).
+ *
+ * @module
+ */
+
+import {
+  connect as natsConnect,
+  headers as natsHeaders,
+  type Msg,
+  type NatsConnection,
+  type Subscription,
+} from "@nats-io/transport-node";
+import {
+  jetstream,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstreamManager,
+  type MsgRequest,
+  StorageType,
+  type StoredMsg,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import type { Backplane, BackplaneStream } from "./backplane.ts";
+import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
+import { packForPublish, unpackEvent } from "./event_codec.ts";
+import { RemoteStreams } from "./remote_streams.ts";
+import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
+
+/**
+ * Options of {@linkcode NatsBackplane.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { NatsBackplaneOptions } from "./nats_backplane.ts";
+ * const options: NatsBackplaneOptions = { stream: "APP", replay: { size: 100 } };
+ * if (options.stream !== "APP") throw new Error("unreachable");
+ * ```
+ */
+export interface NatsBackplaneOptions {
+  /** First subject token(s) of every subject. Default `switchboard`. */
+  readonly prefix?: string;
+  /** The JetStream stream's name (created if missing). Default `SWITCHBOARD`. */
+  readonly stream?: string;
+  /** Events kept per topic and their age. Default: none (the last event only, for its seq). */
+  readonly replay?: ReplayOptions;
+  /** A topic not published for this many ms is forgotten (restarts at 1). Default a day; 0 never. */
+  readonly topicTtl?: number;
+  /** JetStream storage of a newly created stream. Default `file`. */
+  readonly storage?: "file" | "memory";
+  /** Topics whose last seq each instance remembers. Default 100,000. */
+  readonly maxTopics?: number;
+  /** How long a publish or replay may wait for NATS, in ms. Default 5,000. */
+  readonly timeout?: number;
+  /** How long `connect` waits for NATS, in ms. Default 10,000. */
+  readonly connectTimeout?: number;
+  /** Attempts of a publish that lost a race with another process. Default 100. */
+  readonly attempts?: number;
+  /** Where lost events, listener errors and connection errors are reported. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** What this instance knows of a topic's last stored event. */
+interface Last {
+  readonly seq: number;
+  readonly streamSeq: number;
+}
+
+const SEQ_HEADER = "Sb-Seq";
+const WRONG_LAST_SEQUENCE = 10071;
+const STREAM_IN_USE = 10058;
+const NANOS = 1_000_000;
+
+/**
+ * A backplane on NATS JetStream.
+ *
+ * @example
+ * ```ts ignore
+ * import { NatsBackplane } from "./nats_backplane.ts";
+ * const backplane = await NatsBackplane.connect("nats://127.0.0.1:4222", { replay: { size: 100 } });
+ * const seq = await backplane.publish("chat.lobby", { text: "hi" });
+ * console.log(seq, backplane.health().state);
+ * await backplane.close();
+ * ```
+ */
+export class NatsBackplane implements Backplane {
+  readonly #nc: NatsConnection;
+  readonly #js: JetStreamClient;
+  readonly #jsm: JetStreamManager;
+  readonly #stream: string;
+  readonly #in: string;
+  readonly #ev: string;
+  readonly #size: number;
+  readonly #maxAge: number;
+  readonly #timeout: number;
+  readonly #attempts: number;
+  readonly #maxTopics: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #streams: RemoteStreams;
+  readonly #last = new Map<string, Last>();
+  /** The tail of each topic's queue of publishes from this instance. */
+  readonly #queues = new Map<string, Promise<unknown>>();
+  readonly #subs = new Map<string, Subscription>();
+  #state: BackplaneHealth["state"] = "up";
+  #detail: string | undefined;
+  #closed = false;
+
+  private constructor(
+    nc: NatsConnection,
+    jsm: JetStreamManager,
+    options: NatsBackplaneOptions,
+  ) {
+    this.#nc = nc;
+    this.#jsm = jsm;
+    this.#js = jetstream(nc);
+    const prefix = options.prefix ?? "switchboard";
+    this.#stream = options.stream ?? "SWITCHBOARD";
+    this.#in = `${prefix}.in.`;
+    this.#ev = `${prefix}.ev.`;
+    this.#size = options.replay?.size ?? 0;
+    this.#maxAge = options.replay?.maxAge ?? 60_000;
+    this.#timeout = options.timeout ?? 5_000;
+    this.#attempts = options.attempts ?? 100;
+    this.#maxTopics = options.maxTopics ?? 100_000;
+    this.#onError = options.onError ?? (() => {});
+    this.#streams = new RemoteStreams({
+      subscribe: (filter) => this.#subscribe(filter),
+      unsubscribe: (filter) => this.#unsubscribe(filter),
+      replay: (topic, since) => this.replay(topic, since),
+    }, { maxTopics: this.#maxTopics, onError: this.#onError });
+    void this.#watch();
+  }
+
+  /**
+   * Connect to NATS and create the stream if missing. The connection reconnects by itself.
+   *
+   * @param url `nats://host:port` (several separated by commas).
+   * @param options Prefix, stream, replay, TTL, timeouts.
+   * @returns The connected backplane.
+   * @throws {Error} When NATS cannot be reached, or has no JetStream.
+   */
+  static async connect(url: string, options: NatsBackplaneOptions = {}): Promise<NatsBackplane> {
+    const size = options.replay?.size ?? 0;
+    const ttl = options.topicTtl ?? 86_400_000;
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new RangeError(`Switchboard: replay size must be an integer >= 0: got ${size}`);
+    }
+    if (!((options.replay?.maxAge ?? 60_000) > 0)) {
+      throw new RangeError("Switchboard: replay maxAge must be positive");
+    }
+    if (!Number.isSafeInteger(ttl) || ttl < 0) {
+      throw new RangeError(`Switchboard: topicTtl must be an integer >= 0: got ${ttl}`);
+    }
+    let nc: NatsConnection;
+    try {
+      nc = await natsConnect({
+        servers: url.split(","),
+        timeout: options.connectTimeout ?? 10_000,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+      });
+    } catch (error) {
+      throw new Error(`Switchboard: NATS at ${url} did not answer: ${message(error)}`, {
+        cause: error,
+      });
+    }
+    try {
+      const prefix = options.prefix ?? "switchboard";
+      const jsm = await jetstreamManager(nc);
+      const config: Partial<StreamConfig> & { name: string } = {
+        name: options.stream ?? "SWITCHBOARD",
+        subjects: [`${prefix}.in.>`],
+        max_msgs_per_subject: Math.max(1, size),
+        max_age: ttl * NANOS,
+        storage: options.storage === "memory" ? StorageType.Memory : StorageType.File,
+        republish: { src: `${prefix}.in.>`, dest: `${prefix}.ev.>` },
+      };
+      await jsm.streams.add(config).catch((error) => {
+        // Another instance created it (with its options): use it as it is.
+        if (apiCode(error) !== STREAM_IN_USE) throw error;
+      });
+      return new NatsBackplane(nc, jsm, options);
+    } catch (error) {
+      await nc.close();
+      throw new Error(`Switchboard: NATS JetStream at ${url} is not usable: ${message(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * Whether the connection to NATS is up.
+   *
+   * @returns `up` or `down` (reconnecting), and the last error.
+   */
+  health(): BackplaneHealth {
+    return this.#state === "up" || this.#detail === undefined
+      ? { state: this.#state }
+      : { state: this.#state, detail: this.#detail };
+  }
+
+  publish(topic: string, data: unknown, exclude?: string): Promise<number> {
+    // One publish per topic at a time from this instance: each needs the previous one's
+    // stream sequence.
+    const previous = this.#queues.get(topic) ?? Promise.resolve();
+    const next = previous.then(() => this.#publish(topic, data, exclude));
+    const tail = next.catch(() => {});
+    this.#queues.set(topic, tail);
+    void tail.then(() => {
+      if (this.#queues.get(topic) === tail) this.#queues.delete(topic);
+    });
+    return next;
+  }
+
+  stream(listener: (event: TopicEvent) => void): BackplaneStream {
+    return this.#streams.stream(listener);
+  }
+
+  async replay(topic: string, since?: number): Promise<ReplayResult> {
+    try {
+      return await settleWithin(
+        this.#replay(topic, since),
+        this.#timeout,
+        `NATS did not answer in ${this.#timeout} ms`,
+      );
+    } catch (error) {
+      throw new Error(
+        `Switchboard: the NATS backplane could not replay ${topic}: ${message(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#streams.close();
+    await this.#nc.close().catch(() => {});
+  }
+
+  async #publish(topic: string, data: unknown, exclude: string | undefined): Promise<number> {
+    const packed = await packForPublish(data, exclude);
+    try {
+      if (this.#state !== "up" || this.#closed) {
+        throw new Error(this.#closed ? "closed" : `not connected (${this.#detail ?? "down"})`);
+      }
+      return await settleWithin(
+        this.#store(topic, packed),
+        this.#timeout,
+        `NATS did not answer in ${this.#timeout} ms`,
+      );
+    } catch (error) {
+      throw new Error(
+        `Switchboard: the NATS backplane could not publish on ${topic}: ${message(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  async #store(topic: string, packed: string | Uint8Array): Promise<number> {
+    for (let attempt = 1;; attempt++) {
+      const last = this.#last.get(topic) ?? await this.#fetchLast(topic);
+      const headers = natsHeaders();
+      headers.set(SEQ_HEADER, String(last.seq + 1));
+      try {
+        const ack = await this.#js.publish(this.#in + topic, packed, {
+          headers,
+          expect: { lastSubjectSequence: last.streamSeq },
+        });
+        this.#remember(topic, { seq: last.seq + 1, streamSeq: ack.seq });
+        return last.seq + 1;
+      } catch (error) {
+        this.#last.delete(topic);
+        if (apiCode(error) !== WRONG_LAST_SEQUENCE || attempt >= this.#attempts) throw error;
+      }
+    }
+  }
+
+  async #fetchLast(topic: string): Promise<Last> {
+    const stored = await this.#jsm.streams.getMessage(this.#stream, {
+      last_by_subj: this.#in + topic,
+    });
+    return stored === null
+      ? { seq: 0, streamSeq: 0 }
+      : { seq: seqOf(stored), streamSeq: stored.seq };
+  }
+
+  #remember(topic: string, last: Last): void {
+    this.#last.delete(topic);
+    if (this.#last.size >= this.#maxTopics) this.#last.delete(this.#last.keys().next().value!);
+    this.#last.set(topic, last);
+  }
+
+  async #replay(topic: string, since: number | undefined): Promise<ReplayResult> {
+    const subject = this.#in + topic;
+    const lastMsg = await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
+    const seq = lastMsg === null ? 0 : seqOf(lastMsg);
+    if (since === undefined || since === seq) return { events: [], seq };
+    // The held events, oldest first (at most max_msgs_per_subject of them).
+    const held: TopicEvent[] = [];
+    if (this.#size > 0 && lastMsg !== null) {
+      const cutoff = Date.now() - this.#maxAge;
+      let from = 0;
+      while (true) {
+        // The stream message API takes next_by_subj (nats-server 2.9+); its type lists only
+        // seq and last_by_subj.
+        const query = { next_by_subj: subject, seq: from } as unknown as MsgRequest;
+        const stored = await this.#jsm.streams.getMessage(this.#stream, query);
+        if (stored === null) break;
+        const event = unpackEvent(topic, seqOf(stored), stored.data);
+        if (event.time >= cutoff && event.seq > seq - this.#size) held.push(event);
+        if (stored.seq >= lastMsg.seq) break;
+        from = stored.seq + 1;
+      }
+    }
+    const oldest = held[0]?.seq ?? null;
+    if (since > seq) return { gap: { since, oldest, seq, reason: "ahead" } };
+    if (oldest === null || oldest > since + 1) {
+      return { gap: { since, oldest, seq, reason: "expired" } };
+    }
+    return { events: held.filter((event) => event.seq > since), seq };
+  }
+
+  async #subscribe(filter: string): Promise<void> {
+    if (this.#subs.has(filter)) return;
+    const subject = this.#ev + filter.replace(/(^|\.)\*\*$/, "$1>");
+    this.#subs.set(
+      filter,
+      this.#nc.subscribe(subject, { callback: (_, msg) => this.#receive(msg) }),
+    );
+    await this.#nc.flush();
+  }
+
+  #unsubscribe(filter: string): void {
+    this.#subs.get(filter)?.unsubscribe();
+    this.#subs.delete(filter);
+  }
+
+  #receive(msg: Msg): void {
+    try {
+      const topic = msg.subject.slice(this.#ev.length);
+      const seq = Number(msg.headers?.get(SEQ_HEADER));
+      const event = unpackEvent(topic, seq, msg.data);
+      // Another instance's publish moved the topic on: a cached Last is stale.
+      const last = this.#last.get(topic);
+      if (last !== undefined && last.seq < seq) this.#last.delete(topic);
+      this.#streams.receive(event);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  async #watch(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      switch (status.type) {
+        case "disconnect":
+        case "reconnecting":
+          this.#state = "down";
+          this.#detail ??= `disconnected from ${"server" in status ? status.server : "NATS"}`;
+          break;
+        case "reconnect":
+          this.#state = "up";
+          this.#detail = undefined;
+          break;
+        case "error":
+          this.#detail = message("error" in status ? status.error : status);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+function seqOf(stored: StoredMsg): number {
+  return Number(stored.header.get(SEQ_HEADER));
+}
+
+function apiCode(error: unknown): number | undefined {
+  const e = error as { code?: unknown; api_error?: { err_code?: number } } | null;
+  if (typeof e?.api_error?.err_code === "number") return e.api_error.err_code;
+  return typeof e?.code === "number" ? e.code : undefined;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

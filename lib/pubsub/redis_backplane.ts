@@ -1,0 +1,384 @@
+/**
+ * The Redis backplane (Redis 7): brokers in many processes share topics through one Redis.
+ *
+ * - **Publish** runs one Lua script, atomically: `INCR` the topic's counter (its sequence
+ *   number), `XADD … MAXLEN ~ size` the packed event to the topic's stream with the seq as
+ *   field `s` (when replay is on), refresh both keys' idle TTL, and `PUBLISH` `seq + " " +
+ *   packed` on the topic's channel. Counter and publish in one script: every listener hears a
+ *   topic's events in seq order, and no two publishers get the same seq.
+ * - **Live delivery** is Redis Pub/Sub on a second connection, without polling: `SUBSCRIBE`
+ *   for an exact topic, `PSUBSCRIBE` a glob for a pattern (`*` and `**` both become Redis's
+ *   `*`, which also crosses dots, so the glob is wider and every event is checked with
+ *   {@linkcode Pattern} before delivery). `XREAD BLOCK` would need one stream per listener's
+ *   filter set and cannot follow patterns; Pub/Sub can, and the streams serve replay.
+ * - **Exactly once, in order**: see {@linkcode RemoteStreams} (copies per matching
+ *   subscription dropped; a seq jump after the subscriber connection came back is repaired
+ *   from the stream).
+ * - **Replay** is one Lua script reading the counter and the last `min(seq - since, size)`
+ *   stream entries (`XREVRANGE … COUNT`); events older than `maxAge` or past `size` are not
+ *   held, as in memory.
+ *
+ * Keys, with the default prefix `switchboard:` and topic `chat.lobby`:
+ * `switchboard:{chat.lobby}:seq` (string counter), `switchboard:{chat.lobby}:log` (stream),
+ * channel `switchboard:chat.lobby`. The hash tag keeps a topic's keys in one Redis Cluster
+ * slot.
+ *
+ * The client is node-redis (`@redis/client`, the Redis project's own), which runs on Deno
+ * and Bun alike. Event data is packed by `packEvent` (superjson plus raw attachment bytes).
+ *
+ * @module
+ */
+
+import { createClient, RESP_TYPES } from "@redis/client";
+import type { Backplane, BackplaneStream } from "./backplane.ts";
+import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
+import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
+import { packForPublish, unpackEvent } from "./event_codec.ts";
+import { RemoteStreams } from "./remote_streams.ts";
+import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
+
+/**
+ * Options of {@linkcode RedisBackplane.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { RedisBackplaneOptions } from "./redis_backplane.ts";
+ * const options: RedisBackplaneOptions = { prefix: "app:", replay: { size: 100 } };
+ * if (options.prefix !== "app:") throw new Error("unreachable");
+ * ```
+ */
+export interface RedisBackplaneOptions {
+  /** Prefix of every key and channel. Default `switchboard:`. */
+  readonly prefix?: string;
+  /** Events kept per topic (stream `MAXLEN ~ size`) and their age. Default: none. */
+  readonly replay?: ReplayOptions;
+  /**
+   * A topic not published for this many ms is forgotten (its keys expire; it restarts at
+   * seq 1, and a resume then gets a gap). Default 86,400,000 (a day); 0 keeps topics forever.
+   */
+  readonly topicTtl?: number;
+  /** Topics whose last seq each instance remembers for exactly-once delivery. Default 100,000. */
+  readonly maxTopics?: number;
+  /** How long a publish or replay may wait for Redis before it rejects, in ms. Default 5,000. */
+  readonly timeout?: number;
+  /** How long `connect` waits for Redis, in ms. Default 10,000. */
+  readonly connectTimeout?: number;
+  /** Where lost events, listener errors and connection errors are reported. */
+  readonly onError?: (error: unknown) => void;
+}
+
+const PUBLISH_SCRIPT = `
+local seq = redis.call('INCR', KEYS[1])
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+if tonumber(ARGV[1]) > 0 then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 's', seq, 'e', ARGV[3])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+end
+redis.call('PUBLISH', ARGV[4], seq .. ' ' .. ARGV[3])
+return seq`;
+
+const REPLAY_SCRIPT = `
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+local since = tonumber(ARGV[1])
+local n = math.min(seq - since, tonumber(ARGV[2]))
+local entries = {}
+if n > 0 then entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', n) end
+local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+return {seq, entries, first}`;
+
+/** A Lua script and its SHA-1, for EVALSHA. */
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(source: string): Script {
+  return { source, sha: createHash("sha1").update(source).digest("hex") };
+}
+
+const PUBLISH = script(PUBLISH_SCRIPT);
+const REPLAY = script(REPLAY_SCRIPT);
+
+type RedisClient = ReturnType<typeof createClient>;
+type StreamEntry = [Uint8Array, Uint8Array[]];
+
+/**
+ * A backplane on Redis.
+ *
+ * @example
+ * ```ts ignore
+ * import { RedisBackplane } from "./redis_backplane.ts";
+ * const backplane = await RedisBackplane.connect("redis://127.0.0.1:6379", { replay: { size: 100 } });
+ * const seq = await backplane.publish("chat.lobby", { text: "hi" });
+ * console.log(seq, backplane.health().state);
+ * await backplane.close();
+ * ```
+ */
+export class RedisBackplane implements Backplane {
+  readonly #pub: RedisClient;
+  readonly #sub: RedisClient;
+  readonly #prefix: string;
+  readonly #size: number;
+  readonly #maxAge: number;
+  readonly #ttl: number;
+  readonly #timeout: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #streams: RemoteStreams;
+  /** Glob (or exact topic) → how many filters it serves, and its subscription. */
+  readonly #globs = new Map<string, { count: number; ready: Promise<void> }>();
+  #detail: string | undefined;
+  #closed = false;
+
+  private constructor(pub: RedisClient, sub: RedisClient, options: RedisBackplaneOptions) {
+    this.#pub = pub;
+    this.#sub = sub;
+    this.#prefix = options.prefix ?? "switchboard:";
+    this.#size = options.replay?.size ?? 0;
+    this.#maxAge = options.replay?.maxAge ?? 60_000;
+    this.#ttl = options.topicTtl ?? 86_400_000;
+    this.#timeout = options.timeout ?? 5_000;
+    this.#onError = options.onError ?? (() => {});
+    if (!Number.isSafeInteger(this.#size) || this.#size < 0) {
+      throw new RangeError(`Switchboard: replay size must be an integer >= 0: got ${this.#size}`);
+    }
+    if (!(this.#maxAge > 0)) {
+      throw new RangeError(`Switchboard: replay maxAge must be positive: got ${this.#maxAge}`);
+    }
+    if (!Number.isSafeInteger(this.#ttl) || this.#ttl < 0) {
+      throw new RangeError(`Switchboard: topicTtl must be an integer >= 0: got ${this.#ttl}`);
+    }
+    this.#streams = new RemoteStreams({
+      subscribe: (filter) => this.#subscribe(filter),
+      unsubscribe: (filter) => this.#unsubscribe(filter),
+      replay: (topic, since) => this.replay(topic, since),
+    }, { maxTopics: options.maxTopics ?? 100_000, onError: this.#onError });
+    for (const client of [pub, sub]) {
+      client.on("error", (error: Error) => {
+        this.#detail = error.message;
+      });
+      client.on("ready", () => {
+        this.#detail = undefined;
+      });
+    }
+  }
+
+  /**
+   * Connect to Redis (two connections: commands and Pub/Sub). Both reconnect by themselves.
+   *
+   * @param url `redis://[user:password@]host:port[/db]` (or `rediss://`).
+   * @param options Prefix, replay, TTL, timeouts.
+   * @returns The connected backplane.
+   * @throws {Error} When Redis cannot be reached within `connectTimeout`.
+   */
+  static async connect(url: string, options: RedisBackplaneOptions = {}): Promise<RedisBackplane> {
+    const pub = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 1_000) },
+      commandOptions: { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } },
+    }) as unknown as RedisClient;
+    const sub = pub.duplicate({ disableOfflineQueue: false });
+    const backplane = new RedisBackplane(pub, sub, options);
+    try {
+      await settleWithin(
+        Promise.all([pub.connect(), sub.connect()]),
+        options.connectTimeout ?? 10_000,
+        `Switchboard: Redis at ${redact(url)} did not answer`,
+      );
+    } catch (error) {
+      pub.destroy();
+      sub.destroy();
+      throw error;
+    }
+    return backplane;
+  }
+
+  /**
+   * Whether both connections to Redis are up.
+   *
+   * @returns `up`, `connecting` (before the first connection) or `down`, and the last error.
+   */
+  health(): BackplaneHealth {
+    const state = this.#pub.isReady && this.#sub.isReady ? "up" : "down";
+    return this.#detail === undefined || state === "up"
+      ? { state }
+      : { state, detail: this.#detail };
+  }
+
+  async publish(topic: string, data: unknown, exclude?: string): Promise<number> {
+    const packed = await packForPublish(data, exclude);
+    const keys = this.#keys(topic);
+    const event = typeof packed === "string"
+      ? packed
+      : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
+    const args = [String(this.#size), String(this.#ttl), event, this.#prefix + topic];
+    try {
+      const seq = await settleWithin(
+        this.#eval(PUBLISH, keys, args),
+        this.#timeout,
+        `Redis did not answer in ${this.#timeout} ms`,
+      );
+      return Number(seq);
+    } catch (error) {
+      throw new Error(
+        `Switchboard: the Redis backplane could not publish on ${topic}: ${message(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  stream(listener: (event: TopicEvent) => void): BackplaneStream {
+    return this.#streams.stream(listener);
+  }
+
+  async replay(topic: string, since?: number): Promise<ReplayResult> {
+    let reply: [number, StreamEntry[], StreamEntry[]];
+    try {
+      reply = await settleWithin(
+        this.#eval(REPLAY, this.#keys(topic), [
+          String(since ?? Number.MAX_SAFE_INTEGER),
+          String(this.#size),
+        ]) as Promise<[number, StreamEntry[], StreamEntry[]]>,
+        this.#timeout,
+        `Redis did not answer in ${this.#timeout} ms`,
+      );
+    } catch (error) {
+      throw new Error(
+        `Switchboard: the Redis backplane could not replay ${topic}: ${message(error)}`,
+        { cause: error },
+      );
+    }
+    const [seq, entries, first] = reply;
+    if (since === undefined || since === seq) return { events: [], seq };
+    // Held: the last `size` seqs, younger than maxAge, still in the stream.
+    const cutoff = Date.now() - this.#maxAge;
+    const held = entries.map((entry) => this.#event(topic, entry)).reverse()
+      .filter((event) => event.time >= cutoff && event.seq > seq - this.#size);
+    const firstSeq = first[0] === undefined ? undefined : fieldSeq(first[0]);
+    let oldest: number | null = held[0]?.seq ?? null;
+    if (oldest === null && firstSeq !== undefined && this.#size > 0 && since > seq) {
+      oldest = Math.max(firstSeq, seq - this.#size + 1);
+    }
+    if (since > seq) return { gap: { since, oldest, seq, reason: "ahead" } };
+    if (oldest === null || oldest > since + 1) {
+      return { gap: { since, oldest, seq, reason: "expired" } };
+    }
+    return { events: held.filter((event) => event.seq > since), seq };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#streams.close();
+    for (const client of [this.#sub, this.#pub]) {
+      if (client.isReady) {
+        await settleWithin(client.close(), 1_000, "close").catch(() => client.destroy());
+      } else if (client.isOpen) {
+        client.destroy();
+      }
+    }
+  }
+
+  /** EVALSHA, loading the script by EVAL when Redis does not have it (first use, restart). */
+  async #eval(script: Script, keys: string[], args: (string | Buffer)[]): Promise<unknown> {
+    const rest = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.#pub.sendCommand(["EVALSHA", script.sha, ...rest]);
+    } catch (error) {
+      if (!message(error).startsWith("NOSCRIPT")) throw error;
+      return await this.#pub.sendCommand(["EVAL", script.source, ...rest]);
+    }
+  }
+
+  #keys(topic: string): string[] {
+    return [`${this.#prefix}{${topic}}:seq`, `${this.#prefix}{${topic}}:log`];
+  }
+
+  #event(topic: string, [, fields]: StreamEntry): TopicEvent {
+    let seq = 0;
+    let packed: Uint8Array | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = text(fields[i]!);
+      if (name === "s") seq = Number(text(fields[i + 1]!));
+      else if (name === "e") packed = fields[i + 1];
+    }
+    return unpackEvent(topic, seq, packed ?? new Uint8Array(0));
+  }
+
+  #subscribe(filter: string): Promise<void> {
+    const glob = this.#glob(filter);
+    const entry = this.#globs.get(glob);
+    if (entry !== undefined) {
+      entry.count++;
+      return entry.ready;
+    }
+    const listener = (message: Uint8Array, channel: Uint8Array): void =>
+      this.#receive(message, channel);
+    const ready = glob === filter
+      ? this.#sub.subscribe(this.#prefix + filter, listener, true)
+      : this.#sub.pSubscribe(glob, listener, true);
+    this.#globs.set(glob, { count: 1, ready });
+    return ready;
+  }
+
+  #unsubscribe(filter: string): void {
+    const glob = this.#glob(filter);
+    const entry = this.#globs.get(glob);
+    if (entry === undefined) return;
+    if (entry.count > 1) {
+      entry.count--;
+      return;
+    }
+    this.#globs.delete(glob);
+    const done = glob === filter
+      ? this.#sub.unsubscribe(this.#prefix + filter)
+      : this.#sub.pUnsubscribe(glob);
+    done.catch((error: unknown) => this.#onError(error));
+  }
+
+  /** The filter itself for an exact topic, else the (wider) Redis glob of a pattern. */
+  #glob(filter: string): string {
+    const segments = filter.split(".");
+    if (!segments.some((s) => s === "*" || s === "**")) return filter;
+    return escapeGlob(this.#prefix) +
+      segments.map((s) => (s === "*" || s === "**" ? "*" : escapeGlob(s))).join(".");
+  }
+
+  #receive(message: Uint8Array, channel: Uint8Array): void {
+    try {
+      const topic = text(channel).slice(this.#prefix.length);
+      const space = message.indexOf(0x20);
+      const seq = Number(text(message.subarray(0, space)));
+      this.#streams.receive(unpackEvent(topic, seq, message.subarray(space + 1)));
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+}
+
+const decoder = new TextDecoder();
+
+function text(bytes: Uint8Array | string): string {
+  return typeof bytes === "string" ? bytes : decoder.decode(bytes);
+}
+
+function fieldSeq([, fields]: StreamEntry): number | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (text(fields[i]!) === "s") return Number(text(fields[i + 1]!));
+  }
+  return undefined;
+}
+
+function escapeGlob(literal: string): string {
+  return literal.replace(/[*?[\]\\]/g, "\\$&");
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}

@@ -1,0 +1,277 @@
+/**
+ * The listener side shared by the remote backplanes (Redis, NATS): the streams of one
+ * backplane instance, their filters counted so that the engine is subscribed once per
+ * filter, and the events the engine pushes checked per topic before they reach a listener:
+ *
+ * - **Exactly once.** An engine sends one copy per matching subscription (an exact topic and
+ *   a pattern both matching, or two patterns): a copy whose seq is not past the topic's last
+ *   delivered seq is dropped.
+ * - **In order, nothing lost.** A seq past the next one (the engine connection dropped and
+ *   came back, and live Pub/Sub does not queue) is repaired from the engine's retained log
+ *   before it is delivered: the missed events first, in order, then the held live ones. When
+ *   the log no longer holds them, what arrives is delivered and the loss is reported.
+ * - A topic that comes back at seq 1 (after a later one) restarted (its keys expired, the engine lost its data):
+ *   it is followed from there.
+ *
+ * The last seq is remembered for at most `maxTopics` topics, least recently heard forgotten
+ * first, and forgotten for topics that no filter covers any more (a later subscription must
+ * not receive what was published before it).
+ *
+ * @module
+ */
+
+import type { BackplaneStream } from "./backplane.ts";
+import { Pattern } from "./pattern.ts";
+import type { ReplayResult, TopicEvent } from "./replay.ts";
+import { isPattern } from "./topic_name.ts";
+
+/**
+ * What {@linkcode RemoteStreams} needs from its backplane.
+ *
+ * @example
+ * ```ts
+ * import type { RemoteEngine } from "./remote_streams.ts";
+ * const engine: RemoteEngine = {
+ *   subscribe: () => Promise.resolve(),
+ *   unsubscribe: () => {},
+ *   replay: () => Promise.resolve({ events: [], seq: 0 }),
+ * };
+ * engine.subscribe("a.*");
+ * ```
+ */
+export interface RemoteEngine {
+  /** Start receiving a filter's events (first stream to add it); resolves once subscribed. */
+  subscribe(filter: string): Promise<void>;
+  /** Stop (last stream removed it). */
+  unsubscribe(filter: string): void;
+  /** The retained events after `since`, for repairing a gap. */
+  replay(topic: string, since: number): Promise<ReplayResult>;
+}
+
+class RemoteStream implements BackplaneStream {
+  readonly exact = new Set<string>();
+  readonly patterns = new Map<string, Pattern>();
+  readonly #owner: RemoteStreams;
+  readonly listener: (event: TopicEvent) => void;
+
+  constructor(owner: RemoteStreams, listener: (event: TopicEvent) => void) {
+    this.#owner = owner;
+    this.listener = listener;
+  }
+
+  add(filter: string): Promise<void> {
+    if (this.exact.has(filter) || this.patterns.has(filter)) return this.#owner.ready(filter);
+    if (isPattern(filter)) this.patterns.set(filter, new Pattern(filter));
+    else this.exact.add(filter);
+    return this.#owner.retain(filter);
+  }
+
+  remove(filter: string): void {
+    if (!this.exact.delete(filter) && !this.patterns.delete(filter)) return;
+    this.#owner.release(filter);
+  }
+
+  close(): void {
+    for (const filter of [...this.exact, ...this.patterns.keys()]) this.remove(filter);
+    this.#owner.forget(this);
+  }
+
+  wants(topic: string): boolean {
+    if (this.exact.has(topic)) return true;
+    for (const pattern of this.patterns.values()) if (pattern.matches(topic)) return true;
+    return false;
+  }
+}
+
+interface TopicState {
+  /** The last seq delivered. */
+  seq: number;
+  /** Live events held while a gap is repaired. */
+  held: TopicEvent[] | undefined;
+}
+
+/**
+ * The streams of one remote backplane instance.
+ *
+ * @example
+ * ```ts
+ * import { RemoteStreams } from "./remote_streams.ts";
+ * const subscribed: string[] = [];
+ * const streams = new RemoteStreams({
+ *   subscribe: (f) => Promise.resolve(void subscribed.push(f)),
+ *   unsubscribe: () => {},
+ *   replay: () => Promise.resolve({ events: [], seq: 0 }),
+ * });
+ * const seen: number[] = [];
+ * const stream = streams.stream((e) => seen.push(e.seq));
+ * stream.add("a.*");
+ * stream.add("a.b");
+ * const event = { topic: "a.b", seq: 1, data: null, time: 0 };
+ * streams.receive(event);
+ * streams.receive(event); // the second subscription's copy
+ * if (seen.join() !== "1" || subscribed.join() !== "a.*,a.b") throw new Error("unreachable");
+ * ```
+ */
+export class RemoteStreams {
+  readonly #engine: RemoteEngine;
+  readonly #maxTopics: number;
+  readonly #onError: (error: unknown) => void;
+  readonly #streams = new Set<RemoteStream>();
+  /** Filter → how many streams hold it, and its engine subscription. */
+  readonly #filters = new Map<string, { count: number; ready: Promise<void> }>();
+  readonly #topics = new Map<string, TopicState>();
+
+  /**
+   * @param engine Subscriptions and replay on the engine.
+   * @param options Topics remembered; where losses and listener errors are reported.
+   */
+  constructor(
+    engine: RemoteEngine,
+    options: { maxTopics?: number; onError?: (error: unknown) => void } = {},
+  ) {
+    this.#engine = engine;
+    this.#maxTopics = options.maxTopics ?? 100_000;
+    this.#onError = options.onError ?? (() => {});
+  }
+
+  /**
+   * Open a stream.
+   *
+   * @param listener Receives each matching event once, in order per topic.
+   * @returns The stream.
+   */
+  stream(listener: (event: TopicEvent) => void): BackplaneStream {
+    const stream = new RemoteStream(this, listener);
+    this.#streams.add(stream);
+    return stream;
+  }
+
+  /**
+   * Take an event the engine pushed.
+   *
+   * @param event The decoded event.
+   */
+  receive(event: TopicEvent): void {
+    let state = this.#topics.get(event.topic);
+    if (state !== undefined) {
+      this.#topics.delete(event.topic); // keep least recently heard first
+      this.#topics.set(event.topic, state);
+      if (state.held !== undefined) {
+        state.held.push(event);
+        return;
+      }
+      if (isCopy(event.seq, state.seq)) return; // another subscription's copy
+      if (event.seq > state.seq + 1 && state.seq > 0) {
+        this.#repair(event.topic, state, event);
+        return;
+      }
+    } else {
+      if (this.#topics.size >= this.#maxTopics) {
+        this.#topics.delete(this.#topics.keys().next().value!);
+      }
+      state = { seq: 0, held: undefined };
+      this.#topics.set(event.topic, state);
+    }
+    state.seq = event.seq;
+    this.#dispatch(event);
+  }
+
+  /** Close every stream. */
+  close(): void {
+    for (const stream of [...this.#streams]) stream.close();
+    this.#topics.clear();
+  }
+
+  /** @internal A stream added a filter. */
+  retain(filter: string): Promise<void> {
+    const entry = this.#filters.get(filter);
+    if (entry !== undefined) {
+      entry.count++;
+      return entry.ready;
+    }
+    const ready = this.#engine.subscribe(filter);
+    ready.catch(this.#onError);
+    this.#filters.set(filter, { count: 1, ready });
+    return ready;
+  }
+
+  /** @internal When a filter held by a stream is subscribed. */
+  ready(filter: string): Promise<void> {
+    return this.#filters.get(filter)?.ready ?? Promise.resolve();
+  }
+
+  /** @internal A stream removed a filter. */
+  release(filter: string): void {
+    const entry = this.#filters.get(filter);
+    if (entry === undefined) return;
+    if (entry.count > 1) {
+      entry.count--;
+      return;
+    }
+    this.#filters.delete(filter);
+    this.#engine.unsubscribe(filter);
+    // Topics no filter covers any more lose their continuity.
+    const patterns = [...this.#filters.keys()].filter(isPattern).map((f) => new Pattern(f));
+    for (const topic of this.#topics.keys()) {
+      if (!this.#filters.has(topic) && !patterns.some((p) => p.matches(topic))) {
+        this.#topics.delete(topic);
+      }
+    }
+  }
+
+  /** @internal A stream closed. */
+  forget(stream: RemoteStream): void {
+    this.#streams.delete(stream);
+  }
+
+  #dispatch(event: TopicEvent): void {
+    for (const stream of this.#streams) {
+      if (!stream.wants(event.topic)) continue;
+      try {
+        stream.listener(event);
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+
+  #repair(topic: string, state: TopicState, first: TopicEvent): void {
+    const since = state.seq;
+    state.held = [first];
+    const finish = (missed: readonly TopicEvent[]): void => {
+      const held = state.held ?? [];
+      state.held = undefined;
+      for (const event of [...missed, ...held]) {
+        if (isCopy(event.seq, state.seq)) continue;
+        state.seq = event.seq;
+        this.#dispatch(event);
+      }
+    };
+    this.#engine.replay(topic, since).then(
+      (result) => {
+        if ("gap" in result) {
+          this.#onError(
+            new Error(
+              `Switchboard: events ${since + 1}..${first.seq - 1} of ${topic} were lost: ` +
+                `the backplane no longer holds them (${result.gap.reason})`,
+            ),
+          );
+          finish([]);
+        } else {
+          finish(result.events);
+        }
+      },
+      (error) => {
+        this.#onError(
+          new Error(`Switchboard: could not repair a gap on ${topic}`, { cause: error }),
+        );
+        finish([]);
+      },
+    );
+  }
+}
+
+/** Whether seq was delivered already (a copy), rather than new or a restart at 1. */
+function isCopy(seq: number, last: number): boolean {
+  return seq <= last && !(seq === 1 && last > 1);
+}
