@@ -14,6 +14,7 @@
 
 import { Hono } from "hono";
 import { type RunningServer, serve, Switchboard } from "../server.ts";
+import { registerSpecMethods } from "./spec_methods.ts";
 
 /**
  * A Switchboard with the specification's methods: `subtract` (by position and by name),
@@ -32,14 +33,7 @@ export function createSpecSwitchboard(
   log: (method: string, params: unknown) => void = () => {},
 ): Switchboard {
   const sb = new Switchboard();
-  sb.register("subtract", ([minuend, subtrahend]: number[]) => minuend! - subtrahend!, {
-    params: ["minuend", "subtrahend"],
-  });
-  sb.register("sum", (params: number[]) => params.reduce((a, b) => a + b, 0));
-  sb.register("get_data", () => ["hello", 5]);
-  for (const name of ["update", "notify_hello", "notify_sum"]) {
-    sb.register(name, (params) => log(name, params));
-  }
+  registerSpecMethods(sb, log);
   return sb;
 }
 
