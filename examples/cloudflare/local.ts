@@ -77,7 +77,7 @@ export function bundleWorker(): Promise<string> {
     const esbuild = await import("esbuild");
     try {
       const result = await esbuild.build({
-        entryPoints: [fileURLToPath(new URL("./worker.ts", import.meta.url))],
+        entryPoints: [fileURLToPath(new URL("./worker.ts", import.meta.url).href)],
         bundle: true,
         format: "esm",
         platform: "browser",

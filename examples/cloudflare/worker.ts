@@ -30,7 +30,8 @@ export const SwitchboardHub = switchboardObject((sb, { state }) => {
     ctx.connection.data.user = user;
     return user;
   });
-  sb.register("news.post", ([text]: string[]) => sb.publish("news", text));
+  sb.register("add", ([a, b]: number[]) => a! + b!);
+  sb.register("news.publish", ([text]: string[]) => sb.publish("news.today", text));
   sb.register("bytes.reverse", ([bytes]: Uint8Array[]) => bytes!.slice().reverse());
   sb.register("ask", ([method, ...params]: unknown[], ctx) => ctx.peer.call(String(method), params));
   state("counter", { count: 0 }, {
@@ -39,6 +40,10 @@ export const SwitchboardHub = switchboardObject((sb, { state }) => {
     },
   });
 }, {
+  // Clients may subscribe to anything and publish on `chat.*` themselves.
+  pubsub: {
+    authorize: ({ action, topic }) => action === "subscribe" || topic.startsWith("chat."),
+  },
   // The user named in the upgrade URL (`?user=ada`) stays with the connection across
   // hibernation; a real app would verify a token here instead.
   context: (c) => {
