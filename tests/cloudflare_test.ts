@@ -157,7 +157,7 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
       await collected(seen, 1, "state patch");
       assert.equal(seen.at(-1), start + 2);
       b.register("name", () => "bob's client");
-      X
+      assert.equal(await b.call("ask", ["name"]), "bob's client");
       const other = await open(`${worker.wsUrl}?room=elsewhere`);
       try {
         assert.notEqual(await other.call("instance"), await a.call("instance"));
