@@ -27,7 +27,7 @@ const absent = missing("miniflare", `${ROOT}node_modules/miniflare/package.json`
 const DEADLINE = 5_000;
 
 /** Idle time after which workerd has evicted a hibernatable object (its timer is 10 s). */
-const HIBERNATE_AFTER = 11_500;
+const HIBERNATE_AFTER = 12_000;
 
 /** A client that does not ping (a ping would keep the object awake). */
 async function open(url: string, options: Parameters<typeof connect>[1] = {}): Promise<Client> {
@@ -186,8 +186,8 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
     }
   });
 
-  it("restores sessions when the object wakes from hibernation", {
-    timeout: HIBERNATE_AFTER + 15_000,
+  it("stays awake while a call runs, then restores sessions when it wakes from hibernation", {
+    timeout: 2 * HIBERNATE_AFTER + 15_000,
   }, async () => {
     const a = await open(`${worker.wsUrl}?room=sleepy&user=ada`, { codec: superjsonCodec });
     const b = await open(`${worker.wsUrl}?room=sleepy`);
@@ -196,6 +196,11 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
       await a.call("login", ["ada2"]);
       const news: unknown[] = [];
       await withDeadline(a.subscribe("news.today", (data) => news.push(data)).ready, "sub");
+      const gate = a.call("gate.wait");
+      await delay(HIBERNATE_AFTER);
+      assert.equal(await b.call("gate.open", ["through"]), true);
+      assert.equal(await withDeadline(gate, "call across the idle time"), "through");
+      assert.equal(await b.call("instance"), before, "a running call kept the object awake");
       await delay(HIBERNATE_AFTER);
       await b.call("news.publish", ["after waking"]);
       assert.notEqual(await b.call("instance"), before, "the object was evicted and woke");
@@ -215,6 +220,22 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
 });
 
 describe("Switchboard on Cloudflare: restart over the same storage", { skip: absent }, () => {
+  it("rejects a call in flight when workerd stops, with -32001", { timeout: 20_000 }, async () => {
+    let worker: LocalWorker | undefined = await startLocal({ port: 0 });
+    try {
+      const client = await open(`${worker.wsUrl}?room=stop`);
+      const call = client.call("wait", [60_000]);
+      const outcome = call.then(() => "resolved", (error: RpcError) => error.code);
+      await delay(50);
+      await worker.close();
+      worker = undefined;
+      assert.equal(await withDeadline(outcome, "call in flight"), -32001);
+    } finally {
+      await worker?.close();
+    }
+  });
+
+
   it("replays exactly the missed events to a client resuming with since", {
     timeout: 40_000,
   }, async () => {

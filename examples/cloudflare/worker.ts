@@ -33,6 +33,15 @@ export const SwitchboardHub = switchboardObject((sb, { state }) => {
   sb.register("add", ([a, b]: number[]) => a! + b!);
   sb.register("news.publish", ([text]: string[]) => sb.publish("news.today", text));
   sb.register("bytes.reverse", ([bytes]: Uint8Array[]) => bytes!.slice().reverse());
+  // A call that waits for another client's `gate.open`: nothing but the call is pending.
+  let opened = Promise.withResolvers<unknown>();
+  sb.register("gate.wait", () => opened.promise);
+  sb.register("gate.open", ([value]: unknown[]) => {
+    opened.resolve(value);
+    opened = Promise.withResolvers<unknown>();
+    return true;
+  });
+  sb.register("wait", ([ms]: number[]) => new Promise((resolve) => setTimeout(resolve, ms, ms)));
   sb.register("ask", ([method, ...params]: unknown[], ctx) => ctx.peer.call(String(method), params));
   state("counter", { count: 0 }, {
     methods: {

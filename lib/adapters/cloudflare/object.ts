@@ -53,6 +53,9 @@ export const PING_REQUEST: string = '{"jsonrpc":"2.0","method":"rpc.ping","id":"
  */
 export const PING_RESPONSE: string = '{"jsonrpc":"2.0","result":"pong","id":"rpc.ping"}';
 
+/** How often the keep-awake timer checks whether calls are still in flight. */
+const AWAKE_CHECK_MS = 500;
+
 /** Codecs a restored session may name. */
 const CODECS: ReadonlyMap<string, Codec> = new Map([
   ["json", jsonCodec],
@@ -147,8 +150,10 @@ export class SwitchboardObject<Env = unknown> {
   readonly #byId = new Map<string, Live>();
   readonly #context: SwitchboardOptions["context"];
   readonly #limit: number;
-  /** User procedures running now; while any does, a timer keeps the object from hibernating. */
-  #busy = 0;
+  /**
+   * While calls run or await answers (either way, streams included), this timer keeps the
+   * object from hibernating: their state is only in memory. It stops itself once all is idle.
+   */
   #awake: ReturnType<typeof setInterval> | undefined;
 
   /**
@@ -193,11 +198,10 @@ export class SwitchboardObject<Env = unknown> {
     });
     this.#wrapProtocol();
     sb.use(async (call, next) => {
-      this.#enter();
+      this.#keepAwake();
       try {
         return await next();
       } finally {
-        this.#leave();
         this.#save(call.connection.id);
       }
     });
@@ -411,12 +415,15 @@ export class SwitchboardObject<Env = unknown> {
     live.saved = text;
   }
 
-  #enter(): void {
-    if (this.#busy++ === 0) this.#awake = setInterval(() => {}, 60_000);
-  }
-
-  #leave(): void {
-    if (--this.#busy === 0) clearInterval(this.#awake);
+  /** Hold off hibernation until no connection has calls running or pending. */
+  #keepAwake(): void {
+    this.#awake ??= setInterval(() => {
+      for (const peer of this.switchboard.peers.values()) {
+        if (peer.runningCalls > 0 || peer.pendingCalls > 0) return;
+      }
+      clearInterval(this.#awake);
+      this.#awake = undefined;
+    }, AWAKE_CHECK_MS);
   }
 
   #drop(ws: HibernatingSocket): void {
