@@ -20,7 +20,8 @@
  */
 
 import { Hono } from "hono";
-import { RpcError, type RunningServer, serve, Switchboard } from "../server.ts";
+import { type RunningServer, serve, Switchboard } from "../server.ts";
+import { registerSpecMethods } from "./spec_methods.ts";
 
 /** Options of the example server (tests shorten its timers). */
 export interface SpecOptions {
@@ -60,40 +61,7 @@ export function createSpecSwitchboard(
       authorize: ({ action, topic }) => action === "subscribe" || topic.startsWith("chat."),
     },
   });
-  sb.register("subtract", ([minuend, subtrahend]: number[]) => minuend! - subtrahend!, {
-    params: ["minuend", "subtrahend"],
-  });
-  sb.register("sum", (params: number[]) => params.reduce((a, b) => a + b, 0));
-  sb.register("get_data", () => ["hello", 5]);
-  for (const name of ["update", "notify_hello", "notify_sum"]) {
-    sb.register(name, (params) => log(name, params));
-  }
-  sb.register("echo", (params) => params ?? null);
-  sb.register("count", async function* ([n]: number[]) {
-    for (let i = 0; i < Math.min(n ?? 0, 100_000); i++) yield i;
-    return "done";
-  });
-  sb.register("fail", async function* () {
-    yield 1;
-    throw new RpcError(-32050, "Ran dry", { at: 1 });
-  });
-  sb.register("slow", async (_params, ctx) => {
-    // Runs until the caller cancels it (or the connection closes), at most a minute.
-    await new Promise((resolve) => {
-      const timer = setTimeout(resolve, 60_000);
-      ctx.signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve(undefined);
-      }, { once: true });
-    });
-    return "finished";
-  });
-  const tickInterval = options.tickInterval ?? 1000;
-  sb.topic("demo.ticks", ({ publish }) => {
-    let n = 0;
-    const timer = setInterval(() => publish({ n: ++n }), tickInterval);
-    return () => clearInterval(timer);
-  });
+  registerSpecMethods(sb, log, options);
   return sb;
 }
 

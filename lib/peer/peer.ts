@@ -313,6 +313,11 @@ export class Peer {
     return this.#pending?.size ?? 0;
   }
 
+  /** How many incoming calls are running (asynchronous procedures and streams in progress). */
+  get runningCalls(): number {
+    return this.#running;
+  }
+
   /** The receiver limits in force. */
   get limits(): Limits {
     return this.#settings.limits;

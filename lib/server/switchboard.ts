@@ -508,6 +508,24 @@ export class Switchboard {
     return new Connection(info, this.#host);
   }
 
+  /**
+   * The events of a WebSocket whose connection a host creates itself, with a known id and
+   * data: a Durable Object restoring a socket after hibernation (lib/adapters/cloudflare.ts).
+   * The `context` hook does not run; the host drives the returned sink with the socket.
+   *
+   * @param info The connection's id, headers and application data.
+   * @returns A socket sink bound to a new peer once `socketOpened` is called.
+   * @example
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const sink = new Switchboard().socketSink({ id: "c1", headers: new Headers(), data: {} });
+   * if (typeof sink.socketOpened !== "function") throw new Error("unreachable");
+   * ```
+   */
+  socketSink(info: ConnectionInfo): SocketSink {
+    return new Connection(info, this.#host);
+  }
+
   #openPeer(connection: Connection): Peer {
     const peer = this.#openSession(connection, connection.info, connection, true);
     this.#heartbeat?.add(peer, connection);

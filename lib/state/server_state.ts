@@ -49,6 +49,11 @@ export type StateMethodHandler<T extends StateValue, P = any> = (
 export interface StateOptions<T extends StateValue> {
   /** Methods clients may call as `<name>.<method>` (procedures, under the server's authorize). */
   readonly methods?: Readonly<Record<string, StateMethodHandler<T>>>;
+  /**
+   * Continue an earlier incarnation whose value a host kept (a Durable Object's storage):
+   * its epoch and version, so synced clients carry on with patches instead of refetching.
+   */
+  readonly resume?: { readonly epoch: string; readonly version: number };
 }
 
 /** Publishes one patch on the state's topic. */
@@ -82,14 +87,21 @@ export class ServerState<T extends StateValue = StateValue> {
    * @param name The state's name (a valid topic name).
    * @param initial The initial value (a plain object; copied shallowly).
    * @param publish Publishes each patch.
+   * @param resume The epoch and version of an earlier incarnation to continue.
    */
-  constructor(name: string, initial: T, publish: PatchPublisher) {
+  constructor(
+    name: string,
+    initial: T,
+    publish: PatchPublisher,
+    resume?: { readonly epoch: string; readonly version: number },
+  ) {
     if (!isPlainObject(initial)) {
       throw new TypeError(`Switchboard: the initial value of state ${name} must be an object`);
     }
     this.name = name;
     this.topic = stateTopic(name);
-    this.epoch = crypto.randomUUID().slice(0, 8);
+    this.epoch = resume?.epoch ?? crypto.randomUUID().slice(0, 8);
+    if (resume !== undefined) this.#version = resume.version;
     this.#value = Object.freeze({ ...initial });
     this.#publish = publish;
   }

@@ -115,7 +115,7 @@ export class States {
       } catch (error) {
         this.#onError(error, `state ${name}`);
       }
-    });
+    }, options.resume);
     const undo: (() => void)[] = [];
     try {
       for (const [method, handler] of Object.entries(options.methods ?? {})) {
