@@ -1,6 +1,6 @@
 /**
  * The Switchboard server: mount JSON-RPC 2.0 over WebSocket and HTTP POST on any path of a
- * Hono app, on Deno or Bun.
+ * Hono app, on Deno, Bun or Node 22+.
  *
  * Run as the main module (`deno task start`), it starts the hub (docs/HUB.md) on
  * 127.0.0.1:8000 at `/rpc` (`HOST`, `PORT`, `--config` and more override), with `GET /health`,
@@ -32,6 +32,7 @@
 import { Hono } from "hono";
 import type { RunningServer, RuntimeAdapter } from "./lib/adapters/adapter.ts";
 import { detectAdapter } from "./lib/adapters/detect.ts";
+import { isMainModule } from "./lib/adapters/main_module.ts";
 import { switchboardRoutes } from "./lib/server/routes.ts";
 import type { Switchboard } from "./lib/server/switchboard.ts";
 
@@ -111,7 +112,7 @@ export interface ServeOptions {
 }
 
 /**
- * Serve a Switchboard on the current runtime (Deno or Bun).
+ * Serve a Switchboard on the current runtime (Deno, Bun or Node 22+).
  *
  * @param switchboard The server.
  * @param options Where to listen and mount.
@@ -150,7 +151,7 @@ export async function serve(
   };
 }
 
-if (import.meta.main) {
+if (isMainModule(import.meta)) {
   // Not awaited at top level: keeps this module's evaluation free of the hub's start-up.
   import("./lib/hub/main.ts").then((hub) => hub.main());
 }
