@@ -203,7 +203,9 @@ describe("serveClientBundle()", () => {
     assert.notEqual(dts.headers.get("etag"), js.headers.get("etag"));
     assert.equal(await dts.text(), CLIENT_DTS);
     const again = serveClientBundle(
-      new Request("http://x/client.d.ts", { headers: { "if-none-match": dts.headers.get("etag")! } }),
+      new Request("http://x/client.d.ts", {
+        headers: { "if-none-match": dts.headers.get("etag")! },
+      }),
       "client.d.ts",
     );
     assert.equal(again.status, 304);

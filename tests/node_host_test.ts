@@ -120,7 +120,12 @@ describe("the Node host", { skip: absent }, () => {
         client.close();
       }
 
-      const res = await post(info.httpUrl, { jsonrpc: "2.0", id: 7, method: "add", params: [1, 2] });
+      const res = await post(info.httpUrl, {
+        jsonrpc: "2.0",
+        id: 7,
+        method: "add",
+        params: [1, 2],
+      });
       assert.deepEqual(await res.json(), { jsonrpc: "2.0", id: 7, result: 3 });
       const bundle = await fetch(`${info.httpUrl}/client.js`);
       assert.equal(bundle.headers.get("x-typescript-types"), "./client.d.ts");

@@ -11,12 +11,7 @@
  */
 
 import type { Hono } from "hono";
-import {
-  CLIENT_DTS,
-  CLIENT_DTS_ETAG,
-  CLIENT_ETAG,
-  CLIENT_JS,
-} from "./client_bundle_generated.ts";
+import { CLIENT_DTS, CLIENT_DTS_ETAG, CLIENT_ETAG, CLIENT_JS } from "./client_bundle_generated.ts";
 
 /**
  * The files served next to an endpoint.
