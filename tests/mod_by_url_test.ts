@@ -51,7 +51,9 @@ describe("mod.ts by URL", () => {
         `${smokeBody(modUrl, server.wsUrl)}
 let superjson = "";
 try {
-  (await import(${JSON.stringify(modUrl)})).superjsonCodec.encode({ jsonrpc: "2.0", id: 1, result: 1n });
+  (await import(${
+          JSON.stringify(modUrl)
+        })).superjsonCodec.encode({ jsonrpc: "2.0", id: 1, result: 1n });
 } catch (error) {
   superjson = \`\${error.name}: \${error.message}\`;
 }

