@@ -1,6 +1,6 @@
 /**
  * The Switchboard server: mount JSON-RPC 2.0 over WebSocket and HTTP POST on any path of a
- * Hono app, on Deno or Bun.
+ * Hono app, on Deno, Bun or Node 22+.
  *
  * Run as the main module (`deno task start`), it starts the hub (docs/HUB.md) on
  * 127.0.0.1:8000 at `/rpc` (`HOST`, `PORT`, `--config` and more override), with `GET /health`,
@@ -32,6 +32,7 @@
 import { Hono } from "hono";
 import type { RunningServer, RuntimeAdapter } from "./lib/adapters/adapter.ts";
 import { detectAdapter } from "./lib/adapters/detect.ts";
+import { isMainModule } from "./lib/adapters/main_module.ts";
 import { switchboardRoutes } from "./lib/server/routes.ts";
 import { HostGuard } from "./lib/server/host_guard.ts";
 import type { Switchboard } from "./lib/server/switchboard.ts";
@@ -87,10 +88,7 @@ export {
   type StreamOptions,
 } from "./lib/peer/peer.ts";
 export { CloseCode, type CloseInfo } from "./lib/peer/transport.ts";
-export {
-  type BackpressureOptions,
-  DEFAULT_BACKPRESSURE,
-} from "./lib/server/backpressure.ts";
+export { type BackpressureOptions, DEFAULT_BACKPRESSURE } from "./lib/server/backpressure.ts";
 export {
   DEFAULT_RATE_LIMIT,
   RATE_LIMIT_CLOSE,
@@ -133,7 +131,7 @@ export interface ServeOptions {
 }
 
 /**
- * Serve a Switchboard on the current runtime (Deno or Bun). Requests to the endpoint whose
+ * Serve a Switchboard on the current runtime (Deno, Bun or Node 22+). Requests to the endpoint whose
  * `Host` is not the bound address (or listed in `allowedHosts`), or whose browser `Origin` is
  * neither one of those hosts nor listed in `origins`, get 403 (DNS rebinding protection).
  *
@@ -181,7 +179,7 @@ export async function serve(
   };
 }
 
-if (import.meta.main) {
+if (isMainModule(import.meta)) {
   // Not awaited at top level: keeps this module's evaluation free of the hub's start-up.
   import("./lib/hub/main.ts").then((hub) => hub.main());
 }

@@ -9,7 +9,8 @@
  *   version. Reported as patches applied per second summed over the clients.
  * - Method calls: one client calls `counter.increment` 2,000 times, 100 in flight; the time
  *   runs until its own copy shows the last version.
- * - Bundle: time of the first `GET /rpc/client.js` (esbuild build), size and gzipped size.
+ * - Bundle: time of the first `GET /rpc/client.js` (prebuilt, served from memory), size and
+ *   gzipped size.
  *
  * @module
  */

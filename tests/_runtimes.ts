@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
-import { type Peer, Switchboard } from "../server.ts";
+import { type Peer, Switchboard, type SwitchboardOptions } from "../server.ts";
 import { startServer, type TestServer } from "./_fixtures.ts";
 
 /** The repository root. */
@@ -40,10 +40,11 @@ export interface DemoServer extends TestServer {
  * Start the demo server: `add([a, b])`, `news.publish(text)` publishing on `news.today`,
  * and state `counter` `{count}` with method `increment(by)`.
  *
+ * @param options More Switchboard options (limits, …).
  * @returns The server.
  */
-export async function startDemoServer(): Promise<DemoServer> {
-  const sb = new Switchboard({ pubsub: { replay: { size: 100, maxAge: 60_000 } } });
+export async function startDemoServer(options: SwitchboardOptions = {}): Promise<DemoServer> {
+  const sb = new Switchboard({ pubsub: { replay: { size: 100, maxAge: 60_000 } }, ...options });
   sb.register("add", ([a, b]: number[]) => a! + b!);
   sb.register("news.publish", ([text]: string[]) => sb.publish("news.today", text));
   // Answers, then drops the caller's socket (1012, service restart) and publishes while the

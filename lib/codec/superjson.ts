@@ -14,10 +14,14 @@
  * `__proto__`, `prototype` and `constructor`, bounds the nesting depth of payload and
  * metadata, and ignores referential-equality annotations (so the wire cannot build cycles).
  *
+ * The superjson package is loaded by a dynamic import awaited at the top level, so that a
+ * host that cannot resolve it still loads this module (and `mod.ts`, which exports it): Deno
+ * importing `mod.ts` by a raw URL with no import map entry for `superjson`. There the codec
+ * throws a `TypeError` saying so when used; JSON, the default codec, works.
+ *
  * @module
  */
 
-import { SuperJSON } from "superjson";
 import type { Codec } from "./codec.ts";
 import { frameText } from "./json.ts";
 
@@ -51,6 +55,24 @@ const ALLOWED_TYPES: ReadonlySet<string> = new Set([
 
 const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(["__proto__", "prototype", "constructor"]);
 
+/** The part of a `SuperJSON` instance this codec uses (typed here: no type import of it). */
+interface SuperJsonInstance {
+  serialize(value: never): { json: unknown; meta?: { values?: unknown } };
+  deserialize(payload: { json: never; meta: { values: never; v: number } }): unknown;
+}
+
+/** superjson's class, or why it could not be loaded. */
+const SUPERJSON: (new () => SuperJsonInstance) | Error = await import("superjson").then(
+  (module) => module.SuperJSON as unknown as new () => SuperJsonInstance,
+  (error: unknown) =>
+    new Error(
+      "Switchboard: the superjson codec needs the superjson package, which this host cannot " +
+        'resolve: map "superjson" to "npm:superjson@^2.2.6" in your import map, or import ' +
+        "the served client.js, which inlines it",
+      { cause: error },
+    ),
+);
+
 /** Where each payload lives in a message, and its key in the `superjson` member. */
 type Slot = "params" | "result" | "data";
 
@@ -77,16 +99,22 @@ export function createSuperjsonCodec(options: SuperjsonCodecOptions = {}): Codec
   }
   // A private instance: classes, symbols and custom transformers registered on superjson's
   // default instance by application code are never reachable from the wire.
-  const sj = new SuperJSON();
+  const instance = SUPERJSON instanceof Error ? undefined : new SUPERJSON();
+  const loaded = (): SuperJsonInstance => {
+    if (instance !== undefined) return instance;
+    throw new TypeError((SUPERJSON as Error).message, { cause: SUPERJSON });
+  };
   return Object.freeze({
     name: "superjson",
     encode(message: unknown): string {
+      const sj = loaded();
       if (Array.isArray(message)) {
         return `[${message.map((m) => encodeOne(sj, m, maxDepth)).join(",")}]`;
       }
       return encodeOne(sj, message, maxDepth);
     },
     decode(frame: string | Uint8Array): unknown {
+      const sj = loaded();
       const value: unknown = JSON.parse(frameText(frame));
       if (Array.isArray(value)) return value.map((m) => decodeOne(sj, m, maxDepth));
       return decodeOne(sj, value, maxDepth);
@@ -116,7 +144,7 @@ function slotOf(message: Record<string, unknown>): Slot | undefined {
   return undefined;
 }
 
-function encodeOne(sj: SuperJSON, message: unknown, maxDepth: number): string {
+function encodeOne(sj: SuperJsonInstance, message: unknown, maxDepth: number): string {
   if (typeof message !== "object" || message === null) return JSON.stringify(message);
   const msg = message as Record<string, unknown>;
   const slot = slotOf(msg);
@@ -127,7 +155,7 @@ function encodeOne(sj: SuperJSON, message: unknown, maxDepth: number): string {
   }
   const payload = holder[slot];
   if (isPlainJson(payload, maxDepth)) return JSON.stringify(msg);
-  const { json, meta } = sj.serialize(payload as Parameters<SuperJSON["serialize"]>[0]);
+  const { json, meta } = sj.serialize(payload as never);
   const out: Record<string, unknown> = slot === "data"
     ? { ...msg, error: { ...holder, data: json } }
     : { ...msg, [slot]: json };
@@ -135,7 +163,7 @@ function encodeOne(sj: SuperJSON, message: unknown, maxDepth: number): string {
   return JSON.stringify(out);
 }
 
-function decodeOne(sj: SuperJSON, value: unknown, maxDepth: number): unknown {
+function decodeOne(sj: SuperJsonInstance, value: unknown, maxDepth: number): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   const msg = value as Record<string, unknown>;
   if (!Object.hasOwn(msg, "superjson")) return msg;

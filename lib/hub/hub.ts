@@ -16,6 +16,7 @@ import type { Peer } from "../peer/peer.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
+import { addClientRoutes } from "../server/client_bundle.ts";
 import { refusal, Switchboard } from "../server/switchboard.ts";
 import { HostGuard } from "../server/host_guard.ts";
 import { readPreAuthBody } from "../server/http.ts";
@@ -411,6 +412,8 @@ export class Hub {
     if (this.config.inspector) {
       this.app.get("/", (c) => c.html(inspectorPage(path)));
     }
+    // The client and its types, public like the inspector page (the code is no secret).
+    if (this.switchboard.servesClient) addClientRoutes(this.app, path);
     this.app.use(path, async (c, next) => {
       if (this.#draining) {
         this.metrics.upgradesRefused++;

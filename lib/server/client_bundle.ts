@@ -1,117 +1,35 @@
 /**
  * The client as one ESM file, served at `GET <path>/client.js` the way socket.io serves its
- * client: `mod.ts` with its dependencies (superjson) inlined by esbuild, built on first
- * request, cached in memory, with a strong ETag (304 on `If-None-Match`) and
- * `Access-Control-Allow-Origin: *` so pages on any origin can import it.
- *
- * esbuild's JS API works under Deno and Bun alike (it drives its own binary), so this file
- * is not runtime-specific; it needs the source files on disk (a `file:` module URL).
+ * client, with its type declarations at `GET <path>/client.d.ts`. Both are prebuilt by
+ * `deno task build:client` (tools/build_client.ts) into `client_bundle_generated.ts`: nothing
+ * is computed from file URLs or built at load or request time, so every host (Deno, Bun,
+ * Node, Cloudflare Workers) serves the same bytes. Each answer has a strong ETag (304 on
+ * `If-None-Match`) and `Access-Control-Allow-Origin: *` so pages on any origin can import it;
+ * `client.js` names its declarations in an `X-TypeScript-Types` header, which Deno follows.
  *
  * @module
  */
 
+import type { Hono } from "hono";
+import { CLIENT_DTS, CLIENT_DTS_ETAG, CLIENT_ETAG, CLIENT_JS } from "./client_bundle_generated.ts";
+
 /**
- * The built client.
+ * The files served next to an endpoint.
  *
  * @example
  * ```ts
- * import type { ClientBundle } from "./client_bundle.ts";
- * const bundle: ClientBundle = { code: "export {}", etag: '"abc"' };
- * if (!bundle.etag.startsWith('"')) throw new Error("unreachable");
+ * import type { ClientFile } from "./client_bundle.ts";
+ * const file: ClientFile = "client.d.ts";
+ * if (!file.endsWith(".ts")) throw new Error("unreachable");
  * ```
  */
-export interface ClientBundle {
-  /** The ESM source. */
-  readonly code: string;
-  /** Its strong ETag, quoted. */
-  readonly etag: string;
-}
+export type ClientFile = "client.js" | "client.d.ts";
 
-/**
- * Bundle an entry file into one ESM source.
- *
- * @example
- * ```ts
- * import type { Bundler } from "./client_bundle.ts";
- * const fake: Bundler = () => Promise.resolve("export const connect = 1;");
- * if (typeof fake !== "function") throw new Error("unreachable");
- * ```
- */
-export type Bundler = (entry: URL) => Promise<string>;
-
-/** The client entry point, next to this file's package root. */
-const ENTRY: URL = new URL("../../mod.ts", import.meta.url);
-
-const cache = new WeakMap<Bundler, Promise<ClientBundle>>();
-
-/**
- * Bundle with esbuild: ESM, browser-neutral, ES2022, minified, every import inlined.
- *
- * @param entry A `file:` URL.
- * @returns The bundled source.
- * @throws {Error} when the entry is not on disk or esbuild is not installed.
- * @example
- * ```ts ignore
- * import { esbuildBundler } from "./client_bundle.ts";
- * const code = await esbuildBundler(new URL("../../mod.ts", import.meta.url));
- * ```
- */
-export async function esbuildBundler(entry: URL): Promise<string> {
-  if (entry.protocol !== "file:") {
-    throw new Error(`Switchboard: cannot bundle ${entry.href}: the sources are not on disk`);
-  }
-  const { fileURLToPath } = await import("node:url");
-  const esbuild = await import("esbuild");
-  try {
-    const result = await esbuild.build({
-      entryPoints: [fileURLToPath(entry.href)],
-      bundle: true,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      minify: true,
-      write: false,
-      logLevel: "silent",
-    });
-    const file = result.outputFiles[0];
-    if (file === undefined) throw new Error("Switchboard: esbuild produced no output");
-    return file.text;
-  } finally {
-    // Stop esbuild's child process so it does not keep the runtime alive.
-    await esbuild.stop();
-  }
-}
-
-/**
- * The client bundle, built once per process and bundler (a failed build is retried on the
- * next call).
- *
- * @param bundler How to build it. Default {@linkcode esbuildBundler}.
- * @returns The bundle.
- * @example
- * ```ts ignore
- * import { clientBundle } from "./client_bundle.ts";
- * const { code, etag } = await clientBundle();
- * ```
- */
-export function clientBundle(bundler: Bundler = esbuildBundler): Promise<ClientBundle> {
-  const cached = cache.get(bundler);
-  if (cached !== undefined) return cached;
-  const building = build(bundler);
-  cache.set(bundler, building);
-  building.catch(() => {
-    if (cache.get(bundler) === building) cache.delete(bundler);
-  });
-  return building;
-}
-
-async function build(bundler: Bundler): Promise<ClientBundle> {
-  const code = await bundler(ENTRY);
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(code));
-  const hex = [...new Uint8Array(digest).slice(0, 12)]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-  return { code, etag: `"${hex}"` };
-}
+/** Each file's body, ETag and content type. */
+const FILES: Readonly<Record<ClientFile, readonly [body: string, etag: string, type: string]>> = {
+  "client.js": [CLIENT_JS, CLIENT_ETAG, "text/javascript; charset=utf-8"],
+  "client.d.ts": [CLIENT_DTS, CLIENT_DTS_ETAG, "application/typescript; charset=utf-8"],
+};
 
 /**
  * Whether an `If-None-Match` header matches an ETag (weak comparison, `*` included).
@@ -134,41 +52,55 @@ export function etagMatches(header: string | null | undefined, etag: string): bo
 }
 
 /**
- * Answer a `GET …/client.js` request.
+ * Answer a `GET …/client.js` or `GET …/client.d.ts` request.
  *
  * @param request The request (its `If-None-Match` is honoured).
- * @param bundler How to build the bundle. Default {@linkcode esbuildBundler}.
- * @returns 200 with the bundle, 304 when current, 501 when it cannot be built.
+ * @param file Which file. Default `client.js`.
+ * @returns 200 with the file, or 304 when the caller's copy is current.
  * @example
  * ```ts
  * import { serveClientBundle } from "./client_bundle.ts";
- * const res = await serveClientBundle(new Request("http://x/rpc/client.js"));
- * if (res.status !== 200 || res.headers.get("access-control-allow-origin") !== "*") {
+ * const res = serveClientBundle(new Request("http://x/rpc/client.js"));
+ * if (res.status !== 200 || res.headers.get("x-typescript-types") !== "./client.d.ts") {
  *   throw new Error("unreachable");
  * }
  * ```
  */
-export async function serveClientBundle(
-  request: Request,
-  bundler?: Bundler,
-): Promise<Response> {
-  let bundle: ClientBundle;
-  try {
-    bundle = await clientBundle(bundler);
-  } catch (error) {
-    return new Response(`Client bundle unavailable: ${(error as Error).message}`, {
-      status: 501,
-      headers: { "content-type": "text/plain; charset=utf-8" },
-    });
-  }
-  const headers = {
-    "etag": bundle.etag,
+export function serveClientBundle(request: Request, file: ClientFile = "client.js"): Response {
+  const [body, etag, type] = FILES[file];
+  const headers: Record<string, string> = {
+    "etag": etag,
     "cache-control": "no-cache",
     "access-control-allow-origin": "*",
-    "content-type": "text/javascript; charset=utf-8",
+    "access-control-expose-headers": "ETag, X-TypeScript-Types",
+    "content-type": type,
   };
-  if (etagMatches(request.headers.get("if-none-match"), bundle.etag)) {
+  // Relative to the module's own URL, so it holds behind any proxy or mount path.
+  if (file === "client.js") headers["x-typescript-types"] = "./client.d.ts";
+  if (etagMatches(request.headers.get("if-none-match"), etag)) {
     return new Response(null, { status: 304, headers });
   }
-  return new Response(bundle.code, { status: 200, headers });
+  return new Response(body, { status: 200, headers });
+}
+
+/**
+ * Add `GET <path>/client.js` and `GET <path>/client.d.ts` to a Hono app.
+ *
+ * @param app The app.
+ * @param path The endpoint's path (`""` for the app's root, `/rpc` for `/rpc/client.js`).
+ * @example
+ * ```ts
+ * import { Hono } from "hono";
+ * import { addClientRoutes } from "./client_bundle.ts";
+ * const app = new Hono();
+ * addClientRoutes(app, "/rpc");
+ * const res = await app.request("/rpc/client.d.ts");
+ * if (res.status !== 200) throw new Error("unreachable");
+ * ```
+ */
+export function addClientRoutes(app: Hono, path: string): void {
+  const base = path.endsWith("/") ? path.slice(0, -1) : path;
+  for (const file of Object.keys(FILES) as ClientFile[]) {
+    app.get(`${base}/${file}`, (c) => serveClientBundle(c.req.raw, file));
+  }
 }

@@ -7,12 +7,13 @@
 import { Hono } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 import { refusal, type Switchboard } from "./switchboard.ts";
-import { serveClientBundle } from "./client_bundle.ts";
+import { addClientRoutes } from "./client_bundle.ts";
 
 /**
  * A Hono sub-app that serves a Switchboard at its root: `GET` upgrades to WebSocket (426
  * without an `Upgrade: websocket` header), `POST` answers JSON-RPC over HTTP, and
- * `GET /client.js` serves the bundled client (unless the `serveClient` option is false).
+ * `GET /client.js` serves the bundled client and `GET /client.d.ts` its types (unless the
+ * `serveClient` option is false).
  * Mount it on any path of your own app with `app.route(path, routes)`.
  *
  * @param switchboard The server.
@@ -36,7 +37,7 @@ export function switchboardRoutes(
   upgradeWebSocket: UpgradeWebSocket,
 ): Hono {
   const app = new Hono();
-  if (switchboard.servesClient) app.get("/client.js", (c) => serveClientBundle(c.req.raw));
+  if (switchboard.servesClient) addClientRoutes(app, "");
   app.get("/", async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       return c.text("Upgrade Required: connect with a WebSocket client", 426, {

@@ -94,7 +94,7 @@ export interface SwitchboardOptions {
   readonly onError?: (error: unknown, where: string, peer: Peer) => void;
   /** Topics: backplane, replay, limits, `authorize` hook; see {@linkcode BrokerOptions}. */
   readonly pubsub?: BrokerOptions;
-  /** Serve the bundled client at `GET <path>/client.js`. Default true. */
+  /** Serve the bundled client at `GET <path>/client.js` (types at `client.d.ts`). Default true. */
   readonly serveClient?: boolean;
   /**
    * Close WebSockets that stay silent: one timer for all, pinging (`rpc.ping`) those silent

@@ -1,0 +1,66 @@
+/**
+ * The hub as a `deno serve` module (`export default { fetch }`), for Deno Deploy and for any
+ * host that runs Deno's serve contract: the same endpoint, `/health`, `/metrics`, inspector
+ * and `client.js` as `deno task start`, configured from the environment (`SWITCHBOARD_*`,
+ * or `SWITCHBOARD_CONFIG` naming a JSON file; see docs/HUB.md). The host picks the address,
+ * so `HOST` and `PORT` are ignored.
+ *
+ * ```sh
+ * deno serve --allow-env --allow-read --port 8000 deploy.ts
+ * ```
+ *
+ * Deno Deploy runs the module in as many isolates as traffic needs, each with its own
+ * in-memory broker and routing table: clients on different isolates share topics and
+ * procedures only through a backplane, named by `SWITCHBOARD_BACKPLANE` (a `redis://` or
+ * `nats://` URL). This build has no backplane connector yet, so setting the variable fails
+ * at load instead of splitting clients silently.
+ *
+ * @example Answer a request without a server
+ * ```ts ignore
+ * import deploy from "./deploy.ts";
+ * const res = await deploy.fetch(new Request("http://x/health"));
+ * if (res.status !== 200) throw new Error("unreachable");
+ * ```
+ *
+ * @module
+ */
+
+import process from "node:process";
+import { denoAdapter } from "./lib/adapters/deno.ts";
+import { Hub } from "./lib/hub/hub.ts";
+import { loadHubConfig } from "./lib/hub/main.ts";
+
+/** The environment variable naming the backplane several isolates join through. */
+export const BACKPLANE_ENV = "SWITCHBOARD_BACKPLANE";
+
+/** The environment, or the command to run when reading it is not allowed. */
+function environment(): Record<string, string | undefined> {
+  try {
+    return { ...process.env };
+  } catch (error) {
+    throw new Error(
+      "Switchboard deploy: reading the environment is not allowed: run " +
+        "`deno serve --allow-env --allow-read deploy.ts` (--allow-read only for SWITCHBOARD_CONFIG)",
+      { cause: error },
+    );
+  }
+}
+
+const env = environment();
+const backplane = env[BACKPLANE_ENV];
+if (backplane !== undefined && backplane !== "") {
+  throw new Error(
+    `Switchboard deploy: ${BACKPLANE_ENV} is set, but this build has no backplane connector: ` +
+      "unset it to run one isolate's hub, or use a build with lib/pubsub/connect_backplane.ts",
+  );
+}
+
+/** The hub this module serves. */
+export const hub: Hub = new Hub(await loadHubConfig([], env), denoAdapter);
+
+/** `deno serve`'s contract: one `fetch` handler. */
+const server: { fetch(request: Request): Response | Promise<Response> } = {
+  fetch: (request) => hub.app.fetch(request),
+};
+
+export default server;
