@@ -232,6 +232,7 @@ describe("sb.service()", () => {
       const client = connect(server.wsUrl, { reconnect: false });
       assert.equal((await client.closed).code, 1011);
       assert.match(errors.join(), /service method ok must be a function/);
+      await until(() => sb.socketCount === 0 && sb.peers.size === 0);
     } finally {
       await server.close();
     }

@@ -128,7 +128,9 @@ export function startService(
   const peer = session.peer;
   const fail = (error: unknown, where: string): void => {
     report(error, where, peer);
-    peer.close(CloseCode.InternalError, "Service failed to start");
+    // Not at once: the connection is still being opened (heartbeat, counters) when a
+    // synchronous factory or init throws.
+    queueMicrotask(() => peer.close(CloseCode.InternalError, "Service failed to start"));
   };
   let instance: ServiceInstance;
   try {
