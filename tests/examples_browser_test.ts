@@ -1,7 +1,7 @@
 /**
  * The browser examples in one headless Chromium (launched once): the chat page with a
  * terminal client in the same room, the remote visualisation's canvas and its lazy renderer,
- * and the todo list synced across two tabs and a server-side drop. Each page is served by the
+ * the todo list synced across two tabs and a server-side drop, and the Hono app's page. Each page is served by the
  * example's own server and loads the client from its `/rpc/client.js`. Needs /usr/bin/chromium
  * (or CHROMIUM_PATH) and playwright-core; without them the tests skip, except under CI=true
  * where they fail.
@@ -15,6 +15,7 @@ import { startChat } from "../examples/chat/server.ts";
 import { joinChat } from "../examples/chat/client.ts";
 import { startVisualisation } from "../examples/visualisation/server.ts";
 import { startTodo } from "../examples/todo/server.ts";
+import { startApp } from "../examples/hono_app/server.ts";
 
 /** Every wait in a page: fail fast rather than hang. */
 const WAIT = { timeout: 10_000 };
@@ -116,6 +117,20 @@ describe("browser examples in headless Chromium", { skip: browserMissing, timeou
       await page.close();
       page = undefined;
       await until(() => !status.running, WAIT.timeout);
+      assert.deepEqual(opened.errors, []);
+    } finally {
+      await page?.close();
+      await server.close();
+    }
+  });
+
+  it("hono app: its page loads the client from /api/rpc/client.js and calls with a token", async () => {
+    const server = await startApp(0);
+    let page: Page | undefined;
+    try {
+      const opened = await open(context, `${server.url}/`);
+      page = opened.page;
+      await page.waitForSelector("#out:has-text('whoami → ada')", WAIT);
       assert.deepEqual(opened.errors, []);
     } finally {
       await page?.close();
