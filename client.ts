@@ -320,6 +320,23 @@ export class Client {
   }
 
   /**
+   * Listen to events of a topic or pattern without subscribing: those the server sends to
+   * this client only (`sb.sendEvent(peer, topic, data)`, docs/PROTOCOL.md §6.6), and those of
+   * any subscription of this client. Nothing goes to the server; kept across reconnections.
+   *
+   * @param topic A topic or pattern (`*` one segment, a final `**` one or more).
+   * @param handler Receives `(data, event)`; a direct event has no `event.seq`.
+   * @returns A function that removes the listener.
+   * @example
+   * ```ts ignore
+   * const off = client.onEvent("notice", (text) => console.log("the server says", text));
+   * ```
+   */
+  onEvent(topic: string, handler: EventHandler): () => void {
+    return this.subscriptions.listen(topic, handler);
+  }
+
+  /**
    * Publish an event, where the server allows it. The publisher does not receive its own
    * event unless `echo` is set.
    *

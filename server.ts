@@ -41,6 +41,12 @@ export { Switchboard, type SwitchboardOptions } from "./lib/server/switchboard.t
 export { DEFAULT_SERVER_HEARTBEAT, type ServerHeartbeatOptions } from "./lib/server/heartbeat.ts";
 export { switchboardRoutes } from "./lib/server/routes.ts";
 export { HostGuard, type HostGuardOptions } from "./lib/server/host_guard.ts";
+export type {
+  ServiceFactory,
+  ServiceInstance,
+  ServiceOptions,
+  ServiceSession,
+} from "./lib/server/service.ts";
 export type { AuthorizeRequest, Broker, BrokerOptions } from "./lib/pubsub/broker.ts";
 export type { Backplane, BackplaneStream } from "./lib/pubsub/backplane.ts";
 export { MemoryBackplane, type MemoryBackplaneOptions } from "./lib/pubsub/memory_backplane.ts";

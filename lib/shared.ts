@@ -35,6 +35,7 @@ export type {
 } from "./contract/contract.ts";
 export { implement, procedure, type Registrar } from "./contract/implement.ts";
 export { type Caller, remote } from "./contract/remote.ts";
+export { jsonSchemaOf } from "./contract/json_schema.ts";
 export type { StandardSchemaV1, WireIssue } from "./contract/standard_schema.ts";
 export type { StreamCall } from "./peer/stream_call.ts";
 export type { Middleware, MiddlewareContext } from "./router/middleware.ts";
@@ -42,5 +43,6 @@ export type {
   CallContext,
   ConnectionInfo,
   Procedure,
+  ProcedureInfo,
   ProcedureOptions,
 } from "./router/registry.ts";

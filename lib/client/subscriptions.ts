@@ -100,6 +100,11 @@ export class Subscriptions {
   readonly #report: (error: unknown, where: string) => void;
   readonly #entries = new Map<string, Entry>();
   readonly #patterns = new Map<string, Entry>();
+  /** `listen()` handlers by topic or pattern: no server subscription behind them. */
+  readonly #listeners = new Map<
+    string,
+    { pattern: Pattern | undefined; handlers: Set<EventHandler> }
+  >();
 
   /**
    * @param caller Sends `rpc.subscribe` / `rpc.unsubscribe`.
@@ -214,6 +219,58 @@ export class Subscriptions {
     for (const pattern of this.#patterns.values()) {
       if (pattern.pattern!.matches(event.topic)) this.#dispatch(pattern, event);
     }
+    if (this.#listeners.size === 0) return;
+    const exact = this.#listeners.get(event.topic);
+    if (exact !== undefined && exact.pattern === undefined) this.#dispatch(exact, event);
+    for (const listener of this.#listeners.values()) {
+      if (listener.pattern?.matches(event.topic)) this.#dispatch(listener, event);
+    }
+  }
+
+  /**
+   * Listen to the events of a topic or pattern that reach this connection, without
+   * subscribing: those the server sends to this connection only (`sb.sendEvent`), and those of
+   * any subscription (so a topic both subscribed and listened to reaches both handlers).
+   * Nothing is sent to the server; listeners are kept across reconnections.
+   *
+   * @param topic A topic or pattern (`*` one segment, a final `**` one or more).
+   * @param handler Receives `(data, event)`; `event.seq` is absent for a direct event.
+   * @returns A function that removes the listener.
+   * @example
+   * ```ts
+   * import { Subscriptions } from "./subscriptions.ts";
+   * const subs = new Subscriptions({ call: () => Promise.reject(new Error("never called")) });
+   * const got: unknown[] = [];
+   * const off = subs.listen("inbox.*", (data) => got.push(data));
+   * subs.handleEvent({ topic: "inbox.ada", data: "hi" });
+   * off();
+   * subs.handleEvent({ topic: "inbox.ada", data: "gone" });
+   * if (got.length !== 1 || got[0] !== "hi") throw new Error("unreachable");
+   * ```
+   */
+  listen(topic: string, handler: EventHandler): () => void {
+    if (typeof topic !== "string" || topic.length === 0) {
+      throw new TypeError("Switchboard: onEvent needs a topic or pattern");
+    }
+    if (typeof handler !== "function") {
+      throw new TypeError(`Switchboard: the handler of ${topic} must be a function`);
+    }
+    let listener = this.#listeners.get(topic);
+    if (listener === undefined) {
+      listener = {
+        pattern: isPattern(topic) ? new Pattern(topic) : undefined,
+        handlers: new Set(),
+      };
+      this.#listeners.set(topic, listener);
+    }
+    const handlers = listener.handlers;
+    handlers.add(handler);
+    return () => {
+      handlers.delete(handler);
+      if (handlers.size === 0 && this.#listeners.get(topic)?.handlers === handlers) {
+        this.#listeners.delete(topic);
+      }
+    };
   }
 
   /**
@@ -281,7 +338,7 @@ export class Subscriptions {
     }));
   }
 
-  #dispatch(entry: Entry, event: EventParams): void {
+  #dispatch(entry: { readonly handlers: Set<EventHandler> }, event: EventParams): void {
     for (const handler of entry.handlers) {
       try {
         handler(event.data, event);

@@ -196,6 +196,8 @@ export interface SchemaProcedure<I, R> {
   readonly input: StandardSchemaV1;
   /** Validates the result (not the items of a stream). */
   readonly output: StandardSchemaV1 | undefined;
+  /** What `rpc.discover` says the procedure does. */
+  readonly description?: string | undefined;
   /** Type-level only: what the procedure accepts and returns. */
   readonly types?: { readonly accepts: (input: I) => void; readonly returns: R } | undefined;
 }

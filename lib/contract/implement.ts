@@ -8,9 +8,10 @@
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
-import type { CallContext, Procedure } from "../router/registry.ts";
+import type { CallContext, Procedure, ProcedureOptions } from "../router/registry.ts";
 import type { Handlers, Produces, SchemaProcedure } from "./contract.ts";
 import { isStandardSchema, type StandardSchemaV1, validate } from "./standard_schema.ts";
+import { schemaInfo } from "./json_schema.ts";
 
 /**
  * Anything procedures can be registered on: a Switchboard (for every connection), a Peer
@@ -26,7 +27,11 @@ import { isStandardSchema, type StandardSchemaV1, validate } from "./standard_sc
  */
 export interface Registrar {
   /** Register one procedure; returns a function that unregisters it. */
-  register(name: string, handler: Procedure<Params | undefined>): () => void;
+  register(
+    name: string,
+    handler: Procedure<Params | undefined>,
+    options?: ProcedureOptions,
+  ): () => void;
 }
 
 /**
@@ -56,7 +61,11 @@ export function implement<P = never>(
   handlers: NoInfer<Handlers<P>>,
 ): () => void {
   const offs: (() => void)[] = [];
-  walk(handlers as object, "", (name, entry) => offs.push(target.register(name, entry)));
+  walk(
+    handlers as object,
+    "",
+    (name, entry, options) => offs.push(target.register(name, entry, options)),
+  );
   return () => {
     for (const off of offs) off();
   };
@@ -66,9 +75,10 @@ export function implement<P = never>(
  * A procedure with Standard Schema validation (zod, valibot, arktype, …): the input schema
  * checks the one argument (invalid → -32602 with the validator's issues in `error.data`), an
  * optional output schema checks the result (a failure is the server's bug → -32603). The
- * handler's input type is the schema's output type.
+ * handler's input type is the schema's output type. `rpc.discover` shows the JSON Schemas of
+ * validators that implement Standard JSON Schema (zod 4), and the `description`.
  *
- * @param schemas `{ input, output? }`.
+ * @param schemas `{ input, output?, description? }`.
  * @param handler Takes the validated input and the call context.
  * @returns A schema procedure for {@linkcode implement}.
  * @example
@@ -82,25 +92,29 @@ export function implement<P = never>(
  * ```
  */
 export function procedure<S extends StandardSchemaV1, H>(
-  schemas: { readonly input: S; readonly output?: undefined },
+  schemas: { readonly input: S; readonly output?: undefined; readonly description?: string },
   handler: (input: StandardSchemaV1.InferOutput<S>, ctx: CallContext) => H,
 ): SchemaProcedure<StandardSchemaV1.InferInput<S>, Produces<H>>;
 /**
  * A procedure with input and output schemas; its result type is the output schema's.
  *
- * @param schemas `{ input, output }`.
+ * @param schemas `{ input, output, description? }`.
  * @param handler Takes the validated input and the call context.
  * @returns A schema procedure for {@linkcode implement}.
  */
 export function procedure<S extends StandardSchemaV1, O extends StandardSchemaV1>(
-  schemas: { readonly input: S; readonly output: O },
+  schemas: { readonly input: S; readonly output: O; readonly description?: string },
   handler: (
     input: StandardSchemaV1.InferOutput<S>,
     ctx: CallContext,
   ) => StandardSchemaV1.InferInput<O> | Promise<StandardSchemaV1.InferInput<O>>,
 ): SchemaProcedure<StandardSchemaV1.InferInput<S>, StandardSchemaV1.InferOutput<O>>;
 export function procedure(
-  schemas: { readonly input: StandardSchemaV1; readonly output?: StandardSchemaV1 | undefined },
+  schemas: {
+    readonly input: StandardSchemaV1;
+    readonly output?: StandardSchemaV1 | undefined;
+    readonly description?: string;
+  },
   handler: (input: never, ctx: CallContext) => unknown,
 ): SchemaProcedure<unknown, unknown> {
   if (!isStandardSchema(schemas.input)) {
@@ -117,13 +131,18 @@ export function procedure(
     handler,
     input: schemas.input,
     output: schemas.output,
+    description: schemas.description,
   };
 }
 
 function walk(
   handlers: object,
   prefix: string,
-  register: (name: string, entry: Procedure<Params | undefined>) => void,
+  register: (
+    name: string,
+    entry: Procedure<Params | undefined>,
+    options?: ProcedureOptions,
+  ) => void,
 ): void {
   for (const [key, value] of Object.entries(handlers)) {
     const name = prefix + key;
@@ -131,7 +150,7 @@ function walk(
       const fn = value as (args: unknown[], ctx: CallContext) => unknown;
       register(name, (params, ctx) => fn(asArgs(params), ctx));
     } else if (isSchemaProcedure(value)) {
-      register(name, validating(name, value));
+      register(name, validating(name, value), { info: schemaInfo(value, value.description) });
     } else if (typeof value === "object" && value !== null) {
       walk(value, `${name}.`, register);
     } else {

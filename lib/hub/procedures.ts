@@ -228,7 +228,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
       if (name === "rpc.discover") continue;
       const builtin = name.startsWith("rpc.") && !POLICED_BUILTINS.has(name);
       if (builtin || hub.policy.allows("call", name, identity)) {
-        methods.push({ name, info: hub.describe(name) });
+        methods.push({ name, info: hub.describe(name) ?? registry.get(name)?.info });
       }
     }
     for (const route of hub.router.list()) {

@@ -901,10 +901,11 @@ export class Peer {
     }
     const ctx = new RunningCall(this, isRequest ? id : undefined, method, params);
     let result: unknown;
+    const expose = procedure.exposeErrors;
     try {
       result = this.#run(procedure, ctx, params);
     } catch (error) {
-      return this.#failed(msg, isRequest, error);
+      return this.#failed(msg, isRequest, error, expose);
     }
     if (!isThenable(result) && !isAsyncIterable(result)) {
       return isRequest ? { jsonrpc: "2.0", id, result: result ?? null } : undefined;
@@ -919,7 +920,7 @@ export class Peer {
     };
     const fail = (error: unknown): Response | undefined => {
       this.#finished(ctx);
-      return ctx.cancelled ? undefined : this.#failed(msg, isRequest, error);
+      return ctx.cancelled ? undefined : this.#failed(msg, isRequest, error, expose);
     };
     if (!isThenable(result)) return this.#iterate(result, ctx, credit).then(done, fail);
     return Promise.resolve(result).then(
@@ -998,13 +999,22 @@ export class Peer {
     if (calls.size === 0) this.#calls = undefined;
   }
 
-  #failed(msg: Request, isRequest: boolean, error: unknown): Response | undefined {
+  #failed(
+    msg: Request,
+    isRequest: boolean,
+    error: unknown,
+    expose: boolean | undefined = undefined,
+  ): Response | undefined {
     if (!(error instanceof RpcError)) this.#report(error, msg.method);
     if (!isRequest) {
       if (error instanceof RpcError) this.#report(error, msg.method);
       return undefined;
     }
-    return { jsonrpc: "2.0", id: msg.id, error: toErrorObject(error, this.#settings.expose) };
+    return {
+      jsonrpc: "2.0",
+      id: msg.id,
+      error: toErrorObject(error, expose ?? this.#settings.expose),
+    };
   }
 
   /** The pending-call table, made on first use. */

@@ -125,6 +125,38 @@ export interface ProcedureOptions {
   readonly params?: readonly string[];
   /** Which shape the handler receives; needs `params` to convert. */
   readonly shape?: "array" | "object";
+  /**
+   * Reveal the message of an `Error` this procedure throws (not an {@linkcode RpcError}) as
+   * the `data` of its `-32603 Internal error`; overrides the server-wide `exposeErrors`
+   * either way. Default: the server's (or client's) `exposeErrors`.
+   */
+  readonly exposeErrors?: boolean;
+  /** What `rpc.discover` shows of the procedure (description, params and result schemas). */
+  readonly info?: ProcedureInfo;
+}
+
+/**
+ * What discovery (`rpc.discover`, an OpenRPC document) shows of a procedure: OpenRPC content
+ * descriptors whose `schema` is a JSON Schema.
+ *
+ * @example
+ * ```ts
+ * import type { ProcedureInfo } from "./registry.ts";
+ * const info: ProcedureInfo = {
+ *   description: "Adds two numbers",
+ *   params: [{ name: "a", schema: { type: "number" } }, { name: "b", schema: { type: "number" } }],
+ *   result: { name: "sum", schema: { type: "number" } },
+ * };
+ * if (info.params?.length !== 2) throw new Error("unreachable");
+ * ```
+ */
+export interface ProcedureInfo {
+  /** A description. */
+  readonly description?: string;
+  /** OpenRPC content descriptors of the params. */
+  readonly params?: readonly { readonly name: string; readonly schema?: unknown }[];
+  /** OpenRPC content descriptor of the result. */
+  readonly result?: { readonly name: string; readonly schema?: unknown };
 }
 
 /**
@@ -145,6 +177,10 @@ export interface RegisteredProcedure {
   readonly handler: Procedure<never>;
   /** A protocol (`rpc.`) method: middleware does not wrap it. */
   readonly reserved: boolean;
+  /** The procedure's own `exposeErrors` option, when set. */
+  readonly exposeErrors?: boolean | undefined;
+  /** What discovery shows of it (option `info`). */
+  readonly info?: ProcedureInfo | undefined;
   /**
    * Shape incoming params for the handler.
    *
@@ -260,14 +296,14 @@ export class Registry {
     handler: Procedure<P>,
     options?: ProcedureOptions,
   ): () => void {
-    if (typeof handler !== "function") {
-      throw new TypeError(`Switchboard: procedure ${name} must be a function`);
-    }
+    if (typeof handler !== "function") throw notAFunction(name, handler);
     const entry: RegisteredProcedure = {
       name,
       handler: handler as Procedure<never>,
       reserved: name.startsWith("rpc."),
       adapt: makeAdapter(name, options),
+      exposeErrors: checkExpose(name, options?.exposeErrors),
+      info: options?.info,
     };
     this.#procedures.set(name, entry);
     generation++;
@@ -408,6 +444,26 @@ function assertMethodName(name: string): void {
   if (name.startsWith("rpc.")) {
     throw new TypeError(`Switchboard: procedure names starting with "rpc." are reserved: ${name}`);
   }
+}
+
+/** The error for a handler that is not a function, with a hint for `procedure()` objects. */
+function notAFunction(name: string, handler: unknown): TypeError {
+  const kind = (handler as { kind?: unknown } | null | undefined)?.kind;
+  if (kind === "switchboard.procedure") {
+    return new TypeError(
+      `Switchboard: procedure ${name} must be a function: got a procedure({ input }) object, ` +
+        `which only implement() takes: implement<Api>(sb, { ${
+          JSON.stringify(name)
+        }: procedure(…) })`,
+    );
+  }
+  const got = handler === null ? "null" : typeof handler;
+  return new TypeError(`Switchboard: procedure ${name} must be a function: got ${got}`);
+}
+
+function checkExpose(name: string, expose: unknown): boolean | undefined {
+  if (expose === undefined || typeof expose === "boolean") return expose;
+  throw new TypeError(`Switchboard: exposeErrors of procedure ${name} must be a boolean`);
 }
 
 function identity(params: Params | undefined): Params | undefined {

@@ -37,6 +37,12 @@ import type { ServerState, StateOptions } from "../state/server_state.ts";
 import type { StateValue } from "../state/protocol.ts";
 import { ChannelHost } from "./channels.ts";
 import {
+  type ServiceFactory,
+  type ServiceOptions,
+  type ServiceSession,
+  startService,
+} from "./service.ts";
+import {
   DEFAULT_SERVER_HEARTBEAT,
   HeartbeatMonitor,
   type ServerHeartbeatOptions,
@@ -188,6 +194,10 @@ export class Switchboard {
   readonly #keepHeaders: boolean | readonly string[];
   readonly #channelOptions: PeerOptions;
   #sockets = 0;
+  /** The per-connection services (`service()`), run for every session opened after. */
+  readonly #services = new Map<ServiceFactory, ServiceOptions>();
+  /** The `close` hooks of the services of each open session, by connection id. */
+  readonly #serviceClosers = new Map<string, ((info: CloseInfo) => void)[]>();
 
   /** @param options Timeout, limits, hooks. */
   constructor(options: SwitchboardOptions = {}) {
@@ -335,6 +345,44 @@ export class Switchboard {
    */
   sendEvent(peer: Peer | string, topic: string, data: unknown): boolean {
     return this.pubsub.sendEvent(typeof peer === "string" ? peer : peer.info.id, topic, data);
+  }
+
+  /**
+   * Run a service for every connection opened from now on (each channel of a multiplexed
+   * socket too): `factory` builds the connection's instance, whose `methods` become that
+   * connection's own procedures (under `prefix.`), with `init` run at open (calls wait for an
+   * async one) and `close` at close. State in the factory's closure lives as long as the
+   * connection.
+   *
+   * @param factory Builds one connection's instance; gets its peer, info and `emit`.
+   * @param options `prefix` of the method names, `exposeErrors` of every method.
+   * @returns A function that stops running it for new connections.
+   * @example A counter per connection
+   * ```ts
+   * import { Switchboard } from "./switchboard.ts";
+   * const sb = new Switchboard();
+   * const off = sb.service((session) => {
+   *   let count = 0;
+   *   return {
+   *     init: () => session.emit("notice", "ready"),
+   *     methods: { increment: () => ++count },
+   *     close: () => console.log(session.info.id, "counted to", count),
+   *   };
+   * }, { prefix: "counter" });
+   * off();
+   * ```
+   */
+  service(factory: ServiceFactory, options: ServiceOptions = {}): () => void {
+    if (typeof factory !== "function") {
+      throw new TypeError("Switchboard: a service must be a factory function");
+    }
+    if (options.prefix !== undefined && typeof options.prefix !== "string") {
+      throw new TypeError("Switchboard: a service's prefix must be a string");
+    }
+    this.#services.set(factory, options);
+    return () => {
+      this.#services.delete(factory);
+    };
   }
 
   /**
@@ -567,14 +615,36 @@ export class Switchboard {
     const peer: Peer = new Peer(transport, options, info);
     this.#peers.set(info.id, peer);
     this.pubsub.attach(typeof subscriber === "function" ? subscriber(peer) : subscriber);
+    if (this.#services.size > 0) this.#startServices(peer);
     this.#options.onOpen?.(peer);
     return peer;
+  }
+
+  #startServices(peer: Peer): void {
+    const session: ServiceSession = {
+      peer,
+      info: peer.info,
+      emit: (topic, data) => this.sendEvent(peer, topic, data),
+    };
+    const report = (error: unknown, where: string, peer: Peer): void =>
+      this.#options.onError?.(error, where, peer);
+    const closers: ((info: CloseInfo) => void)[] = [];
+    for (const [factory, options] of this.#services) {
+      const close = startService(factory, options, session, report);
+      if (close !== undefined) closers.push(close);
+    }
+    if (closers.length > 0) this.#serviceClosers.set(peer.info.id, closers);
   }
 
   /** A session closed: out of `peers` and the broker, then the onClose hook. */
   readonly #sessionClosed = (closeInfo: CloseInfo, peer: Peer): void => {
     this.pubsub.detach(peer.info.id);
     this.#peers.delete(peer.info.id);
+    const closers = this.#serviceClosers.get(peer.info.id);
+    if (closers !== undefined) {
+      this.#serviceClosers.delete(peer.info.id);
+      for (const close of closers) close(closeInfo);
+    }
     this.#options.onClose?.(peer, closeInfo);
   };
 
