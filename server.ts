@@ -85,10 +85,7 @@ export {
   type StreamOptions,
 } from "./lib/peer/peer.ts";
 export { CloseCode, type CloseInfo } from "./lib/peer/transport.ts";
-export {
-  type BackpressureOptions,
-  DEFAULT_BACKPRESSURE,
-} from "./lib/server/backpressure.ts";
+export { type BackpressureOptions, DEFAULT_BACKPRESSURE } from "./lib/server/backpressure.ts";
 export {
   DEFAULT_RATE_LIMIT,
   RATE_LIMIT_CLOSE,

@@ -126,7 +126,7 @@ describe("RateLimiter and refused frames", () => {
   it("take() refuses past the burst, closes a burst below zero, refills at the rate", () => {
     let now = 0;
     const limiter = new RateLimiter({ messages: 100, bytes: 10_000 }, () => now);
-    const conn = { messageTokens: 0, byteTokens: 0, refilled: -1 };
+    const conn = { messageTokens: 0, byteTokens: 0, refilled: -1, frames: 0 };
     const verdicts = Array.from({ length: 100 }, () => limiter.take(conn, 1));
     assert.ok(verdicts.every((v) => v === Verdict.Admit));
     assert.equal(limiter.take(conn, 1), Verdict.Refuse);
@@ -137,7 +137,7 @@ describe("RateLimiter and refused frames", () => {
     now += 2000; // two seconds refill 200, capped at the burst
     assert.equal(limiter.take(conn, 1), Verdict.Admit);
     // Bytes: a frame larger than the whole burst is refused, a second one closes.
-    const big = { messageTokens: 0, byteTokens: 0, refilled: -1 };
+    const big = { messageTokens: 0, byteTokens: 0, refilled: -1, frames: 0 };
     assert.equal(limiter.take(big, 10_001), Verdict.Refuse);
     assert.equal(limiter.refusalOf(big), limiter.bytesRefusal);
     assert.equal(limiter.take(big, 10_001), Verdict.Close);

@@ -179,6 +179,8 @@ export class Connection
   byteTokens = 0;
   /** Rate limit: when the buckets were last refilled; -1 before the first frame. */
   refilled = -1;
+  /** Rate limit: frames taken, to sample the clock. */
+  frames = 0;
 
   readonly #host: ConnectionHost;
   /** The host's counters, held directly: one property load less per frame. */
