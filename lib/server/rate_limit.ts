@@ -1,7 +1,8 @@
 /**
  * Rate limits per WebSocket connection: two token buckets, one counting incoming frames and
- * one counting their bytes (characters of a text frame), each refilled continuously at its
- * rate per second and holding at most one second's worth (the burst).
+ * one counting their bytes (characters of a text frame), each refilled at its rate per
+ * second (the clock is read on every 16th frame and whenever a bucket runs short) and holding
+ * at most one second's worth (the burst).
  *
  * A frame that finds a bucket short is refused: every request in it is answered with
  * -32029 (`Rate limit exceeded`) instead of running; responses to the server's own calls and
