@@ -54,7 +54,7 @@ function percentile(values: number[], p: number): number {
 
 async function main(): Promise<void> {
   const adapter = await detectAdapter();
-  const sb = new Switchboard({ limits: { maxMessageSize: MiB }, framing });
+  const sb = new Switchboard({ limits: { maxMessageSize: MiB }, framing, rateLimit: false });
   sb.register("echo", (params: unknown) => params);
   sb.register("size", ([bytes]: [Uint8Array]) => bytes.byteLength);
   sb.register("small", () => 1);

@@ -64,7 +64,8 @@ async function pipelined(clients: Client[], method: string, total: number): Prom
 const runtime = (globalThis as { Bun?: unknown }).Bun !== undefined ? "bun" : "deno";
 
 // Direct: a plain Switchboard server with `echo`.
-const sb = new Switchboard();
+// Full speed on one connection: past the default rate limit.
+const sb = new Switchboard({ rateLimit: false });
 sb.register("echo", (p) => p);
 const direct = await serve(sb, { port: 0 });
 const directClient = await open(`${direct.url.replace("http:", "ws:")}/rpc`);

@@ -22,7 +22,8 @@ interface Api {
   item(i: number): number;
 }
 
-const sb = new Switchboard();
+// Full speed on one connection: past the default rate limit.
+const sb = new Switchboard({ rateLimit: false });
 implement<Api>(sb, {
   count: async function* ([n]) {
     for (let i = 0; i < n; i++) yield i;

@@ -1,13 +1,16 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { Switchboard } from "../server.ts";
+import { Hono } from "hono";
+import { Switchboard, switchboardRoutes } from "../server.ts";
 import type { CloseInfo } from "../mod.ts";
 import type { Peer } from "../server.ts";
 import { openClient, startServer } from "./_fixtures.ts";
 import { waitFor } from "./_pubsub_helpers.ts";
 import { clientTextFrame, closeCodeOf, connectTcp } from "./_tcp_client.ts";
+import { Backpressure, type Buffering } from "../lib/server/backpressure.ts";
 
 const BOUND = 512 * 1024;
+const onBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
 const CALLS = 40_000;
 const ANSWER = "x".repeat(1000);
 
@@ -128,5 +131,104 @@ describe("outgoing backpressure", () => {
       client.socket.destroy();
       await server.close();
     }
+  });
+
+  it("on Bun, a frame the runtime drops (send() returns 0) closes the connection with 4008", {
+    skip: onBun ? false : "Bun only: Deno's send() never drops",
+  }, async () => {
+    const { upgradeWebSocket, websocket } = await import("../lib/adapters/bun.ts");
+    const closes: CloseInfo[] = [];
+    let peer: Peer | undefined;
+    // The bound far above Bun's own limit: Bun drops first, and that must not be ignored.
+    const sb = new Switchboard({
+      maxBufferedBytes: 1 << 30,
+      heartbeat: false,
+      onOpen: (p) => void (peer = p),
+      onClose: (_peer, info) => closes.push(info),
+    });
+    const app = new Hono().route("/rpc", switchboardRoutes(sb, upgradeWebSocket));
+    const Bun = (globalThis as unknown as {
+      Bun: { serve(options: unknown): { port: number; stop(force: boolean): Promise<void> } };
+    }).Bun;
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: app.fetch,
+      websocket: { ...websocket, backpressureLimit: 256 * 1024 },
+    });
+    const client = await connectTcp(server.port);
+    try {
+      client.socket.pause();
+      await waitFor(() => peer !== undefined, "the connection");
+      const blob = "z".repeat(32 * 1024);
+      // Bounded: at most 2,000 frames of 32 KiB (64 MiB), far past Bun's 256 KiB limit.
+      for (let i = 0; i < 2000 && closes.length === 0; i++) {
+        peer!.notify("news", [blob]);
+        if (i % 16 === 15) await new Promise((r) => setTimeout(r, 1));
+      }
+      await waitFor(() => closes.length > 0, "the close after a dropped frame", 10_000);
+      assert.equal(closes[0]!.code, 4008);
+      assert.equal(closes[0]!.reason, "Slow consumer");
+    } finally {
+      client.socket.destroy();
+      await server.stop(true);
+    }
+  });
+});
+
+describe("Backpressure", () => {
+  function buffering(buffered: () => number) {
+    const closes: [number, string][] = [];
+    const conn: Buffering = {
+      sends: 0,
+      pressure: undefined,
+      bufferedAmount: buffered,
+      close: (code, reason) => void closes.push([code, reason]),
+    };
+    return { conn, closes };
+  }
+  const bound = new Backpressure({ maxBufferedBytes: 1000, slowConsumerGrace: 1 });
+
+  it("sent() closes a connection still over maxBufferedBytes after the grace period", async () => {
+    const { conn, closes } = buffering(() => 1500);
+    for (let i = 0; i < 16; i++) bound.sent(conn, 10, undefined);
+    assert.ok(conn.pressure !== undefined, "the 16th frame was sampled");
+    await waitFor(() => closes.length === 1, "the close");
+    assert.deepEqual(closes, [[4008, "Slow consumer"]]);
+  });
+
+  it("sent() keeps a connection that drained within the grace period", async () => {
+    let buffered = 1500;
+    const { conn, closes } = buffering(() => buffered);
+    bound.sent(conn, 20_000, undefined);
+    assert.ok(conn.pressure !== undefined);
+    buffered = 0;
+    await waitFor(() => conn.pressure === undefined, "the re-check");
+    assert.deepEqual(closes, []);
+  });
+
+  it("released() after a drain drops the re-check; Bun's -1 is checked at once, 0 closes", () => {
+    let buffered = 1500;
+    const { conn, closes } = buffering(() => buffered);
+    bound.sent(conn, 10, -1);
+    assert.ok(conn.pressure !== undefined, "-1 reads the buffer at once");
+    bound.released(conn, false);
+    assert.ok(conn.pressure !== undefined, "still over: kept");
+    buffered = 10;
+    bound.released(conn, false);
+    assert.equal(conn.pressure, undefined);
+    bound.sent(conn, 10, 10);
+    assert.deepEqual(closes, []);
+    bound.sent(conn, 10, 0);
+    assert.deepEqual(closes, [[4008, "Slow consumer"]]);
+  });
+
+  it("check() closes at once past twice the bound, not counting the frame just sent", () => {
+    const { conn, closes } = buffering(() => 2500);
+    bound.check(conn, 600);
+    assert.deepEqual(closes, [], "1,900 bytes before the frame: the grace applies");
+    bound.released(conn);
+    bound.check(conn, 100);
+    assert.deepEqual(closes, [[4008, "Slow consumer"]]);
   });
 });

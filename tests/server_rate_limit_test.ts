@@ -1,6 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { RATE_LIMIT_CLOSE, Switchboard } from "../server.ts";
+import { Peer, RATE_LIMIT_CLOSE, Switchboard } from "../server.ts";
+import { Registry } from "../lib/router/registry.ts";
+import { RateLimiter, Verdict } from "../lib/server/rate_limit.ts";
 import type { CloseInfo } from "../mod.ts";
 import { openClient, startServer } from "./_fixtures.ts";
 import { waitFor } from "./_pubsub_helpers.ts";
@@ -119,3 +121,54 @@ async function recovers(client: TcpClient): Promise<void> {
   }
   throw new Error("the connection never got its tokens back");
 }
+
+describe("RateLimiter and refused frames", () => {
+  it("take() refuses past the burst, closes a burst below zero, refills at the rate", () => {
+    let now = 0;
+    const limiter = new RateLimiter({ messages: 100, bytes: 10_000 }, () => now);
+    const conn = { messageTokens: 0, byteTokens: 0, refilled: -1, frames: 0 };
+    const verdicts = Array.from({ length: 100 }, () => limiter.take(conn, 1));
+    assert.ok(verdicts.every((v) => v === Verdict.Admit));
+    assert.equal(limiter.take(conn, 1), Verdict.Refuse);
+    assert.equal(limiter.refusalOf(conn), limiter.messagesRefusal);
+    // 99 more refused reach -100: a burst below zero, not past it.
+    for (let i = 0; i < 99; i++) assert.equal(limiter.take(conn, 1), Verdict.Refuse);
+    assert.equal(limiter.take(conn, 1), Verdict.Close);
+    now += 2000; // two seconds refill 200, capped at the burst
+    assert.equal(limiter.take(conn, 1), Verdict.Admit);
+    // Bytes: a frame larger than the whole burst is refused, a second one closes.
+    const big = { messageTokens: 0, byteTokens: 0, refilled: -1, frames: 0 };
+    assert.equal(limiter.take(big, 10_001), Verdict.Refuse);
+    assert.equal(limiter.refusalOf(big), limiter.bytesRefusal);
+    assert.equal(limiter.take(big, 10_001), Verdict.Close);
+  });
+
+  it("a refused batch answers its requests with the refusal, settles responses, runs cancels only", async () => {
+    const sent: string[] = [];
+    let ran = 0;
+    const procedures = new Registry();
+    procedures.register("work", () => ++ran);
+    procedures.register("note", () => void ran++);
+    const peer = new Peer({ send: (f) => void sent.push(String(f)), close() {} }, { procedures });
+    const call = peer.call("client.method", [], { timeout: 0 });
+    const outgoingId = JSON.parse(sent[0]!).id;
+    const refusal = { code: -32029, message: "Rate limit exceeded" };
+    peer.receive(
+      JSON.stringify([
+        { jsonrpc: "2.0", id: 1, method: "work" },
+        { jsonrpc: "2.0", method: "note" },
+        { jsonrpc: "2.0", method: "rpc.cancel", params: { id: 99 } },
+        { jsonrpc: "2.0", id: outgoingId, result: "from the client" },
+        { jsonrpc: "2.0", id: 2, method: "work" },
+      ]),
+      refusal,
+    );
+    assert.equal(await call, "from the client");
+    assert.equal(ran, 0, "nothing ran");
+    assert.deepEqual(JSON.parse(sent[1]!), [
+      { jsonrpc: "2.0", id: 1, error: refusal },
+      { jsonrpc: "2.0", id: 2, error: refusal },
+    ]);
+    peer.close(1000, "done");
+  });
+});

@@ -25,3 +25,22 @@ export function readBufferedAmount(raw: unknown): number {
   if (typeof socket.getBufferedAmount === "function") return socket.getBufferedAmount();
   return typeof socket.bufferedAmount === "number" ? socket.bufferedAmount : 0;
 }
+
+/**
+ * Whether a runtime socket is open (`readyState` 1, the standard OPEN, which Bun's
+ * `ServerWebSocket` shares). A socket that cannot tell counts as open.
+ *
+ * @param raw The runtime's socket object.
+ * @returns False only for a socket that reports another state.
+ * @example
+ * ```ts
+ * import { isSocketOpen } from "./raw_socket.ts";
+ * if (!isSocketOpen({ readyState: 1 }) || isSocketOpen({ readyState: 2 })) throw new Error();
+ * if (!isSocketOpen({})) throw new Error("unreachable");
+ * ```
+ */
+export function isSocketOpen(raw: unknown): boolean {
+  if (typeof raw !== "object" || raw === null) return true;
+  const state = (raw as { readyState?: unknown }).readyState;
+  return typeof state !== "number" || state === 1;
+}

@@ -25,9 +25,11 @@ export interface PubSubLimits {
   /** Most subscriptions (topics and patterns) one connection may hold. Default 256. */
   readonly maxSubscriptions: number;
   /**
-   * Bytes a connection may have waiting in its socket's send buffer. When an event is sent
-   * past it, the broker looks again `slowConsumerGrace` ms later and, if the buffer is still
-   * over, closes the connection with 4008 (slow consumer). Default 4 MiB.
+   * Bytes a connection may have waiting in its socket's send buffer: the connection's one
+   * outgoing bound (lib/server/backpressure.ts), which applies to every frame, not only
+   * events. A Switchboard reads it from here when its own `maxBufferedBytes` is not given.
+   * Past it for `slowConsumerGrace` ms, or past twice it, the connection is closed with 4008
+   * (slow consumer). Default 4 MiB.
    */
   readonly maxBufferedBytes: number;
   /**

@@ -8,7 +8,7 @@
 
 import type { WSContext, WSEvents } from "hono/ws";
 import type { NativeSocket, RuntimeTopics, SocketSink } from "../adapters/adapter.ts";
-import { readBufferedAmount } from "../adapters/raw_socket.ts";
+import { isSocketOpen, readBufferedAmount } from "../adapters/raw_socket.ts";
 import type { Codec } from "../codec/codec.ts";
 import type { EncodedMessage } from "../framing/encoded.ts";
 import type { Peer } from "../peer/peer.ts";
@@ -179,6 +179,8 @@ export class Connection
   byteTokens = 0;
   /** Rate limit: when the buckets were last refilled; -1 before the first frame. */
   refilled = -1;
+  /** Rate limit: frames taken, to sample the clock. */
+  frames = 0;
 
   readonly #host: ConnectionHost;
   /** The host's counters, held directly: one property load less per frame. */
@@ -346,9 +348,12 @@ export class Connection
   send(frame: string | Uint8Array): void {
     const size = typeof frame === "string" ? frame.length : frame.byteLength;
     this.#traffic.bytesSent += size;
-    const result = this.#socket!.send(frame);
+    const socket = this.#socket!;
+    const result = socket.send(frame);
     // Every frame passes the outgoing bound: the runtime's verdict (Bun: -1 queued, 0
-    // dropped) or a sampled read of the buffered amount; past it, close 4008.
+    // dropped) or a sampled read of the buffered amount; past it, close 4008. A 0 from a
+    // socket that is already closing is no drop to report: its close event follows.
+    if (result === 0 && !isSocketOpen(socket)) return;
     this.#host.backpressure?.sent(this, size, result);
   }
 

@@ -1,7 +1,8 @@
 /**
  * Rate limits per WebSocket connection: two token buckets, one counting incoming frames and
- * one counting their bytes (characters of a text frame), each refilled continuously at its
- * rate per second and holding at most one second's worth (the burst).
+ * one counting their bytes (characters of a text frame), each refilled at its rate per
+ * second (the clock is read on every 16th frame and whenever a bucket runs short) and holding
+ * at most one second's worth (the burst).
  *
  * A frame that finds a bucket short is refused: every request in it is answered with
  * -32029 (`Rate limit exceeded`) instead of running; responses to the server's own calls and
@@ -94,12 +95,12 @@ export function resolveRateLimit(partial: Partial<RateLimitOptions> = {}): RateL
 }
 
 /**
- * A connection's buckets, kept on the connection itself (three numbers, no object).
+ * A connection's buckets, kept on the connection itself (four numbers, no object).
  *
  * @example
  * ```ts
  * import type { Metered } from "./rate_limit.ts";
- * const conn: Metered = { messageTokens: 0, byteTokens: 0, refilled: -1 };
+ * const conn: Metered = { messageTokens: 0, byteTokens: 0, refilled: -1, frames: 0 };
  * if (conn.refilled !== -1) throw new Error("unreachable");
  * ```
  */
@@ -110,6 +111,8 @@ export interface Metered {
   byteTokens: number;
   /** When the buckets were last refilled (ms, the limiter's clock); -1 before the first. */
   refilled: number;
+  /** Frames taken, to read the clock on every 16th (and whenever a bucket runs short). */
+  frames: number;
 }
 
 /**
@@ -142,7 +145,7 @@ export type Verdict = typeof Verdict[keyof typeof Verdict];
  * import { RateLimiter, Verdict, type Metered } from "./rate_limit.ts";
  * let now = 0;
  * const limiter = new RateLimiter({ messages: 10, bytes: 1000 }, () => now);
- * const conn: Metered = { messageTokens: 0, byteTokens: 0, refilled: -1 };
+ * const conn: Metered = { messageTokens: 0, byteTokens: 0, refilled: -1, frames: 0 };
  * const verdicts = Array.from({ length: 40 }, () => limiter.take(conn, 1));
  * if (verdicts[9] !== Verdict.Admit || verdicts[10] !== Verdict.Refuse) throw new Error();
  * if (!verdicts.includes(Verdict.Close)) throw new Error("unreachable");
@@ -178,6 +181,20 @@ export class RateLimiter {
    * @returns Whether to handle the frame, refuse its requests, or close the connection.
    */
   take(conn: Metered, size: number): Verdict {
+    // Reading the clock costs more than the rest (100-350 ns here): refill on every 16th
+    // frame and whenever a bucket would run short, which keeps the refill exact to within
+    // the 15 frames taken between two readings.
+    if ((++conn.frames & 15) === 0 || conn.messageTokens < 1 || conn.byteTokens < size) {
+      this.#refill(conn);
+    }
+    const m = conn.messageTokens -= 1;
+    const b = conn.byteTokens -= size;
+    if (m >= 0 && b >= 0) return Verdict.Admit;
+    const { messages, bytes } = this.options;
+    return m < -messages || b < -bytes ? Verdict.Close : Verdict.Refuse;
+  }
+
+  #refill(conn: Metered): void {
     const { messages, bytes } = this.options;
     const now = this.#now();
     if (conn.refilled < 0) {
@@ -189,10 +206,6 @@ export class RateLimiter {
       conn.byteTokens = Math.min(bytes, conn.byteTokens + seconds * bytes);
     }
     conn.refilled = now;
-    const m = conn.messageTokens -= 1;
-    const b = conn.byteTokens -= size;
-    if (m >= 0 && b >= 0) return Verdict.Admit;
-    return m < -messages || b < -bytes ? Verdict.Close : Verdict.Refuse;
   }
 
   /**
