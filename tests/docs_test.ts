@@ -13,6 +13,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import process from "node:process";
 import { DENO, ROOT } from "./_runtimes.ts";
+import { updateFigures } from "../tools/doc_figures.ts";
 
 /** One fenced TypeScript block of a Markdown file. */
 interface Block {
@@ -81,5 +82,9 @@ describe("docs", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("every computed figure in the docs is current (deno task docs:figures)", async () => {
+    assert.deepEqual(await updateFigures(true), []);
   });
 });
