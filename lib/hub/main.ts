@@ -80,7 +80,18 @@ export async function main(): Promise<Hub> {
     console.error(error instanceof Error ? error.message : error);
     process.exit(2);
   }
-  const hub = await Hub.start(config);
+  let hub: Hub;
+  try {
+    hub = await Hub.start(config);
+  } catch (error) {
+    // A bad host, a port in use: one line, as for a bad config.
+    console.error(
+      `Switchboard hub: cannot listen on ${config.host}:${config.port}: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+    process.exit(1);
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
