@@ -13,6 +13,7 @@ import { resolveHubConfig } from "../lib/hub/config.ts";
 import { loadHubConfig } from "../lib/hub/main.ts";
 import { compilePattern, patternsOverlap } from "../lib/hub/patterns.ts";
 import { type Identity, Policy } from "../lib/hub/policy.ts";
+import { startHub } from "./_hub.ts";
 
 const guest: Identity = { id: "g", roles: ["guest"], admitted: true, via: "secret" };
 const admin: Identity = { id: "a", roles: ["admin"], admitted: true, via: "jwt" };
@@ -141,6 +142,20 @@ describe("hub config is strict", () => {
       }
     } finally {
       await rm(dir, { recursive: true });
+    }
+  });
+});
+
+describe("hub start failures", () => {
+  it("server.ts exits with code 1 and one line when it cannot listen", async () => {
+    const busy = await startHub();
+    try {
+      const { code, out } = await runMain([], { PORT: new URL(busy.origin).port });
+      assert.equal(code, 1, out);
+      assert.equal(out.split("\n").length, 1, out);
+      assert.match(out, /^Switchboard hub: cannot listen on 127\.0\.0\.1:\d+: /);
+    } finally {
+      await busy.close();
     }
   });
 });

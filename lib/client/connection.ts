@@ -17,9 +17,7 @@
  * @module
  */
 
-import { jsonCodec } from "../codec/json.ts";
 import type { HelloResult } from "../protocol/extensions.ts";
-import { VERSION } from "../version.ts";
 import type { Params } from "../protocol/types.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { type BatchEntry, type CallOptions, Peer, type StreamOptions } from "../peer/peer.ts";
@@ -37,6 +35,7 @@ import { openChannel } from "./multiplex.ts";
 import { type Job, Outbox } from "./outbox.ts";
 import { startTimeout, stopTimer } from "./timers.ts";
 import { fetchToken, TokenKeeper, type TokenRefreshResult } from "./token.ts";
+import { type HelloHooks, sayHello } from "./hello.ts";
 import type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState } from "./options.ts";
 
 /**
@@ -117,6 +116,11 @@ export class Connection {
   #closeRequest: { code: number | undefined; reason: string | undefined } | undefined;
   /** The `token` option: sent in every hello, refreshed before it expires. */
   readonly #token: TokenKeeper;
+  /** Where every socket's hello reports its `expires` and a refused token. */
+  readonly #helloHooks: HelloHooks = {
+    expires: (expires) => this.#token.expiresAt(expires),
+    report: (error, where) => this.#report(error, where),
+  };
   /** Counts socket attempts, so a token that arrives for an abandoned attempt is dropped. */
   #tokenAttempt = 0;
   /** A token function is running before the next socket opens: calls wait in the outbox. */
@@ -446,7 +450,11 @@ export class Connection {
       onError: (error, where) => this.#report(error, where),
     });
     link.attach(peer);
-    const session: Session = { link, peer, hello: this.#sayHello(peer, token) };
+    const session: Session = {
+      link,
+      peer,
+      hello: sayHello(peer, this.#options, token, this.#helloHooks),
+    };
     this.#session = session;
     // Queued behind the hello: resubscriptions, then calls made while disconnected.
     const resumed = resumeCount === 0
@@ -467,43 +475,6 @@ export class Connection {
       () => {/* The peer closed first: handled by #lost. */},
     );
     peer.closed.then((info) => this.#lost(session, info));
-  }
-
-  #sayHello(peer: Peer, token: string | undefined): Promise<HelloResult | undefined> {
-    const codec = this.#options.codec ?? jsonCodec;
-    // Channels carry text frames only: a multiplexed client does not ask for binary.
-    const binary = this.#options.binary ?? !this.#options.multiplex;
-    const name = this.#options.name;
-    if (codec.name === "json" && !binary && token === undefined && name === undefined) {
-      return Promise.resolve(undefined);
-    }
-    const codecs = codec.name === "json" ? ["json"] : [codec.name, "json"];
-    if (binary) peer.wire.hold();
-    const hello = peer.call("rpc.hello", {
-      codecs,
-      binary,
-      client: name ?? `switchboard/${VERSION}`,
-      ...(token === undefined ? {} : { token }),
-    }, { timeout: 0 }).then(
-      (result) => {
-        const answer = result as HelloResult;
-        this.#token.expiresAt((answer as { expires?: unknown }).expires);
-        peer.wire.use(
-          answer.codec === codec.name ? codec : jsonCodec,
-          binary && answer.binary === true,
-        );
-        return answer;
-      },
-      (error: unknown) => {
-        if (peer.isClosed) throw error;
-        // A refused token is worth knowing; a server without rpc.hello is not.
-        if (error instanceof RpcError && error.code === -32010) this.#report(error, "hello");
-        peer.wire.use(jsonCodec, false);
-        return undefined;
-      },
-    );
-    hello.catch(() => {});
-    return hello;
   }
 
   #connected(session: Session, hello: HelloResult | undefined): void {

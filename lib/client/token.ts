@@ -62,8 +62,8 @@ export async function fetchToken(source: TokenSource): Promise<string> {
 }
 
 /**
- * How long before a credential expires a client refreshes it: a fifth of its remaining
- * life, at most 30 s early.
+ * How long before a credential expires a client refreshes it: at half its remaining life,
+ * at most 30 s early (room for a slow token function and a busy network).
  *
  * @param expires When it expires, in ms since the epoch.
  * @param now The current time, in ms since the epoch.
@@ -71,14 +71,14 @@ export async function fetchToken(source: TokenSource): Promise<string> {
  * @example
  * ```ts
  * import { refreshDelay } from "./token.ts";
- * if (refreshDelay(10_000, 0) !== 8_000 || refreshDelay(600_000, 0) !== 570_000) {
+ * if (refreshDelay(10_000, 0) !== 5_000 || refreshDelay(600_000, 0) !== 570_000) {
  *   throw new Error("unreachable");
  * }
  * ```
  */
 export function refreshDelay(expires: number, now: number): number {
   const left = expires - now;
-  return Math.max(0, left - Math.min(30_000, left / 5));
+  return Math.max(0, left - Math.min(30_000, left / 2));
 }
 
 /**

@@ -18,7 +18,7 @@ import { ErrorCode } from "../protocol/errors.ts";
  * ```
  */
 export const HubErrorCode: {
-  /** The connection has not authenticated (or its credential was refused). */
+  /** The connection has not authenticated (or its credential was refused, or expired). */
   readonly Unauthenticated: -32010;
   /** A rule forbids this action on this name for the caller's roles (= ErrorCode.Forbidden). */
   readonly Forbidden: typeof ErrorCode.Forbidden;

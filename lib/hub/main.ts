@@ -112,9 +112,17 @@ export async function main(): Promise<Hub> {
     hub = await Hub.start(config);
   } catch (error) {
     const hint = permissionHint(error);
-    if (hint === undefined) throw error;
-    console.error(hint);
-    process.exit(2);
+    if (hint !== undefined) {
+      console.error(hint);
+      process.exit(2);
+    }
+    // A bad host, a port in use: one line, as for a bad config.
+    console.error(
+      `Switchboard hub: cannot listen on ${config.host}:${config.port}: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+    process.exit(1);
   }
   let stopping = false;
   const stop = (signal: string): void => {

@@ -14,7 +14,9 @@ import { addClientRoutes } from "./client_bundle.ts";
  * without an `Upgrade: websocket` header), `POST` answers JSON-RPC over HTTP, and
  * `GET /client.js` serves the bundled client and `GET /client.d.ts` its types (unless the
  * `serveClient` option is false).
- * Mount it on any path of your own app with `app.route(path, routes)`.
+ * Mount it on any path of your own app with `app.route(path, routes)`. The sub-app does not
+ * know where your server listens, so it checks no `Host` or `Origin`: put a `HostGuard`
+ * (lib/server/host_guard.ts) in front of it, as `serve()` does (docs/SECURITY.md).
  *
  * @param switchboard The server.
  * @param upgradeWebSocket Hono's helper for the runtime (from an adapter).

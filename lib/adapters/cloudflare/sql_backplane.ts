@@ -111,7 +111,9 @@ export class SqlBackplane implements Backplane {
       throw new RangeError(`Switchboard: replay maxAge must be positive: got ${this.#maxAge}`);
     }
     if (!Number.isSafeInteger(this.#maxTopics) || this.#maxTopics < 1) {
-      throw new RangeError(`Switchboard: maxTopics must be an integer >= 1: got ${this.#maxTopics}`);
+      throw new RangeError(
+        `Switchboard: maxTopics must be an integer >= 1: got ${this.#maxTopics}`,
+      );
     }
     sql.exec(
       "CREATE TABLE IF NOT EXISTS sb_topics (topic TEXT PRIMARY KEY, seq INTEGER NOT NULL, time INTEGER NOT NULL)",
