@@ -88,6 +88,12 @@ function runMain(
 }
 
 describe("hub config is strict", () => {
+  it("resolveHubConfig() takes rateLimit as limits or false, on by default", () => {
+    assert.deepEqual(resolveHubConfig({}).rateLimit, {});
+    assert.equal(resolveHubConfig({ rateLimit: false }).rateLimit, false);
+    assert.deepEqual(resolveHubConfig({ rateLimit: { messages: 5 } }).rateLimit, { messages: 5 });
+  });
+
   it("resolveHubConfig() refuses an unknown key, naming it", () => {
     assert.throws(
       () => resolveHubConfig({ alowAnonymous: true }),
@@ -105,6 +111,8 @@ describe("hub config is strict", () => {
     assert.throws(() => resolveHubConfig({ rules: [{ effect: "maybe" }] }), /rules\.0\.effect/);
     assert.throws(() => resolveHubConfig({ port: 70_000 }), /port .*at most 65535/);
     assert.throws(() => resolveHubConfig({ preAuthTimeout: -1 }), /preAuthTimeout/);
+    assert.throws(() => resolveHubConfig({ rateLimit: { messages: 0 } }), /rateLimit/);
+    assert.throws(() => resolveHubConfig({ rateLimit: true }), /rateLimit/);
   });
 
   it("resolveHubConfig() names the variable or flag a bad value came from", () => {

@@ -7,6 +7,7 @@
 
 import type { Limits } from "../protocol/limits.ts";
 import type { PubSubLimits } from "../pubsub/limits.ts";
+import type { RateLimitOptions } from "../server/rate_limit.ts";
 import type { AuthSettings, JwtSettings, SecretEntry } from "./auth.ts";
 import { checkHubFile } from "./config_schema.ts";
 import type { Rule } from "./policy.ts";
@@ -91,6 +92,8 @@ export interface HubConfig {
   readonly defaultPolicy: "allow" | "deny";
   /** Per-connection receiver limits. */
   readonly limits: Partial<Limits>;
+  /** Per-connection rate limits (frames/s, bytes/s); `false` turns them off. Default on. */
+  readonly rateLimit: Partial<RateLimitOptions> | false;
   /** Expose the inspector page at `GET /`. Default true. */
   readonly inspector: boolean;
   /** Topics: replay buffer and pub/sub limits. */
@@ -259,6 +262,7 @@ export function resolveHubConfig(
     rules: f.rules ?? [],
     defaultPolicy: f.defaultPolicy ?? "allow",
     limits: f.limits ?? {},
+    rateLimit: f.rateLimit ?? {},
     inspector: f.inspector ?? true,
     pubsub: {
       replay: {

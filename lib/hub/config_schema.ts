@@ -103,6 +103,10 @@ export const HUB_FILE_SCHEMA = record({
   rules: v.exactOptional(v.array(RULE)),
   defaultPolicy: v.exactOptional(v.picklist(["allow", "deny"])),
   limits: v.exactOptional(LIMITS),
+  rateLimit: v.exactOptional(v.union([
+    v.literal(false),
+    record({ messages: v.exactOptional(positive), bytes: v.exactOptional(positive) }),
+  ])),
   inspector: v.exactOptional(v.boolean()),
   pubsub: v.exactOptional(record({
     replay: v.exactOptional(record({

@@ -137,6 +137,7 @@ export class Hub {
     this.switchboard = new Switchboard({
       timeout: config.callTimeout,
       limits: config.limits,
+      rateLimit: config.rateLimit,
       context: (c) => {
         const data = { identity: this.#preAuth.get(c.req.raw) ?? this.#initialIdentity() };
         this.#data.set(c.req.raw, data);
