@@ -4,7 +4,8 @@
  * - Every test file imports `describe`, `it`, `before` and `after` from here instead of
  *   `node:test`. This `it` gives each test a timeout of {@linkcode TEST_TIMEOUT_MS} unless the
  *   test sets its own (`{ timeout }`): a test that would wait forever fails after it, on Deno
- *   (which has no default per-test timeout) as on Bun (5 s by default).
+ *   (which has no default per-test timeout) as on Bun (5 s by default). The hooks race the
+ *   same deadline (Deno ignores a hook's `timeout` option).
  *   tests/suite_guard_test.ts checks that every test file does.
  * - {@linkcode within} races one awaited event (a close, a callback, a settled promise)
  *   against a short deadline, so a broken behaviour fails in seconds with a message that says
@@ -13,9 +14,9 @@
  * @module
  */
 
-import { it as nodeIt } from "node:test";
+import * as nodeTest from "node:test";
 
-export { after, afterEach, before, beforeEach, describe } from "node:test";
+export { describe } from "node:test";
 
 /** The timeout of a test that sets none, in ms. */
 export const TEST_TIMEOUT_MS = 20_000;
@@ -44,7 +45,7 @@ export type TestBody = () => unknown;
 export function it(name: string, optionsOrBody: TestOptions | TestBody, body?: TestBody): void {
   const options = typeof optionsOrBody === "function" ? {} : optionsOrBody;
   const fn = typeof optionsOrBody === "function" ? optionsOrBody : body!;
-  nodeIt(name, { timeout: TEST_TIMEOUT_MS, ...options }, async () => {
+  nodeTest.it(name, { timeout: TEST_TIMEOUT_MS, ...options }, async () => {
     await fn();
   });
 }
@@ -71,3 +72,25 @@ export function within<T>(
   });
   return Promise.race([Promise.resolve(promise), deadline]).finally(() => clearTimeout(timer));
 }
+
+/** A hook body. */
+export type HookBody = () => unknown;
+
+function hook(register: (fn: () => Promise<void>) => void, name: string) {
+  return (fn: HookBody): void =>
+    register(async () => {
+      await within(Promise.resolve().then(fn), `the ${name} hook`, TEST_TIMEOUT_MS);
+    });
+}
+
+/** node:test's `before`, failing after {@linkcode TEST_TIMEOUT_MS}. */
+export const before: (fn: HookBody) => void = hook((fn) => nodeTest.before(fn), "before");
+/** node:test's `after`, failing after {@linkcode TEST_TIMEOUT_MS}. */
+export const after: (fn: HookBody) => void = hook((fn) => nodeTest.after(fn), "after");
+/** node:test's `beforeEach`, failing after {@linkcode TEST_TIMEOUT_MS}. */
+export const beforeEach: (fn: HookBody) => void = hook(
+  (fn) => nodeTest.beforeEach(fn),
+  "beforeEach",
+);
+/** node:test's `afterEach`, failing after {@linkcode TEST_TIMEOUT_MS}. */
+export const afterEach: (fn: HookBody) => void = hook((fn) => nodeTest.afterEach(fn), "afterEach");

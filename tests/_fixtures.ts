@@ -159,10 +159,10 @@ export function delay(ms: number): Promise<void> {
  * pending after `timeoutMs` (a regression fails in seconds, not after a 30 s call timeout).
  *
  * @param promise A promise expected to reject.
- * @param timeoutMs How long at most. Default 5,000.
+ * @param timeoutMs How long at most. Default 3,000.
  * @returns Its rejection reason, typed as an RpcError for convenience.
  */
-export function rejection(promise: Promise<unknown>, timeoutMs = 5000): Promise<RpcError> {
+export function rejection(promise: Promise<unknown>, timeoutMs = 3000): Promise<RpcError> {
   return within(
     promise.then(
       (value) => {

@@ -21,7 +21,7 @@ function fresh(): Seen {
 let seen = fresh();
 
 async function codeOf(outcome: Promise<unknown>): Promise<number | undefined> {
-  const value = await outcome;
+  const value = await within(outcome, "the call's outcome");
   return value instanceof RpcError ? value.code : undefined;
 }
 const reports: unknown[] = [];

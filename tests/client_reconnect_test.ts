@@ -127,7 +127,7 @@ describe("reconnecting client", () => {
       await within(client.ready, "client.ready");
       const closed = client.closed;
       dropAll(sb, 1000);
-      assert.equal((await closed).code, 1000);
+      assert.equal((await within(closed, "the close")).code, 1000);
       assert.equal(client.state, "CLOSED");
     } finally {
       client.close();

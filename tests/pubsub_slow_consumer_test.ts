@@ -1,4 +1,4 @@
-import { describe, it } from "./_deadline.ts";
+import { describe, it, within } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { Switchboard } from "../server.ts";
@@ -45,7 +45,10 @@ async function stalledSubscriber(port: number, topic: string): Promise<net.Socke
       };
       socket.on("data", onData);
     });
-  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  await within(
+    new Promise<void>((resolve) => socket.once("connect", () => resolve())),
+    "the TCP connect",
+  );
   const upgraded = gotData("\r\n\r\n");
   socket.write(
     "GET /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +

@@ -26,12 +26,19 @@ export function textOverLimit(text: string, max: number): boolean {
   return utf8Length(text, max) > max;
 }
 
+/** Code units encoded per step: a step's bytes fit the scratch buffer (at most 3 per unit). */
+const STEP = 16_384;
+const encoder = new TextEncoder();
+let scratch: Uint8Array | undefined;
+
 /**
- * The UTF-8 length of a text, counting no further than just past `stopAfter` bytes.
+ * The UTF-8 length of a text, counting no further than just past `stopAfter` bytes. The
+ * runtime's encoder counts (`encodeInto`, into one 48 KiB buffer shared by every connection,
+ * step by step), which is far faster than a JavaScript loop over code units.
  *
  * @param text The text (a lone surrogate counts 3 bytes: it is encoded as U+FFFD).
  * @param stopAfter Stop counting once the count passes this. Default: count it all.
- * @returns The byte length, or a number just past `stopAfter` when it is longer.
+ * @returns The byte length, or a number past `stopAfter` when it is longer.
  * @example
  * ```ts
  * import { utf8Length } from "./text_size.ts";
@@ -39,23 +46,16 @@ export function textOverLimit(text: string, max: number): boolean {
  * ```
  */
 export function utf8Length(text: string, stopAfter = Infinity): number {
-  let bytes = 0;
+  scratch ??= new Uint8Array(STEP * 3);
   const units = text.length;
-  for (let i = 0; i < units && bytes <= stopAfter; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) bytes += 1;
-    else if (unit < 0x800) bytes += 2;
-    else if (unit >= 0xd800 && unit < 0xdc00 && i + 1 < units) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next < 0xe000) {
-        bytes += 4;
-        i++;
-      } else {
-        bytes += 3;
-      }
-    } else {
-      bytes += 3;
-    }
+  let bytes = 0;
+  for (let start = 0; start < units && bytes <= stopAfter;) {
+    let end = Math.min(units, start + STEP);
+    // Never split a surrogate pair: its halves would count 3 + 3 bytes instead of 4.
+    const last = text.charCodeAt(end - 1);
+    if (end < units && last >= 0xd800 && last < 0xdc00) end--;
+    bytes += encoder.encodeInto(text.substring(start, end), scratch).written;
+    start = end;
   }
   return bytes;
 }
