@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { connectBackplane } from "../lib/pubsub/connect_backplane.ts";

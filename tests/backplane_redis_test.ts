@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { createClient } from "@redis/client";
 import { RedisBackplane } from "../lib/pubsub/redis_backplane.ts";

@@ -5,7 +5,7 @@
  * `SWITCHBOARD_BACKPLANE` until a backplane connector exists.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { openClient, post, until } from "./_fixtures.ts";

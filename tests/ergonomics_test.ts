@@ -4,7 +4,7 @@
  * `procedure()` object given to `register`, and `rpc.discover` params from Standard Schema.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { z } from "zod";
 import * as v from "valibot";

@@ -7,7 +7,7 @@
  * where they fail.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type Browser, type BrowserContext, browserMissing, launchBrowser } from "./_browser.ts";
 import { until } from "./_fixtures.ts";

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { createSuperjsonCodec } from "../lib/codec/superjson.ts";

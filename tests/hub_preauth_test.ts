@@ -5,7 +5,7 @@
  * `requireUpgradeAuth` refuses upgrades without a credential.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { openRaw, type RawSocket } from "./_fixtures.ts";
 import { startHub } from "./_hub.ts";

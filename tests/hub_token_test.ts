@@ -5,7 +5,7 @@
  * refreshed in-session before it expires. Real JWTs signed here with 1-2 s lifetimes.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { sign } from "hono/jwt";
 import { connect } from "../mod.ts";

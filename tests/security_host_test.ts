@@ -4,7 +4,7 @@
  * of those hosts or listed — never an Origin built from the request's own Host.
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { serve, Switchboard } from "../server.ts";
 import { HostGuard } from "../lib/server/host_guard.ts";

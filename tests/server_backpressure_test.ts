@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { Switchboard, switchboardRoutes } from "../server.ts";

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Peer, RATE_LIMIT_CLOSE, Switchboard } from "../server.ts";
 import { Registry } from "../lib/router/registry.ts";

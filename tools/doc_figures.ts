@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { CLIENT_DTS, CLIENT_JS } from "../lib/server/client_bundle_generated.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const ROOT = fileURLToPath(new URL("..", import.meta.url).href);
 const MARK = /<!-- figure:([a-z-]+) -->([\s\S]*?)<!-- \/figure -->/g;
 
 function bytes(n: number): string {
