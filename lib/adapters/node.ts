@@ -234,6 +234,7 @@ export const nodeAdapter: RuntimeAdapter = {
           close: () =>
             new Promise<void>((done) => {
               for (const ws of wss.clients) ws.terminate();
+              wss.close();
               server.close(() => done());
               server.closeAllConnections();
             }),
