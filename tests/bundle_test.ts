@@ -68,7 +68,7 @@ describe("GET /rpc/client.js", () => {
     }
   });
 
-  it("imports by URL in Deno with --allow-import", async () => {
+  it("imports by URL in Deno with --allow-import", { timeout: 30_000 }, async () => {
     const server = await startDemoServer();
     const dir = await mkdtemp(join(tmpdir(), "sb-deno-import-"));
     try {
@@ -109,7 +109,7 @@ describe("GET /rpc/client.js", () => {
     }
   });
 
-  it("type-checks by URL in Deno against the served types", async () => {
+  it("type-checks by URL in Deno against the served types", { timeout: 60_000 }, async () => {
     const server = await startDemoServer();
     const dir = await mkdtemp(join(tmpdir(), "sb-deno-types-"));
     try {
@@ -220,7 +220,9 @@ describe("serveClientBundle()", () => {
 });
 
 describe("lib/server/client_bundle_generated.ts", () => {
-  it("is what `deno task build:client` builds now (else: run it and commit)", async () => {
+  it("is what `deno task build:client` builds now (else: run it and commit)", {
+    timeout: 60_000,
+  }, async () => {
     const built = await buildClient();
     const fresh = await renderClientModule(built);
     const current = await readFile(`${ROOT}${GENERATED_PATH}`, "utf8");

@@ -53,35 +53,45 @@ async function serveDeploy(): Promise<{ origin: string; stop(): Promise<void> }>
 }
 
 describe("deploy.ts under deno serve", () => {
-  it("answers a POST call and a WebSocket call, and serves the client", async () => {
-    const server = await serveDeploy();
-    try {
-      const res = await post(`${server.origin}/rpc`, { jsonrpc: "2.0", id: 1, method: "nope" });
-      assert.equal(((await res.json()) as { error: { code: number } }).error.code, -32601);
-      const client = await openClient(`${server.origin.replace("http:", "ws:")}/rpc`);
+  it(
+    "answers a POST call and a WebSocket call, and serves the client",
+    { timeout: 30_000 },
+    async () => {
+      const server = await serveDeploy();
       try {
-        const discovered = await client.call("rpc.discover") as { methods?: unknown[] };
-        assert.ok(Array.isArray(discovered.methods));
+        const res = await post(`${server.origin}/rpc`, { jsonrpc: "2.0", id: 1, method: "nope" });
+        assert.equal(((await res.json()) as { error: { code: number } }).error.code, -32601);
+        const client = await openClient(`${server.origin.replace("http:", "ws:")}/rpc`);
+        try {
+          const discovered = await client.call("rpc.discover") as { methods?: unknown[] };
+          assert.ok(Array.isArray(discovered.methods));
+        } finally {
+          client.close();
+        }
+        const bundle = await fetch(`${server.origin}/rpc/client.js`);
+        assert.equal(bundle.status, 200);
+        assert.equal(bundle.headers.get("x-typescript-types"), "./client.d.ts");
+        await bundle.body?.cancel();
       } finally {
-        client.close();
+        await server.stop();
       }
-      const bundle = await fetch(`${server.origin}/rpc/client.js`);
-      assert.equal(bundle.status, 200);
-      assert.equal(bundle.headers.get("x-typescript-types"), "./client.d.ts");
-      await bundle.body?.cancel();
-    } finally {
-      await server.stop();
-    }
-  });
+    },
+  );
 
-  it("without --allow-env, fails at load naming the command to run", async () => {
-    await assert.rejects(
-      run(DENO, ["serve", "--no-prompt", "--port", "0", `${ROOT}deploy.ts`], { NO_COLOR: "1" }),
-      /deno serve --allow-env --allow-read deploy\.ts/,
-    );
-  });
+  it(
+    "without --allow-env, fails at load naming the command to run",
+    { timeout: 30_000 },
+    async () => {
+      await assert.rejects(
+        run(DENO, ["serve", "--no-prompt", "--port", "0", `${ROOT}deploy.ts`], { NO_COLOR: "1" }),
+        /deno serve --allow-env --allow-read deploy\.ts/,
+      );
+    },
+  );
 
-  it("refuses SWITCHBOARD_BACKPLANE while no connector exists (no silent split)", async () => {
+  it("refuses SWITCHBOARD_BACKPLANE while no connector exists (no silent split)", {
+    timeout: 30_000,
+  }, async () => {
     await assert.rejects(
       run(DENO, ["serve", "--no-prompt", "--allow-env", "--port", "0", `${ROOT}deploy.ts`], {
         NO_COLOR: "1",

@@ -39,7 +39,9 @@ async function serveSources(): Promise<{ origin: string; close(): Promise<void> 
 }
 
 describe("mod.ts by URL", () => {
-  it("loads in Deno with no import map, works with JSON, and says what superjson needs", async () => {
+  it("loads in Deno with no import map, works with JSON, and says what superjson needs", {
+    timeout: 30_000,
+  }, async () => {
     const sources = await serveSources();
     const server = await startDemoServer();
     const dir = await mkdtemp(join(tmpdir(), "sb-mod-url-"));

@@ -143,90 +143,106 @@ function closed(socket: WebSocket): Promise<{ code: number; reason: string }> {
 }
 
 describe("the Node host", { skip: absent }, () => {
-  it("serves calls, pub/sub, state, binary, calls back, backpressure (4008), POST, oversize (1009)", async () => {
-    const child = start(["tests/_node_host.ts"]);
-    const dir = await mkdtemp(join(tmpdir(), "sb-node-host-"));
-    try {
-      const info = JSON.parse((await child.line(/^\{.*\}$/m))[0]) as {
-        runtime: string;
-        wsUrl: string;
-        httpUrl: string;
-        maxFrameSize: number;
-      };
-      assert.equal(info.runtime, "node");
-
-      // The smoke scenario every runtime runs: call, subscribe, synced state.
-      const smoke = join(dir, "smoke.mjs");
-      await writeFile(smoke, smokeScript(pathToFileURL(`${ROOT}mod.ts`).href, info.wsUrl));
-      assert.deepEqual((await import(pathToFileURL(smoke).href)).default, SMOKE_REPORT);
-
-      const client = await openClient(info.wsUrl, { binary: true });
+  it(
+    "serves calls, pub/sub, state, binary, calls back, backpressure (4008), POST, oversize (1009)",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const child = start(["tests/_node_host.ts"]);
+      const dir = await mkdtemp(join(tmpdir(), "sb-node-host-"));
       try {
-        // A binary attachment (several 64 KiB chunks) both ways.
-        const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
-        const [back] = await client.call("echo", [bytes]) as [Uint8Array];
-        assert.ok(back instanceof Uint8Array);
-        assert.deepEqual(back, bytes);
-        // A server→client call, answered by this client.
-        client.register("whoami", () => "the test");
-        assert.equal(await client.call("ask.client"), "the test");
+        const info = JSON.parse((await child.line(/^\{.*\}$/m))[0]) as {
+          runtime: string;
+          wsUrl: string;
+          httpUrl: string;
+          maxFrameSize: number;
+        };
+        assert.equal(info.runtime, "node");
 
-        // Over ws's maxPayload: closed by ws with 1009 before the frame reaches JavaScript.
-        const raw = new WebSocket(info.wsUrl);
-        await new Promise((resolve) => raw.addEventListener("open", resolve, { once: true }));
-        const rawClosed = closed(raw);
-        raw.send("x".repeat(info.maxFrameSize + 1024));
-        assert.equal((await rawClosed).code, 1009);
-        // Past the message limit but within a frame: the peer closes with 1009 too.
-        const second = new WebSocket(info.wsUrl);
-        await new Promise((resolve) => second.addEventListener("open", resolve, { once: true }));
-        const secondClosed = closed(second);
-        second.send(`{"jsonrpc":"2.0","id":1,"method":"echo","params":["${"y".repeat(70_000)}"]}`);
-        assert.equal((await secondClosed).code, 1009);
-        // The other connection is unharmed.
-        assert.equal(await client.call("add", [20, 22]), 42);
-      } finally {
-        client.close();
-      }
+        // The smoke scenario every runtime runs: call, subscribe, synced state.
+        const smoke = join(dir, "smoke.mjs");
+        await writeFile(smoke, smokeScript(pathToFileURL(`${ROOT}mod.ts`).href, info.wsUrl));
+        assert.deepEqual((await import(pathToFileURL(smoke).href)).default, SMOKE_REPORT);
 
-      // Backpressure: ws's bufferedAmount grows for a subscriber that stopped reading, until
-      // the broker closes it (4008); a subscriber that reads gets every event.
-      const stalled = await stalledSubscriber(info.wsUrl, "firehose");
-      const healthy = await openClient(info.wsUrl);
-      try {
-        let received = 0;
-        await healthy.subscribe("firehose", () => received++).ready;
-        let published = 0;
-        let seen: number[] = [];
-        // Bounded: at most 400 events of 64 KiB (25 MiB), far beyond socket buffers.
-        while (published < 400 && !seen.includes(4008)) {
-          published += await healthy.call("firehose", [4, 64 * 1024]) as number;
-          await until(() => received === published, 10_000);
-          seen = await healthy.call("closes") as number[];
+        const client = await openClient(info.wsUrl, { binary: true });
+        try {
+          // A binary attachment (several 64 KiB chunks) both ways.
+          const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
+          const [back] = await client.call("echo", [bytes]) as [Uint8Array];
+          assert.ok(back instanceof Uint8Array);
+          assert.deepEqual(back, bytes);
+          // A server→client call, answered by this client.
+          client.register("whoami", () => "the test");
+          assert.equal(await client.call("ask.client"), "the test");
+
+          // Over ws's maxPayload: closed by ws with 1009 before the frame reaches JavaScript.
+          const raw = new WebSocket(info.wsUrl);
+          await new Promise((resolve) => raw.addEventListener("open", resolve, { once: true }));
+          const rawClosed = closed(raw);
+          raw.send("x".repeat(info.maxFrameSize + 1024));
+          assert.equal((await rawClosed).code, 1009);
+          // Past the message limit but within a frame: the peer closes with 1009 too.
+          const second = new WebSocket(info.wsUrl);
+          await new Promise((resolve) => second.addEventListener("open", resolve, { once: true }));
+          const secondClosed = closed(second);
+          second.send(
+            `{"jsonrpc":"2.0","id":1,"method":"echo","params":["${"y".repeat(70_000)}"]}`,
+          );
+          assert.equal((await secondClosed).code, 1009);
+          // The other connection is unharmed.
+          assert.equal(await client.call("add", [20, 22]), 42);
+        } finally {
+          client.close();
         }
-        assert.ok(seen.includes(4008), `no 4008 after ${published} events: ${seen}`);
+
+        // Backpressure: ws's bufferedAmount grows for a subscriber that stopped reading, until
+        // the broker closes it (4008); a subscriber that reads gets every event.
+        const stalled = await stalledSubscriber(info.wsUrl, "firehose");
+        const healthy = await openClient(info.wsUrl);
+        try {
+          let received = 0;
+          await healthy.subscribe("firehose", () => received++).ready;
+          let published = 0;
+          let seen: number[] = [];
+          // Bounded: at most 400 events of 64 KiB (25 MiB), far beyond socket buffers.
+          while (published < 400 && !seen.includes(4008)) {
+            published += await healthy.call("firehose", [4, 64 * 1024]) as number;
+            await until(() => received === published, 10_000);
+            seen = await healthy.call("closes") as number[];
+          }
+          // The broker looks again slowConsumerGrace (100 ms) after the buffer passed the
+          // limit: poll for up to 5 s.
+          for (let i = 0; i < 100 && !seen.includes(4008); i++) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+            seen = await healthy.call("closes") as number[];
+          }
+          assert.ok(seen.includes(4008), `no 4008 after ${published} events: ${seen}`);
+        } finally {
+          stalled.destroy();
+          healthy.close();
+        }
+
+        const res = await post(info.httpUrl, {
+          jsonrpc: "2.0",
+          id: 7,
+          method: "add",
+          params: [1, 2],
+        });
+        assert.deepEqual(await res.json(), { jsonrpc: "2.0", id: 7, result: 3 });
+        const bundle = await fetch(`${info.httpUrl}/client.js`);
+        assert.equal(bundle.headers.get("x-typescript-types"), "./client.d.ts");
+        await bundle.body?.cancel();
       } finally {
-        stalled.destroy();
-        healthy.close();
+        await rm(dir, { recursive: true, force: true });
+        assert.equal(await child.stop(), 0, child.output());
       }
+    },
+  );
 
-      const res = await post(info.httpUrl, {
-        jsonrpc: "2.0",
-        id: 7,
-        method: "add",
-        params: [1, 2],
-      });
-      assert.deepEqual(await res.json(), { jsonrpc: "2.0", id: 7, result: 3 });
-      const bundle = await fetch(`${info.httpUrl}/client.js`);
-      assert.equal(bundle.headers.get("x-typescript-types"), "./client.d.ts");
-      await bundle.body?.cancel();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-      assert.equal(await child.stop(), 0, child.output());
-    }
-  });
-
-  it("runs the hub as `node server.ts`: calls over WebSocket and POST, serves client.js", async () => {
+  it("runs the hub as `node server.ts`: calls over WebSocket and POST, serves client.js", {
+    timeout: 60_000,
+  }, async () => {
     const child = start(["server.ts"], { PORT: "0", HOST: "127.0.0.1", SWITCHBOARD_CONFIG: "" });
     try {
       const [, url] = await child.line(/on node listening on (http:\/\/\S+)/);

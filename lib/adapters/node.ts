@@ -65,25 +65,30 @@ function frameOf(data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): stri
   return isBinary ? exactBuffer(bytes) : bytes.toString("utf8");
 }
 
-/** Feed a `ws` socket's events to a sink; a sink method that throws closes it with 1011. */
+/**
+ * Run an event handler; one that throws closes its own socket with 1011 and nothing else (an
+ * exception escaping a `ws` listener would end the process).
+ */
+function guarded(ws: WebSocket, handler: () => void): void {
+  try {
+    handler();
+  } catch {
+    // Handlers report their own failures; an escape is a bug: end this connection only.
+    if (ws.readyState === ws.OPEN) ws.close(1011, "Internal error");
+  }
+}
+
+/** Feed a `ws` socket's events to a sink. */
 function wireSink(ws: WebSocket, sink: SocketSink): void {
-  const guarded = (handler: () => void): void => {
-    try {
-      handler();
-    } catch {
-      // The sink reports its own failures; an escape is a bug: end this connection only.
-      if (ws.readyState === ws.OPEN) ws.close(1011, "Internal error");
-    }
-  };
   ws.on("message", (data: Buffer, isBinary: boolean) => {
-    guarded(() => sink.socketMessage(frameOf(data, isBinary)));
+    guarded(ws, () => sink.socketMessage(frameOf(data, isBinary)));
   });
   ws.once("close", (code: number, reason: Buffer) => {
-    guarded(() => sink.socketClosed(code, reason.toString("utf8")));
+    guarded(ws, () => sink.socketClosed(code, reason.toString("utf8")));
   });
   // "error" (bad frame, oversize message, reset): `ws` closes and emits "close" next.
   ws.on("error", () => {});
-  guarded(() => sink.socketOpened(ws as unknown as NativeSocket));
+  guarded(ws, () => sink.socketOpened(ws as unknown as NativeSocket));
 }
 
 /** Feed a `ws` socket's events to Hono's `WSEvents` through a `WSContext`. */
@@ -99,7 +104,8 @@ function wireEvents(ws: WebSocket, events: WSEvents, url: string): void {
     protocol: ws.protocol,
   });
   ws.on("message", (data: Buffer, isBinary: boolean) => {
-    events.onMessage?.(new MessageEvent("message", { data: frameOf(data, isBinary) }), context);
+    const event = new MessageEvent("message", { data: frameOf(data, isBinary) });
+    guarded(ws, () => events.onMessage?.(event, context));
   });
   ws.once("close", (code: number, reason: Buffer) => {
     const event = Object.assign(new Event("close"), {
@@ -107,12 +113,12 @@ function wireEvents(ws: WebSocket, events: WSEvents, url: string): void {
       reason: reason.toString("utf8"),
       wasClean: code !== 1006,
     });
-    events.onClose?.(event as CloseEvent, context);
+    guarded(ws, () => events.onClose?.(event as CloseEvent, context));
   });
   ws.on("error", (error: Error) => {
-    events.onError?.(Object.assign(new Event("error"), { error }), context);
+    guarded(ws, () => events.onError?.(Object.assign(new Event("error"), { error }), context));
   });
-  events.onOpen?.(new Event("open"), context);
+  guarded(ws, () => events.onOpen?.(new Event("open"), context));
 }
 
 /**
@@ -234,6 +240,7 @@ export const nodeAdapter: RuntimeAdapter = {
           close: () =>
             new Promise<void>((done) => {
               for (const ws of wss.clients) ws.terminate();
+              wss.close();
               server.close(() => done());
               server.closeAllConnections();
             }),
