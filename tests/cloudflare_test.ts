@@ -40,7 +40,10 @@ async function open(url: string, options: Parameters<typeof connect>[1] = {}): P
 function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${DEADLINE} ms`)), DEADLINE);
+    timer = setTimeout(
+      () => reject(new Error(`${what}: no answer within ${DEADLINE} ms`)),
+      DEADLINE,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -234,7 +237,6 @@ describe("Switchboard on Cloudflare: restart over the same storage", { skip: abs
       await worker?.close();
     }
   });
-
 
   it("replays exactly the missed events to a client resuming with since", {
     timeout: 40_000,

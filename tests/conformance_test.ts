@@ -520,7 +520,8 @@ describe("docs/PROTOCOL.md against the hub, in raw frames", () => {
     const raw = await openRaw(hub.wsUrl);
     try {
       const hello = (await call(raw, 1, "rpc.hello")).result as Json;
-      assert.deepEqual((hello.extensions as string[]).slice(-7), [
+      assert.deepEqual((hello.extensions as string[]).slice(-9), [
+        "rpc.refresh",
         "rpc.register",
         "rpc.unregister",
         "rpc.discover",
@@ -528,6 +529,7 @@ describe("docs/PROTOCOL.md against the hub, in raw frames", () => {
         "rpc.version",
         "rpc.inspect",
         "rpc.inspect.update",
+        "rpc.inspect.disconnect",
       ]);
       // 8. Anonymous access: client "anonymous" with the one role "anonymous".
       assert.equal(hello.client, "anonymous");

@@ -164,6 +164,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
           "rpc.version",
           "rpc.inspect",
           "rpc.inspect.update",
+          "rpc.inspect.disconnect",
         ],
         client: identity.id,
         roles: identity.roles,
