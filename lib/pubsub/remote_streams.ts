@@ -212,10 +212,15 @@ export class RemoteStreams {
     this.#engine.unsubscribe(filter);
     // Topics no filter covers any more lose their continuity.
     const patterns = [...this.#filters.keys()].filter(isPattern).map((f) => new Pattern(f));
+    const covered = (topic: string): boolean =>
+      this.#filters.has(topic) || patterns.some((p) => p.matches(topic));
+    if (!isPattern(filter)) {
+      if (!covered(filter)) this.#topics.delete(filter);
+      return;
+    }
+    const removed = new Pattern(filter);
     for (const topic of this.#topics.keys()) {
-      if (!this.#filters.has(topic) && !patterns.some((p) => p.matches(topic))) {
-        this.#topics.delete(topic);
-      }
+      if (removed.matches(topic) && !covered(topic)) this.#topics.delete(topic);
     }
   }
 
