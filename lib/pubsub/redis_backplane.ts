@@ -162,6 +162,13 @@ export class RedisBackplane implements Backplane {
         this.#detail = undefined;
       });
     }
+    // node-redis emits ready once the subscriptions are acknowledged again: fetch what the
+    // listeners missed while the Pub/Sub connection was down.
+    let connected = false;
+    sub.on("ready", () => {
+      if (connected) this.#streams.resync();
+      connected = true;
+    });
   }
 
   /**
