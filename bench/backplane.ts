@@ -8,7 +8,8 @@
  *
  * Each variant sends EVENTS events of the same ~100-byte JSON data over TOPICS topics with
  * at most WINDOW publishes in flight (raw NATS core publishes are fire-and-forget and flushed
- * by the client), and the time runs until the listener has all of them; median of ROUNDS.
+ * by the client), and the time runs until the listener has all of them; median of ROUNDS,
+ * the variants' rounds interleaved.
  * Bounded: every round stops at DEADLINE_MS.
  *
  * Run: `deno run -A bench/backplane.ts` or `bun bench/backplane.ts`; environment EVENTS
@@ -45,7 +46,7 @@ interface Variant {
 
 /** Run `send(i)` for i < EVENTS with at most WINDOW pending, and wait for `heard()`. */
 async function pump(
-  send: (i: number) => Promise<unknown> | void,
+  send: (i: number) => unknown,
   heard: Promise<void>,
 ): Promise<number> {
   const start = performance.now();
@@ -190,34 +191,33 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function measure(variant: Variant): Promise<number> {
-  const rates: number[] = [];
+/** Rounds interleaved across variants, so that the machine's noise hits them alike. */
+async function measure(variants: readonly Variant[]): Promise<number[]> {
+  const rates = variants.map((): number[] => []);
   for (let r = 0; r < ROUNDS + 1; r++) {
-    const rate = await variant.round(`b${r}x${Math.random().toString(36).slice(2, 8)}`);
-    if (r > 0) rates.push(rate); // the first round warms up
+    for (const [i, variant] of variants.entries()) {
+      const rate = await variant.round(`b${r}v${i}x${Math.random().toString(36).slice(2, 8)}`);
+      if (r > 0) rates[i]!.push(rate); // the first round warms up
+    }
   }
-  await variant.close();
-  return median(rates);
+  for (const variant of variants) await variant.close();
+  return rates.map(median);
 }
 
 const redis = await startRedis({ persist: false });
 const nats = await startNats();
 try {
   const replay = { replay: { size: 100 } };
-  const rows: [string, number][] = [];
-  for (
-    const make of [
-      () => rawRedis(redis.url),
-      () => rawRedisScript(redis.url),
-      () => throughBackplane("RedisBackplane", () => RedisBackplane.connect(redis.url, replay)),
-      () => rawNats(nats.url, false),
-      () => rawNats(nats.url, true),
-      () => throughBackplane("NatsBackplane", () => NatsBackplane.connect(nats.url, replay)),
-    ]
-  ) {
-    const variant = await make();
-    rows.push([variant.name, await measure(variant)]);
-  }
+  const variants = [
+    await rawRedis(redis.url),
+    await rawRedisScript(redis.url),
+    await throughBackplane("RedisBackplane", () => RedisBackplane.connect(redis.url, replay)),
+    await rawNats(nats.url, false),
+    await rawNats(nats.url, true),
+    await throughBackplane("NatsBackplane", () => NatsBackplane.connect(nats.url, replay)),
+  ];
+  const medians = await measure(variants);
+  const rows = variants.map((variant, i): [string, number] => [variant.name, medians[i]!]);
   const rate = new Map(rows);
   console.log(
     `backplane bench, ${runtime}, ${EVENTS} events over ${TOPICS} topics, ` +

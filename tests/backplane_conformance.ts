@@ -291,21 +291,14 @@ export function backplaneConformance(
       } finally {
         await engine.up();
       }
-      await waitFor(
-        () => a.health!().state === "up" && b.health!().state === "up",
-        "health up again",
-        15_000,
-      );
-      // The listener's subscription came back with the connection.
-      let seq = 0;
-      for (let i = 0; i < 50 && heard.events.length < 2; i++) {
-        seq = await a.publish(topic, "after");
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      await heard.until("an event after the outage", (events) => events.length >= 2);
-      assert.ok(seq >= 2, `the topic's seq went on from the stored one: got ${seq}`);
-      const seqs = heard.seqs(topic);
-      assert.deepEqual(seqs, [...new Set(seqs)].sort((x, y) => x - y), "no duplicates, in order");
+      // One publish once the publisher is back: heard live, or fetched when the listener's
+      // connection (and its subscriptions) came back.
+      await waitFor(() => a.health!().state === "up", "the publisher up again", 15_000);
+      const seq = await a.publish(topic, "after");
+      assert.equal(seq, 2, "the topic's seq went on from the stored one");
+      await heard.until("the event after the outage", (events) => events.length === 2);
+      assert.deepEqual(heard.events.map((e) => [e.seq, e.data]), [[1, "before"], [2, "after"]]);
+      await waitFor(() => b.health!().state === "up", "the listener up again", 15_000);
       stream.close();
     });
   });

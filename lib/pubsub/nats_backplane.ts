@@ -391,6 +391,10 @@ export class NatsBackplane implements Backplane {
         case "reconnect":
           this.#state = "up";
           this.#detail = undefined;
+          // nats.js sent the subscriptions again before anything else on the new connection:
+          // fetch what the listeners missed meanwhile.
+          this.#last.clear();
+          this.#streams.resync();
           break;
         case "error":
           this.#detail = message("error" in status ? status.error : status);

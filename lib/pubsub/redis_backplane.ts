@@ -162,6 +162,13 @@ export class RedisBackplane implements Backplane {
         this.#detail = undefined;
       });
     }
+    // node-redis emits ready once the subscriptions are acknowledged again: fetch what the
+    // listeners missed while the Pub/Sub connection was down.
+    let connected = false;
+    sub.on("ready", () => {
+      if (connected) this.#streams.resync();
+      connected = true;
+    });
   }
 
   /**
@@ -198,7 +205,7 @@ export class RedisBackplane implements Backplane {
   /**
    * Whether both connections to Redis are up.
    *
-   * @returns `up`, `connecting` (before the first connection) or `down`, and the last error.
+   * @returns `up` or `down` (reconnecting by itself), and the last error when down.
    */
   health(): BackplaneHealth {
     const state = this.#pub.isReady && this.#sub.isReady ? "up" : "down";

@@ -9,7 +9,9 @@
  * - **In order, nothing lost.** A seq past the next one (the engine connection dropped and
  *   came back, and live Pub/Sub does not queue) is repaired from the engine's retained log
  *   before it is delivered: the missed events first, in order, then the held live ones. When
- *   the log no longer holds them, what arrives is delivered and the loss is reported.
+ *   the log no longer holds them, what arrives is delivered and the loss is reported. When
+ *   the engine connection comes back, {@linkcode RemoteStreams.resync} does the same at once
+ *   for the topics heard recently, without waiting for their next event.
  * - A topic that comes back at seq 1 (after a later one) restarted (its keys expired, the engine lost its data):
  *   it is followed from there.
  *
@@ -212,10 +214,15 @@ export class RemoteStreams {
     this.#engine.unsubscribe(filter);
     // Topics no filter covers any more lose their continuity.
     const patterns = [...this.#filters.keys()].filter(isPattern).map((f) => new Pattern(f));
+    const covered = (topic: string): boolean =>
+      this.#filters.has(topic) || patterns.some((p) => p.matches(topic));
+    if (!isPattern(filter)) {
+      if (!covered(filter)) this.#topics.delete(filter);
+      return;
+    }
+    const removed = new Pattern(filter);
     for (const topic of this.#topics.keys()) {
-      if (!this.#filters.has(topic) && !patterns.some((p) => p.matches(topic))) {
-        this.#topics.delete(topic);
-      }
+      if (removed.matches(topic) && !covered(topic)) this.#topics.delete(topic);
     }
   }
 
@@ -235,9 +242,23 @@ export class RemoteStreams {
     }
   }
 
-  #repair(topic: string, state: TopicState, first: TopicEvent): void {
+  /**
+   * After the engine connection came back (its subscriptions acknowledged again): fetch what
+   * each recently heard topic missed meanwhile, so it arrives without waiting for the topic's
+   * next event. At most `limit` topics, the most recently heard first.
+   *
+   * @param limit Most topics replayed.
+   */
+  resync(limit = 10_000): void {
+    const topics = [...this.#topics].slice(-limit);
+    for (const [topic, state] of topics) {
+      if (state.held === undefined && state.seq > 0) this.#repair(topic, state, undefined);
+    }
+  }
+
+  #repair(topic: string, state: TopicState, first: TopicEvent | undefined): void {
     const since = state.seq;
-    state.held = [first];
+    state.held = first === undefined ? [] : [first];
     const finish = (missed: readonly TopicEvent[]): void => {
       const held = state.held ?? [];
       state.held = undefined;
@@ -250,12 +271,17 @@ export class RemoteStreams {
     this.#engine.replay(topic, since).then(
       (result) => {
         if ("gap" in result) {
-          this.#onError(
-            new Error(
-              `Switchboard: events ${since + 1}..${first.seq - 1} of ${topic} were lost: ` +
-                `the backplane no longer holds them (${result.gap.reason})`,
-            ),
-          );
+          const until = first === undefined ? result.gap.seq : first.seq - 1;
+          if (result.gap.reason === "expired" || until > since) {
+            this.#onError(
+              new Error(
+                `Switchboard: events ${since + 1}..${until} of ${topic} were lost: ` +
+                  `the backplane no longer holds them (${result.gap.reason})`,
+              ),
+            );
+          }
+          // The topic restarted below what was delivered (the engine lost it): follow it.
+          if (result.gap.reason === "ahead") state.seq = result.gap.seq;
           finish([]);
         } else {
           finish(result.events);
