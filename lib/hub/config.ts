@@ -65,6 +65,11 @@ export interface HubConfig {
   readonly inspector: boolean;
   /** Topics: replay buffer and pub/sub limits. */
   readonly pubsub: HubPubSubConfig;
+  /**
+   * Join a cluster through this engine: `redis://host:port` or `nats://host:port` (docs/CLUSTER.md).
+   * Default none: a single hub with the in-memory backplane.
+   */
+  readonly backplane?: string;
 }
 
 /**
@@ -108,6 +113,8 @@ export interface HubFlags {
   readonly path?: string | undefined;
   /** `--log-level` */
   readonly logLevel?: string | undefined;
+  /** `--backplane` */
+  readonly backplane?: string | undefined;
 }
 
 const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
@@ -119,7 +126,7 @@ const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"]
  * `SWITCHBOARD_SECRET` (+ `SWITCHBOARD_SECRET_ID`, `SWITCHBOARD_SECRET_ROLES`),
  * `SWITCHBOARD_JWT_SECRET`, `SWITCHBOARD_ORIGINS` (comma-separated),
  * `SWITCHBOARD_ANONYMOUS` (`1`/`0`), `SWITCHBOARD_REGISTRATION`,
- * `SWITCHBOARD_REPLAY_SIZE`, `SWITCHBOARD_REPLAY_MAX_AGE`.
+ * `SWITCHBOARD_REPLAY_SIZE`, `SWITCHBOARD_REPLAY_MAX_AGE`, `SWITCHBOARD_BACKPLANE`.
  *
  * @param file The parsed config file (or `{}`).
  * @param env Environment variables.
@@ -176,12 +183,24 @@ export function resolveHubConfig(
     limits: (f.limits ?? {}) as Partial<Limits>,
     inspector: f.inspector === undefined ? true : bool(f.inspector, "inspector"),
     pubsub: pubsub(f.pubsub ?? {}, env),
+    ...backplane(flags.backplane ?? env.SWITCHBOARD_BACKPLANE ?? f.backplane),
   };
   if (!Array.isArray(config.rules)) throw new TypeError("Switchboard hub: rules must be an array");
   if (!config.path.startsWith("/")) {
     throw new TypeError(`Switchboard hub: path must start with "/": got ${config.path}`);
   }
   return config;
+}
+
+function backplane(value: unknown): { backplane?: string } {
+  if (value === undefined || value === "") return {};
+  const url = str(value, "backplane");
+  if (!/^(redis|nats):\/\/[^/\s]+\/?$/.test(url) && url !== "memory:") {
+    throw new TypeError(
+      `Switchboard hub: backplane must be redis://host:port, nats://host:port or memory: (got ${url})`,
+    );
+  }
+  return { backplane: url };
 }
 
 function splitList(text: string): string[] {

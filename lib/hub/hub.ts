@@ -11,6 +11,8 @@ import { getCookie } from "hono/cookie";
 import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
 import { RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
+import type { RoutingEngine } from "../cluster/engine.ts";
+import type { Backplane } from "../pubsub/backplane.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
@@ -42,7 +44,28 @@ export interface HubOptions {
   readonly logger?: Logger;
   /** Describe server procedures for `rpc.discover` (the typed-contract seam). */
   readonly describe?: (name: string) => MethodInfo | undefined;
+  /**
+   * A connected backplane (e.g. from `connectBackplane`); {@linkcode Hub.start} connects the
+   * config's `backplane` by itself. Default: in memory.
+   */
+  readonly backplane?: HealthyBackplane;
+  /** A connected cluster-routing engine; {@linkcode Hub.start} connects the config's by itself. */
+  readonly routing?: RoutingEngine;
 }
+
+/**
+ * A backplane that reports its connection's state.
+ *
+ * @example
+ * ```ts
+ * import type { HealthyBackplane } from "./hub.ts";
+ * const state: ReturnType<HealthyBackplane["health"]>["state"] = "up";
+ * if (state !== "up") throw new Error("unreachable");
+ * ```
+ */
+export type HealthyBackplane = Backplane & {
+  health(): { state: "up" | "down" | "connecting"; detail?: string };
+};
 
 const ANONYMOUS: Identity = {
   id: "anonymous",
@@ -89,6 +112,7 @@ export class Hub {
   readonly #preAuth = new WeakMap<Request, Identity>();
   readonly #watchers = new Set<Peer>();
   readonly #started = Date.now();
+  readonly #backplane: HealthyBackplane | undefined;
   #server: RunningServer | undefined;
   #draining = false;
   #closing: Promise<void> | undefined;
@@ -112,6 +136,7 @@ export class Hub {
       ]
       : [];
     this.#policy = new Policy([...config.rules, ...builtin], config.defaultPolicy);
+    this.#backplane = options.backplane;
     this.switchboard = new Switchboard({
       timeout: config.callTimeout,
       limits: config.limits,
@@ -123,7 +148,7 @@ export class Hub {
       authorize: (method, peer) => this.#authorize(method, peer),
       pubsub: {
         backplane: this.topics.wrap(
-          new MemoryBackplane(
+          options.backplane ?? new MemoryBackplane(
             config.pubsub.replay.size > 0 ? { replay: config.pubsub.replay } : {},
           ),
         ),
@@ -162,6 +187,7 @@ export class Hub {
     this.router = new HubRouter(this.switchboard.procedures, {
       registration: config.registration,
       timeout: config.callTimeout,
+      cluster: options.routing,
       events: {
         onCall: (name, ms, error) => {
           this.metrics.observeRouted(ms, error === undefined);
@@ -198,7 +224,11 @@ export class Hub {
   ): Promise<Hub> {
     const { detectAdapter } = await import("../adapters/detect.ts");
     const adapter = options.adapter ?? await detectAdapter();
-    const hub = new Hub(config, adapter, options);
+    let engines = options;
+    if (config.backplane !== undefined && options.backplane === undefined) {
+      engines = { ...options, ...await connectCluster(config.backplane) };
+    }
+    const hub = new Hub(config, adapter, engines);
     hub.#server = await adapter.serve(hub.app, {
       hostname: config.host,
       port: config.port,
@@ -206,9 +236,33 @@ export class Hub {
     });
     hub.#log.info(
       `Switchboard hub ${VERSION} on ${adapter.runtime} listening on ${hub.url}${config.path}` +
-        (hub.#auth.configured ? " (auth on)" : " (anonymous access)"),
+        (hub.#auth.configured ? " (auth on)" : " (anonymous access)") +
+        (config.backplane === undefined
+          ? ""
+          : ` in a cluster through ${redact(config.backplane)}` +
+            (hub.router.cluster === undefined ? "" : ` as hub ${hub.router.cluster.hub}`)),
     );
     return hub;
+  }
+
+  /**
+   * The cluster's state for `/health`, `/metrics` and the inspector: this hub's id, and the
+   * backplane's and routing engine's connection states. `undefined` for a single hub.
+   *
+   * @returns The state, with `degraded` true when an engine is not up.
+   */
+  clusterHealth(): ClusterHealth | undefined {
+    const backplane = this.#backplane?.health();
+    const cluster = this.router.cluster;
+    if (backplane === undefined && cluster === undefined) return undefined;
+    const routing = cluster?.health();
+    return {
+      hub: cluster?.hub ?? "",
+      degraded: (backplane !== undefined && backplane.state !== "up") ||
+        (routing !== undefined && routing.state !== "up"),
+      ...(backplane === undefined ? {} : { backplane }),
+      ...(routing === undefined ? {} : { routing }),
+    };
   }
 
   /** `http://host:port` once started, else the empty string. */
@@ -243,6 +297,7 @@ export class Hub {
         uptime: Math.round((Date.now() - this.#started) / 1000),
         auth: this.#auth.configured,
         draining: this.#draining,
+        ...(this.clusterHealth() === undefined ? {} : { cluster: this.clusterHealth() }),
       },
       clients: [...this.switchboard.peers.values()].map((peer) => {
         const identity = identityOf(peer.info.data);
@@ -292,6 +347,7 @@ export class Hub {
     clearTimeout(this.#pushTimer);
     clearInterval(this.#tick);
     this.switchboard.closeAll(1001, "Hub shutting down");
+    await this.router.cluster?.close();
     await this.switchboard.pubsub.close();
     await this.#server?.close();
     this.#log.info("stopped");
@@ -334,21 +390,24 @@ export class Hub {
 
   #routes(): void {
     const { path } = this.config;
-    this.app.get(
-      "/health",
-      (c) =>
-        c.json(
-          { ok: !this.#draining, connections: this.switchboard.peers.size },
-          this.#draining ? 503 : 200,
-        ),
-    );
+    this.app.get("/health", (c) => {
+      const cluster = this.clusterHealth();
+      return c.json(
+        {
+          ok: !this.#draining,
+          connections: this.switchboard.peers.size,
+          ...(cluster === undefined ? {} : { cluster }),
+        },
+        this.#draining ? 503 : 200,
+      );
+    });
     this.app.get("/metrics", (c) =>
       c.text(
         this.metrics.render({
           connections: this.switchboard.peers.size,
           procedures: this.router.size,
           topics: this.switchboard.pubsub.topics(),
-        }),
+        }) + clusterMetrics(this.clusterHealth(), this.router.list().length),
         200,
         { "content-type": "text/plain; version=0.0.4" },
       ));
@@ -461,6 +520,58 @@ export class Hub {
     const snapshot = this.snapshot();
     for (const peer of this.#watchers) peer.notify("rpc.inspect.update", snapshot);
   }
+}
+
+/**
+ * A clustered hub's state (`/health` field `cluster`).
+ *
+ * @example
+ * ```ts
+ * import type { ClusterHealth } from "./hub.ts";
+ * const h: ClusterHealth = { hub: "a1", degraded: true, backplane: { state: "down" } };
+ * if (!h.degraded) throw new Error("unreachable");
+ * ```
+ */
+export interface ClusterHealth {
+  /** This hub's id in the cluster. */
+  readonly hub: string;
+  /** True when the backplane or the routing engine is not up: local traffic still flows. */
+  readonly degraded: boolean;
+  /** The backplane's connection. */
+  readonly backplane?: { readonly state: string; readonly detail?: string };
+  /** The routing engine's connection. */
+  readonly routing?: { readonly state: string; readonly detail?: string };
+}
+
+async function connectCluster(
+  url: string,
+): Promise<{ backplane: HealthyBackplane; routing?: RoutingEngine }> {
+  const { connectBackplane } = await import("../pubsub/connect_backplane.ts");
+  const { connectRouting } = await import("../cluster/connect_routing.ts");
+  const backplane = await connectBackplane(url);
+  const routing = await connectRouting(url);
+  return routing === undefined ? { backplane } : { backplane, routing };
+}
+
+function clusterMetrics(health: ClusterHealth | undefined, procedures: number): string {
+  if (health === undefined) return "";
+  const up = (state: string | undefined): number => state === "up" ? 1 : 0;
+  return [
+    "# HELP switchboard_backplane_up Whether the cluster's backplane connection is up.",
+    "# TYPE switchboard_backplane_up gauge",
+    `switchboard_backplane_up ${up(health.backplane?.state)}`,
+    "# HELP switchboard_cluster_routing_up Whether the cluster-routing engine connection is up.",
+    "# TYPE switchboard_cluster_routing_up gauge",
+    `switchboard_cluster_routing_up ${up(health.routing?.state)}`,
+    "# HELP switchboard_cluster_procedures Routed procedure names registered in the whole cluster.",
+    "# TYPE switchboard_cluster_procedures gauge",
+    `switchboard_cluster_procedures ${procedures}`,
+    "",
+  ].join("\n");
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
 }
 
 function bearer(header: string | undefined): string | undefined {

@@ -1,9 +1,9 @@
 /**
  * The hub's entry point: `deno task start` (= `deno run -A server.ts`) or `bun server.ts`.
  *
- * Flags: `--host`, `--port`, `--path`, `--config <file.json>`, `--log-level`; the same can come
- * from the environment (`HOST`, `PORT`, `SWITCHBOARD_PATH`, `SWITCHBOARD_CONFIG`,
- * `SWITCHBOARD_LOG_LEVEL`, …; see {@linkcode resolveHubConfig}). SIGINT and SIGTERM shut down
+ * Flags: `--host`, `--port`, `--path`, `--config <file.json>`, `--log-level`, `--backplane`;
+ * the same can come from the environment (`HOST`, `PORT`, `SWITCHBOARD_PATH`,
+ * `SWITCHBOARD_CONFIG`, `SWITCHBOARD_LOG_LEVEL`, `SWITCHBOARD_BACKPLANE`, …; see {@linkcode resolveHubConfig}). SIGINT and SIGTERM shut down
  * gracefully (`node:process` signal events work on Deno and Bun alike).
  *
  * @module
@@ -41,6 +41,7 @@ export async function loadHubConfig(
       path: { type: "string" },
       config: { type: "string" },
       "log-level": { type: "string" },
+      backplane: { type: "string" },
     },
     strict: true,
   });
@@ -61,6 +62,7 @@ export async function loadHubConfig(
     port: values.port,
     path: values.path,
     logLevel: values["log-level"],
+    backplane: values.backplane,
   });
 }
 

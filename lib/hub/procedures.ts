@@ -115,7 +115,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
       };
     },
   );
-  registry.registerReserved("rpc.register", (params: Params | undefined, ctx: CallContext) => {
+  registry.registerReserved("rpc.register", async (params: Params | undefined, ctx: CallContext) => {
     const peer = hub.peerOf(ctx.connection.id);
     if (peer === undefined) {
       throw new RpcError(
@@ -130,7 +130,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
         throw forbidden("register", name);
       }
     }
-    return { registered: hub.router.register(peer, entries) };
+    return { registered: await hub.router.register(peer, entries) };
   });
   registry.registerReserved("rpc.unregister", (params: Params | undefined, ctx: CallContext) => {
     const peer = hub.peerOf(ctx.connection.id);
