@@ -23,6 +23,7 @@ export {
   type ClientOptions,
   connect,
   type ConnectionState,
+  type ServerUrls,
 } from "./client.ts";
 export { backoffDelay, type BackoffOptions, DEFAULT_BACKOFF } from "./lib/client/backoff.ts";
 export { HEARTBEAT_CLOSE, type HeartbeatOptions } from "./lib/client/heartbeat.ts";
