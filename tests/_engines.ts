@@ -23,8 +23,12 @@ export interface Engine {
   readonly port: number;
   /** Stop it and delete its files. */
   stop(): Promise<void>;
-  /** Stop it and start it again on the same port with the same data. */
-  restart(): Promise<void>;
+  /**
+   * Stop it and start it again on the same port with the same data.
+   *
+   * @param downMs How long it stays down (default 0).
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 function freePort(): Promise<number> {
@@ -107,8 +111,9 @@ async function start(
       await kill();
       await rm(dir, { recursive: true, force: true });
     },
-    restart: async () => {
+    restart: async (downMs = 0) => {
       await kill();
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       await launch();
     },
   };

@@ -15,6 +15,8 @@ import type { ClusterMessage, EngineHealth, RouteEntry, RoutingEngine } from "./
 const ALREADY_REGISTERED = -32012;
 const CALLEE_GONE = -32013;
 const CLUSTER_UNAVAILABLE = -32015;
+/** Extra time the serving hub gives a forwarded call beyond the caller's timeout, in ms. */
+const SERVE_MARGIN = 1_000;
 
 /**
  * Runs a call on a connection of this hub.
@@ -309,8 +311,10 @@ export class ClusterRoutes {
             // The caller's hub times the call out.
           });
         };
+        // A little longer than the caller's timeout: the caller's cancellation comes first, so
+        // the callee hears rpc.cancel.
         this.#serve(message.callee, message.name, message.params, {
-          timeout: message.timeout,
+          timeout: message.timeout > 0 ? message.timeout + SERVE_MARGIN : 0,
           signal: controller.signal,
         }).then(
           (result) => reply({ t: "result", id: message.id, result: result ?? null }),
