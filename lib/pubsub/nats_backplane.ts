@@ -2,7 +2,8 @@
  * A NATS backplane (stand-in for the h16a branch's, same exports): events go to the JetStream
  * stream `SB_EVENTS` on subjects `sbev.<topic>`; the per-topic sequence number is the last
  * one's plus one, published with the expected last subject sequence (compare-and-set, retried
- * on conflict); one core subscription hears every event and filters with {@linkcode Pattern}.
+ * on conflict); the stream republishes stored events on `sblive.<topic>`, where one core
+ * subscription hears every event and filters with {@linkcode Pattern}.
  *
  * @module
  */
@@ -45,7 +46,7 @@ export class NatsBackplane implements Backplane {
     this.#nc = nc;
     this.#jsm = jsm;
     this.#js = jetstream(nc);
-    this.#sub = nc.subscribe("sbev.>", {
+    this.#sub = nc.subscribe("sblive.>", {
       callback: (error, msg) => {
         if (error !== null) return;
         const event = msg.json<TopicEvent>();
@@ -80,6 +81,9 @@ export class NatsBackplane implements Backplane {
       subjects: ["sbev.>"],
       max_msgs_per_subject: options.size ?? 1000,
       allow_direct: true,
+      // Only stored events are delivered, in the stream's order (a refused compare-and-set
+      // publish still reaches core subscribers of its own subject).
+      republish: { src: "sbev.>", dest: "sblive.>" },
     };
     try {
       await jsm.streams.info(STREAM);
