@@ -159,7 +159,12 @@ export class ClusterRoutes {
    * the engine cannot be reached.
    */
   async register(name: string, callee: string, info?: unknown): Promise<void> {
-    const entry: RouteEntry = { name, hub: this.hub, callee, ...(info === undefined ? {} : { info }) };
+    const entry: RouteEntry = {
+      name,
+      hub: this.hub,
+      callee,
+      ...(info === undefined ? {} : { info }),
+    };
     let holder: RouteEntry | undefined;
     try {
       holder = await this.#engine.add(entry, this.#single);

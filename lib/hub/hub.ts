@@ -148,7 +148,7 @@ export class Hub {
       authorize: (method, peer) => this.#authorize(method, peer),
       pubsub: {
         backplane: this.topics.wrap(
-          options.backplane ?? new MemoryBackplane(
+          (options.backplane && refusing(options.backplane)) ?? new MemoryBackplane(
             config.pubsub.replay.size > 0 ? { replay: config.pubsub.replay } : {},
           ),
         ),
@@ -237,10 +237,8 @@ export class Hub {
     hub.#log.info(
       `Switchboard hub ${VERSION} on ${adapter.runtime} listening on ${hub.url}${config.path}` +
         (hub.#auth.configured ? " (auth on)" : " (anonymous access)") +
-        (config.backplane === undefined
-          ? ""
-          : ` in a cluster through ${redact(config.backplane)}` +
-            (hub.router.cluster === undefined ? "" : ` as hub ${hub.router.cluster.hub}`)),
+        (config.backplane === undefined ? "" : ` in a cluster through ${redact(config.backplane)}` +
+          (hub.router.cluster === undefined ? "" : ` as hub ${hub.router.cluster.hub}`)),
     );
     return hub;
   }
@@ -568,6 +566,26 @@ function clusterMetrics(health: ClusterHealth | undefined, procedures: number): 
     `switchboard_cluster_procedures ${procedures}`,
     "",
   ].join("\n");
+}
+
+/** A shared backplane whose failed publishes reject with -32015 for the publisher. */
+function refusing(backplane: HealthyBackplane): Backplane {
+  return {
+    publish: async (topic, data, exclude) => {
+      try {
+        return await backplane.publish(topic, data, exclude);
+      } catch (error) {
+        throw new RpcError(
+          HubErrorCode.ClusterUnavailable,
+          "Switchboard hub: the event could not be stored: the cluster engine is unavailable",
+          { topic, reason: error instanceof Error ? error.message : String(error) },
+        );
+      }
+    },
+    stream: (listener) => backplane.stream(listener),
+    replay: (topic, since) => backplane.replay(topic, since),
+    close: () => backplane.close(),
+  };
 }
 
 function redact(url: string): string {

@@ -62,7 +62,9 @@ function rows(id, list) {
 }
 function render(s) {
   document.getElementById("version").textContent = s.server.version + " on " + s.server.runtime;
-  document.getElementById("status").textContent = s.server.draining ? "draining" : "live";
+  const cluster = s.server.cluster;
+  document.getElementById("status").textContent = (s.server.draining ? "draining" : "live") +
+    (cluster ? " · cluster hub " + cluster.hub + (cluster.degraded ? " (degraded)" : "") : "");
   document.getElementById("counters").textContent = "calls " + s.counters.calls + " · routed " +
     s.counters.routed + " · refused " + s.counters.refused + " · errors " + s.counters.errors +
     " · events " + s.counters.events + " · delivered " + s.counters.delivered;

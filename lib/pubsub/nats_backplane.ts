@@ -128,7 +128,9 @@ export class NatsBackplane implements Backplane {
     const patterns = new Map<string, Pattern>();
     const filtered = (event: TopicEvent): void => {
       if (exact.has(event.topic)) return listener(event);
-      for (const pattern of patterns.values()) if (pattern.matches(event.topic)) return listener(event);
+      for (const pattern of patterns.values()) {
+        if (pattern.matches(event.topic)) return listener(event);
+      }
     };
     this.#listeners.add(filtered);
     return {
