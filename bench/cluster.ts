@@ -7,7 +7,10 @@
  *   subscribers on the same engine (target: ≤ 1.5×); median time from the publish to the last
  *   subscriber's event over the rounds after a warm-up.
  *
- * The subscribers are plain WebSockets of this process (the same for both variants).
+ * The subscribers are plain WebSockets of this process (the same for both variants). For
+ * context the bench also measures the engine's own round trip between two of its
+ * connections in this process (Redis: PUBLISH to a channel whose subscriber PUBLISHes back;
+ * NATS: a core request/reply): a call to another hub crosses the engine twice like that.
  *
  * Run: `deno run -A bench/cluster.ts redis` (or `nats`; `bun bench/cluster.ts nats`).
  * Options (environment): `CALLS` (default 2,000), `SUBSCRIBERS` (default 3,000), `ROUNDS`
@@ -17,6 +20,8 @@
  */
 
 import process from "node:process";
+import { createClient } from "redis";
+import { connect as natsConnect } from "@nats-io/transport-node";
 import { type Client, connect } from "../mod.ts";
 import { offer } from "../lib/hub/offer.ts";
 import { type Engine, startNats, startRedis } from "../tests/_engines.ts";
@@ -114,6 +119,41 @@ async function fanout(publisherUrl: string, urls: readonly string[], topic: stri
   return median(times);
 }
 
+/** The engine's own pub/sub round trip p50 in µs (the floor a cross-hub call adds). */
+async function engineRoundTrip(which: string, url: string): Promise<number> {
+  const times: number[] = [];
+  if (which === "nats") {
+    const nc = await natsConnect({ servers: url.replace(/^nats:\/\//, "") });
+    const sub = nc.subscribe("bench.echo", {
+      callback: (_error, msg) => {
+        msg.respond(msg.data);
+      },
+    });
+    for (let i = 0; i < WARMUP_CALLS + CALLS; i++) {
+      const start = performance.now();
+      await nc.request("bench.echo", "x", { timeout: 5_000 });
+      if (i >= WARMUP_CALLS) times.push((performance.now() - start) * 1000);
+    }
+    sub.unsubscribe();
+    await nc.close();
+    return median(times);
+  }
+  const [pubA, subA, pubB, subB] = [1, 2, 3, 4].map(() => createClient({ url }));
+  for (const c of [pubA, subA, pubB, subB]) await c!.connect();
+  await subB!.subscribe("bench.ping", (message: string) => void pubB!.publish("bench.pong", message));
+  let answer: (() => void) | undefined;
+  await subA!.subscribe("bench.pong", () => answer?.());
+  for (let i = 0; i < WARMUP_CALLS + CALLS; i++) {
+    const start = performance.now();
+    const back = new Promise<void>((resolve) => answer = resolve);
+    await pubA!.publish("bench.ping", "x");
+    await back;
+    if (i >= WARMUP_CALLS) times.push((performance.now() - start) * 1000);
+  }
+  for (const c of [pubA, subA, pubB, subB]) c!.destroy();
+  return median(times);
+}
+
 async function main(): Promise<void> {
   const which = process.argv[2] ?? "redis";
   const runtime = (globalThis as { Bun?: unknown }).Bun !== undefined ? "bun" : "deno";
@@ -137,6 +177,7 @@ async function main(): Promise<void> {
     cross.close();
     callee.close();
     const callRatio = Math.min(...crossP50) / Math.min(...sameP50);
+    const engineP50 = await engineRoundTrip(which, engine.url);
 
     const oneHub = await fanout(a.wsUrl, [a.wsUrl], "bench.one");
     const threeHubs = await fanout(a.wsUrl, [a.wsUrl, b.wsUrl, c.wsUrl], "bench.three");
@@ -151,6 +192,10 @@ async function main(): Promise<void> {
         ratio: Math.round(callRatio * 100) / 100,
         target: 2,
         met: callRatio <= 2,
+        engineRoundTripP50Us: Math.round(engineP50),
+        crossMinusSameOverEngine: Math.round(
+          (Math.min(...crossP50) - Math.min(...sameP50)) / engineP50 * 100,
+        ) / 100,
       },
       fanout: {
         subscribers: SUBSCRIBERS,
