@@ -25,7 +25,7 @@ import { connect as natsConnect } from "@nats-io/transport-node";
 import { type Client, connect } from "../mod.ts";
 import { offer } from "../lib/hub/offer.ts";
 import { type Engine, startNats, startRedis } from "../tests/_engines.ts";
-import { type HubProcess, hubConfig, startHubProcess } from "../tests/_cluster.ts";
+import { hubConfig, type HubProcess, startHubProcess } from "../tests/_cluster.ts";
 
 const CALLS = Number(process.env.CALLS ?? 2_000);
 const WARMUP_CALLS = 300;
@@ -71,28 +71,34 @@ async function subscribers(
   });
   for (let batch = 0; batch < count; batch += 200) {
     await Promise.all(
-      Array.from({ length: Math.min(200, count - batch) }, (_, j) =>
-        new Promise<void>((resolve, reject) => {
-          const ws = new WebSocket(urls[(batch + j) % urls.length]!);
-          const timer = setTimeout(() => reject(new Error("subscribe timed out")), DEADLINE_MS);
-          ws.onopen = () => ws.send(subscribe);
-          ws.onerror = () => reject(new Error("socket error"));
-          ws.onmessage = (event) => {
-            const text = String(event.data);
-            if (text.includes('"id":1')) {
-              clearTimeout(timer);
-              resolve();
-            } else if (text.includes("rpc.event")) onEvent();
-          };
-          sockets.push(ws);
-        })
+      Array.from(
+        { length: Math.min(200, count - batch) },
+        (_, j) =>
+          new Promise<void>((resolve, reject) => {
+            const ws = new WebSocket(urls[(batch + j) % urls.length]!);
+            const timer = setTimeout(() => reject(new Error("subscribe timed out")), DEADLINE_MS);
+            ws.onopen = () => ws.send(subscribe);
+            ws.onerror = () => reject(new Error("socket error"));
+            ws.onmessage = (event) => {
+              const text = String(event.data);
+              if (text.includes('"id":1')) {
+                clearTimeout(timer);
+                resolve();
+              } else if (text.includes("rpc.event")) onEvent();
+            };
+            sockets.push(ws);
+          }),
       ),
     );
   }
   return sockets;
 }
 
-async function fanout(publisherUrl: string, urls: readonly string[], topic: string): Promise<number> {
+async function fanout(
+  publisherUrl: string,
+  urls: readonly string[],
+  topic: string,
+): Promise<number> {
   let received = 0;
   let done: (() => void) | undefined;
   const sockets = await subscribers(urls, SUBSCRIBERS, topic, () => {
@@ -140,7 +146,10 @@ async function engineRoundTrip(which: string, url: string): Promise<number> {
   }
   const [pubA, subA, pubB, subB] = [1, 2, 3, 4].map(() => createClient({ url }));
   for (const c of [pubA, subA, pubB, subB]) await c!.connect();
-  await subB!.subscribe("bench.ping", (message: string) => void pubB!.publish("bench.pong", message));
+  await subB!.subscribe(
+    "bench.ping",
+    (message: string) => void pubB!.publish("bench.pong", message),
+  );
   let answer: (() => void) | undefined;
   await subA!.subscribe("bench.pong", () => answer?.());
   for (let i = 0; i < WARMUP_CALLS + CALLS; i++) {
