@@ -6,6 +6,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +28,21 @@ export interface HubProcess {
 }
 
 let configs = 0;
+
+/**
+ * Whether an engine binary is installed: the cluster tests skip without it, except under
+ * CI=true, where they fail.
+ *
+ * @param name `redis-server` or `nats-server`.
+ * @returns True when installed.
+ */
+export function hasEngine(name: "redis-server" | "nats-server"): boolean {
+  if (["/usr/bin", "/usr/sbin", "/usr/local/bin"].some((d) => existsSync(`${d}/${name}`))) {
+    return true;
+  }
+  if (process.env.CI === "true") throw new Error(`${name} is not installed (npm run test:setup)`);
+  return false;
+}
 
 /**
  * Write a hub config file for the cluster tests.

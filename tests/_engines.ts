@@ -13,7 +13,6 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 
 /** A running engine. */
 export interface Engine {
@@ -48,17 +47,6 @@ function find(name: string): string {
     if (existsSync(path)) return path;
   }
   throw new Error(`${name} is not installed (run npm run test:setup)`);
-}
-
-/** Whether the engine binary exists (tests skip without it, except under CI=true). */
-export function hasEngine(name: "redis-server" | "nats-server"): boolean {
-  try {
-    find(name);
-    return true;
-  } catch (error) {
-    if (process.env.CI === "true") throw error;
-    return false;
-  }
 }
 
 function waitPort(port: number, child: ChildProcess, ms = 10_000): Promise<void> {

@@ -4,7 +4,8 @@
  * on another, and the engine down for seconds.
  */
 
-import { hasEngine, startNats } from "./_engines.ts";
+import { startNats } from "./_engines.ts";
 import { clusterSuite } from "./_cluster_suite.ts";
+import { hasEngine } from "./_cluster.ts";
 
 clusterSuite("nats-server", hasEngine("nats-server"), startNats);

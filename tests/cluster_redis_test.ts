@@ -4,7 +4,8 @@
  * on another, and the engine down for seconds.
  */
 
-import { hasEngine, startRedis } from "./_engines.ts";
+import { startRedis } from "./_engines.ts";
 import { clusterSuite } from "./_cluster_suite.ts";
+import { hasEngine } from "./_cluster.ts";
 
 clusterSuite("redis-server", hasEngine("redis-server"), startRedis);
