@@ -53,6 +53,8 @@ export function clusterSuite(
   describe(`a three-hub cluster on ${name}`, { skip: !available && `no ${name} server` }, () => {
     let engine: Engine;
     let config: string;
+    /** D and E (roundrobin): a long call timeout, so a call to a killed hub meets its lease. */
+    let patient: string;
     let hubs: HubProcess[] = [];
     const clients: Client[] = [];
     const client = async (url: string | string[], options = {}): Promise<Client> => {
@@ -69,6 +71,7 @@ export function clusterSuite(
         shutdownTimeout: 500,
         logLevel: "info",
       });
+      patient = await hubConfig({ callTimeout: 15_000, shutdownTimeout: 500, logLevel: "info" });
       hubs = await Promise.all([1, 2, 3].map(() => startHubProcess(engine.url, config)));
     }, { timeout: 60_000 });
 
@@ -192,7 +195,7 @@ export function clusterSuite(
       async () => {
         const rr = await Promise.all(
           [1, 2].map(() =>
-            startHubProcess(engine.url, config, { SWITCHBOARD_REGISTRATION: "roundrobin" })
+            startHubProcess(engine.url, patient, { SWITCHBOARD_REGISTRATION: "roundrobin" })
           ),
         );
         hubs.push(...rr);
@@ -213,12 +216,22 @@ export function clusterSuite(
     );
 
     it(
-      "a killed hub's subscriber reconnects to another hub and resumes with nothing lost or duplicated",
+      "a killed hub's subscriber reconnects to another hub and resumes with nothing lost or duplicated; a call to its callee gets -32013",
       { timeout: 30_000 },
       async () => {
         const [a, b] = hubs as [HubProcess, HubProcess];
+        const d = hubs[3]!; // Roundrobin, callTimeout 15 s (the test above).
         const doomed = await startHubProcess(engine.url, config);
         hubs.push(doomed);
+        const callee = await client(doomed.wsUrl, { reconnect: false });
+        const started = deferred();
+        await offer(callee, "doomed.hang", () => {
+          started.resolve();
+          return new Promise(() => {});
+        });
+        const caller = await client(d.wsUrl);
+        const hanging = codeOf(caller.call("doomed.hang", [], { timeout: 20_000 }));
+        await within(started.promise, 5_000, "the callee on the doomed hub got the call");
         const subscriber = await client([doomed.wsUrl, a.wsUrl], {
           reconnect: { min: 20, max: 200 },
         });
@@ -235,6 +248,8 @@ export function clusterSuite(
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
         await killed;
+        // Its lease (3 s) lapses; the caller's hub checks every 2 s.
+        assert.equal(await within(hanging, 10_000, "the call to the killed hub's callee"), -32013);
         await until(`the subscriber has ${total} events`, () => seqs.length >= total);
         await new Promise((resolve) => setTimeout(resolve, 100));
         assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i + 1));

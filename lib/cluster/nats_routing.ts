@@ -15,7 +15,7 @@
 
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { type KV, Kvm } from "@nats-io/kv";
+import { type KV, type KvWatchEntry, Kvm } from "@nats-io/kv";
 import type { ClusterMessage, EngineHealth, RouteEntry, RoutingEngine } from "./engine.ts";
 
 /**
@@ -51,6 +51,11 @@ export class NatsRouting implements RoutingEngine {
   readonly #lease: number;
   readonly #subs: Subscription[] = [];
   readonly #mine = new Map<string, RouteEntry>();
+  /** Removals that failed (engine down): retried until done, so no stale entry stays. */
+  readonly #removals = new Map<string, RouteEntry>();
+  /** Every registration, kept current by a KV watch. */
+  readonly #all = new Map<string, RouteEntry>();
+  #watch: { stop(): void } | undefined;
   readonly #timer: ReturnType<typeof setInterval>;
   #state: EngineHealth["state"] = "up";
   #detail: string | undefined;
@@ -83,6 +88,9 @@ export class NatsRouting implements RoutingEngine {
     const routes = await kvm.create("sb_routes", { history: 1 });
     const hubs = await kvm.create("sb_hubs", { history: 1, ttl: lease });
     const engine = new NatsRouting(nc, routes, hubs, lease);
+    const watch = await routes.watch({ key: "r.>" });
+    engine.#watch = watch;
+    void engine.#follow(watch);
     await engine.#renew();
     return engine;
   }
@@ -102,6 +110,7 @@ export class NatsRouting implements RoutingEngine {
   async remove(entry: RouteEntry): Promise<void> {
     const key = routeKey(entry);
     this.#mine.delete(key);
+    this.#removals.set(key, entry);
     await this.#routes.delete(key);
     const claim = await this.#routes.get(`s.${encode(entry.name)}`);
     if (claim?.operation === "PUT") {
@@ -111,6 +120,7 @@ export class NatsRouting implements RoutingEngine {
           .catch(() => {/* Taken over meanwhile. */});
       }
     }
+    this.#removals.delete(key);
     this.#nc.publish("sb.changed", entry.name);
   }
 
@@ -119,7 +129,7 @@ export class NatsRouting implements RoutingEngine {
   }
 
   async list(): Promise<RouteEntry[]> {
-    return await this.#read("r.>");
+    return await this.#live([...this.#all.values()]);
   }
 
   async alive(hub: string): Promise<boolean> {
@@ -167,6 +177,7 @@ export class NatsRouting implements RoutingEngine {
     } catch {
       // The engine is down: the lease expires by itself.
     }
+    this.#watch?.stop();
     for (const sub of this.#subs) sub.unsubscribe();
     await this.#nc.close().catch(() => {/* Already closed. */});
   }
@@ -210,6 +221,10 @@ export class NatsRouting implements RoutingEngine {
       const value = await this.#routes.get(key);
       if (value?.operation === "PUT") entries.push(value.json<RouteEntry>());
     }
+    return await this.#live(entries);
+  }
+
+  async #live(entries: RouteEntry[]): Promise<RouteEntry[]> {
     const hubs = [...new Set(entries.map((e) => e.hub))];
     const alive = new Set<string>();
     for (const hub of hubs) if (await this.alive(hub)) alive.add(hub);
@@ -219,6 +234,7 @@ export class NatsRouting implements RoutingEngine {
   async #renew(): Promise<void> {
     try {
       await this.#hubs.put(this.hub, "1");
+      for (const entry of [...this.#removals.values()]) await this.remove(entry);
       if (!this.#restore) return;
       // After an outage the engine may have lost data: put back this hub's registrations.
       this.#restore = false;
@@ -230,6 +246,17 @@ export class NatsRouting implements RoutingEngine {
       }
     } catch {
       // Down: health reports it; the client reconnects by itself.
+    }
+  }
+
+  async #follow(watch: AsyncIterable<KvWatchEntry>): Promise<void> {
+    try {
+      for await (const entry of watch) {
+        if (entry.operation === "PUT") this.#all.set(entry.key, entry.json<RouteEntry>());
+        else this.#all.delete(entry.key);
+      }
+    } catch {
+      // Stopped at close.
     }
   }
 

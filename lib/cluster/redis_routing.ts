@@ -72,6 +72,8 @@ export class RedisRouting implements RoutingEngine {
   readonly #prefix: string;
   readonly #lease: number;
   readonly #mine = new Map<string, RouteEntry>();
+  /** Removals that failed (engine down): retried until done, so no stale entry stays. */
+  readonly #removals = new Map<string, RouteEntry>();
   readonly #timer: ReturnType<typeof setInterval>;
   #onMessage: (message: ClusterMessage) => void = () => {};
   #onChange: (name: string) => void = () => {};
@@ -152,11 +154,14 @@ export class RedisRouting implements RoutingEngine {
   async remove(entry: RouteEntry): Promise<void> {
     const p = this.#prefix;
     const field = `${entry.hub} ${entry.callee}`;
-    this.#mine.delete(`${entry.name}\n${field}`);
+    const key = `${entry.name}\n${field}`;
+    this.#mine.delete(key);
+    this.#removals.set(key, entry);
     await this.#client.eval(REMOVE, {
       keys: [`${p}r:${entry.name}`, `${p}names`],
       arguments: [field, entry.name, `${p}changed`],
     });
+    this.#removals.delete(key);
   }
 
   async lookup(name: string): Promise<RouteEntry[]> {
@@ -165,12 +170,16 @@ export class RedisRouting implements RoutingEngine {
   }
 
   async list(): Promise<RouteEntry[]> {
-    const names = await this.#client.sMembers(`${this.#prefix}names`);
+    const names = (await this.#client.sMembers(`${this.#prefix}names`)).slice(0, 10_000);
     const entries: RouteEntry[] = [];
-    for (const name of names.slice(0, 10_000)) {
-      const hash = await this.#client.hGetAll(`${this.#prefix}r:${name}`);
-      for (const [f, v] of Object.entries(hash)) entries.push(parse(name, f, v));
-    }
+    if (names.length === 0) return entries;
+    // One round trip for every name.
+    const pipeline = this.#client.multi();
+    for (const name of names) pipeline.hGetAll(`${this.#prefix}r:${name}`);
+    const hashes = await pipeline.execAsPipeline() as unknown as Record<string, string>[];
+    names.forEach((name, i) => {
+      for (const [f, v] of Object.entries(hashes[i] ?? {})) entries.push(parse(name, f, v));
+    });
     return await this.#live(entries);
   }
 
@@ -213,6 +222,7 @@ export class RedisRouting implements RoutingEngine {
   async #renew(): Promise<void> {
     try {
       await this.#client.set(`${this.#prefix}hub:${this.hub}`, "1", { PX: this.#lease });
+      for (const entry of [...this.#removals.values()]) await this.remove(entry);
     } catch {
       // Down: health reports it; the client reconnects by itself.
     }
