@@ -15,7 +15,7 @@
 
 import { connect, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { type KV, type KvWatchEntry, Kvm } from "@nats-io/kv";
+import { type KV, Kvm, type KvWatchEntry } from "@nats-io/kv";
 import type { ClusterMessage, EngineHealth, RouteEntry, RoutingEngine } from "./engine.ts";
 
 /**
