@@ -12,13 +12,21 @@ import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
 import { RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { RoutingEngine } from "../cluster/engine.ts";
-import type { Backplane } from "../pubsub/backplane.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
 import { refusal, Switchboard } from "../server/switchboard.ts";
 import { VERSION } from "../version.ts";
 import { Authenticator } from "./auth.ts";
+import {
+  type ClusterHealth,
+  clusterHealth,
+  clusterMetrics,
+  connectCluster,
+  type HealthyBackplane,
+  redact,
+  refusing,
+} from "./cluster.ts";
 import type { HubConfig } from "./config.ts";
 import { HubErrorCode } from "./errors.ts";
 import { inspectorPage } from "./inspector.ts";
@@ -52,20 +60,6 @@ export interface HubOptions {
   /** A connected cluster-routing engine; {@linkcode Hub.start} connects the config's by itself. */
   readonly routing?: RoutingEngine;
 }
-
-/**
- * A backplane that reports its connection's state.
- *
- * @example
- * ```ts
- * import type { HealthyBackplane } from "./hub.ts";
- * const state: ReturnType<HealthyBackplane["health"]>["state"] = "up";
- * if (state !== "up") throw new Error("unreachable");
- * ```
- */
-export type HealthyBackplane = Backplane & {
-  health(): { state: "up" | "down" | "connecting"; detail?: string };
-};
 
 const ANONYMOUS: Identity = {
   id: "anonymous",
@@ -250,17 +244,7 @@ export class Hub {
    * @returns The state, with `degraded` true when an engine is not up.
    */
   clusterHealth(): ClusterHealth | undefined {
-    const backplane = this.#backplane?.health();
-    const cluster = this.router.cluster;
-    if (backplane === undefined && cluster === undefined) return undefined;
-    const routing = cluster?.health();
-    return {
-      hub: cluster?.hub ?? "",
-      degraded: (backplane !== undefined && backplane.state !== "up") ||
-        (routing !== undefined && routing.state !== "up"),
-      ...(backplane === undefined ? {} : { backplane }),
-      ...(routing === undefined ? {} : { routing }),
-    };
+    return clusterHealth(this.#backplane, this.router.cluster);
   }
 
   /** `http://host:port` once started, else the empty string. */
@@ -518,78 +502,6 @@ export class Hub {
     const snapshot = this.snapshot();
     for (const peer of this.#watchers) peer.notify("rpc.inspect.update", snapshot);
   }
-}
-
-/**
- * A clustered hub's state (`/health` field `cluster`).
- *
- * @example
- * ```ts
- * import type { ClusterHealth } from "./hub.ts";
- * const h: ClusterHealth = { hub: "a1", degraded: true, backplane: { state: "down" } };
- * if (!h.degraded) throw new Error("unreachable");
- * ```
- */
-export interface ClusterHealth {
-  /** This hub's id in the cluster. */
-  readonly hub: string;
-  /** True when the backplane or the routing engine is not up: local traffic still flows. */
-  readonly degraded: boolean;
-  /** The backplane's connection. */
-  readonly backplane?: { readonly state: string; readonly detail?: string };
-  /** The routing engine's connection. */
-  readonly routing?: { readonly state: string; readonly detail?: string };
-}
-
-async function connectCluster(
-  url: string,
-): Promise<{ backplane: HealthyBackplane; routing?: RoutingEngine }> {
-  const { connectBackplane } = await import("../pubsub/connect_backplane.ts");
-  const { connectRouting } = await import("../cluster/connect_routing.ts");
-  const backplane = await connectBackplane(url);
-  const routing = await connectRouting(url);
-  return routing === undefined ? { backplane } : { backplane, routing };
-}
-
-function clusterMetrics(health: ClusterHealth | undefined, procedures: number): string {
-  if (health === undefined) return "";
-  const up = (state: string | undefined): number => state === "up" ? 1 : 0;
-  return [
-    "# HELP switchboard_backplane_up Whether the cluster's backplane connection is up.",
-    "# TYPE switchboard_backplane_up gauge",
-    `switchboard_backplane_up ${up(health.backplane?.state)}`,
-    "# HELP switchboard_cluster_routing_up Whether the cluster-routing engine connection is up.",
-    "# TYPE switchboard_cluster_routing_up gauge",
-    `switchboard_cluster_routing_up ${up(health.routing?.state)}`,
-    "# HELP switchboard_cluster_procedures Routed procedure names registered in the whole cluster.",
-    "# TYPE switchboard_cluster_procedures gauge",
-    `switchboard_cluster_procedures ${procedures}`,
-    "",
-  ].join("\n");
-}
-
-/** A shared backplane whose failed publishes reject with -32015 for the publisher. */
-function refusing(backplane: HealthyBackplane): Backplane {
-  return {
-    publish: async (topic, data, exclude) => {
-      try {
-        return await backplane.publish(topic, data, exclude);
-      } catch (error) {
-        throw new RpcError(
-          HubErrorCode.ClusterUnavailable,
-          "Switchboard hub: the event could not be stored: the cluster engine is unavailable",
-          { topic, reason: error instanceof Error ? error.message : String(error) },
-        );
-      }
-    },
-    stream: (listener) => backplane.stream(listener),
-    replay: (topic, since) => backplane.replay(topic, since),
-    close: () => backplane.close(),
-  };
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
 }
 
 function bearer(header: string | undefined): string | undefined {
