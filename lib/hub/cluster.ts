@@ -59,7 +59,7 @@ export function clusterHealth(
  *
  * @example
  * ```ts
- * import type { ClusterHealth } from "./hub.ts";
+ * import type { ClusterHealth } from "./cluster.ts";
  * const h: ClusterHealth = { hub: "a1", degraded: true, backplane: { state: "down" } };
  * if (!h.degraded) throw new Error("unreachable");
  * ```
