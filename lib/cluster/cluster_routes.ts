@@ -93,6 +93,7 @@ export class ClusterRoutes {
   readonly #timer: ReturnType<typeof setInterval>;
   #ids = 0;
   #closed = false;
+  #sweeping = false;
 
   /**
    * @param engine The engine.
@@ -351,7 +352,9 @@ export class ClusterRoutes {
   }
 
   async #sweep(): Promise<void> {
-    if (this.#closed) return;
+    // One at a time, and not while the engine is away (reads would only wait and fail).
+    if (this.#closed || this.#sweeping || this.#engine.health().state !== "up") return;
+    this.#sweeping = true;
     try {
       const entries = await this.#engine.list();
       this.#view.clear();
@@ -377,6 +380,8 @@ export class ClusterRoutes {
       }
     } catch {
       // The engine is unreachable: health says so; the next sweep retries.
+    } finally {
+      this.#sweeping = false;
     }
   }
 }

@@ -96,6 +96,7 @@ export class NatsRouting implements RoutingEngine {
   }
 
   async add(entry: RouteEntry, single: boolean): Promise<RouteEntry | undefined> {
+    this.#up();
     const name = encode(entry.name);
     if (single) {
       const holder = await this.#claim(`s.${name}`, entry);
@@ -111,6 +112,7 @@ export class NatsRouting implements RoutingEngine {
     const key = routeKey(entry);
     this.#mine.delete(key);
     this.#removals.set(key, entry);
+    this.#up();
     await this.#routes.delete(key);
     const claim = await this.#routes.get(`s.${encode(entry.name)}`);
     if (claim?.operation === "PUT") {
@@ -125,6 +127,7 @@ export class NatsRouting implements RoutingEngine {
   }
 
   async lookup(name: string): Promise<RouteEntry[]> {
+    this.#up();
     return await this.#read(`r.${encode(name)}.>`);
   }
 
@@ -172,6 +175,7 @@ export class NatsRouting implements RoutingEngine {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     try {
+      this.#up();
       for (const entry of [...this.#mine.values()]) await this.remove(entry);
       await this.#hubs.delete(this.hub);
     } catch {
@@ -233,6 +237,7 @@ export class NatsRouting implements RoutingEngine {
 
   async #renew(): Promise<void> {
     try {
+      this.#up();
       await this.#hubs.put(this.hub, "1");
       for (const entry of [...this.#removals.values()]) await this.remove(entry);
       if (!this.#restore) return;
@@ -247,6 +252,11 @@ export class NatsRouting implements RoutingEngine {
     } catch {
       // Down: health reports it; the client reconnects by itself.
     }
+  }
+
+  /** Fail at once while disconnected (the client would hold requests until they time out). */
+  #up(): void {
+    if (this.#state !== "up") throw new Error(`NATS connection is ${this.#state}`);
   }
 
   async #follow(watch: AsyncIterable<KvWatchEntry>): Promise<void> {
