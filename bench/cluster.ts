@@ -7,7 +7,8 @@
  *   subscribers on the same engine (target: ≤ 1.5×); median time from the publish to the last
  *   subscriber's event over the rounds after a warm-up.
  *
- * The subscribers are plain WebSockets of this process (the same for both variants). For
+ * The subscribers are plain WebSockets of this process (the same for both variants); each
+ * variant starts once the hubs have closed the previous one's sockets. For
  * context the bench also measures the engine's own round trip between two of its
  * connections in this process (Redis: PUBLISH to a channel whose subscriber PUBLISHes back;
  * NATS: a core request/reply): a call to another hub crosses the engine twice like that.
@@ -94,6 +95,19 @@ async function subscribers(
   return sockets;
 }
 
+/** Wait until the hubs have let go of the closed sockets, so the next variant starts clean. */
+async function drained(urls: readonly string[]): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS;
+  for (const url of urls) {
+    const health = url.replace("ws:", "http:").replace(/\/rpc$/, "/health");
+    while (Date.now() < deadline) {
+      const body = await (await fetch(health)).json() as { connections: number };
+      if (body.connections === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 async function fanout(
   publisherUrl: string,
   urls: readonly string[],
@@ -122,6 +136,7 @@ async function fanout(
     publisher.close();
     for (const ws of sockets) ws.close();
   }
+  await drained(urls);
   return median(times);
 }
 
@@ -185,6 +200,7 @@ async function main(): Promise<void> {
     same.close();
     cross.close();
     callee.close();
+    await drained([a.wsUrl, b.wsUrl]);
     const callRatio = Math.min(...crossP50) / Math.min(...sameP50);
     const engineP50 = await engineRoundTrip(which, engine.url);
 
