@@ -115,26 +115,23 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
       };
     },
   );
-  registry.registerReserved(
-    "rpc.register",
-    async (params: Params | undefined, ctx: CallContext) => {
-      const peer = hub.peerOf(ctx.connection.id);
-      if (peer === undefined) {
-        throw new RpcError(
-          ErrorCode.Unsupported,
-          "Switchboard hub: only WebSocket connections can register procedures",
-        );
+  registry.registerReserved("rpc.register", (params: Params | undefined, ctx: CallContext) => {
+    const peer = hub.peerOf(ctx.connection.id);
+    if (peer === undefined) {
+      throw new RpcError(
+        ErrorCode.Unsupported,
+        "Switchboard hub: only WebSocket connections can register procedures",
+      );
+    }
+    const entries = registrations(params);
+    const identity = identityOf(ctx.connection.data);
+    for (const { name } of entries) {
+      if (!hub.policy.allows("register", name, identity)) {
+        throw forbidden("register", name);
       }
-      const entries = registrations(params);
-      const identity = identityOf(ctx.connection.data);
-      for (const { name } of entries) {
-        if (!hub.policy.allows("register", name, identity)) {
-          throw forbidden("register", name);
-        }
-      }
-      return { registered: await hub.router.register(peer, entries) };
-    },
-  );
+    }
+    return hub.router.register(peer, entries).then((registered) => ({ registered }));
+  });
   registry.registerReserved("rpc.unregister", (params: Params | undefined, ctx: CallContext) => {
     const peer = hub.peerOf(ctx.connection.id);
     const names = registrations(params).map((e) => e.name);
