@@ -46,6 +46,7 @@ import {
 import { PubSubMethod } from "./lib/pubsub/protocol.ts";
 import { Emitter } from "./lib/client/emitter.ts";
 import { Connection } from "./lib/client/connection.ts";
+import type { ServerUrls } from "./lib/client/urls.ts";
 import type {
   ClientCallOptions,
   ClientEvents,
@@ -60,6 +61,7 @@ export type {
   ClientEvents,
   ClientOptions,
   ConnectionState,
+  ServerUrls,
   TokenRefreshResult,
   TokenSource,
 };
@@ -90,10 +92,11 @@ export class Client {
   readonly #connection: Connection;
 
   /**
-   * @param url The server's WebSocket URL (`ws:`, `wss:`, or `http(s):`).
+   * @param url The server's WebSocket URL (`ws:`, `wss:`, or `http(s):`), or several (a list
+   * rotated through on failure, or a function of the attempt number), e.g. the hubs of a cluster.
    * @param options See {@linkcode ClientOptions}.
    */
-  constructor(url: string | URL, options: ClientOptions = {}) {
+  constructor(url: ServerUrls, options: ClientOptions = {}) {
     this.#options = options;
     this.#events = new Emitter((error, where) => this.#report(error, where, false));
     this.subscriptions = new Subscriptions(
@@ -106,7 +109,7 @@ export class Client {
     this.#registry.registerReserved(PubSubMethod.Event, (params) => {
       this.subscriptions.handleEvent(params);
     });
-    this.#connection = new Connection(String(url), options, {
+    this.#connection = new Connection(url, options, {
       registry: this.#registry,
       subscriptions: this.subscriptions,
       events: this.#events,
@@ -206,10 +209,10 @@ export class Client {
   /**
    * Open the client again after `close()` (`connect()` opens it the first time).
    *
-   * @param url Another URL to connect to. Default: the last one.
+   * @param url Another URL (or several) to connect to. Default: the last ones.
    * @throws {Error} If the client is not closed.
    */
-  open(url?: string | URL): void {
+  open(url?: ServerUrls): void {
     this.#connection.open(url);
   }
 
@@ -393,7 +396,8 @@ export class Client {
 /**
  * Open a connection. Returns at once; calls made before the socket opens are queued.
  *
- * @param url The server's WebSocket URL.
+ * @param url The server's WebSocket URL, or several: a list rotated through when a socket fails
+ * to open or drops, or a function of the attempt number (see {@linkcode ServerUrls}).
  * @param options See {@linkcode ClientOptions}.
  * @returns The client.
  * @example
@@ -403,6 +407,6 @@ export class Client {
  * console.log(await client.call("subtract", { minuend: 42, subtrahend: 23 }));
  * ```
  */
-export function connect(url: string | URL, options?: ClientOptions): Client {
+export function connect(url: ServerUrls, options?: ClientOptions): Client {
   return new Client(url, options);
 }

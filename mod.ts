@@ -23,6 +23,7 @@ export {
   type ClientOptions,
   connect,
   type ConnectionState,
+  type ServerUrls,
   type TokenRefreshResult,
   type TokenSource,
 } from "./client.ts";

@@ -85,6 +85,7 @@ export type {
 export type { FanoutPort } from "./lib/pubsub/runtime_fanout.ts";
 export { detectAdapter } from "./lib/adapters/detect.ts";
 export { Hub, type HubOptions } from "./lib/hub/hub.ts";
+export type { ClusterHealth, HealthyBackplane } from "./lib/hub/cluster.ts";
 export { type HubConfig, resolveHubConfig } from "./lib/hub/config.ts";
 export {
   type BatchEntry,

@@ -23,7 +23,7 @@ export interface Engine {
   /** Stop it and remove its data directory (idempotent). */
   stop(): Promise<void>;
   /** Stop it and start it again on the same port with the same data directory. */
-  restart(): Promise<void>;
+  restart(downMs?: number): Promise<void>;
   /** Stop the process only (the port goes dark; the data stays): an engine outage. */
   down(): Promise<void>;
   /** Start it again after {@linkcode Engine.down}, on the same port with the same data. */
@@ -151,8 +151,9 @@ async function start(
       await halt();
       rmSync(dir, { recursive: true, force: true });
     },
-    async restart(): Promise<void> {
+    async restart(downMs = 0): Promise<void> {
       await halt();
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       await up();
     },
     down: halt,

@@ -26,6 +26,7 @@ import type { StreamCall } from "../peer/stream_call.ts";
 import type { CloseInfo } from "../peer/transport.ts";
 import type { ConnectionInfo, Registry } from "../router/registry.ts";
 import { type SocketClose, SocketTransport } from "./socket_transport.ts";
+import { type ServerUrls, UrlRotation } from "./urls.ts";
 import type { Subscriptions } from "./subscriptions.ts";
 import { backoffDelay, resolveBackoff, type ResolvedBackoff } from "./backoff.ts";
 import type { Emitter } from "./emitter.ts";
@@ -106,6 +107,8 @@ export class Connection {
   /** Takes over fast-path calls caught by a drop; undefined without reconnection (-32001). */
   readonly #onDrop: DropHandler | undefined;
   #url: string;
+  #urls: UrlRotation;
+  #failed = false;
   #state: ConnectionState = "CLOSED";
   #session: Session | undefined;
   #attempt = 0;
@@ -132,15 +135,16 @@ export class Connection {
   #resolveClosed!: (info: CloseInfo) => void;
 
   /**
-   * @param url The server's WebSocket URL.
+   * @param url The server's WebSocket URL, a list to rotate through, or a function.
    * @param options The client's options.
    * @param parts What the client shares: registry, subscriptions, events, error reporter.
    */
-  constructor(url: string, options: ClientOptions, parts: ClientParts) {
+  constructor(url: ServerUrls, options: ClientOptions, parts: ClientParts) {
     if (options.multiplex && options.binary === true) {
       throw new TypeError("Switchboard: binary frames are not available with multiplex");
     }
-    this.#url = url;
+    this.#urls = new UrlRotation(url);
+    this.#url = this.#urls.current;
     this.#options = options;
     this.#registry = parts.registry;
     this.#subscriptions = parts.subscriptions;
@@ -223,11 +227,12 @@ export class Connection {
    *
    * @param url Another URL. Default: the last one.
    */
-  open(url?: string | URL): void {
+  open(url?: ServerUrls): void {
     if (this.#state !== "CLOSED") {
       throw new Error(`Switchboard: the client is already open (${this.#state}); close it first`);
     }
-    if (url !== undefined) this.#url = String(url);
+    if (url !== undefined) this.#urls = new UrlRotation(url);
+    this.#failed = false;
     this.#closeRequest = undefined;
     this.#attempt = 0;
     this.#everConnected = false;
@@ -404,6 +409,8 @@ export class Connection {
   #connect(): void {
     this.#reconnectTimer = undefined;
     this.#setState("CONNECTING");
+    this.#url = this.#urls.next(this.#failed);
+    this.#failed = true; // Until this socket connects.
     const source = this.#token.source;
     if (source === undefined) {
       this.#open(undefined);
@@ -480,6 +487,7 @@ export class Connection {
   #connected(session: Session, hello: HelloResult | undefined): void {
     if (this.#session !== session || session.peer.isClosed) return;
     this.#setState("CONNECTED");
+    this.#failed = false;
     this.#connectedAt = Date.now();
     const reconnected = this.#everConnected;
     this.#everConnected = true;

@@ -98,6 +98,11 @@ export interface HubConfig {
   readonly inspector: boolean;
   /** Topics: replay buffer and pub/sub limits. */
   readonly pubsub: HubPubSubConfig;
+  /**
+   * Join a cluster through this engine: `redis://host:port` or `nats://host:port` (docs/CLUSTER.md).
+   * Default none: a single hub with the in-memory backplane.
+   */
+  readonly backplane?: string;
 }
 
 /**
@@ -143,6 +148,8 @@ export interface HubFlags {
   readonly logLevel?: string | undefined;
   /** `--allowed-hosts` (comma-separated) */
   readonly allowedHosts?: string | undefined;
+  /** `--backplane` */
+  readonly backplane?: string | undefined;
 }
 
 /**
@@ -155,7 +162,7 @@ export interface HubFlags {
  * `SWITCHBOARD_SECRET` (+ `SWITCHBOARD_SECRET_ID`, `SWITCHBOARD_SECRET_ROLES`),
  * `SWITCHBOARD_JWT_SECRET`, `SWITCHBOARD_ORIGINS` and `SWITCHBOARD_ALLOWED_HOSTS`
  * (comma-separated), `SWITCHBOARD_ANONYMOUS` (`1`/`0`), `SWITCHBOARD_REGISTRATION`,
- * `SWITCHBOARD_REPLAY_SIZE`, `SWITCHBOARD_REPLAY_MAX_AGE`.
+ * `SWITCHBOARD_REPLAY_SIZE`, `SWITCHBOARD_REPLAY_MAX_AGE`, `SWITCHBOARD_BACKPLANE`.
  *
  * @param file The parsed config file (or `{}`).
  * @param env Environment variables.
@@ -209,6 +216,8 @@ export function resolveHubConfig(
   set("path", flags.path, "--path");
   set("logLevel", flags.logLevel, "--log-level");
   set("allowedHosts", list(flags.allowedHosts), "--allowed-hosts");
+  set("backplane", empty(env.SWITCHBOARD_BACKPLANE), "SWITCHBOARD_BACKPLANE");
+  set("backplane", empty(flags.backplane), "--backplane");
   const replaySize = numeric(env.SWITCHBOARD_REPLAY_SIZE);
   const replayAge = numeric(env.SWITCHBOARD_REPLAY_MAX_AGE);
   if (replaySize !== undefined || replayAge !== undefined) {
@@ -271,7 +280,13 @@ export function resolveHubConfig(
       },
       limits: f.pubsub?.limits ?? {},
     },
+    ...(f.backplane === undefined ? {} : { backplane: f.backplane }),
   };
+}
+
+/** An empty string means unset (so `SWITCHBOARD_BACKPLANE=` runs a single hub). */
+function empty(value: string | undefined): string | undefined {
+  return value === "" ? undefined : value;
 }
 
 function splitList(text: string): string[] {

@@ -108,6 +108,13 @@ export const HUB_FILE_SCHEMA = record({
     record({ messages: v.exactOptional(positive), bytes: v.exactOptional(positive) }),
   ])),
   inspector: v.exactOptional(v.boolean()),
+  backplane: v.exactOptional(v.pipe(
+    v.string(),
+    v.regex(
+      /^((redis|rediss|nats):\/\/[^/\s]+\/?|memory:)$/,
+      "redis://host:port, rediss://host:port, nats://host:port or memory:",
+    ),
+  )),
   pubsub: v.exactOptional(record({
     replay: v.exactOptional(record({
       size: v.exactOptional(nonNegative),

@@ -28,10 +28,13 @@ export const HubErrorCode: {
   readonly CalleeGone: -32013;
   /** The hub is shutting down and takes no new calls. */
   readonly ShuttingDown: -32014;
+  /** The cluster's engine (Redis or NATS) cannot be reached: the action could not be shared. */
+  readonly ClusterUnavailable: -32015;
 } = {
   Unauthenticated: -32010,
   Forbidden: ErrorCode.Forbidden,
   AlreadyRegistered: -32012,
   CalleeGone: -32013,
   ShuttingDown: -32014,
+  ClusterUnavailable: -32015,
 };

@@ -13,6 +13,7 @@ import { getCookie } from "hono/cookie";
 import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
+import type { RoutingEngine } from "../cluster/engine.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
@@ -24,6 +25,15 @@ import { PreAuthGate, type PreAuthTicket } from "./pre_auth.ts";
 import { ExpiryWatch } from "./expiry.ts";
 import { VERSION } from "../version.ts";
 import { Authenticator } from "./auth.ts";
+import {
+  type ClusterHealth,
+  clusterHealth,
+  clusterMetrics,
+  connectCluster,
+  type HealthyBackplane,
+  redact,
+  refusing,
+} from "./cluster.ts";
 import type { HubConfig } from "./config.ts";
 import { HubErrorCode } from "./errors.ts";
 import { inspectorPage } from "./inspector.ts";
@@ -49,6 +59,13 @@ export interface HubOptions {
   readonly logger?: Logger;
   /** Describe server procedures for `rpc.discover` (the typed-contract seam). */
   readonly describe?: (name: string) => MethodInfo | undefined;
+  /**
+   * A connected backplane (e.g. from `connectBackplane`); {@linkcode Hub.start} connects the
+   * config's `backplane` by itself. Default: in memory.
+   */
+  readonly backplane?: HealthyBackplane;
+  /** A connected cluster-routing engine; {@linkcode Hub.start} connects the config's by itself. */
+  readonly routing?: RoutingEngine;
 }
 
 const ANONYMOUS: Identity = {
@@ -103,6 +120,7 @@ export class Hub {
   readonly #tickets = new WeakMap<object, PreAuthTicket>();
   readonly #watchers = new Set<Peer>();
   readonly #started = Date.now();
+  readonly #backplane: HealthyBackplane | undefined;
   #server: RunningServer | undefined;
   #draining = false;
   #closing: Promise<void> | undefined;
@@ -134,6 +152,7 @@ export class Hub {
       ]
       : [];
     this.#policy = new Policy([...config.rules, ...builtin], config.defaultPolicy);
+    this.#backplane = options.backplane;
     this.switchboard = new Switchboard({
       timeout: config.callTimeout,
       limits: config.limits,
@@ -146,7 +165,7 @@ export class Hub {
       authorize: (method, peer) => this.#authorize(method, peer),
       pubsub: {
         backplane: this.topics.wrap(
-          new MemoryBackplane(
+          (options.backplane && refusing(options.backplane)) ?? new MemoryBackplane(
             config.pubsub.replay.size > 0 ? { replay: config.pubsub.replay } : {},
           ),
         ),
@@ -187,6 +206,7 @@ export class Hub {
     this.router = new HubRouter(this.switchboard.procedures, {
       registration: config.registration,
       timeout: config.callTimeout,
+      cluster: options.routing,
       events: {
         onCall: (name, ms, error) => {
           this.metrics.observeRouted(ms, error === undefined);
@@ -224,7 +244,11 @@ export class Hub {
   ): Promise<Hub> {
     const { detectAdapter } = await import("../adapters/detect.ts");
     const adapter = options.adapter ?? await detectAdapter();
-    const hub = new Hub(config, adapter, options);
+    let engines = options;
+    if (config.backplane !== undefined && options.backplane === undefined) {
+      engines = { ...options, ...await connectCluster(config.backplane) };
+    }
+    const hub = new Hub(config, adapter, engines);
     hub.#server = await adapter.serve(hub.app, {
       hostname: config.host,
       port: config.port,
@@ -234,9 +258,22 @@ export class Hub {
     hub.#guard.bind(config.host, hub.#server.port);
     hub.#log.info(
       `Switchboard hub ${VERSION} on ${adapter.runtime} listening on ${hub.url}${config.path}` +
-        (hub.#auth.configured ? " (auth on)" : " (anonymous access)") + `, pid ${process.pid}`,
+        (hub.#auth.configured ? " (auth on)" : " (anonymous access)") +
+        (config.backplane === undefined ? "" : ` in a cluster through ${redact(config.backplane)}` +
+          (hub.router.cluster === undefined ? "" : ` as hub ${hub.router.cluster.hub}`)) +
+        `, pid ${process.pid}`,
     );
     return hub;
+  }
+
+  /**
+   * The cluster's state for `/health`, `/metrics` and the inspector: this hub's id, and the
+   * backplane's and routing engine's connection states. `undefined` for a single hub.
+   *
+   * @returns The state, with `degraded` true when an engine is not up.
+   */
+  clusterHealth(): ClusterHealth | undefined {
+    return clusterHealth(this.#backplane, this.router.cluster);
   }
 
   /** `http://host:port` once started, else the empty string. */
@@ -271,6 +308,7 @@ export class Hub {
         uptime: Math.round((Date.now() - this.#started) / 1000),
         auth: this.#auth.configured,
         draining: this.#draining,
+        ...(this.clusterHealth() === undefined ? {} : { cluster: this.clusterHealth() }),
       },
       clients: [...this.switchboard.peers.values()].map((peer) => {
         const identity = identityOf(peer.info.data);
@@ -323,6 +361,7 @@ export class Hub {
     clearInterval(this.#tick);
     this.#expiry.clear();
     this.switchboard.closeAll(1001, "Hub shutting down");
+    await this.router.cluster?.close();
     await this.switchboard.pubsub.close();
     await this.#server?.close();
     this.#log.info("stopped");
@@ -392,21 +431,24 @@ export class Hub {
       }
       return refused;
     });
-    this.app.get(
-      "/health",
-      (c) =>
-        c.json(
-          { ok: !this.#draining, connections: this.switchboard.peers.size },
-          this.#draining ? 503 : 200,
-        ),
-    );
+    this.app.get("/health", (c) => {
+      const cluster = this.clusterHealth();
+      return c.json(
+        {
+          ok: !this.#draining,
+          connections: this.switchboard.peers.size,
+          ...(cluster === undefined ? {} : { cluster }),
+        },
+        this.#draining ? 503 : 200,
+      );
+    });
     this.app.get("/metrics", (c) =>
       c.text(
         this.metrics.render({
           connections: this.switchboard.peers.size,
           procedures: this.router.size,
           topics: this.switchboard.pubsub.topics(),
-        }),
+        }) + clusterMetrics(this.clusterHealth(), this.router.list().length),
         200,
         { "content-type": "text/plain; version=0.0.4" },
       ));

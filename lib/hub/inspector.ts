@@ -132,7 +132,9 @@ setInterval(sample, 1000);
 function prepareCall(name) { $("call-method").value = name; $("call-params").focus(); }
 function render(s) {
   $("version").textContent = s.server.version + " on " + s.server.runtime;
-  $("status").textContent = s.server.draining ? "draining" : "live";
+  const cluster = s.server.cluster;
+  $("status").textContent = (s.server.draining ? "draining" : "live") +
+    (cluster ? " · cluster hub " + cluster.hub + (cluster.degraded ? " (degraded)" : "") : "");
   $("counters").textContent = "calls " + s.counters.calls + " · routed " +
     s.counters.routed + " · refused " + s.counters.refused + " · errors " + s.counters.errors +
     " · events " + s.counters.events + " · delivered " + s.counters.delivered;

@@ -2,10 +2,10 @@
  * The hub's entry point: `deno task start` (= `deno run --allow-net --allow-env --allow-read
  * server.ts`) or `bun server.ts`.
  *
- * Flags: `--host`, `--port`, `--path`, `--config <file.json>`, `--log-level`, `--allowed-hosts`;
- * the same can come
- * from the environment (`HOST`, `PORT`, `SWITCHBOARD_PATH`, `SWITCHBOARD_CONFIG`,
- * `SWITCHBOARD_LOG_LEVEL`, …; see {@linkcode resolveHubConfig}). SIGINT and SIGTERM shut down
+ * Flags: `--host`, `--port`, `--path`, `--config <file.json>`, `--log-level`, `--allowed-hosts`,
+ * `--backplane`; the same can come from the environment (`HOST`, `PORT`, `SWITCHBOARD_PATH`,
+ * `SWITCHBOARD_CONFIG`, `SWITCHBOARD_LOG_LEVEL`, `SWITCHBOARD_ALLOWED_HOSTS`,
+ * `SWITCHBOARD_BACKPLANE`, …; see {@linkcode resolveHubConfig}). SIGINT and SIGTERM shut down
  * gracefully (`node:process` signal events work on Deno and Bun alike).
  *
  * @module
@@ -44,6 +44,7 @@ export async function loadHubConfig(
       config: { type: "string" },
       "log-level": { type: "string" },
       "allowed-hosts": { type: "string" },
+      backplane: { type: "string" },
     },
     strict: true,
   });
@@ -65,6 +66,7 @@ export async function loadHubConfig(
     path: values.path,
     logLevel: values["log-level"],
     allowedHosts: values["allowed-hosts"],
+    backplane: values.backplane,
   });
 }
 

@@ -215,7 +215,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
         throw forbidden("register", name);
       }
     }
-    return { registered: hub.router.register(peer, entries) };
+    return hub.router.register(peer, entries).then((registered) => ({ registered }));
   });
   registry.registerReserved("rpc.unregister", (params: Params | undefined, ctx: CallContext) => {
     const peer = hub.peerOf(ctx.connection.id);

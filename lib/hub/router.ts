@@ -8,9 +8,16 @@
  * the routed ones. So a routed name never shadows a server procedure or an `rpc.` builtin,
  * and no proxy is registered per name.
  *
+ * In a cluster (a {@linkcode RoutingEngine} in the options), registrations are also written to
+ * the engine, the policy holds cluster-wide, and a call picks round robin among every
+ * registration of the name in the cluster: this hub's are called directly, another hub's
+ * through the engine (lib/cluster/cluster_routes.ts).
+ *
  * @module
  */
 
+import { ClusterRoutes } from "../cluster/cluster_routes.ts";
+import type { RoutingEngine } from "../cluster/engine.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
 import type { Peer } from "../peer/peer.ts";
@@ -74,6 +81,8 @@ export interface RouterOptions {
   readonly timeout?: number;
   /** Reports. */
   readonly events?: RouterEvents;
+  /** The cluster's routing engine, when the hub is part of a cluster. */
+  readonly cluster?: RoutingEngine | undefined;
 }
 
 interface Route {
@@ -96,7 +105,7 @@ interface Route {
 export interface RouteSummary {
   /** The procedure name. */
   readonly name: string;
-  /** Connection ids of the registering clients. */
+  /** Connection ids of the registering clients (`hub/id` for another hub's, in a cluster). */
   readonly callees: readonly string[];
   /** Its description, if the first registrant gave one. */
   readonly info?: MethodInfo;
@@ -117,6 +126,9 @@ export interface RouteSummary {
 export class HubRouter {
   readonly #routes = new Map<string, Route>();
   readonly #byPeer = new Map<Peer, Set<string>>();
+  readonly #peers = new Map<string, Peer>();
+  readonly #forwarders = new Map<string, RegisteredProcedure>();
+  readonly #cluster: ClusterRoutes | undefined;
   readonly #shared: Registry;
   readonly #single: boolean;
   readonly #timeout: number;
@@ -132,7 +144,17 @@ export class HubRouter {
     this.#single = (options.registration ?? "single") === "single";
     this.#timeout = options.timeout ?? 30_000;
     this.#events = options.events ?? {};
-    shared.setFallback((name) => this.#routes.get(name)?.entry);
+    this.#cluster = options.cluster === undefined ? undefined : new ClusterRoutes(options.cluster, {
+      single: this.#single,
+      serve: (callee, name, params, call) => this.#serveLocal(callee, name, params, call),
+      onChange: () => this.#events.onChange?.(),
+    });
+    shared.setFallback((name) => this.#resolve(name));
+  }
+
+  /** The cluster's routing, when the hub is part of a cluster. */
+  get cluster(): ClusterRoutes | undefined {
+    return this.#cluster;
   }
 
   /** Routed calls awaiting their callee's answer. */
@@ -152,10 +174,36 @@ export class HubRouter {
    * @param names The names, each with optional OpenRPC info.
    * @returns The names now registered by this peer.
    * @throws {RpcError} -32602 for a reserved or server-owned name, -32012 when another client
-   * holds it and the policy is `single`.
+   * (in the cluster) holds it and the policy is `single`, -32015 when the cluster's engine is
+   * unreachable.
    */
-  register(peer: Peer, names: readonly { name: string; info?: MethodInfo }[]): string[] {
+  async register(
+    peer: Peer,
+    names: readonly { name: string; info?: MethodInfo }[],
+  ): Promise<string[]> {
     for (const { name } of names) this.#check(peer, name);
+    const cluster = this.#cluster;
+    if (cluster !== undefined) {
+      const added: string[] = [];
+      try {
+        for (const { name, info } of names) {
+          if (this.#byPeer.get(peer)?.has(name)) continue;
+          await cluster.register(name, peer.info.id, info);
+          added.push(name);
+        }
+      } catch (error) {
+        for (const name of added) {
+          cluster.unregister(name, peer.info.id).catch(() => {/* The lease ends it. */});
+        }
+        throw error;
+      }
+      if (peer.isClosed) {
+        for (const name of added) {
+          cluster.unregister(name, peer.info.id).catch(() => {/* The lease ends it. */});
+        }
+        return [];
+      }
+    }
     for (const { name, info } of names) {
       let route = this.#routes.get(name);
       if (route === undefined) {
@@ -168,6 +216,7 @@ export class HubRouter {
       if (mine === undefined) {
         mine = new Set();
         this.#byPeer.set(peer, mine);
+        this.#peers.set(peer.info.id, peer);
         peer.closed.then(() => this.unregisterAll(peer));
       }
       mine.add(name);
@@ -194,6 +243,10 @@ export class HubRouter {
       if (route.callees.length === 0) this.#routes.delete(name);
       mine?.delete(name);
       removed.push(name);
+      this.#cluster?.unregister(name, peer.info.id).catch(() => {
+        // The engine is down: the entry goes with this hub's lease, or is ignored once the
+        // connection is gone (the serving hub answers -32013).
+      });
     }
     if (removed.length > 0) this.#events.onChange?.();
     return removed;
@@ -209,6 +262,7 @@ export class HubRouter {
     const mine = this.#byPeer.get(peer);
     if (mine === undefined) return 0;
     this.#byPeer.delete(peer);
+    this.#peers.delete(peer.info.id);
     return this.unregister(peer, [...mine]).length;
   }
 
@@ -218,6 +272,20 @@ export class HubRouter {
    * @returns One summary per name.
    */
   list(): RouteSummary[] {
+    const cluster = this.#cluster;
+    if (cluster !== undefined) {
+      const byName = new Map<string, { callees: string[]; info: unknown }>();
+      for (const entry of cluster.list()) {
+        const row = byName.get(entry.name) ?? { callees: [], info: entry.info };
+        row.callees.push(entry.hub === cluster.hub ? entry.callee : `${entry.hub}/${entry.callee}`);
+        byName.set(entry.name, row);
+      }
+      return [...byName].map(([name, row]) => ({
+        name,
+        callees: row.callees,
+        ...(row.info === undefined ? {} : { info: row.info as MethodInfo }),
+      }));
+    }
     return [...this.#routes.values()].map((route) => {
       const info = route.callees[0]?.info;
       return {
@@ -260,39 +328,97 @@ export class HubRouter {
     return callee.peer;
   }
 
+  #resolve(name: string): RegisteredProcedure | undefined {
+    const local = this.#routes.get(name)?.entry;
+    if (local !== undefined || this.#cluster === undefined || name.startsWith("rpc.")) {
+      return local;
+    }
+    // Another hub may serve it: known names keep their forwarder; an unknown one gets a fresh
+    // one (not kept, so unknown names cannot grow the map) that looks it up in the engine.
+    const known = this.#forwarders.get(name);
+    if (known !== undefined) return known;
+    const forwarder = this.#forwarder(name);
+    if (this.#cluster.has(name)) this.#forwarders.set(name, forwarder);
+    return forwarder;
+  }
+
+  /** Run a call on one of this hub's connections (for the cluster, or a local route). */
+  async #serveLocal(
+    callee: string,
+    name: string,
+    params: Params | undefined,
+    options: { readonly timeout: number; readonly signal?: AbortSignal | undefined },
+  ): Promise<unknown> {
+    const peer = this.#peers.get(callee);
+    if (peer === undefined || !this.#byPeer.get(peer)?.has(name)) {
+      throw new RpcError(
+        HubErrorCode.CalleeGone,
+        `Switchboard hub: the client serving ${name} disconnected before it answered`,
+        { procedure: name, callee },
+      );
+    }
+    return await this.#invoke(peer, name, params, options);
+  }
+
+  async #invoke(
+    callee: Peer,
+    name: string,
+    params: Params | undefined,
+    options: { readonly timeout: number; readonly signal?: AbortSignal | undefined },
+  ): Promise<unknown> {
+    this.#inFlight++;
+    try {
+      return await callee.call(name, params, {
+        timeout: options.timeout,
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    } catch (error) {
+      if (
+        callee.isClosed && error instanceof RpcError && error.code === ErrorCode.ConnectionClosed
+      ) {
+        throw new RpcError(
+          HubErrorCode.CalleeGone,
+          `Switchboard hub: the client serving ${name} disconnected before it answered`,
+          { procedure: name, callee: callee.info.id },
+        );
+      }
+      throw error;
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
   #forwarder(name: string): RegisteredProcedure {
     const handler = async (params: Params | undefined, ctx: CallContext): Promise<unknown> => {
-      const route = this.#routes.get(name);
-      const callee = route === undefined ? undefined : this.#pick(route);
-      if (callee === undefined) {
-        throw new RpcError(ErrorCode.MethodNotFound, "Method not found");
-      }
       const started = performance.now();
-      this.#inFlight++;
       try {
-        const result = await callee.call(name, params, {
-          timeout: this.#timeout,
-          signal: ctx.signal,
-        });
+        let result: unknown;
+        if (this.#cluster !== undefined) {
+          this.#inFlight++;
+          try {
+            result = await this.#cluster.call(name, params, {
+              timeout: this.#timeout,
+              signal: ctx.signal,
+            });
+          } finally {
+            this.#inFlight--;
+          }
+        } else {
+          const route = this.#routes.get(name);
+          const callee = route === undefined ? undefined : this.#pick(route);
+          if (callee === undefined) {
+            throw new RpcError(ErrorCode.MethodNotFound, "Method not found");
+          }
+          result = await this.#invoke(callee, name, params, {
+            timeout: this.#timeout,
+            signal: ctx.signal,
+          });
+        }
         this.#events.onCall?.(name, performance.now() - started);
         return result;
       } catch (error) {
-        const elapsed = performance.now() - started;
-        if (
-          callee.isClosed && error instanceof RpcError && error.code === ErrorCode.ConnectionClosed
-        ) {
-          const gone = new RpcError(
-            HubErrorCode.CalleeGone,
-            `Switchboard hub: the client serving ${name} disconnected before it answered`,
-            { procedure: name, callee: callee.info.id },
-          );
-          this.#events.onCall?.(name, elapsed, gone);
-          throw gone;
-        }
-        this.#events.onCall?.(name, elapsed, error);
+        this.#events.onCall?.(name, performance.now() - started, error);
         throw error;
-      } finally {
-        this.#inFlight--;
       }
     };
     return { name, handler: handler as never, adapt: (params) => params, reserved: false };
