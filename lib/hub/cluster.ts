@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ConnectBackplaneOptions } from "../pubsub/connect_backplane.ts";
 import type { ClusterRoutes } from "../cluster/cluster_routes.ts";
 import type { RoutingEngine } from "../cluster/engine.ts";
 import { RpcError } from "../protocol/errors.ts";
@@ -79,14 +80,16 @@ export interface ClusterHealth {
  * Connect the backplane and the routing engine a `backplane` URL names.
  *
  * @param url `redis://…`, `nats://…` or `memory:`.
+ * @param options The hub's replay settings (retention lives in a remote backplane).
  * @returns The engines (no routing engine for `memory:`).
  */
 export async function connectCluster(
   url: string,
+  options: ConnectBackplaneOptions = {},
 ): Promise<{ backplane: HealthyBackplane; routing?: RoutingEngine }> {
   const { connectBackplane } = await import("../pubsub/connect_backplane.ts");
   const { connectRouting } = await import("../cluster/connect_routing.ts");
-  const backplane = await connectBackplane(url);
+  const backplane = await connectBackplane(url, options);
   const routing = await connectRouting(url);
   return routing === undefined ? { backplane } : { backplane, routing };
 }

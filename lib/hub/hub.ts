@@ -80,6 +80,9 @@ const REAUTH: ReadonlySet<string> = new Set(["rpc.hello", "rpc.refresh", "rpc.pi
 /** Most topic rows in an inspector snapshot. */
 const MAX_TOPIC_ROWS = 200;
 
+/** Events kept per topic by a clustered hub's backplane when `pubsub.replay.size` is 0. */
+const CLUSTER_REPLAY_SIZE = 1_000;
+
 /**
  * A hub bound to a runtime adapter.
  *
@@ -246,7 +249,15 @@ export class Hub {
     const adapter = options.adapter ?? await detectAdapter();
     let engines = options;
     if (config.backplane !== undefined && options.backplane === undefined) {
-      engines = { ...options, ...await connectCluster(config.backplane) };
+      engines = {
+        ...options,
+        // Failover needs retention: a clustered hub keeps 1,000 events per topic unless told.
+        ...await connectCluster(config.backplane, {
+          replay: config.pubsub.replay.size > 0
+            ? config.pubsub.replay
+            : { size: CLUSTER_REPLAY_SIZE, maxAge: config.pubsub.replay.maxAge },
+        }),
+      };
     }
     const hub = new Hub(config, adapter, engines);
     hub.#server = await adapter.serve(hub.app, {
