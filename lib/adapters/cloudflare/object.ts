@@ -17,6 +17,7 @@ import { ErrorCode, RpcError } from "../../protocol/errors.ts";
 import { Extension } from "../../protocol/extensions.ts";
 import { PubSubMethod } from "../../pubsub/protocol.ts";
 import type { NativeSocket, SocketSink } from "../adapter.ts";
+import type { Peer } from "../../peer/peer.ts";
 import { SocketInfo } from "../../server/connection.ts";
 import { refusal, Switchboard, type SwitchboardOptions } from "../../server/switchboard.ts";
 import type { ServerState, StateOptions } from "../../state/server_state.ts";
@@ -67,7 +68,8 @@ const CODECS: ReadonlyMap<string, Codec> = new Map([
  * settings. `heartbeat` defaults to `false` here (its timer would keep the object awake;
  * the runtime answers {@linkcode PING_REQUEST} instead), `timeout` must be positive (a call
  * into a client without one could outlive the object), `keepHeaders` is not supported
- * (read what a connection needs in `context` and return it as data: it is kept).
+ * (read what a connection needs in `context` and return it as data: it is kept), and
+ * `maxChannels` is 0 (a multiplexed channel's session could not be restored on wake).
  *
  * @example
  * ```ts
@@ -76,7 +78,8 @@ const CODECS: ReadonlyMap<string, Codec> = new Map([
  * if (options.replay?.size !== 50) throw new Error("unreachable");
  * ```
  */
-export interface SwitchboardObjectOptions extends Omit<SwitchboardOptions, "keepHeaders"> {
+export interface SwitchboardObjectOptions
+  extends Omit<SwitchboardOptions, "keepHeaders" | "maxChannels"> {
   /** Topic history kept in storage for resuming subscribers. Default 100 events, one hour. */
   readonly replay?: SqlBackplaneOptions;
   /** Answer {@linkcode PING_REQUEST} in the runtime, without waking the object. Default true. */
@@ -120,6 +123,10 @@ interface Live {
   readonly socket: HibernatingSocket;
   readonly sink: SocketSink;
   readonly session: Session;
+  /** The connection's peer, once open. */
+  peer: Peer | undefined;
+  /** A save of the session is scheduled (its data changed). */
+  dirty: boolean;
   /** The attachment last written. */
   saved: string;
 }
@@ -183,6 +190,7 @@ export class SwitchboardObject<Env = unknown> {
     this.switchboard = new Switchboard({
       ...options,
       heartbeat: options.heartbeat ?? false,
+      maxChannels: 0,
       pubsub: { ...options.pubsub, backplane },
       onClose: (peer, info) => {
         this.#forget(peer.info.id);
@@ -197,14 +205,6 @@ export class SwitchboardObject<Env = unknown> {
       state: (name, initial, stateOptions) => store.create(sb, name, initial, stateOptions),
     });
     this.#wrapProtocol();
-    sb.use(async (call, next) => {
-      this.#keepAwake();
-      try {
-        return await next();
-      } finally {
-        this.#save(call.connection.id);
-      }
-    });
     if (options.autoPing !== false) {
       const { WebSocketRequestResponsePair } = workersGlobals();
       if (WebSocketRequestResponsePair !== undefined) {
@@ -241,6 +241,15 @@ export class SwitchboardObject<Env = unknown> {
       return;
     }
     live.sink.socketMessage(message);
+    // A call still running (a procedure awaiting, a stream) or awaiting an answer has state
+    // only in memory: hold off hibernation until it settles.
+    const peer = live.peer;
+    if (
+      this.#awake === undefined && peer !== undefined &&
+      (peer.runningCalls > 0 || peer.pendingCalls > 0)
+    ) {
+      this.#keepAwake();
+    }
   }
 
   /**
@@ -311,13 +320,37 @@ export class SwitchboardObject<Env = unknown> {
 
   /** Make the connection of an accepted socket. */
   #open(socket: HibernatingSocket, session: Session, saved: string): Live {
-    const info = new SocketInfo(session.id, new Headers(), session.data);
+    const live: Live = { socket, sink: undefined!, session, saved, peer: undefined, dirty: false };
+    const data = new Proxy(session.data, {
+      set: (target, key, value) => {
+        const done = Reflect.set(target, key, value);
+        this.#changed(live);
+        return done;
+      },
+      deleteProperty: (target, key) => {
+        const done = Reflect.deleteProperty(target, key);
+        this.#changed(live);
+        return done;
+      },
+    });
+    const info = new SocketInfo(session.id, new Headers(), data);
     const sink = this.switchboard.socketSink(info);
-    const live: Live = { socket, sink, session, saved };
+    (live as { sink: SocketSink }).sink = sink;
     this.#sockets.set(socket, live);
     this.#byId.set(session.id, live);
     sink.socketOpened(socket as NativeSocket);
+    live.peer = this.switchboard.peers.get(session.id);
     return live;
+  }
+
+  /** A connection's data changed: save its session once the current task is done. */
+  #changed(live: Live): void {
+    if (live.dirty) return;
+    live.dirty = true;
+    queueMicrotask(() => {
+      live.dirty = false;
+      this.#save(live.session.id);
+    });
   }
 
   /** The object woke (or started): rebuild each accepted socket's connection. */
@@ -329,8 +362,7 @@ export class SwitchboardObject<Env = unknown> {
         socket.close(1011, "Session lost");
         continue;
       }
-      this.#open(socket, session, attachment as string);
-      const peer = this.switchboard.peers.get(session.id);
+      const peer = this.#open(socket, session, attachment as string).peer;
       peer?.wire.use(CODECS.get(session.codec) ?? jsonCodec, session.binary);
       const topics = session.topics;
       session.topics = [];

@@ -1,0 +1,77 @@
+/**
+ * The Worker of bench/workerd.ts: the example's Switchboard Durable Object at `/rpc`, and at
+ * `/echo` the raw baseline, a Durable Object that accepts hibernatable WebSockets and sends
+ * every text frame back (the least any host on the Hibernation API can do per message).
+ *
+ * @module
+ */
+
+import type {
+  DurableObjectContext,
+  DurableObjectNamespaceLike,
+  HibernatingSocket,
+} from "../cloudflare.ts";
+import worker, { SwitchboardHub } from "../examples/cloudflare/worker.ts";
+
+export { SwitchboardHub };
+
+/** The raw echo: hibernatable sockets, each frame sent back as it came. */
+export class EchoObject {
+  readonly #ctx: DurableObjectContext;
+
+  /**
+   * @param ctx The object's state.
+   */
+  constructor(ctx: DurableObjectContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Accept a WebSocket.
+   *
+   * @returns The 101 response.
+   */
+  fetch(): Response {
+    const Pair = (globalThis as unknown as {
+      WebSocketPair: new () => { 0: HibernatingSocket; 1: HibernatingSocket };
+    }).WebSocketPair;
+    const pair = new Pair();
+    this.#ctx.acceptWebSocket(pair[1]);
+    return new Response(null, { status: 101, webSocket: pair[0] } as ResponseInit);
+  }
+
+  /**
+   * Echo a frame.
+   *
+   * @param ws The socket.
+   * @param message The frame.
+   */
+  webSocketMessage(ws: HibernatingSocket, message: string | ArrayBuffer): void {
+    ws.send(message);
+  }
+
+  /**
+   * Answer a close.
+   *
+   * @param ws The socket.
+   * @param code The code.
+   */
+  webSocketClose(ws: HibernatingSocket, code: number): void {
+    try {
+      ws.close(code === 1005 || code === 1006 ? 1000 : code);
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+export default {
+  fetch(request: Request, env: { ECHO: DurableObjectNamespaceLike }): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/echo") {
+      return env.ECHO.get(env.ECHO.idFromName(url.searchParams.get("room") ?? "main"))
+        .fetch(request);
+    }
+    return worker.fetch(request, env);
+  },
+};
