@@ -175,7 +175,9 @@ try {
     console.log(
       `${name.padEnd(16)} ${f.rate.toFixed(0).padStart(8)} ${f.p50.toFixed(0).padStart(8)} ${
         f.p99.toFixed(0).padStart(8)
-      } ${(f.rate / raw.rate).toFixed(2).padStart(12)} ${(f.p50 / raw.p50).toFixed(2).padStart(11)}`,
+      } ${(f.rate / raw.rate).toFixed(2).padStart(12)} ${
+        (f.p50 / raw.p50).toFixed(2).padStart(11)
+      }`,
     );
   }
   let mem: (Memory & { connections: number }) | undefined;
@@ -191,7 +193,11 @@ try {
   }
   await writeFile(
     fileURLToPath(new URL("./results/workerd-latest.json", import.meta.url).href),
-    JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, result, memory: mem }, null, 2),
+    JSON.stringify(
+      { date: new Date().toISOString(), rounds: ROUNDS, result, memory: mem },
+      null,
+      2,
+    ),
   );
 } finally {
   await worker.close();

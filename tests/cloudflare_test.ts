@@ -40,7 +40,10 @@ async function open(url: string, options: Parameters<typeof connect>[1] = {}): P
 function withDeadline<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${DEADLINE} ms`)), DEADLINE);
+    timer = setTimeout(
+      () => reject(new Error(`${what}: no answer within ${DEADLINE} ms`)),
+      DEADLINE,
+    );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -186,6 +189,40 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
     }
   });
 
+  it("keeps no history across an event too big for a storage row: a resume gets a gap", {
+    timeout: 20_000,
+  }, async () => {
+    const a = await open(`${worker.wsUrl}?room=bigevent`);
+    try {
+      const publish = (data: unknown) => a.call("rpc.publish", { topic: "chat.big", data });
+      await publish("one");
+      assert.deepEqual(await publish(new Uint8Array(2_000_000)), { seq: 2 });
+      await publish("three");
+      const across = a.subscribe("chat.big", () => {}, { since: 0 });
+      const result = await withDeadline(across.ready, "resume across") as {
+        gap?: { reason: string };
+      };
+      assert.equal(result.gap?.reason, "expired");
+      await across.unsubscribe();
+      const b = await open(`${worker.wsUrl}?room=bigevent`);
+      try {
+        const after: unknown[] = [];
+        const sub = b.subscribe("chat.big", (data) => after.push(data), { since: 2 });
+        assert.equal(
+          (await withDeadline(sub.ready, "resume after") as { replayed?: number })
+            .replayed,
+          1,
+        );
+        await collected(after, 1, "replayed");
+        assert.deepEqual(after, ["three"]);
+      } finally {
+        b.close();
+      }
+    } finally {
+      a.close();
+    }
+  });
+
   it("stays awake while a call runs, then restores sessions when it wakes from hibernation", {
     timeout: 2 * HIBERNATE_AFTER + 15_000,
   }, async () => {
@@ -234,7 +271,6 @@ describe("Switchboard on Cloudflare: restart over the same storage", { skip: abs
       await worker?.close();
     }
   });
-
 
   it("replays exactly the missed events to a client resuming with since", {
     timeout: 40_000,

@@ -73,7 +73,9 @@ const bundles = new Map<string, Promise<string>>();
  * const code = await bundleWorker();
  * ```
  */
-export function bundleWorker(entry: URL = new URL("./worker.ts", import.meta.url)): Promise<string> {
+export function bundleWorker(
+  entry: URL = new URL("./worker.ts", import.meta.url),
+): Promise<string> {
   const cached = bundles.get(entry.href);
   if (cached !== undefined) return cached;
   const bundled = (async () => {

@@ -43,7 +43,10 @@ export const SwitchboardHub = switchboardObject((sb, { state }) => {
     return true;
   });
   sb.register("wait", ([ms]: number[]) => new Promise((resolve) => setTimeout(resolve, ms, ms)));
-  sb.register("ask", ([method, ...params]: unknown[], ctx) => ctx.peer.call(String(method), params));
+  sb.register(
+    "ask",
+    ([method, ...params]: unknown[], ctx) => ctx.peer.call(String(method), params),
+  );
   state("counter", { count: 0 }, {
     methods: {
       increment: (counter, [by = 1]: number[]) => counter.set({ count: counter.value.count + by }),

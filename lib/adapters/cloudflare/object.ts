@@ -303,9 +303,11 @@ export class SwitchboardObject<Env = unknown> {
     try {
       text = encodeSession(session, this.#limit);
     } catch (error) {
-      return refusal(new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", {
-        reason: (error as Error).message,
-      }));
+      return refusal(
+        new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", {
+          reason: (error as Error).message,
+        }),
+      );
     }
     const { WebSocketPair } = workersGlobals();
     const pair = new WebSocketPair();
