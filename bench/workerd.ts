@@ -203,7 +203,7 @@ try {
   await writeFile(
     fileURLToPath(new URL("./results/workerd-latest.json", import.meta.url).href),
     JSON.stringify(
-      { date: new Date().toISOString(), rounds: ROUNDS, result, memory: mem },
+      { date: new Date().toISOString(), rounds: ROUNDS, result, ratios, memory: mem },
       null,
       2,
     ),
