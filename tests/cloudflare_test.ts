@@ -173,7 +173,7 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
     }
   });
 
-  it("refuses a subscription that would not fit the session's 2 KB attachment", async () => {
+  it("refuses a subscription, or an upgrade, that would not fit the 2 KB attachment", async () => {
     const client = await open(`${worker.wsUrl}?room=big`);
     try {
       const long = (i: number) => `t${i}.${"x".repeat(240)}`;
@@ -187,6 +187,8 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
     } finally {
       client.close();
     }
+    // Data from the context hook that alone would not fit: the upgrade is refused.
+    await assert.rejects(openRaw(`${worker.wsUrl}?room=big&user=${"u".repeat(2_100)}`));
   });
 
   it("keeps no history across an event too big for a storage row: a resume gets a gap", {
