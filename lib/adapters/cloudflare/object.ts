@@ -14,8 +14,6 @@ import type { Codec } from "../../codec/codec.ts";
 import { jsonCodec } from "../../codec/json.ts";
 import { superjsonCodec } from "../../codec/superjson.ts";
 import { ErrorCode, RpcError } from "../../protocol/errors.ts";
-import { Extension } from "../../protocol/extensions.ts";
-import { PubSubMethod } from "../../pubsub/protocol.ts";
 import type { NativeSocket, SocketSink } from "../adapter.ts";
 import type { Peer } from "../../peer/peer.ts";
 import { SocketInfo } from "../../server/connection.ts";
@@ -23,6 +21,7 @@ import { refusal, Switchboard, type SwitchboardOptions } from "../../server/swit
 import type { ServerState, StateOptions } from "../../state/server_state.ts";
 import type { StateValue } from "../../state/protocol.ts";
 import { decodeSession, encodeSession, MAX_SESSION_BYTES, type Session } from "./session.ts";
+import { recordProtocol } from "./session_hooks.ts";
 import { SqlBackplane, type SqlBackplaneOptions } from "./sql_backplane.ts";
 import { StateStore } from "./state_store.ts";
 import {
@@ -204,7 +203,14 @@ export class SwitchboardObject<Env = unknown> {
       ctx,
       state: (name, initial, stateOptions) => store.create(sb, name, initial, stateOptions),
     });
-    this.#wrapProtocol();
+    recordProtocol(sb, {
+      sessionOf: (id) => this.#byId.get(id)?.session,
+      write: (id) => {
+        const live = this.#byId.get(id);
+        if (live !== undefined) this.#write(live);
+      },
+      save: (id) => this.#save(id),
+    });
     if (options.autoPing !== false) {
       const { WebSocketRequestResponsePair } = workersGlobals();
       if (WebSocketRequestResponsePair !== undefined) {
@@ -378,50 +384,6 @@ export class SwitchboardObject<Env = unknown> {
       }
       this.#save(session.id);
     }
-  }
-
-  /** Record protocol outcomes in the session: codec, binary, subscriptions. */
-  #wrapProtocol(): void {
-    const registry = this.switchboard.procedures;
-    const hello = registry.get(Extension.Hello)!.handler;
-    registry.registerReserved(Extension.Hello, async (params: unknown, ctx) => {
-      const result = await hello(params as never, ctx) as { codec: string; binary: boolean };
-      const live = this.#byId.get(ctx.connection.id);
-      if (live !== undefined) {
-        live.session.codec = result.codec;
-        live.session.binary = live.session.binary || result.binary;
-        this.#save(ctx.connection.id);
-      }
-      return result;
-    });
-    const broker = this.switchboard.pubsub;
-    const subscribe = registry.get(PubSubMethod.Subscribe)!.handler;
-    registry.registerReserved(PubSubMethod.Subscribe, async (p: { topic: string }, ctx) => {
-      const result = await subscribe(p as never, ctx) as { topic: string };
-      const live = this.#byId.get(ctx.connection.id);
-      if (live === undefined || live.session.topics.includes(result.topic)) return result;
-      live.session.topics.push(result.topic);
-      try {
-        this.#write(live);
-      } catch (error) {
-        live.session.topics.pop();
-        broker.unsubscribe(ctx.connection.id, result.topic);
-        throw new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", {
-          reason: (error as Error).message,
-        });
-      }
-      return result;
-    }, { params: ["topic", "since"], shape: "object" });
-    const unsubscribe = registry.get(PubSubMethod.Unsubscribe)!.handler;
-    registry.registerReserved(PubSubMethod.Unsubscribe, async (p: { topic: string }, ctx) => {
-      const result = await unsubscribe(p as never, ctx);
-      const live = this.#byId.get(ctx.connection.id);
-      if (live !== undefined && result === true) {
-        live.session.topics = live.session.topics.filter((topic) => topic !== p.topic);
-        this.#save(ctx.connection.id);
-      }
-      return result;
-    }, { params: ["topic"], shape: "object" });
   }
 
   /**
