@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalWorker, startLocal } from "../examples/cloudflare/local.ts";
 import { type Client, connect, RpcError, superjsonCodec, sync } from "../mod.ts";
+import { PING_REQUEST as PING, PING_RESPONSE as PONG } from "../cloudflare.ts";
 import { delay, openRaw, post, type RawSocket } from "./_fixtures.ts";
 import { missing, ROOT, SMOKE_REPORT, smokeBody } from "./_runtimes.ts";
 import { EXAMPLES, PROBE, PROBE_ANSWER } from "./_spec_examples.ts";
@@ -118,13 +119,13 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
     await again.body?.cancel();
   });
 
-  it("answers the fixed-form rpc.ping in the runtime, and 426 to a plain GET", async () => {
+  it("answers the fixed-form rpc.ping in the runtime, refuses channels, 426 to a GET", async () => {
     const raw = await openRaw(`${worker.wsUrl}?room=ping`);
     try {
-      assert.deepEqual(
-        await raw.exchange('{"jsonrpc":"2.0","method":"rpc.ping","id":"rpc.ping"}'),
-        { jsonrpc: "2.0", result: "pong", id: "rpc.ping" },
-      );
+      assert.deepEqual(await raw.exchange(PING), JSON.parse(PONG));
+      // Multiplexing is off on a Durable Object: a channel could not be restored on wake.
+      const refused = await raw.exchange('{"jsonrpc":"2.0","method":"rpc.channel.open","id":2}');
+      assert.equal((refused as { error: { code: number } }).error.code, -32004);
     } finally {
       raw.socket.close();
     }
@@ -240,7 +241,16 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
       assert.equal(await b.call("gate.open", ["through"]), true);
       assert.equal(await withDeadline(gate, "call across the idle time"), "through");
       assert.equal(await b.call("instance"), before, "a running call kept the object awake");
-      await delay(HIBERNATE_AFTER);
+      // Idle again, but for the fixed ping every 2 s: the runtime answers it, the object sleeps.
+      const pinger = await openRaw(`${worker.wsUrl}?room=sleepy`);
+      try {
+        for (let slept = 0; slept < HIBERNATE_AFTER; slept += 2_000) {
+          await delay(2_000);
+          assert.deepEqual(await pinger.exchange(PING), JSON.parse(PONG));
+        }
+      } finally {
+        pinger.socket.close();
+      }
       await b.call("news.publish", ["after waking"]);
       assert.notEqual(await b.call("instance"), before, "the object was evicted and woke");
       await collected(news, 1, "event after wake");
