@@ -1,7 +1,8 @@
 /**
- * The Worker of bench/workerd.ts: the example's Switchboard Durable Object at `/rpc`, and at
+ * The Worker of bench/workerd.ts: the example's Switchboard Durable Object at `/rpc`; at
  * `/echo` the raw baseline, a Durable Object that accepts hibernatable WebSockets and sends
- * every text frame back (the least any host on the Hibernation API can do per message).
+ * every text frame back (the least any host on the Hibernation API can do per message); at
+ * `/json` the JSON floor, which parses each request and answers it.
  *
  * @module
  */
@@ -65,13 +66,32 @@ export class EchoObject {
   }
 }
 
+/**
+ * The JSON floor: like the echo, but each frame is parsed as a JSON-RPC request and answered
+ * with its params as the result, the least a JSON-RPC server does per call.
+ */
+export class JsonObject extends EchoObject {
+  /**
+   * Answer a request.
+   *
+   * @param ws The socket.
+   * @param message The frame.
+   */
+  override webSocketMessage(ws: HibernatingSocket, message: string | ArrayBuffer): void {
+    const request = JSON.parse(message as string) as { id: unknown; params: unknown };
+    ws.send(JSON.stringify({ jsonrpc: "2.0", id: request.id, result: request.params }));
+  }
+}
+
 export default {
-  fetch(request: Request, env: { ECHO: DurableObjectNamespaceLike }): Promise<Response> {
+  fetch(
+    request: Request,
+    env: { ECHO: DurableObjectNamespaceLike; JSON: DurableObjectNamespaceLike },
+  ): Promise<Response> {
     const url = new URL(request.url);
-    if (url.pathname === "/echo") {
-      return env.ECHO.get(env.ECHO.idFromName(url.searchParams.get("room") ?? "main"))
-        .fetch(request);
-    }
+    const room = url.searchParams.get("room") ?? "main";
+    if (url.pathname === "/echo") return env.ECHO.get(env.ECHO.idFromName(room)).fetch(request);
+    if (url.pathname === "/json") return env.JSON.get(env.JSON.idFromName(room)).fetch(request);
     return worker.fetch(request, env);
   },
 };
