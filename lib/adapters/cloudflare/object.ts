@@ -309,10 +309,11 @@ export class SwitchboardObject<Env = unknown> {
     try {
       text = encodeSession(session, this.#limit);
     } catch (error) {
+      // Too big for the attachment: -32005; not JSON: refused as an internal error.
       return refusal(
-        new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", {
-          reason: (error as Error).message,
-        }),
+        error instanceof RangeError
+          ? new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", { reason: error.message })
+          : error,
       );
     }
     const { WebSocketPair } = workersGlobals();
