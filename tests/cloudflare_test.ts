@@ -28,7 +28,7 @@ const absent = missing("miniflare", `${ROOT}node_modules/miniflare/package.json`
 const DEADLINE = 5_000;
 
 /** Idle time after which workerd has evicted a hibernatable object (its timer is 10 s). */
-const HIBERNATE_AFTER = 12_000;
+const HIBERNATE_AFTER = 13_000;
 
 /** A client that does not ping (a ping would keep the object awake). */
 async function open(url: string, options: Parameters<typeof connect>[1] = {}): Promise<Client> {
