@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalWorker, startLocal } from "../examples/cloudflare/local.ts";
 import { type Client, connect, RpcError, superjsonCodec, sync } from "../mod.ts";
+import { PING_REQUEST as PING, PING_RESPONSE as PONG } from "../cloudflare.ts";
 import { delay, openRaw, post, type RawSocket } from "./_fixtures.ts";
 import { missing, ROOT, SMOKE_REPORT, smokeBody } from "./_runtimes.ts";
 import { EXAMPLES, PROBE, PROBE_ANSWER } from "./_spec_examples.ts";
@@ -27,7 +28,7 @@ const absent = missing("miniflare", `${ROOT}node_modules/miniflare/package.json`
 const DEADLINE = 5_000;
 
 /** Idle time after which workerd has evicted a hibernatable object (its timer is 10 s). */
-const HIBERNATE_AFTER = 12_000;
+const HIBERNATE_AFTER = 13_000;
 
 /** A client that does not ping (a ping would keep the object awake). */
 async function open(url: string, options: Parameters<typeof connect>[1] = {}): Promise<Client> {
@@ -118,13 +119,13 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
     await again.body?.cancel();
   });
 
-  it("answers the fixed-form rpc.ping in the runtime, and 426 to a plain GET", async () => {
+  it("answers the fixed-form rpc.ping in the runtime, refuses channels, 426 to a GET", async () => {
     const raw = await openRaw(`${worker.wsUrl}?room=ping`);
     try {
-      assert.deepEqual(
-        await raw.exchange('{"jsonrpc":"2.0","method":"rpc.ping","id":"rpc.ping"}'),
-        { jsonrpc: "2.0", result: "pong", id: "rpc.ping" },
-      );
+      assert.deepEqual(await raw.exchange(PING), JSON.parse(PONG));
+      // Multiplexing is off on a Durable Object: a channel could not be restored on wake.
+      const refused = await raw.exchange('{"jsonrpc":"2.0","method":"rpc.channel.open","id":2}');
+      assert.equal((refused as { error: { code: number } }).error.code, -32004);
     } finally {
       raw.socket.close();
     }
@@ -173,7 +174,7 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
     }
   });
 
-  it("refuses a subscription that would not fit the session's 2 KB attachment", async () => {
+  it("refuses a subscription, or an upgrade, that would not fit the 2 KB attachment", async () => {
     const client = await open(`${worker.wsUrl}?room=big`);
     try {
       const long = (i: number) => `t${i}.${"x".repeat(240)}`;
@@ -186,6 +187,42 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
       assert.equal(await client.call("add", [1, 2]), 3, "the connection stays usable");
     } finally {
       client.close();
+    }
+    // Data from the context hook that alone would not fit: the upgrade is refused.
+    await assert.rejects(openRaw(`${worker.wsUrl}?room=big&user=${"u".repeat(2_100)}`));
+  });
+
+  it("keeps no history across an event too big for a storage row: a resume gets a gap", {
+    timeout: 20_000,
+  }, async () => {
+    const a = await open(`${worker.wsUrl}?room=bigevent`);
+    try {
+      const publish = (data: unknown) => a.call("rpc.publish", { topic: "chat.big", data });
+      await publish("one");
+      assert.deepEqual(await publish(new Uint8Array(2_000_000)), { seq: 2 });
+      await publish("three");
+      const across = a.subscribe("chat.big", () => {}, { since: 0 });
+      const result = await withDeadline(across.ready, "resume across") as {
+        gap?: { reason: string };
+      };
+      assert.equal(result.gap?.reason, "expired");
+      await across.unsubscribe();
+      const b = await open(`${worker.wsUrl}?room=bigevent`);
+      try {
+        const after: unknown[] = [];
+        const sub = b.subscribe("chat.big", (data) => after.push(data), { since: 2 });
+        assert.equal(
+          (await withDeadline(sub.ready, "resume after") as { replayed?: number })
+            .replayed,
+          1,
+        );
+        await collected(after, 1, "replayed");
+        assert.deepEqual(after, ["three"]);
+      } finally {
+        b.close();
+      }
+    } finally {
+      a.close();
     }
   });
 
@@ -204,7 +241,16 @@ describe("Switchboard on Cloudflare Durable Objects (workerd)", { skip: absent }
       assert.equal(await b.call("gate.open", ["through"]), true);
       assert.equal(await withDeadline(gate, "call across the idle time"), "through");
       assert.equal(await b.call("instance"), before, "a running call kept the object awake");
-      await delay(HIBERNATE_AFTER);
+      // Idle again, but for the fixed ping every 2 s: the runtime answers it, the object sleeps.
+      const pinger = await openRaw(`${worker.wsUrl}?room=sleepy`);
+      try {
+        for (let slept = 0; slept < HIBERNATE_AFTER; slept += 2_000) {
+          await delay(2_000);
+          assert.deepEqual(await pinger.exchange(PING), JSON.parse(PONG));
+        }
+      } finally {
+        pinger.socket.close();
+      }
       await b.call("news.publish", ["after waking"]);
       assert.notEqual(await b.call("instance"), before, "the object was evicted and woke");
       await collected(news, 1, "event after wake");

@@ -30,9 +30,9 @@ export interface LocalOptions {
    * `false` for memory only. Default `false`.
    */
   readonly persist?: string | false;
-  /** Extra modules' source, replacing the bundle of worker.ts (benchmarks). */
-  readonly script?: string;
-  /** The Durable Object class names of `script`, by binding. Default the example's. */
+  /** Another Worker entry to bundle instead of worker.ts (benchmarks). */
+  readonly entry?: URL;
+  /** The Durable Object class names of the entry, by binding. Default the example's. */
   readonly objects?: Readonly<Record<string, string>>;
 }
 
@@ -59,12 +59,13 @@ export interface LocalWorker {
   close(): Promise<void>;
 }
 
-let bundled: Promise<string> | undefined;
+const bundles = new Map<string, Promise<string>>();
 
 /**
- * Bundle examples/cloudflare/worker.ts into one ES module for workerd (built once per
- * process).
+ * Bundle a Worker entry (default examples/cloudflare/worker.ts) into one ES module for
+ * workerd, built once per process and entry.
  *
+ * @param entry The entry file's URL.
  * @returns The module source.
  * @example
  * ```ts ignore
@@ -72,12 +73,16 @@ let bundled: Promise<string> | undefined;
  * const code = await bundleWorker();
  * ```
  */
-export function bundleWorker(): Promise<string> {
-  bundled ??= (async () => {
+export function bundleWorker(
+  entry: URL = new URL("./worker.ts", import.meta.url),
+): Promise<string> {
+  const cached = bundles.get(entry.href);
+  if (cached !== undefined) return cached;
+  const bundled = (async () => {
     const esbuild = await import("esbuild");
     try {
       const result = await esbuild.build({
-        entryPoints: [fileURLToPath(new URL("./worker.ts", import.meta.url).href)],
+        entryPoints: [fileURLToPath(entry.href)],
         bundle: true,
         format: "esm",
         platform: "browser",
@@ -93,6 +98,7 @@ export function bundleWorker(): Promise<string> {
       await esbuild.stop();
     }
   })();
+  bundles.set(entry.href, bundled);
   return bundled;
 }
 
@@ -110,7 +116,7 @@ export function bundleWorker(): Promise<string> {
  */
 export async function startLocal(options: LocalOptions = {}): Promise<LocalWorker> {
   const { Miniflare } = await import("miniflare");
-  const script = options.script ?? await bundleWorker();
+  const script = await bundleWorker(options.entry);
   const objects = options.objects ?? { SWITCHBOARD: "SwitchboardHub" };
   const mf = new Miniflare({
     modules: [{ type: "ESModule", path: "worker.mjs", contents: script }],

@@ -30,6 +30,7 @@ export const SwitchboardHub = switchboardObject((sb, { state }) => {
     ctx.connection.data.user = user;
     return user;
   });
+  sb.register("echo", (params) => params);
   sb.register("add", ([a, b]: number[]) => a! + b!);
   sb.register("news.publish", ([text]: string[]) => sb.publish("news.today", text));
   sb.register("bytes.reverse", ([bytes]: Uint8Array[]) => bytes!.slice().reverse());

@@ -22,7 +22,11 @@ export {
   switchboardWorker,
   type SwitchboardWorkerOptions,
 } from "./cloudflare/worker.ts";
-export { SqlBackplane, type SqlBackplaneOptions } from "./cloudflare/sql_backplane.ts";
+export {
+  MAX_STORED_EVENT_BYTES,
+  SqlBackplane,
+  type SqlBackplaneOptions,
+} from "./cloudflare/sql_backplane.ts";
 export { MAX_SESSION_BYTES, type Session } from "./cloudflare/session.ts";
 export type {
   DurableObjectContext,

@@ -14,14 +14,14 @@ import type { Codec } from "../../codec/codec.ts";
 import { jsonCodec } from "../../codec/json.ts";
 import { superjsonCodec } from "../../codec/superjson.ts";
 import { ErrorCode, RpcError } from "../../protocol/errors.ts";
-import { Extension } from "../../protocol/extensions.ts";
-import { PubSubMethod } from "../../pubsub/protocol.ts";
 import type { NativeSocket, SocketSink } from "../adapter.ts";
+import type { Peer } from "../../peer/peer.ts";
 import { SocketInfo } from "../../server/connection.ts";
 import { refusal, Switchboard, type SwitchboardOptions } from "../../server/switchboard.ts";
 import type { ServerState, StateOptions } from "../../state/server_state.ts";
 import type { StateValue } from "../../state/protocol.ts";
 import { decodeSession, encodeSession, MAX_SESSION_BYTES, type Session } from "./session.ts";
+import { recordProtocol } from "./session_hooks.ts";
 import { SqlBackplane, type SqlBackplaneOptions } from "./sql_backplane.ts";
 import { StateStore } from "./state_store.ts";
 import {
@@ -67,7 +67,8 @@ const CODECS: ReadonlyMap<string, Codec> = new Map([
  * settings. `heartbeat` defaults to `false` here (its timer would keep the object awake;
  * the runtime answers {@linkcode PING_REQUEST} instead), `timeout` must be positive (a call
  * into a client without one could outlive the object), `keepHeaders` is not supported
- * (read what a connection needs in `context` and return it as data: it is kept).
+ * (read what a connection needs in `context` and return it as data: it is kept), and
+ * `maxChannels` is 0 (a multiplexed channel's session could not be restored on wake).
  *
  * @example
  * ```ts
@@ -76,7 +77,8 @@ const CODECS: ReadonlyMap<string, Codec> = new Map([
  * if (options.replay?.size !== 50) throw new Error("unreachable");
  * ```
  */
-export interface SwitchboardObjectOptions extends Omit<SwitchboardOptions, "keepHeaders"> {
+export interface SwitchboardObjectOptions
+  extends Omit<SwitchboardOptions, "keepHeaders" | "maxChannels"> {
   /** Topic history kept in storage for resuming subscribers. Default 100 events, one hour. */
   readonly replay?: SqlBackplaneOptions;
   /** Answer {@linkcode PING_REQUEST} in the runtime, without waking the object. Default true. */
@@ -120,6 +122,10 @@ interface Live {
   readonly socket: HibernatingSocket;
   readonly sink: SocketSink;
   readonly session: Session;
+  /** The connection's peer, once open. */
+  peer: Peer | undefined;
+  /** A save of the session is scheduled (its data changed). */
+  dirty: boolean;
   /** The attachment last written. */
   saved: string;
 }
@@ -183,6 +189,7 @@ export class SwitchboardObject<Env = unknown> {
     this.switchboard = new Switchboard({
       ...options,
       heartbeat: options.heartbeat ?? false,
+      maxChannels: 0,
       pubsub: { ...options.pubsub, backplane },
       onClose: (peer, info) => {
         this.#forget(peer.info.id);
@@ -196,14 +203,13 @@ export class SwitchboardObject<Env = unknown> {
       ctx,
       state: (name, initial, stateOptions) => store.create(sb, name, initial, stateOptions),
     });
-    this.#wrapProtocol();
-    sb.use(async (call, next) => {
-      this.#keepAwake();
-      try {
-        return await next();
-      } finally {
-        this.#save(call.connection.id);
-      }
+    recordProtocol(sb, {
+      sessionOf: (id) => this.#byId.get(id)?.session,
+      write: (id) => {
+        const live = this.#byId.get(id);
+        if (live !== undefined) this.#write(live);
+      },
+      save: (id) => this.#save(id),
     });
     if (options.autoPing !== false) {
       const { WebSocketRequestResponsePair } = workersGlobals();
@@ -241,6 +247,15 @@ export class SwitchboardObject<Env = unknown> {
       return;
     }
     live.sink.socketMessage(message);
+    // A call still running (a procedure awaiting, a stream) or awaiting an answer has state
+    // only in memory: hold off hibernation until it settles.
+    const peer = live.peer;
+    if (
+      this.#awake === undefined && peer !== undefined &&
+      (peer.runningCalls > 0 || peer.pendingCalls > 0)
+    ) {
+      this.#keepAwake();
+    }
   }
 
   /**
@@ -294,10 +309,11 @@ export class SwitchboardObject<Env = unknown> {
     try {
       text = encodeSession(session, this.#limit);
     } catch (error) {
+      // Too big for the attachment: -32005; not JSON: refused as an internal error.
       return refusal(
-        new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", {
-          reason: (error as Error).message,
-        }),
+        error instanceof RangeError
+          ? new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", { reason: error.message })
+          : error,
       );
     }
     const { WebSocketPair } = workersGlobals();
@@ -313,13 +329,37 @@ export class SwitchboardObject<Env = unknown> {
 
   /** Make the connection of an accepted socket. */
   #open(socket: HibernatingSocket, session: Session, saved: string): Live {
-    const info = new SocketInfo(session.id, new Headers(), session.data);
+    const live: Live = { socket, sink: undefined!, session, saved, peer: undefined, dirty: false };
+    const data = new Proxy(session.data, {
+      set: (target, key, value) => {
+        const done = Reflect.set(target, key, value);
+        this.#changed(live);
+        return done;
+      },
+      deleteProperty: (target, key) => {
+        const done = Reflect.deleteProperty(target, key);
+        this.#changed(live);
+        return done;
+      },
+    });
+    const info = new SocketInfo(session.id, new Headers(), data);
     const sink = this.switchboard.socketSink(info);
-    const live: Live = { socket, sink, session, saved };
+    (live as { sink: SocketSink }).sink = sink;
     this.#sockets.set(socket, live);
     this.#byId.set(session.id, live);
     sink.socketOpened(socket as NativeSocket);
+    live.peer = this.switchboard.peers.get(session.id);
     return live;
+  }
+
+  /** A connection's data changed: save its session once the current task is done. */
+  #changed(live: Live): void {
+    if (live.dirty) return;
+    live.dirty = true;
+    queueMicrotask(() => {
+      live.dirty = false;
+      this.#save(live.session.id);
+    });
   }
 
   /** The object woke (or started): rebuild each accepted socket's connection. */
@@ -331,8 +371,7 @@ export class SwitchboardObject<Env = unknown> {
         socket.close(1011, "Session lost");
         continue;
       }
-      this.#open(socket, session, attachment as string);
-      const peer = this.switchboard.peers.get(session.id);
+      const peer = this.#open(socket, session, attachment as string).peer;
       peer?.wire.use(CODECS.get(session.codec) ?? jsonCodec, session.binary);
       const topics = session.topics;
       session.topics = [];
@@ -346,50 +385,6 @@ export class SwitchboardObject<Env = unknown> {
       }
       this.#save(session.id);
     }
-  }
-
-  /** Record protocol outcomes in the session: codec, binary, subscriptions. */
-  #wrapProtocol(): void {
-    const registry = this.switchboard.procedures;
-    const hello = registry.get(Extension.Hello)!.handler;
-    registry.registerReserved(Extension.Hello, async (params: unknown, ctx) => {
-      const result = await hello(params as never, ctx) as { codec: string; binary: boolean };
-      const live = this.#byId.get(ctx.connection.id);
-      if (live !== undefined) {
-        live.session.codec = result.codec;
-        live.session.binary = live.session.binary || result.binary;
-        this.#save(ctx.connection.id);
-      }
-      return result;
-    });
-    const broker = this.switchboard.pubsub;
-    const subscribe = registry.get(PubSubMethod.Subscribe)!.handler;
-    registry.registerReserved(PubSubMethod.Subscribe, async (p: { topic: string }, ctx) => {
-      const result = await subscribe(p as never, ctx) as { topic: string };
-      const live = this.#byId.get(ctx.connection.id);
-      if (live === undefined || live.session.topics.includes(result.topic)) return result;
-      live.session.topics.push(result.topic);
-      try {
-        this.#write(live);
-      } catch (error) {
-        live.session.topics.pop();
-        broker.unsubscribe(ctx.connection.id, result.topic);
-        throw new RpcError(ErrorCode.LimitExceeded, "Limit exceeded", {
-          reason: (error as Error).message,
-        });
-      }
-      return result;
-    }, { params: ["topic", "since"], shape: "object" });
-    const unsubscribe = registry.get(PubSubMethod.Unsubscribe)!.handler;
-    registry.registerReserved(PubSubMethod.Unsubscribe, async (p: { topic: string }, ctx) => {
-      const result = await unsubscribe(p as never, ctx);
-      const live = this.#byId.get(ctx.connection.id);
-      if (live !== undefined && result === true) {
-        live.session.topics = live.session.topics.filter((topic) => topic !== p.topic);
-        this.#save(ctx.connection.id);
-      }
-      return result;
-    }, { params: ["topic"], shape: "object" });
   }
 
   /**

@@ -41,6 +41,27 @@ export interface SqlBackplaneOptions {
 /** Tag of a byte array in stored JSON. */
 const BYTES = "$sb.bytes";
 
+/**
+ * Largest stored event, in UTF-8 bytes: SQLite-backed objects refuse a row over 2 MB. A
+ * bigger event is delivered but not kept (a resume across it gets a gap).
+ *
+ * @example
+ * ```ts
+ * import { MAX_STORED_EVENT_BYTES } from "./sql_backplane.ts";
+ * if (MAX_STORED_EVENT_BYTES >= 2_000_000) throw new Error("unreachable");
+ * ```
+ */
+export const MAX_STORED_EVENT_BYTES: number = 1_900_000;
+
+const encoder = new TextEncoder();
+
+/** Whether stored JSON fits a row. */
+function fitsRow(text: string): boolean {
+  if (text.length * 3 <= MAX_STORED_EVENT_BYTES) return true;
+  return text.length <= MAX_STORED_EVENT_BYTES &&
+    encoder.encode(text).byteLength <= MAX_STORED_EVENT_BYTES;
+}
+
 class SqlStream implements BackplaneStream {
   readonly listener: (event: TopicEvent) => void;
   readonly exact = new Set<string>();
@@ -139,20 +160,26 @@ export class SqlBackplane implements Backplane {
       time,
     );
     if (this.#size > 0) {
-      this.#sql.exec(
-        "INSERT OR REPLACE INTO sb_events (topic, seq, time, exclude, data) VALUES (?, ?, ?, ?, ?)",
-        topic,
-        seq,
-        time,
-        exclude ?? null,
-        storeData(data),
-      );
-      this.#sql.exec(
-        "DELETE FROM sb_events WHERE topic = ? AND (seq <= ? OR time < ?)",
-        topic,
-        seq - this.#size,
-        time - this.#maxAge,
-      );
+      const text = storeData(data);
+      if (fitsRow(text)) {
+        this.#sql.exec(
+          "INSERT OR REPLACE INTO sb_events (topic, seq, time, exclude, data) VALUES (?, ?, ?, ?, ?)",
+          topic,
+          seq,
+          time,
+          exclude ?? null,
+          text,
+        );
+        this.#sql.exec(
+          "DELETE FROM sb_events WHERE topic = ? AND (seq <= ? OR time < ?)",
+          topic,
+          seq - this.#size,
+          time - this.#maxAge,
+        );
+      } else {
+        // Too big for a row: the history restarts after it, so a resume across it is a gap.
+        this.#sql.exec("DELETE FROM sb_events WHERE topic = ?", topic);
+      }
     }
     const event: TopicEvent = { topic, seq, data, time, exclude };
     for (const stream of this.#streams) if (stream.wants(topic)) stream.listener(event);
