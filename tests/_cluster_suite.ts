@@ -5,7 +5,7 @@
  * @module
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { type Client, connect, RpcError } from "../mod.ts";
 import { offer } from "../lib/hub/offer.ts";

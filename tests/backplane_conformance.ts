@@ -5,7 +5,7 @@
  * @module
  */
 
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import type { Backplane } from "../lib/pubsub/backplane.ts";
 import type { BackplaneHealth } from "../lib/pubsub/backplane_health.ts";

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from "node:test";
+import { after, before, describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { Switchboard } from "../server.ts";
 import { connectBackplane } from "../lib/pubsub/connect_backplane.ts";

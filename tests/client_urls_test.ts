@@ -3,7 +3,7 @@
  * URL function is asked before each attempt.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { Switchboard } from "../server.ts";

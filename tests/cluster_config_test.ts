@@ -3,7 +3,7 @@
  * not in a cluster.
  */
 
-import { describe, it } from "node:test";
+import { describe, it } from "./_deadline.ts";
 import assert from "node:assert/strict";
 import { resolveHubConfig } from "../lib/hub/config.ts";
 import { loadHubConfig } from "../lib/hub/main.ts";

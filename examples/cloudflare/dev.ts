@@ -3,6 +3,8 @@
  * on `ws://127.0.0.1:PORT/rpc` (`PORT`, default 8787), storage kept in `.wrangler/state`
  * so topic history and state survive restarts. Stop with Ctrl-C.
  *
+ * Run: `npm run edge:dev`, which is `deno run -A examples/cloudflare/dev.ts`.
+ *
  * @module
  */
 

@@ -2,7 +2,8 @@
  * A Worker and its Durable Object serving Switchboard at `/rpc` (one hub per `?room=`,
  * default `main`): the JSON-RPC 2.0 specification's methods (examples/spec_methods.ts), a
  * topic `news`, a synced state `counter`, a binary procedure and a call back into the
- * client. Deploy with `wrangler deploy` (see wrangler.jsonc next to this file); run locally
+ * client. Deploy with `wrangler deploy` (see wrangler.jsonc next to this file); run by
+ * examples/cloudflare/dev.ts, which serves it locally
  * in workerd with `npm run edge:dev`.
  *
  * @module
