@@ -12,8 +12,8 @@
  * Deno Deploy runs the module in as many isolates as traffic needs, each with its own
  * in-memory broker and routing table: clients on different isolates share topics and
  * procedures only through a backplane, named by `SWITCHBOARD_BACKPLANE` (a `redis://` or
- * `nats://` URL). This build has no backplane connector yet, so setting the variable fails
- * at load instead of splitting clients silently.
+ * `nats://` URL; docs/CLUSTER.md): then every isolate is a hub of one cluster, and needs
+ * `--allow-net` for the engine's address.
  *
  * @example Answer a request without a server
  * ```ts ignore
@@ -29,9 +29,7 @@ import process from "node:process";
 import { denoAdapter } from "./lib/adapters/deno.ts";
 import { Hub } from "./lib/hub/hub.ts";
 import { loadHubConfig } from "./lib/hub/main.ts";
-
-/** The environment variable naming the backplane several isolates join through. */
-export const BACKPLANE_ENV = "SWITCHBOARD_BACKPLANE";
+import { clusterEngines } from "./lib/hub/cluster.ts";
 
 /** The environment, or the command to run when reading it is not allowed. */
 function environment(): Record<string, string | undefined> {
@@ -47,16 +45,18 @@ function environment(): Record<string, string | undefined> {
 }
 
 const env = environment();
-const backplane = env[BACKPLANE_ENV];
-if (backplane !== undefined && backplane !== "") {
-  throw new Error(
-    `Switchboard deploy: ${BACKPLANE_ENV} is set, but this build has no backplane connector: ` +
-      "unset it to run one isolate's hub, or use a build with lib/pubsub/connect_backplane.ts",
-  );
-}
+const config = await loadHubConfig([], env);
 
-/** The hub this module serves. */
-export const hub: Hub = new Hub(await loadHubConfig([], env), denoAdapter);
+/** The hub this module serves: with `SWITCHBOARD_BACKPLANE`, one hub of a cluster. */
+export const hub: Hub = new Hub(config, denoAdapter, await clusterEngines(config));
+
+// A clustered hub holds connections to its engine, which would keep the process alive after
+// `deno serve` stops listening: drain and close them on the signals that stop it.
+if (config.backplane !== undefined) {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => void hub.shutdown().finally(() => process.exit(0)));
+  }
+}
 
 /** `deno serve`'s contract: one `fetch` handler. */
 const server: { fetch(request: Request): Response | Promise<Response> } = {

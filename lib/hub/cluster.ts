@@ -7,6 +7,7 @@
  */
 
 import type { ConnectBackplaneOptions } from "../pubsub/connect_backplane.ts";
+import type { HubConfig } from "./config.ts";
 import type { ClusterRoutes } from "../cluster/cluster_routes.ts";
 import type { RoutingEngine } from "../cluster/engine.ts";
 import { RpcError } from "../protocol/errors.ts";
@@ -74,6 +75,34 @@ export interface ClusterHealth {
   readonly backplane?: { readonly state: string; readonly detail?: string };
   /** The routing engine's connection. */
   readonly routing?: { readonly state: string; readonly detail?: string };
+}
+
+/** Events kept per topic by a clustered hub's backplane when `pubsub.replay.size` is 0. */
+const CLUSTER_REPLAY_SIZE = 1_000;
+
+/**
+ * The engines a hub's config asks for: none for a single hub; else its backplane and routing
+ * engine, connected, the backplane keeping the hub's replay settings (1,000 events per topic
+ * when replay is off: resuming on another hub after a failover is replay).
+ *
+ * @param config The hub's config.
+ * @returns What to pass to `new Hub(config, adapter, engines)`.
+ * @example A single hub needs no engine
+ * ```ts
+ * import { clusterEngines } from "./cluster.ts";
+ * import { resolveHubConfig } from "./config.ts";
+ * const engines = await clusterEngines(resolveHubConfig({}));
+ * if (engines.backplane !== undefined) throw new Error("unreachable");
+ * ```
+ */
+export async function clusterEngines(
+  config: HubConfig,
+): Promise<{ backplane?: HealthyBackplane; routing?: RoutingEngine }> {
+  if (config.backplane === undefined) return {};
+  const replay = config.pubsub.replay;
+  return await connectCluster(config.backplane, {
+    replay: replay.size > 0 ? replay : { size: CLUSTER_REPLAY_SIZE, maxAge: replay.maxAge },
+  });
 }
 
 /**

@@ -26,10 +26,10 @@ import { ExpiryWatch } from "./expiry.ts";
 import { VERSION } from "../version.ts";
 import { Authenticator } from "./auth.ts";
 import {
+  clusterEngines,
   type ClusterHealth,
   clusterHealth,
   clusterMetrics,
-  connectCluster,
   type HealthyBackplane,
   redact,
   refusing,
@@ -79,9 +79,6 @@ const NOBODY: Identity = { id: "", roles: [], admitted: false, via: "none" };
 const REAUTH: ReadonlySet<string> = new Set(["rpc.hello", "rpc.refresh", "rpc.ping"]);
 /** Most topic rows in an inspector snapshot. */
 const MAX_TOPIC_ROWS = 200;
-
-/** Events kept per topic by a clustered hub's backplane when `pubsub.replay.size` is 0. */
-const CLUSTER_REPLAY_SIZE = 1_000;
 
 /**
  * A hub bound to a runtime adapter.
@@ -247,18 +244,9 @@ export class Hub {
   ): Promise<Hub> {
     const { detectAdapter } = await import("../adapters/detect.ts");
     const adapter = options.adapter ?? await detectAdapter();
-    let engines = options;
-    if (config.backplane !== undefined && options.backplane === undefined) {
-      engines = {
-        ...options,
-        // Failover needs retention: a clustered hub keeps 1,000 events per topic unless told.
-        ...await connectCluster(config.backplane, {
-          replay: config.pubsub.replay.size > 0
-            ? config.pubsub.replay
-            : { size: CLUSTER_REPLAY_SIZE, maxAge: config.pubsub.replay.maxAge },
-        }),
-      };
-    }
+    const engines = options.backplane === undefined
+      ? { ...options, ...await clusterEngines(config) }
+      : options;
     const hub = new Hub(config, adapter, engines);
     hub.#server = await adapter.serve(hub.app, {
       hostname: config.host,
