@@ -21,7 +21,7 @@
  */
 
 import process from "node:process";
-import { createClient } from "redis";
+import { createClient } from "@redis/client";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import { type Client, connect } from "../mod.ts";
 import { offer } from "../lib/hub/offer.ts";

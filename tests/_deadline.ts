@@ -76,21 +76,31 @@ export function within<T>(
 /** A hook body. */
 export type HookBody = () => unknown;
 
-function hook(register: (fn: () => Promise<void>) => void, name: string) {
-  return (fn: HookBody): void =>
-    register(async () => {
-      await within(Promise.resolve().then(fn), `the ${name} hook`, TEST_TIMEOUT_MS);
-    });
+/** Options of a hook. */
+export interface HookOptions {
+  /** Timeout in ms (default {@linkcode TEST_TIMEOUT_MS}). */
+  readonly timeout?: number;
 }
 
-/** node:test's `before`, failing after {@linkcode TEST_TIMEOUT_MS}. */
-export const before: (fn: HookBody) => void = hook((fn) => nodeTest.before(fn), "before");
-/** node:test's `after`, failing after {@linkcode TEST_TIMEOUT_MS}. */
-export const after: (fn: HookBody) => void = hook((fn) => nodeTest.after(fn), "after");
-/** node:test's `beforeEach`, failing after {@linkcode TEST_TIMEOUT_MS}. */
-export const beforeEach: (fn: HookBody) => void = hook(
-  (fn) => nodeTest.beforeEach(fn),
-  "beforeEach",
-);
-/** node:test's `afterEach`, failing after {@linkcode TEST_TIMEOUT_MS}. */
-export const afterEach: (fn: HookBody) => void = hook((fn) => nodeTest.afterEach(fn), "afterEach");
+type Register = (fn: () => Promise<void>, options: { timeout: number }) => void;
+
+function hook(register: Register, name: string) {
+  return (fn: HookBody, options: HookOptions = {}): void => {
+    const timeout = options.timeout ?? TEST_TIMEOUT_MS;
+    register(async () => {
+      await within(Promise.resolve().then(fn), `the ${name} hook`, timeout);
+    }, { timeout: timeout + 1_000 });
+  };
+}
+
+/** A hook declaration: the body, and optionally a longer timeout. */
+export type Hook = (fn: HookBody, options?: HookOptions) => void;
+
+/** node:test's `before`, failing after {@linkcode TEST_TIMEOUT_MS} (or `options.timeout`). */
+export const before: Hook = hook((fn, o) => nodeTest.before(fn, o), "before");
+/** node:test's `after`, failing after {@linkcode TEST_TIMEOUT_MS} (or `options.timeout`). */
+export const after: Hook = hook((fn, o) => nodeTest.after(fn, o), "after");
+/** node:test's `beforeEach`, failing after {@linkcode TEST_TIMEOUT_MS} (or `options.timeout`). */
+export const beforeEach: Hook = hook((fn, o) => nodeTest.beforeEach(fn, o), "beforeEach");
+/** node:test's `afterEach`, failing after {@linkcode TEST_TIMEOUT_MS} (or `options.timeout`). */
+export const afterEach: Hook = hook((fn, o) => nodeTest.afterEach(fn, o), "afterEach");
