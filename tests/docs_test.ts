@@ -1,9 +1,9 @@
 /**
- * Every TypeScript block in README.md and docs/*.md type-checks: each ```ts block is written to
+ * Every TypeScript block in README.md and docs/*.md type-checks: each block fenced as ts is written to
  * a scratch module next to the repository's root (relative imports such as `./server.ts` keep
  * pointing at the real files) and `deno check` runs over all of them at once. A block that
- * cannot be checked on its own (a URL import of a running server, say) is fenced as
- * ```ts no-check and says so.
+ * cannot be checked on its own (a URL import of a running server, say) is fenced with the
+ * info string "ts no-check" (or "ts ignore") and says why.
  */
 
 import { describe, it } from "./_deadline.ts";
@@ -56,7 +56,7 @@ function check(files: string[]): Promise<{ code: number; output: string }> {
 }
 
 describe("docs", () => {
-  it("every ```ts block in README.md and docs/*.md type-checks", async () => {
+  it("every TypeScript block in README.md and docs/*.md type-checks", async () => {
     const found = await blocks();
     assert.ok(found.length >= 10, `only ${found.length} blocks found`);
     const dir = join(ROOT, ".doc_check");
