@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { offer } from "../lib/hub/offer.ts";
 import { openClient, post } from "./_fixtures.ts";
+import { DENO } from "./_runtimes.ts";
 
 const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
 
@@ -105,11 +106,10 @@ describe("server.ts as the main module", () => {
     }
   });
 
-  it("without permissions on Deno, prints the command to run and exits 2", {
-    skip: isDeno ? false : "Deno's permissions only",
-  }, async () => {
-    // Through sh: Deno's child_process hands its own permissions to a `deno` it spawns.
-    const child = spawn("sh", ["-c", `exec "${process.execPath}" run server.ts`], {
+  it("without permissions on Deno, prints the command to run and exits 2", async () => {
+    // Deno's binary from either runtime, through sh: Deno's child_process hands its own
+    // permissions to a `deno` it spawns.
+    const child = spawn("sh", ["-c", `exec "${DENO}" run server.ts`], {
       env: { ...process.env, PORT: "0", NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
