@@ -1,11 +1,14 @@
 /**
  * The Redis backplane (Redis 7): brokers in many processes share topics through one Redis.
  *
- * - **Publish** runs one Lua script, atomically: `INCR` the topic's counter (its sequence
- *   number), `XADD … MAXLEN ~ size` the packed event to the topic's stream with the seq as
- *   field `s` (when replay is on), refresh both keys' idle TTL, and `PUBLISH` `seq + " " +
- *   packed` on the topic's channel. Counter and publish in one script: every listener hears a
- *   topic's events in seq order, and no two publishers get the same seq.
+ * - **Publish** runs one Lua script, atomically per event: `INCR` the topic's counter (its
+ *   sequence number), `XADD … MAXLEN ~ size` the packed event to the topic's stream with the
+ *   seq as field `s` (when replay is on), refresh both keys' idle TTL, and `PUBLISH` `seq + " "
+ *   + packed` on the topic's channel. Counter and publish in one script: every listener hears
+ *   a topic's events in seq order, and no two publishers get the same seq. The publishes an
+ *   instance makes in one turn of the event loop share one script call (at most 512 events or
+ *   about 1 MiB; their keys may lie in different slots, so this needs a single Redis, not a
+ *   Redis Cluster); each event still gets its own seq or its own error.
  * - **Live delivery** is Redis Pub/Sub on a second connection, without polling: `SUBSCRIBE`
  *   for an exact topic, `PSUBSCRIBE` a glob for a pattern (`*` and `**` both become Redis's
  *   `*`, which also crosses dots, so the glob is wider and every event is checked with
@@ -33,6 +36,7 @@ import { createClient, RESP_TYPES } from "@redis/client";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
+import { setImmediate } from "node:timers";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
 import { packForPublish, unpackEvent } from "./event_codec.ts";
 import { RemoteStreams } from "./remote_streams.ts";
@@ -68,16 +72,38 @@ export interface RedisBackplaneOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+// One call stores a batch of events (possibly on several topics): KEYS are each event's
+// counter and stream, ARGV the replay size, the TTL, then each event's packed data and
+// channel. Each event is its own step: one that fails (a key of the wrong type) answers its
+// error text in place of its seq and does not stop the others.
 const PUBLISH_SCRIPT = `
-local seq = redis.call('INCR', KEYS[1])
+local size = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
-if tonumber(ARGV[1]) > 0 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 's', seq, 'e', ARGV[3])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+local out = {}
+for i = 1, #KEYS / 2 do
+  local event = ARGV[2 * i + 1]
+  local seq = redis.pcall('INCR', KEYS[2 * i - 1])
+  if type(seq) == 'table' then
+    out[i] = seq.err
+  else
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[2 * i - 1], ttl) end
+    local added = true
+    if size > 0 then
+      added = redis.pcall('XADD', KEYS[2 * i], 'MAXLEN', '~', size, '*', 's', seq, 'e', event)
+      if type(added) == 'table' and added.err then
+        out[i] = added.err
+        added = false
+      elseif ttl > 0 then
+        redis.call('PEXPIRE', KEYS[2 * i], ttl)
+      end
+    end
+    if added then
+      redis.call('PUBLISH', ARGV[2 * i + 2], seq .. ' ' .. event)
+      out[i] = seq
+    end
+  end
 end
-redis.call('PUBLISH', ARGV[4], seq .. ' ' .. ARGV[3])
-return seq`;
+return out`;
 
 const REPLAY_SCRIPT = `
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -102,6 +128,18 @@ const PUBLISH = script(PUBLISH_SCRIPT);
 const REPLAY = script(REPLAY_SCRIPT);
 
 type RedisClient = ReturnType<typeof createClient>;
+
+/** A publish waiting for its batch's script call. */
+interface PendingPublish {
+  readonly topic: string;
+  readonly event: string | Buffer;
+  readonly resolve: (seq: number) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Most events, and (roughly) most bytes, stored by one script call. */
+const MAX_BATCH = 512;
+const MAX_BATCH_BYTES = 1 << 20;
 type StreamEntry = [Uint8Array, Uint8Array[]];
 
 /**
@@ -128,6 +166,10 @@ export class RedisBackplane implements Backplane {
   readonly #streams: RemoteStreams;
   /** Glob (or exact topic) → how many filters it serves, and its subscription. */
   readonly #globs = new Map<string, { count: number; ready: Promise<void> }>();
+  /** Publishes waiting for the next script call, and their packed size. */
+  #batch: PendingPublish[] = [];
+  #batchBytes = 0;
+  #flushing = false;
   #detail: string | undefined;
   #closed = false;
 
@@ -216,24 +258,54 @@ export class RedisBackplane implements Backplane {
 
   async publish(topic: string, data: unknown, exclude?: string): Promise<number> {
     const packed = await packForPublish(data, exclude);
-    const keys = this.#keys(topic);
     const event = typeof packed === "string"
       ? packed
       : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
-    const args = [String(this.#size), String(this.#ttl), event, this.#prefix + topic];
-    try {
-      const seq = await settleWithin(
-        this.#eval(PUBLISH, keys, args),
-        this.#timeout,
-        `Redis did not answer in ${this.#timeout} ms`,
-      );
-      return Number(seq);
-    } catch (error) {
-      throw new Error(
-        `Switchboard: the Redis backplane could not publish on ${topic}: ${message(error)}`,
-        { cause: error },
-      );
+    return new Promise<number>((resolve, reject) => {
+      this.#batch.push({ topic, event, resolve, reject });
+      this.#batchBytes += event.length;
+      if (this.#batch.length >= MAX_BATCH || this.#batchBytes >= MAX_BATCH_BYTES) {
+        this.#flush();
+      } else if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(this.#flushSoon);
+      }
+    });
+  }
+
+  readonly #flushSoon = (): void => {
+    this.#flushing = false;
+    this.#flush();
+  };
+
+  /** Store the publishes batched so far with one script call (its events answer one by one). */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const keys: string[] = [];
+    const args: (string | Buffer)[] = [String(this.#size), String(this.#ttl)];
+    for (const { topic, event } of batch) {
+      keys.push(`${this.#prefix}{${topic}}:seq`, `${this.#prefix}{${topic}}:log`);
+      args.push(event, this.#prefix + topic);
     }
+    settleWithin(
+      this.#eval(PUBLISH, keys, args) as Promise<(number | Uint8Array)[]>,
+      this.#timeout,
+      `Redis did not answer in ${this.#timeout} ms`,
+    ).then(
+      (seqs) => {
+        for (const [i, pending] of batch.entries()) {
+          const seq = seqs[i];
+          if (typeof seq === "number") pending.resolve(seq);
+          else pending.reject(publishError(pending.topic, new Error(text(seq ?? "no answer"))));
+        }
+      },
+      (error: unknown) => {
+        for (const pending of batch) pending.reject(publishError(pending.topic, error));
+      },
+    );
   }
 
   stream(listener: (event: TopicEvent) => void): BackplaneStream {
@@ -376,6 +448,13 @@ function fieldSeq([, fields]: StreamEntry): number | undefined {
     if (text(fields[i]!) === "s") return Number(text(fields[i + 1]!));
   }
   return undefined;
+}
+
+function publishError(topic: string, error: unknown): Error {
+  return new Error(
+    `Switchboard: the Redis backplane could not publish on ${topic}: ${message(error)}`,
+    { cause: error },
+  );
 }
 
 function escapeGlob(literal: string): string {
