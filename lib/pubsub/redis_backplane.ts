@@ -1,14 +1,16 @@
 /**
  * The Redis backplane (Redis 7): brokers in many processes share topics through one Redis.
  *
- * - **Publish** runs one Lua script, atomically per event: `INCR` the topic's counter (its
- *   sequence number), `XADD … MAXLEN ~ size` the packed event to the topic's stream with the
- *   seq as field `s` (when replay is on), refresh both keys' idle TTL, and `PUBLISH` `seq + " "
- *   + packed` on the topic's channel. Counter and publish in one script: every listener hears
- *   a topic's events in seq order, and no two publishers get the same seq. The publishes an
- *   instance makes in one turn of the event loop share one script call (at most 512 events or
- *   about 1 MiB; their keys may lie in different slots, so this needs a single Redis, not a
- *   Redis Cluster); each event still gets its own seq or its own error.
+ * - **Publish** runs one Lua script, atomically: `INCRBY` the topic's counter by its number
+ *   of events (their sequence numbers), `XADD … MAXLEN ~ size` each packed event to the
+ *   topic's stream with its seq as field `s` (when replay is on), refresh both keys' idle TTL,
+ *   and `PUBLISH` them on the topic's channel: `seq + " " + packed` for one event, else
+ *   `last + ":" + count + " "` followed by each packed event after its 4-byte big-endian
+ *   length. Counter and publish in one script: every listener hears a topic's events in seq
+ *   order, and no two publishers get the same seq. The publishes an instance makes in one
+ *   turn of the event loop share one script call (at most 512 events or about 1 MiB; their
+ *   keys may lie in different slots, so this needs a single Redis, not a Redis Cluster);
+ *   each topic's events get their own seqs, or that topic's error.
  * - **Live delivery** is Redis Pub/Sub on a second connection, without polling: `SUBSCRIBE`
  *   for an exact topic, `PSUBSCRIBE` a glob for a pattern (`*` and `**` both become Redis's
  *   `*`, which also crosses dots, so the glob is wider and every event is checked with
@@ -38,7 +40,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { setImmediate } from "node:timers";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
-import { packForPublish, unpackEvent } from "./event_codec.ts";
+import { packForPublish, splitPacked, unpackEvent } from "./event_codec.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 
@@ -72,36 +74,54 @@ export interface RedisBackplaneOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-// One call stores a batch of events (possibly on several topics): KEYS are each event's
-// counter and stream, ARGV the replay size, the TTL, then each event's packed data and
-// channel. Each event is its own step: one that fails (a key of the wrong type) answers its
-// error text in place of its seq and does not stop the others.
+// One call stores a batch of events, grouped by topic: KEYS are each topic's counter and
+// stream, ARGV the replay size, the TTL, then per topic its channel, its number of events
+// and their packed data. A topic's events take consecutive seqs (one INCRBY) and go out in
+// one PUBLISH: `seq + " " + packed` for one event, else `last + ":" + count + " "` and each
+// packed event after its 4-byte length. A topic that fails (a key of the wrong type)
+// answers its error text in place of its last seq and does not stop the others.
 const PUBLISH_SCRIPT = `
 local size = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local out = {}
-for i = 1, #KEYS / 2 do
-  local event = ARGV[2 * i + 1]
-  local seq = redis.pcall('INCR', KEYS[2 * i - 1])
-  if type(seq) == 'table' then
-    out[i] = seq.err
+local a = 3
+for g = 1, #KEYS / 2 do
+  local channel = ARGV[a]
+  local count = tonumber(ARGV[a + 1])
+  a = a + 2
+  local last = redis.pcall('INCRBY', KEYS[2 * g - 1], count)
+  if type(last) == 'table' then
+    out[g] = last.err
   else
-    if ttl > 0 then redis.call('PEXPIRE', KEYS[2 * i - 1], ttl) end
-    local added = true
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[2 * g - 1], ttl) end
+    local first = last - count + 1
+    local failed = nil
     if size > 0 then
-      added = redis.pcall('XADD', KEYS[2 * i], 'MAXLEN', '~', size, '*', 's', seq, 'e', event)
-      if type(added) == 'table' and added.err then
-        out[i] = added.err
-        added = false
-      elseif ttl > 0 then
-        redis.call('PEXPIRE', KEYS[2 * i], ttl)
+      for i = 0, count - 1 do
+        local r = redis.pcall('XADD', KEYS[2 * g], 'MAXLEN', '~', size, '*', 's', first + i, 'e', ARGV[a + i])
+        if type(r) == 'table' and r.err then
+          failed = r.err
+          break
+        end
       end
+      if not failed and ttl > 0 then redis.call('PEXPIRE', KEYS[2 * g], ttl) end
     end
-    if added then
-      redis.call('PUBLISH', ARGV[2 * i + 2], seq .. ' ' .. event)
-      out[i] = seq
+    if failed then
+      out[g] = failed
+    elseif count == 1 then
+      redis.call('PUBLISH', channel, last .. ' ' .. ARGV[a])
+      out[g] = last
+    else
+      local parts = {last .. ':' .. count .. ' '}
+      for i = 0, count - 1 do
+        local event = ARGV[a + i]
+        parts[i + 2] = struct.pack('>I4', #event) .. event
+      end
+      redis.call('PUBLISH', channel, table.concat(parts))
+      out[g] = last
     end
   end
+  a = a + count
 end
 return out`;
 
@@ -278,28 +298,42 @@ export class RedisBackplane implements Backplane {
     this.#flush();
   };
 
-  /** Store the publishes batched so far with one script call (its events answer one by one). */
+  /** Store the publishes batched so far with one script call (each topic answers alone). */
   #flush(): void {
     const batch = this.#batch;
     if (batch.length === 0) return;
     this.#batch = [];
     this.#batchBytes = 0;
+    const groups = new Map<string, PendingPublish[]>();
+    for (const pending of batch) {
+      const group = groups.get(pending.topic);
+      if (group === undefined) groups.set(pending.topic, [pending]);
+      else group.push(pending);
+    }
     const keys: string[] = [];
     const args: (string | Buffer)[] = [String(this.#size), String(this.#ttl)];
-    for (const { topic, event } of batch) {
+    for (const [topic, group] of groups) {
       keys.push(`${this.#prefix}{${topic}}:seq`, `${this.#prefix}{${topic}}:log`);
-      args.push(event, this.#prefix + topic);
+      args.push(this.#prefix + topic, String(group.length));
+      for (const pending of group) args.push(pending.event);
     }
     settleWithin(
       this.#eval(PUBLISH, keys, args) as Promise<(number | Uint8Array)[]>,
       this.#timeout,
       `Redis did not answer in ${this.#timeout} ms`,
     ).then(
-      (seqs) => {
-        for (const [i, pending] of batch.entries()) {
-          const seq = seqs[i];
-          if (typeof seq === "number") pending.resolve(seq);
-          else pending.reject(publishError(pending.topic, new Error(text(seq ?? "no answer"))));
+      (answers) => {
+        let g = 0;
+        for (const [topic, group] of groups) {
+          const last = answers[g++];
+          if (typeof last === "number") {
+            for (const [i, pending] of group.entries()) {
+              pending.resolve(last - group.length + 1 + i);
+            }
+          } else {
+            const error = publishError(topic, new Error(text(last ?? "no answer")));
+            for (const pending of group) pending.reject(error);
+          }
         }
       },
       (error: unknown) => {
@@ -429,8 +463,21 @@ export class RedisBackplane implements Backplane {
     try {
       const topic = text(channel).slice(this.#prefix.length);
       const space = message.indexOf(0x20);
-      const seq = Number(text(message.subarray(0, space)));
-      this.#streams.receive(unpackEvent(topic, seq, message.subarray(space + 1)));
+      const head = text(message.subarray(0, space));
+      const body = message.subarray(space + 1);
+      const colon = head.indexOf(":");
+      if (colon < 0) {
+        this.#streams.receive(unpackEvent(topic, Number(head), body));
+        return;
+      }
+      const last = Number(head.slice(0, colon));
+      const count = Number(head.slice(colon + 1));
+      if (!Number.isSafeInteger(count) || count < 1 || !(count <= last)) {
+        throw new SyntaxError(`Switchboard: a malformed batch of events on ${topic}`);
+      }
+      this.#streams.receiveBatch(
+        splitPacked(body, count).map((part, i) => unpackEvent(topic, last - count + 1 + i, part)),
+      );
     } catch (error) {
       this.#onError(error);
     }
