@@ -70,4 +70,37 @@ describe("nats backplane stream", { skip: engineMissing("nats-server") ?? false 
       await second.close();
     }
   });
+
+  it("publishes queued on a topic go as one message and come back as single events", async () => {
+    const options = { prefix: "bat", stream: "BAT", replay: { size: 100 }, timeout: 2_000 };
+    const a = await NatsBackplane.connect(nats!.url, options);
+    const b = await NatsBackplane.connect(nats!.url, options);
+    const nc = await connect({ servers: nats!.url });
+    try {
+      const heard: number[] = [];
+      const stream = b.stream((event) => heard.push(event.data as number));
+      for (const filter of ["q.t", "q.*", "q.**"]) await stream.add(filter);
+      const seqs = await Promise.all(Array.from({ length: 30 }, (_, i) => a.publish("q.t", i)));
+      assert.deepEqual(seqs, Array.from({ length: 30 }, (_, i) => i + 1));
+      await waitFor(() => heard.length >= 30, "30 events");
+      assert.deepEqual(heard, Array.from({ length: 30 }, (_, i) => i));
+      // Fewer stored messages than events: they were batched.
+      const info = await (await jetstreamManager(nc)).streams.info("BAT");
+      assert.ok(info.state.messages < 30, `${info.state.messages} messages for 30 events`);
+      // Replay cuts a batch where asked.
+      const replayed = await b.replay("q.t", 10);
+      assert.ok("events" in replayed);
+      assert.deepEqual(
+        replayed.events.map((e) => [e.seq, e.data]),
+        seqs.slice(10).map((s) => [s, s - 1]),
+      );
+      // Another instance continues after the batch.
+      assert.equal(await b.publish("q.t", 30), 31);
+      stream.close();
+    } finally {
+      await nc.close();
+      await a.close();
+      await b.close();
+    }
+  });
 });

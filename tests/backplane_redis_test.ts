@@ -88,4 +88,59 @@ describe("redis backplane faults", { skip: engineMissing("redis-server") ?? fals
       await bp.close();
     }
   });
+
+  it("publishes of one turn share a call: each topic gets dense seqs or its own error", async () => {
+    const errors: unknown[] = [];
+    const options = {
+      prefix: "bat:",
+      replay: { size: 100 },
+      onError: (e: unknown) => errors.push(e),
+    };
+    const a = await RedisBackplane.connect(redis!.url, options);
+    const b = await RedisBackplane.connect(redis!.url, options);
+    const admin = createClient({ url: redis!.url });
+    await admin.connect();
+    try {
+      // A key of the wrong type makes every publish on bad.t fail, and only those.
+      await admin.hSet("bat:{bad.t}:log", "x", "1");
+      const heard: string[] = [];
+      const stream = b.stream((event) => heard.push(`${event.topic}#${event.seq}=${event.data}`));
+      for (const filter of ["good.t", "good.*", "**"]) await stream.add(filter);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => a.publish(i % 2 ? "bad.t" : "good.t", i)),
+      );
+      const good = outcomes.filter((_, i) => i % 2 === 0);
+      const bad = outcomes.filter((_, i) => i % 2 === 1);
+      assert.deepEqual(good.map((o) => o.status === "fulfilled" && o.value), [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+        7,
+        8,
+        9,
+        10,
+      ]);
+      for (const outcome of bad) {
+        assert.equal(outcome.status, "rejected");
+        assert.match(
+          String((outcome as PromiseRejectedResult).reason),
+          /could not publish on bad\.t: WRONGTYPE/,
+        );
+      }
+      await waitFor(() => heard.length >= 10, "the good events");
+      assert.deepEqual(heard, Array.from({ length: 10 }, (_, i) => `good.t#${i + 1}=${2 * i}`));
+      const replayed = await b.replay("good.t", 4);
+      assert.ok("events" in replayed);
+      assert.deepEqual(replayed.events.map((e) => e.seq), [5, 6, 7, 8, 9, 10]);
+      assert.deepEqual(errors, []);
+      stream.close();
+    } finally {
+      await admin.close();
+      await a.close();
+      await b.close();
+    }
+  });
 });

@@ -130,3 +130,65 @@ function unpackFrame(bytes: Uint8Array): unknown {
   });
   return insertAttachments(message, entries, parts);
 }
+
+/**
+ * Join several packed events into one body (each as a 4-byte big-endian length, then its
+ * bytes), for an engine message that carries a batch of one topic's events.
+ *
+ * @param packed What {@linkcode packEvent} returned for each event, in seq order.
+ * @returns The body.
+ * @example
+ * ```ts
+ * import { joinPacked, packEvent, splitPacked, unpackEvent } from "./event_codec.ts";
+ * const body = joinPacked([packEvent(1, undefined, "a"), packEvent(2, undefined, "b")]);
+ * const parts = splitPacked(body, 2);
+ * if (unpackEvent("t", 2, parts[1]!).data !== "b") throw new Error("unreachable");
+ * ```
+ */
+export function joinPacked(packed: readonly (string | Uint8Array)[]): Uint8Array {
+  const parts = packed.map((p) => typeof p === "string" ? encoder.encode(p) : p);
+  let size = 0;
+  for (const part of parts) size += 4 + part.byteLength;
+  const body = new Uint8Array(size);
+  const view = new DataView(body.buffer);
+  let offset = 0;
+  for (const part of parts) {
+    view.setUint32(offset, part.byteLength);
+    body.set(part, offset + 4);
+    offset += 4 + part.byteLength;
+  }
+  return body;
+}
+
+/**
+ * Split a body made by {@linkcode joinPacked} back into its packed events.
+ *
+ * @param body The body.
+ * @param count How many events it must hold.
+ * @returns The packed events, in order (views into `body`).
+ * @throws {SyntaxError} If `body` does not hold exactly `count` events.
+ * @example
+ * ```ts
+ * import { joinPacked, splitPacked } from "./event_codec.ts";
+ * const parts = splitPacked(joinPacked(["x", new Uint8Array([1, 2])]), 2);
+ * if (parts.length !== 2 || parts[1]!.byteLength !== 2) throw new Error("unreachable");
+ * ```
+ */
+export function splitPacked(body: Uint8Array, count: number): Uint8Array[] {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const parts: Uint8Array[] = [];
+  let offset = 0;
+  while (offset < body.byteLength) {
+    if (offset + 4 > body.byteLength) break;
+    const size = view.getUint32(offset);
+    if (offset + 4 + size > body.byteLength) break;
+    parts.push(body.subarray(offset + 4, offset + 4 + size));
+    offset += 4 + size;
+  }
+  if (offset !== body.byteLength || parts.length !== count) {
+    throw new SyntaxError(`Switchboard: a batch of events does not hold ${count} events`);
+  }
+  return parts;
+}
+
+const encoder = new TextEncoder();

@@ -14,8 +14,12 @@
  * get `last_by_subj`) and publishes seq `n + 1` with `Nats-Expected-Last-Subject-Sequence:
  * S`. If another process stored an event on the topic in between, JetStream refuses it
  * (error 10071, wrong last sequence): the publisher re-reads and retries. Within one
- * instance, publishes on a topic are queued one after the other (no self-contention), so a
- * hot topic costs one round trip per event; different topics go in parallel.
+ * instance, publishes on a topic are queued (no self-contention): the ones waiting while the
+ * previous message is stored go together as the next message (at most 256 events or about
+ * 256 KiB; header `Sb-Seq` is the seq of its last event, `Sb-Count` how many it holds, and
+ * the body their packed forms, each after its 4-byte length), so a hot topic costs one round
+ * trip per batch; different topics go in parallel. A batch is stored, delivered and refused
+ * whole, and unpacked on delivery and replay into events with consecutive seqs.
  *
  * **Only stored events are delivered.** The stream has the subjects `<prefix>.in.>` and
  * republishes each stored message on `<prefix>.ev.>` (JetStream RePublish): listeners hear
@@ -23,8 +27,8 @@
  * publish is never heard. Live delivery is core NATS on those subjects, without polling;
  * exactly-once and gap repair after a reconnection are {@linkcode RemoteStreams}'s.
  *
- * **Retention.** `max_msgs_per_subject` is the replay size (at least 1: the last event holds
- * the topic's seq) and `max_age` the topic TTL: a topic idle longer is forgotten and
+ * **Retention.** `max_msgs_per_subject` is the replay size (at least 1: the last message holds
+ * the topic's seq; a message may hold several events, so at least `size` events are kept) and `max_age` the topic TTL: a topic idle longer is forgotten and
  * restarts at seq 1. Replay reads the topic's held messages in order (`next_by_subj`) and
  * keeps those within the replay size and younger than `maxAge`, as in memory.
  *
@@ -38,6 +42,7 @@ import {
   connect as natsConnect,
   headers as natsHeaders,
   type Msg,
+  type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from "@nats-io/transport-node";
@@ -53,7 +58,8 @@ import {
 } from "@nats-io/jetstream";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
-import { packForPublish, unpackEvent } from "./event_codec.ts";
+import { setImmediate } from "node:timers";
+import { joinPacked, packForPublish, splitPacked, unpackEvent } from "./event_codec.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 
@@ -96,7 +102,25 @@ interface Last {
   readonly streamSeq: number;
 }
 
+/** A publish waiting in its topic's queue. */
+interface PendingPublish {
+  readonly packed: string | Uint8Array;
+  readonly resolve: (seq: number) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** A topic's queue: its waiting publishes, and whether a batch of them is being stored. */
+interface TopicQueue {
+  readonly pending: PendingPublish[];
+  busy: boolean;
+}
+
+/** Most events, and (roughly) most bytes, stored as one message. */
+const MAX_BATCH = 256;
+const MAX_BATCH_BYTES = 256 * 1024;
+
 const SEQ_HEADER = "Sb-Seq";
+const COUNT_HEADER = "Sb-Count";
 const WRONG_LAST_SEQUENCE = 10071;
 const STREAM_IN_USE = 10058;
 const NANOS = 1_000_000;
@@ -128,8 +152,8 @@ export class NatsBackplane implements Backplane {
   readonly #onError: (error: unknown) => void;
   readonly #streams: RemoteStreams;
   readonly #last = new Map<string, Last>();
-  /** The tail of each topic's queue of publishes from this instance. */
-  readonly #queues = new Map<string, Promise<unknown>>();
+  /** Each topic's publishes from this instance that wait for their turn. */
+  readonly #queues = new Map<string, TopicQueue>();
   readonly #subs = new Map<string, Subscription>();
   #state: BackplaneHealth["state"] = "up";
   #detail: string | undefined;
@@ -229,17 +253,21 @@ export class NatsBackplane implements Backplane {
       : { state: this.#state, detail: this.#detail };
   }
 
-  publish(topic: string, data: unknown, exclude?: string): Promise<number> {
-    // One publish per topic at a time from this instance: each needs the previous one's
-    // stream sequence.
-    const previous = this.#queues.get(topic) ?? Promise.resolve();
-    const next = previous.then(() => this.#publish(topic, data, exclude));
-    const tail = next.catch(() => {});
-    this.#queues.set(topic, tail);
-    void tail.then(() => {
-      if (this.#queues.get(topic) === tail) this.#queues.delete(topic);
+  async publish(topic: string, data: unknown, exclude?: string): Promise<number> {
+    const packed = await packForPublish(data, exclude);
+    return new Promise<number>((resolve, reject) => {
+      let queue = this.#queues.get(topic);
+      if (queue === undefined) {
+        queue = { pending: [], busy: false };
+        this.#queues.set(topic, queue);
+      }
+      queue.pending.push({ packed, resolve, reject });
+      if (!queue.busy) {
+        queue.busy = true;
+        // Start after this turn of the event loop, so that its publishes share a message.
+        setImmediate(() => void this.#drain(topic, queue));
+      }
     });
-    return next;
   }
 
   stream(listener: (event: TopicEvent) => void): BackplaneStream {
@@ -268,37 +296,58 @@ export class NatsBackplane implements Backplane {
     await this.#nc.close().catch(() => {});
   }
 
-  async #publish(topic: string, data: unknown, exclude: string | undefined): Promise<number> {
-    const packed = await packForPublish(data, exclude);
-    try {
-      if (this.#state !== "up" || this.#closed) {
-        throw new Error(this.#closed ? "closed" : `not connected (${this.#detail ?? "down"})`);
+  /**
+   * Store a topic's queued publishes, a batch at a time: each batch waits for the previous
+   * one's stream sequence.
+   */
+  async #drain(topic: string, queue: TopicQueue): Promise<void> {
+    while (queue.pending.length > 0) {
+      let bytes = 0;
+      let n = 0;
+      while (n < queue.pending.length && n < MAX_BATCH && (n === 0 || bytes < MAX_BATCH_BYTES)) {
+        const packed = queue.pending[n]!.packed;
+        bytes += typeof packed === "string" ? packed.length : packed.byteLength;
+        n++;
       }
-      return await settleWithin(
-        this.#store(topic, packed),
-        this.#timeout,
-        `NATS did not answer in ${this.#timeout} ms`,
-      );
-    } catch (error) {
-      throw new Error(
-        `Switchboard: the NATS backplane could not publish on ${topic}: ${message(error)}`,
-        { cause: error },
-      );
+      const batch = queue.pending.splice(0, n);
+      try {
+        if (this.#state !== "up" || this.#closed) {
+          throw new Error(this.#closed ? "closed" : `not connected (${this.#detail ?? "down"})`);
+        }
+        const seq = await settleWithin(
+          this.#store(topic, batch.map((p) => p.packed)),
+          this.#timeout,
+          `NATS did not answer in ${this.#timeout} ms`,
+        );
+        for (const [i, pending] of batch.entries()) pending.resolve(seq - batch.length + 1 + i);
+      } catch (error) {
+        const failure = new Error(
+          `Switchboard: the NATS backplane could not publish on ${topic}: ${message(error)}`,
+          { cause: error },
+        );
+        for (const pending of batch) pending.reject(failure);
+      }
     }
+    queue.busy = false;
+    if (this.#queues.get(topic) === queue) this.#queues.delete(topic);
   }
 
-  async #store(topic: string, packed: string | Uint8Array): Promise<number> {
+  /** Store events as one message after the topic's last; resolves to the last event's seq. */
+  async #store(topic: string, packed: readonly (string | Uint8Array)[]): Promise<number> {
+    const body = packed.length === 1 ? packed[0]! : joinPacked(packed);
     for (let attempt = 1;; attempt++) {
       const last = this.#last.get(topic) ?? await this.#fetchLast(topic);
+      const seq = last.seq + packed.length;
       const headers = natsHeaders();
-      headers.set(SEQ_HEADER, String(last.seq + 1));
+      headers.set(SEQ_HEADER, String(seq));
+      if (packed.length > 1) headers.set(COUNT_HEADER, String(packed.length));
       try {
-        const ack = await this.#js.publish(this.#in + topic, packed, {
+        const ack = await this.#js.publish(this.#in + topic, body, {
           headers,
           expect: { lastSubjectSequence: last.streamSeq },
         });
-        this.#remember(topic, { seq: last.seq + 1, streamSeq: ack.seq });
-        return last.seq + 1;
+        this.#remember(topic, { seq, streamSeq: ack.seq });
+        return seq;
       } catch (error) {
         this.#last.delete(topic);
         if (apiCode(error) !== WRONG_LAST_SEQUENCE || attempt >= this.#attempts) throw error;
@@ -337,8 +386,9 @@ export class NatsBackplane implements Backplane {
         const query = { next_by_subj: subject, seq: from } as unknown as MsgRequest;
         const stored = await this.#jsm.streams.getMessage(this.#stream, query);
         if (stored === null) break;
-        const event = unpackEvent(topic, seqOf(stored), stored.data);
-        if (event.time >= cutoff && event.seq > seq - this.#size) held.push(event);
+        for (const event of unpackStored(topic, seqOf(stored), stored.header, stored.data)) {
+          if (event.time >= cutoff && event.seq > seq - this.#size) held.push(event);
+        }
         if (stored.seq >= lastMsg.seq) break;
         from = stored.seq + 1;
       }
@@ -370,11 +420,11 @@ export class NatsBackplane implements Backplane {
     try {
       const topic = msg.subject.slice(this.#ev.length);
       const seq = Number(msg.headers?.get(SEQ_HEADER));
-      const event = unpackEvent(topic, seq, msg.data);
+      const events = unpackStored(topic, seq, msg.headers, msg.data);
       // Another instance's publish moved the topic on: a cached Last is stale.
       const last = this.#last.get(topic);
       if (last !== undefined && last.seq < seq) this.#last.delete(topic);
-      this.#streams.receive(event);
+      this.#streams.receiveBatch(events);
     } catch (error) {
       this.#onError(error);
     }
@@ -404,6 +454,21 @@ export class NatsBackplane implements Backplane {
       }
     }
   }
+}
+
+/** The events of a stored message: one, or a batch whose last has seq `seq`. */
+function unpackStored(
+  topic: string,
+  seq: number,
+  headers: MsgHdrs | undefined,
+  data: Uint8Array,
+): TopicEvent[] {
+  const count = Number(headers?.get(COUNT_HEADER) || 1);
+  if (!Number.isSafeInteger(count) || count < 1 || count > seq) {
+    throw new SyntaxError(`Switchboard: a malformed batch of events on ${topic}`);
+  }
+  if (count === 1) return [unpackEvent(topic, seq, data)];
+  return splitPacked(data, count).map((part, i) => unpackEvent(topic, seq - count + 1 + i, part));
 }
 
 function seqOf(stored: StoredMsg): number {

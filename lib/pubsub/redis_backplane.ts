@@ -1,11 +1,16 @@
 /**
  * The Redis backplane (Redis 7): brokers in many processes share topics through one Redis.
  *
- * - **Publish** runs one Lua script, atomically: `INCR` the topic's counter (its sequence
- *   number), `XADD … MAXLEN ~ size` the packed event to the topic's stream with the seq as
- *   field `s` (when replay is on), refresh both keys' idle TTL, and `PUBLISH` `seq + " " +
- *   packed` on the topic's channel. Counter and publish in one script: every listener hears a
- *   topic's events in seq order, and no two publishers get the same seq.
+ * - **Publish** runs one Lua script, atomically: `INCRBY` the topic's counter by its number
+ *   of events (their sequence numbers), `XADD … MAXLEN ~ size` each packed event to the
+ *   topic's stream with its seq as field `s` (when replay is on), refresh both keys' idle TTL,
+ *   and `PUBLISH` them on the topic's channel: `seq + " " + packed` for one event, else
+ *   `last + ":" + count + " "` followed by each packed event after its 4-byte big-endian
+ *   length. Counter and publish in one script: every listener hears a topic's events in seq
+ *   order, and no two publishers get the same seq. The publishes an instance makes in one
+ *   turn of the event loop share one script call (at most 512 events or about 1 MiB; their
+ *   keys may lie in different slots, so this needs a single Redis, not a Redis Cluster);
+ *   each topic's events get their own seqs, or that topic's error.
  * - **Live delivery** is Redis Pub/Sub on a second connection, without polling: `SUBSCRIBE`
  *   for an exact topic, `PSUBSCRIBE` a glob for a pattern (`*` and `**` both become Redis's
  *   `*`, which also crosses dots, so the glob is wider and every event is checked with
@@ -33,8 +38,9 @@ import { createClient, RESP_TYPES } from "@redis/client";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
+import { setImmediate } from "node:timers";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
-import { packForPublish, unpackEvent } from "./event_codec.ts";
+import { packForPublish, splitPacked, unpackEvent } from "./event_codec.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 
@@ -68,16 +74,56 @@ export interface RedisBackplaneOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+// One call stores a batch of events, grouped by topic: KEYS are each topic's counter and
+// stream, ARGV the replay size, the TTL, then per topic its channel, its number of events
+// and their packed data. A topic's events take consecutive seqs (one INCRBY) and go out in
+// one PUBLISH: `seq + " " + packed` for one event, else `last + ":" + count + " "` and each
+// packed event after its 4-byte length. A topic that fails (a key of the wrong type)
+// answers its error text in place of its last seq and does not stop the others.
 const PUBLISH_SCRIPT = `
-local seq = redis.call('INCR', KEYS[1])
+local size = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
-if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
-if tonumber(ARGV[1]) > 0 then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 's', seq, 'e', ARGV[3])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+local out = {}
+local a = 3
+for g = 1, #KEYS / 2 do
+  local channel = ARGV[a]
+  local count = tonumber(ARGV[a + 1])
+  a = a + 2
+  local last = redis.pcall('INCRBY', KEYS[2 * g - 1], count)
+  if type(last) == 'table' then
+    out[g] = last.err
+  else
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[2 * g - 1], ttl) end
+    local first = last - count + 1
+    local failed = nil
+    if size > 0 then
+      for i = 0, count - 1 do
+        local r = redis.pcall('XADD', KEYS[2 * g], 'MAXLEN', '~', size, '*', 's', first + i, 'e', ARGV[a + i])
+        if type(r) == 'table' and r.err then
+          failed = r.err
+          break
+        end
+      end
+      if not failed and ttl > 0 then redis.call('PEXPIRE', KEYS[2 * g], ttl) end
+    end
+    if failed then
+      out[g] = failed
+    elseif count == 1 then
+      redis.call('PUBLISH', channel, last .. ' ' .. ARGV[a])
+      out[g] = last
+    else
+      local parts = {last .. ':' .. count .. ' '}
+      for i = 0, count - 1 do
+        local event = ARGV[a + i]
+        parts[i + 2] = struct.pack('>I4', #event) .. event
+      end
+      redis.call('PUBLISH', channel, table.concat(parts))
+      out[g] = last
+    end
+  end
+  a = a + count
 end
-redis.call('PUBLISH', ARGV[4], seq .. ' ' .. ARGV[3])
-return seq`;
+return out`;
 
 const REPLAY_SCRIPT = `
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -102,6 +148,18 @@ const PUBLISH = script(PUBLISH_SCRIPT);
 const REPLAY = script(REPLAY_SCRIPT);
 
 type RedisClient = ReturnType<typeof createClient>;
+
+/** A publish waiting for its batch's script call. */
+interface PendingPublish {
+  readonly topic: string;
+  readonly event: string | Buffer;
+  readonly resolve: (seq: number) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** Most events, and (roughly) most bytes, stored by one script call. */
+const MAX_BATCH = 512;
+const MAX_BATCH_BYTES = 1 << 20;
 type StreamEntry = [Uint8Array, Uint8Array[]];
 
 /**
@@ -128,6 +186,10 @@ export class RedisBackplane implements Backplane {
   readonly #streams: RemoteStreams;
   /** Glob (or exact topic) → how many filters it serves, and its subscription. */
   readonly #globs = new Map<string, { count: number; ready: Promise<void> }>();
+  /** Publishes waiting for the next script call, and their packed size. */
+  #batch: PendingPublish[] = [];
+  #batchBytes = 0;
+  #flushing = false;
   #detail: string | undefined;
   #closed = false;
 
@@ -216,23 +278,72 @@ export class RedisBackplane implements Backplane {
 
   async publish(topic: string, data: unknown, exclude?: string): Promise<number> {
     const packed = await packForPublish(data, exclude);
-    const keys = this.#keys(topic);
     const event = typeof packed === "string"
       ? packed
       : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
-    const args = [String(this.#size), String(this.#ttl), event, this.#prefix + topic];
-    try {
-      const seq = await settleWithin(
-        this.#eval(PUBLISH, keys, args),
-        this.#timeout,
-        `Redis did not answer in ${this.#timeout} ms`,
-      );
-      return Number(seq);
-    } catch (error) {
-      throw new Error(
-        `Switchboard: the Redis backplane could not publish on ${topic}: ${message(error)}`,
-        { cause: error },
-      );
+    return new Promise<number>((resolve, reject) => {
+      this.#batch.push({ topic, event, resolve, reject });
+      this.#batchBytes += event.length;
+      if (this.#batch.length >= MAX_BATCH || this.#batchBytes >= MAX_BATCH_BYTES) {
+        this.#flush();
+      } else if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(this.#flushSoon);
+      }
+    });
+  }
+
+  readonly #flushSoon = (): void => {
+    this.#flushing = false;
+    this.#flush();
+  };
+
+  /** Store the publishes batched so far with one script call (each topic answers alone). */
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch.length === 0) return;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    const groups = new Map<string, PendingPublish[]>();
+    for (const pending of batch) {
+      const group = groups.get(pending.topic);
+      if (group === undefined) groups.set(pending.topic, [pending]);
+      else group.push(pending);
+    }
+    const keys: string[] = [];
+    const args: (string | Buffer)[] = [String(this.#size), String(this.#ttl)];
+    for (const [topic, group] of groups) {
+      keys.push(`${this.#prefix}{${topic}}:seq`, `${this.#prefix}{${topic}}:log`);
+      args.push(this.#prefix + topic, String(group.length));
+      for (const pending of group) args.push(pending.event);
+    }
+    settleWithin(
+      this.#eval(PUBLISH, keys, args) as Promise<(number | Uint8Array)[]>,
+      this.#timeout,
+      `Redis did not answer in ${this.#timeout} ms`,
+    ).then(
+      // Answered after the I/O already received (this instance's own Pub/Sub connection
+      // usually holds the events by then): a listener here hears an event before its
+      // publisher resumes, as with the in-memory backplane, in most cases (not a promise).
+      (answers) => void setImmediate(() => this.#answer(groups, answers)),
+      (error: unknown) => {
+        for (const pending of batch) pending.reject(publishError(pending.topic, error));
+      },
+    );
+  }
+
+  #answer(groups: Map<string, PendingPublish[]>, answers: (number | Uint8Array)[]): void {
+    let g = 0;
+    for (const [topic, group] of groups) {
+      const last = answers[g++];
+      if (typeof last === "number") {
+        for (const [i, pending] of group.entries()) {
+          pending.resolve(last - group.length + 1 + i);
+        }
+      } else {
+        const error = publishError(topic, new Error(text(last ?? "no answer")));
+        for (const pending of group) pending.reject(error);
+      }
     }
   }
 
@@ -357,8 +468,21 @@ export class RedisBackplane implements Backplane {
     try {
       const topic = text(channel).slice(this.#prefix.length);
       const space = message.indexOf(0x20);
-      const seq = Number(text(message.subarray(0, space)));
-      this.#streams.receive(unpackEvent(topic, seq, message.subarray(space + 1)));
+      const head = text(message.subarray(0, space));
+      const body = message.subarray(space + 1);
+      const colon = head.indexOf(":");
+      if (colon < 0) {
+        this.#streams.receive(unpackEvent(topic, Number(head), body));
+        return;
+      }
+      const last = Number(head.slice(0, colon));
+      const count = Number(head.slice(colon + 1));
+      if (!Number.isSafeInteger(count) || count < 1 || !(count <= last)) {
+        throw new SyntaxError(`Switchboard: a malformed batch of events on ${topic}`);
+      }
+      this.#streams.receiveBatch(
+        splitPacked(body, count).map((part, i) => unpackEvent(topic, last - count + 1 + i, part)),
+      );
     } catch (error) {
       this.#onError(error);
     }
@@ -376,6 +500,13 @@ function fieldSeq([, fields]: StreamEntry): number | undefined {
     if (text(fields[i]!) === "s") return Number(text(fields[i + 1]!));
   }
   return undefined;
+}
+
+function publishError(topic: string, error: unknown): Error {
+  return new Error(
+    `Switchboard: the Redis backplane could not publish on ${topic}: ${message(error)}`,
+    { cause: error },
+  );
 }
 
 function escapeGlob(literal: string): string {

@@ -178,6 +178,25 @@ export class RemoteStreams {
     this.#dispatch(event);
   }
 
+  /**
+   * Take the events of one engine message that carries a batch of a topic's events
+   * (consecutive seqs, in order). Another subscription's copy of the batch is dropped whole:
+   * a batch starting at 1 is a copy when the topic is at its last seq, a restart when further.
+   *
+   * @param events The decoded events.
+   */
+  receiveBatch(events: readonly TopicEvent[]): void {
+    const first = events[0];
+    const last = events[events.length - 1];
+    if (first === undefined || last === undefined) return;
+    if (events.length > 1) {
+      const state = this.#topics.get(first.topic);
+      const at = state?.held === undefined ? state?.seq : state.held[state.held.length - 1]?.seq;
+      if (at !== undefined && last.seq <= at && !(first.seq === 1 && at > last.seq)) return;
+    }
+    for (const event of events) this.receive(event);
+  }
+
   /** Close every stream. */
   close(): void {
     for (const stream of [...this.#streams]) stream.close();
