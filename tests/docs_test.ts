@@ -56,33 +56,38 @@ function check(files: string[]): Promise<{ code: number; output: string }> {
 }
 
 describe("docs", () => {
-  it("every TypeScript block in README.md and docs/*.md type-checks", async () => {
-    const found = await blocks();
-    assert.ok(found.length >= 10, `only ${found.length} blocks found`);
-    const dir = join(ROOT, ".doc_check");
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir);
-    try {
-      const files: string[] = [];
-      const where = new Map<string, string>();
-      for (const [i, block] of found.entries()) {
-        const name = `${block.doc.replace(/[/.]/g, "_")}_${block.line}_${i}.ts`;
-        // The scratch folder is one level below the root: `./x` in a doc means `../x` here.
-        const code = block.code.replace(/(from\s+|import\s*\(\s*)"\.\//g, '$1"../');
-        await writeFile(join(dir, name), `${code}\nexport {};\n`);
-        files.push(join(".doc_check", name));
-        where.set(name, `${block.doc}:${block.line}`);
-      }
-      const { code, output } = await check(files);
-      let explained = output;
-      for (const [name, place] of where) {
-        explained = explained.replaceAll(name, `${name} (${place})`);
-      }
-      assert.equal(code, 0, `deno check failed on docs blocks:\n${explained}`);
-    } finally {
+  // deno check over every block takes ~15 s alone, more on a loaded machine.
+  it(
+    "every TypeScript block in README.md and docs/*.md type-checks",
+    { timeout: 90_000 },
+    async () => {
+      const found = await blocks();
+      assert.ok(found.length >= 10, `only ${found.length} blocks found`);
+      const dir = join(ROOT, ".doc_check");
       await rm(dir, { recursive: true, force: true });
-    }
-  });
+      await mkdir(dir);
+      try {
+        const files: string[] = [];
+        const where = new Map<string, string>();
+        for (const [i, block] of found.entries()) {
+          const name = `${block.doc.replace(/[/.]/g, "_")}_${block.line}_${i}.ts`;
+          // The scratch folder is one level below the root: `./x` in a doc means `../x` here.
+          const code = block.code.replace(/(from\s+|import\s*\(\s*)"\.\//g, '$1"../');
+          await writeFile(join(dir, name), `${code}\nexport {};\n`);
+          files.push(join(".doc_check", name));
+          where.set(name, `${block.doc}:${block.line}`);
+        }
+        const { code, output } = await check(files);
+        let explained = output;
+        for (const [name, place] of where) {
+          explained = explained.replaceAll(name, `${name} (${place})`);
+        }
+        assert.equal(code, 0, `deno check failed on docs blocks:\n${explained}`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("every computed figure in the docs is current (deno task docs:figures)", async () => {
     assert.deepEqual(await updateFigures(true), []);
