@@ -434,7 +434,7 @@ describe("docs/PROTOCOL.md against the example server, in raw frames", () => {
     }
   });
 
-  it("9. the example server streams (§7.1), cancels (§7.3) and echoes binary byte for byte (§5.4)", async () => {
+  it("9. the example server streams (§8.1), cancels (§8.3) and echoes binary byte for byte (§5.4)", async () => {
     const raw = await live();
     try {
       send(raw, {
