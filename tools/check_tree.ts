@@ -149,21 +149,25 @@ interface InfoModule {
  * (code and type-only imports, static and dynamic).
  */
 async function graph(root: string, files: readonly string[], deno: string): Promise<Edge[]> {
-  const rootFile = `${root}/.check_tree_root.ts`;
+  // The graph's root imports every file; it lives outside the tree, so a killed run leaves
+  // nothing behind.
+  const dir = await Deno.makeTempDir({ prefix: "check_tree_" });
+  const rootFile = `${dir}/root.ts`;
   await Deno.writeTextFile(
     rootFile,
-    files.map((f) => `import "./${f}";`).join("\n") + "\n",
+    files.map((f) => `import "${new URL(`file://${root}/${f}`).href}";`).join("\n") + "\n",
   );
+  const config = await exists(`${root}/deno.json`) ? ["--config", `${root}/deno.json`] : [];
   let out: Deno.CommandOutput;
   try {
     out = await new Deno.Command(deno, {
-      args: ["info", "--json", rootFile],
+      args: ["info", "--json", ...config, rootFile],
       cwd: root,
       stdout: "piped",
       stderr: "piped",
     }).output();
   } finally {
-    await Deno.remove(rootFile);
+    await Deno.remove(dir, { recursive: true });
   }
   if (!out.success) {
     throw new Error(`check_tree: deno info failed: ${new TextDecoder().decode(out.stderr)}`);
@@ -175,7 +179,7 @@ async function graph(root: string, files: readonly string[], deno: string): Prom
   const edges: Edge[] = [];
   for (const m of info.modules) {
     const from = rel(m.specifier);
-    if (from === undefined || from === ".check_tree_root.ts") continue;
+    if (from === undefined) continue;
     for (const d of m.dependencies ?? []) {
       const seen = new Set<string>();
       for (const r of [d.code, d.type]) {
