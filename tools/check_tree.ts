@@ -1,5 +1,5 @@
 /**
- * The tree check (`deno task check:tree`, run by tests/tree_test.ts and by `deno task ok`).
+ * The tree check (`deno task check:tree`, run by tests/tools/tree_test.ts and by `deno task ok`).
  * Reads the module graph of every lib/ file and every entry from `deno info --json` and the
  * source of every lib/ file and entry through the TypeScript parser, and fails (exit 1) on:
  *
@@ -31,7 +31,7 @@
  * follows.
  *
  * @example Check the tree from a script
- * ```ts ignore (spawns deno info over the whole tree: tests/tree_test.ts runs it)
+ * ```ts ignore (spawns deno info over the whole tree: tests/tools/tree_test.ts runs it)
  * const { code } = await new Deno.Command("deno", { args: ["task", "check:tree"] }).output();
  * console.log(code === 0 ? "clean" : "violations");
  * ```
