@@ -42,15 +42,15 @@ describe("tools/check_tree.ts", () => {
       }
       const write = (path: string, text: string): void => writeFileSync(`${root}/${path}`, text);
       write("lib/protocol/names.ts", 'export const Hello = "rpc.hello";\nexport const C = 4008;\n');
-      write("lib/peer/a.ts", 'import type { B } from "../b.ts";\nexport type A = B | 1;\n');
-      write("lib/peer/b.ts", 'import type { A } from "../a.ts";\nexport type B = A | 2;\n');
-      write("lib/peer/up.ts", 'import { Hub } from "../../hub/hub.ts";\nexport const h = Hub;\n');
+      write("lib/peer/a.ts", 'import type { B } from "./b.ts";\nexport type A = B | 1;\n');
+      write("lib/peer/b.ts", 'import type { A } from "./a.ts";\nexport type B = A | 2;\n');
+      write("lib/peer/up.ts", 'import { Hub } from "../hub/hub.ts";\nexport const h = Hub;\n');
       write("lib/hub/hub.ts", "export const Hub = 1;\n" + "// filler\n".repeat(500));
       write("lib/adapters/host.ts", "export const host = 1;\n");
       write(
         "lib/server/conn.ts",
         [
-          'import { host } from "../../adapters/host.ts";',
+          'import { host } from "../adapters/host.ts";',
           'export const m = "rpc.subscribe";',
           "export const SLOW_CLOSE = 4008;",
           "export function shut(ws: { close(c: number): void }): void { ws.close(1011); }",
