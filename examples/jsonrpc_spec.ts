@@ -11,7 +11,7 @@
  *
  * It also serves what docs/PROTOCOL.md describes, so a client written in any language can be
  * tried against it: `echo` (returns its params, binary values included: §5.4), the streams
- * `count` and `fail` (§7.1) and `slow` (runs until cancelled: §7.3), and pub/sub (§6) with a
+ * `count` and `fail` (§8.1) and `slow` (runs until cancelled: §8.3), and pub/sub (§7) with a
  * replay buffer of 100 events per topic, publishing allowed on `chat.*`, and a lazy publisher
  * on `demo.ticks` (one event a second while anyone subscribes to it or to a pattern matching
  * it, such as `demo.*`).

@@ -19,7 +19,7 @@ export interface SpecMethodOptions {
  * Register `subtract` (by position and by name), `sum`, `get_data`, the notifications
  * `update`, `notify_hello`, `notify_sum`; and what docs/PROTOCOL.md describes beyond the
  * specification: `echo` (returns its params, binary values included: §5.4), the streams
- * `count` and `fail` (§7.1), `slow` (runs until cancelled: §7.3), and a lazy publisher on
+ * `count` and `fail` (§8.1), `slow` (runs until cancelled: §8.3), and a lazy publisher on
  * `demo.ticks` (one event per `tickInterval` while anyone subscribes to it or to a pattern
  * matching it).
  *

@@ -1,6 +1,6 @@
 /**
- * The three-hub cluster suite, run against one engine by tests/cluster_redis_test.ts and
- * tests/cluster_nats_test.ts: hubs as separate processes, clients spread across them.
+ * The three-hub cluster suite, run against one engine by tests/cluster/cluster_redis_test.ts and
+ * tests/cluster/cluster_nats_test.ts: hubs as separate processes, clients spread across them.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * A hub client run in a child process by tests/hub_cross_runtime_test.ts, on the other
+ * A hub client run in a child process by tests/hub/hub_cross_runtime_test.ts, on the other
  * runtime. It offers `<runtime>.greet`, subscribes to `xrt.<parent>.*`, calls the parent's
  * `<parent>.greet` through the hub and prints one JSON line with the answer; then it publishes
  * `xrt.<runtime>.hello` and prints a second JSON line with the first event it receives from

@@ -1,5 +1,5 @@
 /**
- * The demo server on the host this runs on (Node 22 for tests/node_host_test.ts), with a
+ * The demo server on the host this runs on (Node 22 for tests/adapters/node_host_test.ts), with a
  * 64 KiB message limit, a 512 KiB send buffer limit per subscriber, `echo` (bytes included),
  * `ask.client` (a server→client call), `firehose(count, size)` (publishes on `firehose`) and
  * `closes()` (the close codes seen so far).

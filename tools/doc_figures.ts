@@ -2,7 +2,7 @@
  * Figures in the docs that a script can compute are written by this script, never typed by
  * hand: each sits between `<!-- figure:NAME -->` and `<!-- /figure -->` in README.md or
  * docs/*.md. `deno task docs:figures` rewrites them; `--check` only reports stale ones (exit 1),
- * which tests/docs_test.ts runs.
+ * which tests/docs/docs_test.ts runs.
  *
  * Figures: `bundle-bytes` and `bundle-gzip` (the served client, `GET <path>/client.js`),
  * `dts-bytes` (its declarations, `client.d.ts`).

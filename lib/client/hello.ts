@@ -1,6 +1,6 @@
 /**
  * The `rpc.hello` that opens each of the client's sockets: codec and binary negotiation, and
- * the `token` option's credential (docs/PROTOCOL.md §4.1, §9.1).
+ * the `token` option's credential (docs/PROTOCOL.md §4.1, §11.1).
  *
  * @module
  */

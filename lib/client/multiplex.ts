@@ -1,7 +1,7 @@
 /**
  * Client multiplexing: clients of the same URL that ask for it share one WebSocket, each on
  * its own channel (a separate session on the server). The socket's own session only carries
- * the channel messages of docs/PROTOCOL.md §13: `rpc.channel.open` (request, answers
+ * the channel messages of docs/PROTOCOL.md §6: `rpc.channel.open` (request, answers
  * the channel id), `rpc.channel` (notification wrapping one message of a channel) and
  * `rpc.channel.close` (notification, either way). The socket closes with its last channel.
  *

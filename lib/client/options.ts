@@ -86,11 +86,11 @@ export interface ClientOptions {
   /**
    * Share one WebSocket with the other multiplexed clients of the same URL (each gets its own
    * channel: a separate session on the server). Default false. See
-   * docs/PROTOCOL.md §13.
+   * docs/PROTOCOL.md §6.
    */
   readonly multiplex?: boolean;
   /**
-   * A credential for a hub (docs/PROTOCOL.md §9.1): sent as `params.token` of the `rpc.hello`
+   * A credential for a hub (docs/PROTOCOL.md §11.1): sent as `params.token` of the `rpc.hello`
    * that opens every socket, so no hand-written hello is needed. A function is called again
    * for every socket (reconnects included) and every refresh, and may return a promise (fetch
    * a fresh JWT); calls made meanwhile wait. When the hub's answer carries `expires`, a

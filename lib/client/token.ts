@@ -1,7 +1,7 @@
 /**
  * The client's credential: the `token` option (a string, or a function asked again on every
  * socket and every refresh), sent in `rpc.hello`, refreshed in-session with `rpc.refresh`
- * before the hub's `expires` (docs/PROTOCOL.md §9.1).
+ * before the hub's `expires` (docs/PROTOCOL.md §11.1).
  *
  * @module
  */

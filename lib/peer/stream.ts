@@ -3,7 +3,7 @@
  * async generator) and was called through `rpc.stream` sends its items as `rpc.stream.item`
  * notifications, at most as many as the caller granted with credit, then the final response.
  * A caller that did not ask for a stream gets the items collected into an array.
- * docs/PROTOCOL.md §7 gives the exact JSON.
+ * docs/PROTOCOL.md §8 gives the exact JSON.
  *
  * @module
  */

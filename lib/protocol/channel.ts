@@ -1,5 +1,5 @@
 /**
- * Names and framing of the channel (multiplexing) extension: docs/PROTOCOL.md §13.
+ * Names and framing of the channel (multiplexing) extension: docs/PROTOCOL.md §6.
  *
  * @module
  */

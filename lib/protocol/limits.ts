@@ -1,6 +1,6 @@
 /**
  * Receiver-side limits and their defaults. Every limit has a default here and an option on
- * the server and the client; docs/PROTOCOL.md §12 lists what happens when each is exceeded.
+ * the server and the client; docs/PROTOCOL.md §14 lists what happens when each is exceeded.
  *
  * @module
  */

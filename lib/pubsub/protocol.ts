@@ -1,6 +1,6 @@
 /**
  * The pub/sub wire protocol: method names, params and results, the error code for refusals
- * and the slow-consumer close code. docs/PROTOCOL.md §6 shows the exact JSON.
+ * and the slow-consumer close code. docs/PROTOCOL.md §7 shows the exact JSON.
  *
  * @module
  */

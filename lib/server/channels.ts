@@ -2,7 +2,7 @@
  * Server side of multiplexing: a client may open channels on its WebSocket
  * (`rpc.channel.open`); each channel gets a virtual transport and a full {@linkcode Peer}, so
  * it is a session of its own (its own `peer.info.id`, entry in `sb.peers`, subscriptions,
- * streams, hub routes). Wire format: docs/PROTOCOL.md §13.
+ * streams, hub routes). Wire format: docs/PROTOCOL.md §6.
  *
  * @module
  */

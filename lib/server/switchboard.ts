@@ -111,7 +111,7 @@ export interface SwitchboardOptions {
   readonly heartbeat?: ServerHeartbeatOptions | false;
   /**
    * Most channels a client may open on one WebSocket (multiplexing,
-   * docs/PROTOCOL.md §13); 0 turns multiplexing off. Default 16.
+   * docs/PROTOCOL.md §6); 0 turns multiplexing off. Default 16.
    */
   readonly maxChannels?: number;
   /**
@@ -176,7 +176,7 @@ export class Switchboard {
   };
   /** The topic broker (subscriptions, lazy publishers, backplane). */
   readonly pubsub: Broker;
-  /** The synced state objects (docs/PROTOCOL.md §14). */
+  /** The synced state objects (docs/PROTOCOL.md §9). */
   readonly states: States;
 
   readonly #options: SwitchboardOptions;
@@ -267,7 +267,7 @@ export class Switchboard {
 
   /**
    * Create a named state object: clients sync a read-only copy of it and call its methods
-   * as procedures `<name>.<method>` (docs/PROTOCOL.md §14).
+   * as procedures `<name>.<method>` (docs/PROTOCOL.md §9).
    *
    * @param name A topic-style name (`counter`, `room.42`).
    * @param initial Its initial value, a plain object.

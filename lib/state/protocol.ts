@@ -1,6 +1,6 @@
 /**
  * The synced-state wire protocol: the `rpc.state.get` snapshot method, the reserved topic
- * namespace patches travel on, and the snapshot and patch shapes. docs/PROTOCOL.md §14
+ * namespace patches travel on, and the snapshot and patch shapes. docs/PROTOCOL.md §9
  * shows the exact JSON. Browser-safe.
  *
  * @module

@@ -1,0 +1,11 @@
+/**
+ * Three hubs as separate processes joined through nats-server: cross-hub events, routed calls
+ * (callee disconnect, timeout, cancel, roundrobin), a hub killed with its subscriber resuming
+ * on another, and the engine down for seconds.
+ */
+
+import { startNats } from "../_engines.ts";
+import { clusterSuite } from "../_cluster_suite.ts";
+import { hasEngine } from "../_cluster.ts";
+
+clusterSuite("nats-server", hasEngine("nats-server"), startNats);
