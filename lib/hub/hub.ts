@@ -41,7 +41,7 @@ import { Logger } from "./log.ts";
 import { HubMetrics } from "./metrics.ts";
 import { type Identity, Policy, type Rule } from "./policy.ts";
 import { forbidden, identityOf, POLICED_BUILTINS, registerHubProcedures } from "./procedures.ts";
-import { HubRouter, type MethodInfo } from "./router.ts";
+import { HubRouter, type MethodInfo } from "./routing.ts";
 import { type TopicRow, TopicTracker } from "./topics.ts";
 
 /**

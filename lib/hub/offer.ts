@@ -7,7 +7,7 @@
 import type { Params } from "../protocol/types.ts";
 import type { CallOptions } from "../peer/peer.ts";
 import type { Procedure, ProcedureOptions } from "../router/registry.ts";
-import type { MethodInfo } from "./router.ts";
+import type { MethodInfo } from "./routing.ts";
 
 /**
  * What {@linkcode offer} needs of a client (a `Client` or a `Peer`).

@@ -15,7 +15,7 @@ import type { Authenticator } from "./auth.ts";
 import { openRpcDocument } from "./discover.ts";
 import { HubErrorCode } from "./errors.ts";
 import type { Identity, Policy } from "./policy.ts";
-import type { HubRouter, MethodInfo } from "./router.ts";
+import type { HubRouter, MethodInfo } from "./routing.ts";
 import type { TopicRow } from "./topics.ts";
 
 /**

@@ -1,6 +1,6 @@
 /**
  * A terminal client for any hub: `deno task cli <command> <url> …` (or
- * `bun lib/hub/cli.ts …`).
+ * `bun lib/cli/cli.ts …`).
  *
  * ```
  * call <url> <method> [json-params]   call a procedure, print its result as JSON

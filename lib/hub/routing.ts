@@ -29,7 +29,7 @@ import { HubErrorCode } from "./errors.ts";
  *
  * @example
  * ```ts
- * import type { MethodInfo } from "./router.ts";
+ * import type { MethodInfo } from "./routing.ts";
  * const info: MethodInfo = {
  *   description: "Adds two numbers",
  *   params: [{ name: "a", schema: { type: "number" } }, { name: "b", schema: { type: "number" } }],
@@ -52,7 +52,7 @@ export interface MethodInfo {
  *
  * @example
  * ```ts
- * import type { RouterEvents } from "./router.ts";
+ * import type { RouterEvents } from "./routing.ts";
  * const events: RouterEvents = { onCall: (name, ms, error) => console.log(name, ms, error) };
  * if (events.onCall === undefined) throw new Error("unreachable");
  * ```
@@ -69,7 +69,7 @@ export interface RouterEvents {
  *
  * @example
  * ```ts
- * import type { RouterOptions } from "./router.ts";
+ * import type { RouterOptions } from "./routing.ts";
  * const options: RouterOptions = { registration: "roundrobin", timeout: 5_000 };
  * if (options.registration !== "roundrobin") throw new Error("unreachable");
  * ```
@@ -97,7 +97,7 @@ interface Route {
  *
  * @example
  * ```ts
- * import type { RouteSummary } from "./router.ts";
+ * import type { RouteSummary } from "./routing.ts";
  * const s: RouteSummary = { name: "math.add", callees: ["c1"] };
  * if (s.callees[0] !== "c1") throw new Error("unreachable");
  * ```
@@ -117,7 +117,7 @@ export interface RouteSummary {
  * @example Route calls through a server registry
  * ```ts
  * import { Registry } from "../router/registry.ts";
- * import { HubRouter } from "./router.ts";
+ * import { HubRouter } from "./routing.ts";
  * const shared = new Registry();
  * const router = new HubRouter(shared);
  * if (shared.has("math.add") || router.inFlight !== 0) throw new Error("nothing routed yet");
