@@ -38,6 +38,8 @@ import { startTimeout, stopTimer } from "./timers.ts";
 import { fetchToken, TokenKeeper, type TokenRefreshResult } from "./token.ts";
 import { type HelloHooks, sayHello } from "./hello.ts";
 import type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState } from "./options.ts";
+import { Method } from "../protocol/methods.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /**
  * Close codes after which the client does not reconnect: the server closed on purpose
@@ -45,7 +47,13 @@ import type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState } 
  * 1008 policy, 1009 too big), which would only repeat. Others (1001 going away for a
  * restart, 1006 a dropped network, 1011, 4000 heartbeat, 4008 slow consumer, …) reconnect.
  */
-const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1003, 1007, 1008, 1009]);
+const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Normal,
+  CloseCode.UnsupportedData,
+  CloseCode.InvalidPayload,
+  CloseCode.PolicyViolation,
+  CloseCode.MessageTooBig,
+]);
 
 /** One connection attempt: its link and the peer that speaks over it. */
 interface Session {
@@ -166,7 +174,7 @@ export class Connection {
     this.#outbox = new Outbox(options.maxQueued ?? 1000);
     this.#token = new TokenKeeper(
       options.token,
-      (token) => this.call("rpc.refresh", { token }) as Promise<TokenRefreshResult>,
+      (token) => this.call(Method.Refresh, { token }) as Promise<TokenRefreshResult>,
       (error, where) => this.#report(error, where),
     );
   }
@@ -403,7 +411,7 @@ export class Connection {
     );
     const session = this.#session;
     if (session !== undefined && !session.peer.isClosed) session.peer.close(code, reason);
-    else this.#finish({ code: code ?? 1000, reason: reason ?? "", local: true });
+    else this.#finish({ code: code ?? CloseCode.Normal, reason: reason ?? "", local: true });
   }
 
   #connect(): void {
@@ -427,7 +435,10 @@ export class Connection {
       if (attempt !== this.#tokenAttempt || this.#state !== "CONNECTING") return;
       this.#tokenPending = false;
       this.#report(error, "token");
-      this.#afterLoss({ code: 1006, reason: "Switchboard: no token", local: true }, false);
+      this.#afterLoss(
+        { code: CloseCode.Abnormal, reason: "Switchboard: no token", local: true },
+        false,
+      );
     });
   }
 

@@ -11,6 +11,7 @@ import { Extension } from "../protocol/extensions.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
 import { startInterval, stopTimer } from "./timers.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /**
  * Heartbeat options (client and server use the same shape).
@@ -38,7 +39,7 @@ export interface HeartbeatOptions {
  * if (HEARTBEAT_CLOSE !== 4000) throw new Error("unreachable");
  * ```
  */
-export const HEARTBEAT_CLOSE = 4000;
+export const HEARTBEAT_CLOSE: typeof CloseCode.HeartbeatTimeout = CloseCode.HeartbeatTimeout;
 
 /**
  * Check heartbeat options.

@@ -11,7 +11,7 @@ import { type Context, Hono } from "hono";
 import type { WSContext } from "hono/ws";
 import { getCookie } from "hono/cookie";
 import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
-import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import { ErrorCode, HubErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { RoutingEngine } from "../cluster/engine.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
@@ -35,7 +35,6 @@ import {
   refusing,
 } from "./cluster.ts";
 import type { HubConfig } from "./config.ts";
-import { HubErrorCode } from "./errors.ts";
 import { inspectorPage } from "./inspector.ts";
 import { Logger } from "./log.ts";
 import { HubMetrics } from "./metrics.ts";
@@ -43,6 +42,8 @@ import { type Identity, Policy, type Rule } from "./policy.ts";
 import { forbidden, identityOf, POLICED_BUILTINS, registerHubProcedures } from "./procedures.ts";
 import { HubRouter, type MethodInfo } from "./routing.ts";
 import { type TopicRow, TopicTracker } from "./topics.ts";
+import { Method, RESERVED_PREFIX } from "../protocol/methods.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /**
  * Options of a {@linkcode Hub} besides its config.
@@ -76,7 +77,7 @@ const ANONYMOUS: Identity = {
 };
 const NOBODY: Identity = { id: "", roles: [], admitted: false, via: "none" };
 /** Methods a connection whose token expired may still call: to authenticate again. */
-const REAUTH: ReadonlySet<string> = new Set(["rpc.hello", "rpc.refresh", "rpc.ping"]);
+const REAUTH: ReadonlySet<string> = new Set([Method.Hello, Method.Refresh, Method.Ping]);
 /** Most topic rows in an inspector snapshot. */
 const MAX_TOPIC_ROWS = 200;
 
@@ -145,10 +146,10 @@ export class Hub {
     });
     const builtin: Rule[] = this.#auth.configured
       ? [
-        { actions: ["call"], match: "rpc.inspect", roles: ["admin"] },
-        { actions: ["call"], match: "rpc.inspect", effect: "deny" },
-        { actions: ["call"], match: "rpc.inspect.disconnect", roles: ["admin"] },
-        { actions: ["call"], match: "rpc.inspect.disconnect", effect: "deny" },
+        { actions: ["call"], match: Method.Inspect, roles: ["admin"] },
+        { actions: ["call"], match: Method.Inspect, effect: "deny" },
+        { actions: ["call"], match: Method.InspectDisconnect, roles: ["admin"] },
+        { actions: ["call"], match: Method.InspectDisconnect, effect: "deny" },
       ]
       : [];
     this.#policy = new Policy([...config.rules, ...builtin], config.defaultPolicy);
@@ -322,7 +323,7 @@ export class Hub {
         };
       }),
       procedures: {
-        server: this.switchboard.procedures.names().filter((n) => !n.startsWith("rpc.")),
+        server: this.switchboard.procedures.names().filter((n) => !n.startsWith(RESERVED_PREFIX)),
         routed: routes,
       },
       topics: this.topicRows().slice(0, MAX_TOPIC_ROWS),
@@ -359,7 +360,7 @@ export class Hub {
     clearTimeout(this.#pushTimer);
     clearInterval(this.#tick);
     this.#expiry.clear();
-    this.switchboard.closeAll(1001, "Hub shutting down");
+    this.switchboard.closeAll(CloseCode.GoingAway, "Hub shutting down");
     await this.router.cluster?.close();
     await this.switchboard.pubsub.close();
     await this.#server?.close();
@@ -384,7 +385,7 @@ export class Hub {
   #authorize(method: string, peer: Peer): void {
     this.metrics.calls++;
     const identity = identityOf(peer.info.data);
-    if (!identity.admitted && method !== "rpc.hello") {
+    if (!identity.admitted && method !== Method.Hello) {
       this.metrics.refused++;
       throw new RpcError(HubErrorCode.Unauthenticated, "Authentication required", {
         reason: "Send rpc.hello with a token first",
@@ -400,7 +401,7 @@ export class Hub {
     if (this.#draining) {
       throw new RpcError(HubErrorCode.ShuttingDown, "Switchboard hub: shutting down");
     }
-    if (method.startsWith("rpc.") && !POLICED_BUILTINS.has(method)) return;
+    if (method.startsWith(RESERVED_PREFIX) && !POLICED_BUILTINS.has(method)) return;
     if (!this.#policy.allows("call", method, identity)) {
       this.metrics.refused++;
       throw forbidden("call", method);
@@ -491,7 +492,10 @@ export class Hub {
       const cap = this.config.preAuthMaxMessageSize;
       let socket: WSContext | undefined;
       if (!identityOf(data).admitted) {
-        const ticket = this.#enterGate(c, () => socket?.close(4002, "Authentication timeout"));
+        const ticket = this.#enterGate(
+          c,
+          () => socket?.close(CloseCode.AuthenticationTimeout, "Authentication timeout"),
+        );
         if (ticket instanceof Response) return ticket;
         this.#tickets.set(data, ticket);
       }
@@ -499,14 +503,16 @@ export class Hub {
         onOpen: (event, ws) => {
           socket = ws;
           // Missed its deadline before it even opened.
-          if (this.#tickets.get(data)?.expired) ws.close(4002, "Authentication timeout");
+          if (this.#tickets.get(data)?.expired) {
+            ws.close(CloseCode.AuthenticationTimeout, "Authentication timeout");
+          }
           events.onOpen?.(event, ws);
         },
         onMessage: (event, ws) => {
           const frame = event.data as string | ArrayBuffer;
           const size = typeof frame === "string" ? frame.length : frame.byteLength;
           if (size > cap && !identityOf(data).admitted) {
-            ws.close(1009, "Message too big before authentication");
+            ws.close(CloseCode.MessageTooBig, "Message too big before authentication");
             return;
           }
           events.onMessage?.(event, ws);
@@ -586,7 +592,7 @@ export class Hub {
   #push(): void {
     if (this.#watchers.size === 0) return;
     const snapshot = this.snapshot();
-    for (const peer of this.#watchers) peer.notify("rpc.inspect.update", snapshot);
+    for (const peer of this.#watchers) peer.notify(Method.InspectUpdate, snapshot);
   }
 }
 

@@ -18,11 +18,11 @@
 
 import { ClusterRoutes } from "../cluster/cluster_routes.ts";
 import type { RoutingEngine } from "../cluster/engine.ts";
-import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import { ErrorCode, HubErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { CallContext, RegisteredProcedure, Registry } from "../router/registry.ts";
-import { HubErrorCode } from "./errors.ts";
+import { RESERVED_PREFIX } from "../protocol/methods.ts";
 
 /**
  * An OpenRPC method description a registering client may attach (all optional).
@@ -304,7 +304,7 @@ export class HubRouter {
         "A procedure name must be a string of 1 to 256 characters",
       );
     }
-    if (name.startsWith("rpc.") || this.#shared.names().includes(name)) {
+    if (name.startsWith(RESERVED_PREFIX) || this.#shared.names().includes(name)) {
       throw new RpcError(ErrorCode.InvalidParams, "Invalid params", {
         reason: "This name belongs to the hub itself",
         name,
@@ -330,7 +330,7 @@ export class HubRouter {
 
   #resolve(name: string): RegisteredProcedure | undefined {
     const local = this.#routes.get(name)?.entry;
-    if (local !== undefined || this.#cluster === undefined || name.startsWith("rpc.")) {
+    if (local !== undefined || this.#cluster === undefined || name.startsWith(RESERVED_PREFIX)) {
       return local;
     }
     // Another hub may serve it: known names keep their forwarder; an unknown one gets a fresh
