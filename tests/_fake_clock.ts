@@ -17,6 +17,7 @@ export class FakeClock implements Clock {
   #now: number;
   #seq = 0;
   readonly #timers = new Map<number, Timer>();
+  #armed = Promise.withResolvers<void>();
 
   /** @param start The time to start at (ms). */
   constructor(start = 1_000_000) {
@@ -35,6 +36,7 @@ export class FakeClock implements Clock {
   setTimeout(fn: () => void, ms: number): unknown {
     const seq = ++this.#seq;
     this.#timers.set(seq, { at: this.#now + Math.max(0, ms), seq, fn });
+    this.#armed.resolve();
     return seq;
   }
 
@@ -63,6 +65,35 @@ export class FakeClock implements Clock {
     }
     this.#now = end;
     await settle();
+  }
+
+  /**
+   * Fire timers one at a time, in order, until `done` settles: when none is set, wait for
+   * `done` or for the next timer (real I/O may set one). Fails past `limit` timers.
+   *
+   * @param done What to wait for.
+   * @param limit Most timers fired. Default 1,000.
+   * @returns What `done` resolves to.
+   */
+  async runUntil<T>(done: Promise<T>, limit = 1_000): Promise<T> {
+    let finished = false;
+    const settled = done.then(() => finished = true, () => finished = true);
+    for (let fired = 0; fired <= limit;) {
+      await settle();
+      if (finished) return done;
+      let next: Timer | undefined;
+      for (const timer of this.#timers.values()) {
+        if (next === undefined || timer.at < next.at) next = timer;
+      }
+      if (next !== undefined) {
+        fired++;
+        await this.advance(next.at - this.#now);
+        continue;
+      }
+      this.#armed = Promise.withResolvers<void>();
+      await Promise.race([settled, this.#armed.promise]);
+    }
+    throw new Error(`FakeClock.runUntil: not done after ${limit} timers`);
   }
 }
 
