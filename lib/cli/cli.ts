@@ -23,7 +23,7 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { type Client, connect } from "../../client.ts";
+import { type Client, connect } from "../client/client.ts";
 import { RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
 import { Method } from "../protocol/methods.ts";
