@@ -223,7 +223,6 @@ export class Hub {
       changed: () => this.#changed(),
       authenticated: (data, id) => this.#authenticated(data, id),
     });
-    const hub = this;
     mountHubRoutes(this.app, {
       config,
       adapter,
@@ -237,9 +236,9 @@ export class Hub {
       data: this.#data,
       preAuth: this.#preAuth,
       tickets: this.#tickets,
-      draining: () => hub.#draining,
-      clusterHealth: () => hub.clusterHealth(),
-      initialIdentity: () => hub.#initialIdentity(),
+      draining: () => this.#draining,
+      clusterHealth: () => this.clusterHealth(),
+      initialIdentity: () => this.#initialIdentity(),
     });
   }
 
