@@ -27,8 +27,7 @@
 
 import process from "node:process";
 import { denoAdapter } from "./lib/adapters/deno.ts";
-import { Hub } from "./lib/hub/hub.ts";
-import { loadHubConfig } from "./lib/hub/main.ts";
+import { Hub, loadHubConfig } from "./lib/hub/mod.ts";
 import { clusterEngines } from "./lib/hub/cluster.ts";
 
 /** The environment, or the command to run when reading it is not allowed. */

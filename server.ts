@@ -84,9 +84,18 @@ export type {
 } from "./lib/adapters/adapter.ts";
 export type { FanoutPort } from "./lib/pubsub/runtime_fanout.ts";
 export { detectAdapter } from "./lib/adapters/detect.ts";
-export { Hub, type HubOptions } from "./lib/hub/hub.ts";
-export type { ClusterHealth, HealthyBackplane } from "./lib/hub/cluster.ts";
-export { type HubConfig, resolveHubConfig } from "./lib/hub/config.ts";
+/**
+ * @deprecated The hub has its own entry: import `Hub`, `resolveHubConfig` and their types from
+ * `@switchboard/switchboard/hub` (lib/hub/mod.ts). Kept here for compatibility.
+ */
+export {
+  type ClusterHealth,
+  type HealthyBackplane,
+  Hub,
+  type HubConfig,
+  type HubOptions,
+  resolveHubConfig,
+} from "./lib/hub/mod.ts";
 export {
   type BatchEntry,
   type CallOptions,
@@ -188,5 +197,5 @@ export async function serve(
 
 if (isMainModule(import.meta)) {
   // Not awaited at top level: keeps this module's evaluation free of the hub's start-up.
-  import("./lib/hub/main.ts").then((hub) => hub.main());
+  import("./lib/hub/mod.ts").then((hub) => hub.main());
 }

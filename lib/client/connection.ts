@@ -10,9 +10,8 @@
  * holds is tied to one connection: pending calls (a response can only come back on the
  * socket that carried the request), running calls, streams, the negotiated codec
  * (`rpc.hello` is redone per socket), binary reassembly. When a socket dies its peer rejects
- * all of that at once, through the peer's one close path, and the connection decides per
- * call: never sent (the socket never opened) -> send again; sent and `idempotent` -> send
- * again once; otherwise -> -32007 (unknown outcome).
+ * all of that at once, through the peer's one close path, and {@linkcode Calls} decides per
+ * call (calls.ts).
  *
  * @module
  */
@@ -21,7 +20,6 @@ import type { HelloResult } from "../protocol/extensions.ts";
 import type { Params } from "../protocol/types.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { type BatchEntry, type CallOptions, Peer, type StreamOptions } from "../peer/peer.ts";
-import type { DropHandler, DroppedCall } from "../peer/pending.ts";
 import type { StreamCall } from "../peer/stream_call.ts";
 import type { CloseInfo } from "../peer/transport.ts";
 import type { ConnectionInfo, Registry } from "../router/registry.ts";
@@ -33,11 +31,14 @@ import type { Emitter } from "./emitter.ts";
 import { checkHeartbeat, type HeartbeatOptions, startHeartbeat } from "./heartbeat.ts";
 import type { Link } from "./link.ts";
 import { openChannel } from "./multiplex.ts";
-import { type Job, Outbox } from "./outbox.ts";
-import { startTimeout, stopTimer } from "./timers.ts";
+import { Calls } from "./calls.ts";
+import { startTimeout, stopTimer, type TimerHandle } from "./timers.ts";
 import { fetchToken, TokenKeeper, type TokenRefreshResult } from "./token.ts";
 import { type HelloHooks, sayHello } from "./hello.ts";
 import type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState } from "./options.ts";
+import { Method } from "../protocol/methods.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
+import { type Clock, systemClock } from "../protocol/clock.ts";
 
 /**
  * Close codes after which the client does not reconnect: the server closed on purpose
@@ -45,21 +46,19 @@ import type { ClientCallOptions, ClientEvents, ClientOptions, ConnectionState } 
  * 1008 policy, 1009 too big), which would only repeat. Others (1001 going away for a
  * restart, 1006 a dropped network, 1011, 4000 heartbeat, 4008 slow consumer, …) reconnect.
  */
-const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1003, 1007, 1008, 1009]);
+const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.Normal,
+  CloseCode.UnsupportedData,
+  CloseCode.InvalidPayload,
+  CloseCode.PolicyViolation,
+  CloseCode.MessageTooBig,
+]);
 
 /** One connection attempt: its link and the peer that speaks over it. */
 interface Session {
   readonly link: Link;
   readonly peer: Peer;
   readonly hello: Promise<HelloResult | undefined>;
-}
-
-/** A call or notification, run on the current socket or held for the next one. */
-interface ClientJob extends Job {
-  /** Send it; `timeout` is what remains of its own (undefined: not delayed, use its options). */
-  run(peer: Peer, timeout: number | undefined): void;
-  /** Whether it waited (in the outbox or for a resend): its timeout is then what remains. */
-  delayed: boolean;
 }
 
 /**
@@ -82,6 +81,7 @@ export interface ClientParts {
 }
 
 const DEFAULT_TIMEOUT = 30_000;
+const DEFAULT_MAX_QUEUED = 1000;
 const DEFAULT_HEARTBEAT: HeartbeatOptions = Object.freeze({ interval: 15_000, timeout: 10_000 });
 
 /**
@@ -100,12 +100,10 @@ export class Connection {
   readonly #subscriptions: Subscriptions;
   readonly #events: Emitter<ClientEvents>;
   readonly #report: (error: unknown, where: string) => void;
-  readonly #outbox: Outbox<ClientJob>;
+  readonly #calls: Calls;
+  readonly #clock: Clock;
   readonly #backoff: ResolvedBackoff | undefined;
   readonly #heartbeat: HeartbeatOptions | undefined;
-  readonly #timeout: number;
-  /** Takes over fast-path calls caught by a drop; undefined without reconnection (-32001). */
-  readonly #onDrop: DropHandler | undefined;
   #url: string;
   #urls: UrlRotation;
   #failed = false;
@@ -114,7 +112,7 @@ export class Connection {
   #attempt = 0;
   #connectedAt = 0;
   #everConnected = false;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #reconnectTimer: TimerHandle | undefined;
   #stopHeartbeat: (() => void) | undefined;
   #closeRequest: { code: number | undefined; reason: string | undefined } | undefined;
   /** The `token` option: sent in every hello, refreshed before it expires. */
@@ -150,23 +148,31 @@ export class Connection {
     this.#subscriptions = parts.subscriptions;
     this.#events = parts.events;
     this.#report = parts.report;
-    this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.#clock = options.clock ?? systemClock;
     // On by default: a client that survives flaky networks is the point. `reconnect: false`
     // gives a one-socket client whose `closed` resolves at the first close.
     const reconnect = options.reconnect ?? true;
     this.#backoff = reconnect === false
       ? undefined
       : resolveBackoff(reconnect === true ? {} : reconnect);
-    this.#onDrop = this.#backoff === undefined
-      ? undefined
-      : (call, error) => this.#handOver(call, error);
     const heartbeat = options.heartbeat ??
       (this.#backoff === undefined ? false : DEFAULT_HEARTBEAT);
     this.#heartbeat = heartbeat === false ? undefined : checkHeartbeat(heartbeat);
-    this.#outbox = new Outbox(options.maxQueued ?? 1000);
+    this.#calls = new Calls({
+      livePeer: () => this.#livePeer(),
+      queueing: () => this.#queueing(),
+      session: () => this.#session,
+      resending: () => this.#backoff !== undefined && this.#closeRequest === undefined,
+      reconnects: this.#backoff !== undefined,
+      isClosed: () => this.#state === "CLOSED",
+    }, {
+      timeout: options.timeout ?? DEFAULT_TIMEOUT,
+      maxQueued: options.maxQueued ?? DEFAULT_MAX_QUEUED,
+      clock: this.#clock,
+    });
     this.#token = new TokenKeeper(
       options.token,
-      (token) => this.call("rpc.refresh", { token }) as Promise<TokenRefreshResult>,
+      (token) => this.call(Method.Refresh, { token }) as Promise<TokenRefreshResult>,
       (error, where) => this.#report(error, where),
     );
   }
@@ -219,7 +225,7 @@ export class Connection {
 
   /** Calls waiting for a socket. */
   get queuedCalls(): number {
-    return this.#outbox.size;
+    return this.#calls.queued;
   }
 
   /**
@@ -255,65 +261,7 @@ export class Connection {
    * @returns The result.
    */
   call(method: string, params?: Params, options?: ClientCallOptions): Promise<unknown> {
-    // Fast path, the common case: a live socket. The call goes straight to its peer (one
-    // promise, no job); only a drop while it is in flight needs the reconnection machinery,
-    // and the peer hands such calls to #onDrop then (no per-call catch).
-    const peer = this.#livePeer();
-    if (peer !== undefined) return peer.callOrHandOver(method, params, options, this.#onDrop);
-    return new Promise((resolve, reject) => {
-      this.#submit(this.#job(method, params, options, resolve, reject));
-    });
-  }
-
-  /**
-   * A fast-path call whose socket dropped while it was pending (see `Peer.callOrHandOver`):
-   * resent on the next socket or rejected with -32007, as a job would be.
-   */
-  #handOver(call: DroppedCall, error: unknown): void {
-    // A resent idempotent call gets its full timeout again from here: the fast path does not
-    // read the clock per call. The dropped peer is still the session's (a new session only
-    // starts after this one's close has been handled).
-    const job = this.#job(
-      call.method,
-      call.params,
-      call.options as ClientCallOptions | undefined,
-      call.resolve,
-      call.reject,
-    );
-    this.#afterDrop(job, this.#session!.peer, error);
-  }
-
-  /** A call that may wait for a socket or be resent: its deadline, retry state and runner. */
-  #job(
-    method: string,
-    params: Params | undefined,
-    options: ClientCallOptions | undefined,
-    resolve: (value: unknown) => void,
-    reject: (reason: unknown) => void,
-  ): ClientJob {
-    const timeout = options?.timeout ?? this.#timeout;
-    const job: ClientJob = {
-      method,
-      deadline: timeout === 0 ? Infinity : Date.now() + timeout,
-      idempotent: options?.idempotent ?? false,
-      retried: false,
-      signal: options?.signal,
-      fail: reject,
-      delayed: false,
-      run: (peer, remaining) => {
-        // Not delayed: the user's own options, so the default timeout uses the pending
-        // table's shared timer instead of one timer per call.
-        const callOptions = remaining === undefined
-          ? options
-          : options?.signal === undefined
-          ? { timeout: remaining }
-          : { timeout: remaining, signal: options.signal };
-        peer.call(method, params, callOptions).then(resolve, (error: unknown) => {
-          this.#afterDrop(job, peer, error);
-        });
-      },
-    };
-    return job;
+    return this.#calls.call(method, params, options);
   }
 
   /**
@@ -340,21 +288,7 @@ export class Connection {
    * @returns False if closed or the queue is full.
    */
   notify(method: string, params?: Params): boolean {
-    const peer = this.#livePeer();
-    if (peer !== undefined) return peer.notify(method, params);
-    if (!this.#queueing()) return false;
-    let ok = true;
-    this.#outbox.hold({
-      method,
-      deadline: Infinity,
-      idempotent: false,
-      retried: false,
-      signal: undefined,
-      fail: () => ok = false,
-      delayed: true,
-      run: (next) => void next.notify(method, params),
-    });
-    return ok;
+    return this.#calls.notify(method, params);
   }
 
   /**
@@ -368,22 +302,7 @@ export class Connection {
     entries: readonly BatchEntry[],
     options?: CallOptions,
   ): Promise<PromiseSettledResult<unknown>[]> {
-    const peer = this.#livePeer();
-    if (peer !== undefined || !this.#queueing()) {
-      return (peer ?? this.#session!.peer).batch(entries, options);
-    }
-    return new Promise((resolve, reject) => {
-      this.#outbox.hold({
-        method: "batch",
-        deadline: Infinity,
-        idempotent: false,
-        retried: false,
-        signal: undefined,
-        fail: reject,
-        delayed: true,
-        run: (next) => void next.batch(entries, options).then(resolve),
-      });
-    });
+    return this.#calls.batch(entries, options);
   }
 
   /**
@@ -398,12 +317,12 @@ export class Connection {
     this.#setState("CLOSING");
     stopTimer(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
-    this.#outbox.failAll(
+    this.#calls.failAll(
       new RpcError(ErrorCode.ConnectionClosed, "Switchboard: the client was closed"),
     );
     const session = this.#session;
     if (session !== undefined && !session.peer.isClosed) session.peer.close(code, reason);
-    else this.#finish({ code: code ?? 1000, reason: reason ?? "", local: true });
+    else this.#finish({ code: code ?? CloseCode.Normal, reason: reason ?? "", local: true });
   }
 
   #connect(): void {
@@ -427,7 +346,10 @@ export class Connection {
       if (attempt !== this.#tokenAttempt || this.#state !== "CONNECTING") return;
       this.#tokenPending = false;
       this.#report(error, "token");
-      this.#afterLoss({ code: 1006, reason: "Switchboard: no token", local: true }, false);
+      this.#afterLoss(
+        { code: CloseCode.Abnormal, reason: "Switchboard: no token", local: true },
+        false,
+      );
     });
   }
 
@@ -446,7 +368,7 @@ export class Connection {
       : new SocketTransport(this.#url, {
         ...this.#options,
         // The outbox enforces maxQueued; the socket also holds hello and resubscriptions.
-        maxQueued: (this.#options.maxQueued ?? 1000) + resumeCount + 1,
+        maxQueued: (this.#options.maxQueued ?? DEFAULT_MAX_QUEUED) + resumeCount + 1,
         ...hooks,
       });
     // Binary starts off: messages with attachments wait for the hello's answer.
@@ -467,13 +389,13 @@ export class Connection {
     const resumed = resumeCount === 0
       ? Promise.resolve()
       : this.#subscriptions.resume((method, params) => peer.call(method, params, { timeout: 0 }));
-    for (const job of this.#outbox.take()) this.#runOn(peer, job);
+    this.#calls.flush(peer);
     const heartbeat = this.#heartbeat;
     if (heartbeat !== undefined) {
       // From the socket's opening: a hello that never gets answered is a dead socket too.
       link.opened.then(() => {
         if (this.#session === session && !peer.isClosed) {
-          this.#stopHeartbeat = startHeartbeat(peer, heartbeat);
+          this.#stopHeartbeat = startHeartbeat(peer, heartbeat, this.#clock);
         }
       }, () => {/* Never opened: nothing to watch. */});
     }
@@ -488,7 +410,7 @@ export class Connection {
     if (this.#session !== session || session.peer.isClosed) return;
     this.#setState("CONNECTED");
     this.#failed = false;
-    this.#connectedAt = Date.now();
+    this.#connectedAt = this.#clock.now();
     const reconnected = this.#everConnected;
     this.#everConnected = true;
     if (!reconnected) {
@@ -517,7 +439,9 @@ export class Connection {
       return;
     }
     const backoff = this.#backoff;
-    if (wasConnected && Date.now() - this.#connectedAt >= backoff.stableAfter) this.#attempt = 0;
+    if (wasConnected && this.#clock.now() - this.#connectedAt >= backoff.stableAfter) {
+      this.#attempt = 0;
+    }
     const willReconnect = this.#attempt < backoff.maxAttempts;
     if (wasConnected) this.#events.emit("disconnected", { ...info, willReconnect });
     if (!willReconnect) {
@@ -529,7 +453,7 @@ export class Connection {
     this.#setState("CONNECTING");
     this.#events.emit("reconnecting", { attempt, delay });
     if (this.#state === "CONNECTING" && this.#reconnectTimer === undefined) {
-      this.#reconnectTimer = startTimeout(() => this.#connect(), delay);
+      this.#reconnectTimer = startTimeout(() => this.#connect(), delay, this.#clock);
     }
   }
 
@@ -537,7 +461,7 @@ export class Connection {
     if (this.#state === "CLOSED") return;
     this.#setState("CLOSED");
     this.#token.stop();
-    this.#outbox.failAll(
+    this.#calls.failAll(
       new RpcError(ErrorCode.ConnectionClosed, "Switchboard: connection closed", {
         code: info.code,
         reason: info.reason,
@@ -569,68 +493,5 @@ export class Connection {
   #queueing(): boolean {
     return this.#state === "CONNECTING" &&
       (this.#backoff !== undefined || this.#tokenPending) && !(this.#options.failFast ?? false);
-  }
-
-  #submit(job: ClientJob): void {
-    const peer = this.#livePeer();
-    if (peer !== undefined) this.#runOn(peer, job);
-    else if (this.#queueing()) {
-      job.delayed = true;
-      this.#outbox.hold(job);
-    } else if (
-      this.#session !== undefined && this.#state !== "CLOSED" && this.#backoff === undefined
-    ) {
-      // Not reconnecting: let the closed peer produce the usual -32001 (with its close code).
-      job.run(this.#session.peer, undefined);
-    } else if (this.#state !== "CLOSED") {
-      job.fail(
-        new RpcError(ErrorCode.ConnectionClosed, "Switchboard: not connected (reconnecting)"),
-      );
-    } else {
-      job.fail(new RpcError(ErrorCode.ConnectionClosed, "Switchboard: the client is closed"));
-    }
-  }
-
-  #runOn(peer: Peer, job: ClientJob): void {
-    if (!job.delayed) {
-      job.run(peer, undefined);
-      return;
-    }
-    const remaining = job.deadline === Infinity ? 0 : job.deadline - Date.now();
-    if (job.deadline !== Infinity && remaining <= 0) {
-      job.fail(new RpcError(ErrorCode.Timeout, `Switchboard: ${job.method} timed out`));
-      return;
-    }
-    job.run(peer, remaining);
-  }
-
-  /** A call failed: if its socket died under it, decide between resending and -32007. */
-  #afterDrop(job: ClientJob, peer: Peer, error: unknown): void {
-    const dropped = error instanceof RpcError && error.code === ErrorCode.ConnectionClosed &&
-      peer.isClosed && this.#backoff !== undefined && this.#closeRequest === undefined;
-    if (!dropped) {
-      job.fail(error);
-      return;
-    }
-    const session = this.#session;
-    const neverSent = session !== undefined && session.peer === peer && !session.link.wasOpened;
-    if (neverSent || (job.idempotent && !job.retried)) {
-      if (!neverSent) job.retried = true;
-      job.delayed = true;
-      // Held until the next socket (the client is about to schedule it, or gives up and
-      // fails everything held).
-      const live = this.#livePeer();
-      if (live !== undefined) this.#runOn(live, job);
-      else this.#outbox.hold(job);
-      return;
-    }
-    job.fail(
-      new RpcError(
-        ErrorCode.UnknownOutcome,
-        `Switchboard: the connection dropped before ${job.method} answered; it may have run`,
-        { method: job.method },
-        { cause: error },
-      ),
-    );
   }
 }

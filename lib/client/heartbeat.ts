@@ -8,9 +8,10 @@
  */
 
 import { Extension } from "../protocol/extensions.ts";
-import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
-import { startInterval, stopTimer } from "./timers.ts";
+import { startTimeout, stopTimer, type TimerHandle } from "./timers.ts";
+import { type Clock, systemClock } from "../protocol/clock.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /**
  * Heartbeat options (client and server use the same shape).
@@ -38,7 +39,7 @@ export interface HeartbeatOptions {
  * if (HEARTBEAT_CLOSE !== 4000) throw new Error("unreachable");
  * ```
  */
-export const HEARTBEAT_CLOSE = 4000;
+export const HEARTBEAT_CLOSE: typeof CloseCode.HeartbeatTimeout = CloseCode.HeartbeatTimeout;
 
 /**
  * Check heartbeat options.
@@ -66,10 +67,11 @@ export function checkHeartbeat(options: HeartbeatOptions): HeartbeatOptions {
 }
 
 /**
- * Ping a peer every `interval`; close it when a ping times out.
+ * Ping a peer every `interval`; close it when a ping goes unanswered for `timeout`.
  *
  * @param peer The connection.
  * @param options Interval and timeout.
+ * @param clock The clock. Default the system's.
  * @returns A function that stops the heartbeat.
  * @example
  * ```ts
@@ -79,21 +81,40 @@ export function checkHeartbeat(options: HeartbeatOptions): HeartbeatOptions {
  * stop();
  * ```
  */
-export function startHeartbeat(peer: Peer, options: HeartbeatOptions): () => void {
+export function startHeartbeat(
+  peer: Peer,
+  options: HeartbeatOptions,
+  clock: Clock = systemClock,
+): () => void {
   let waiting = false;
-  const timer = startInterval(() => {
+  let stopped = false;
+  let tick: TimerHandle | undefined;
+  let deadline: TimerHandle | undefined;
+  const beat = (): void => {
+    tick = startTimeout(beat, options.interval, clock);
     if (waiting || peer.isClosed) return;
     waiting = true;
-    peer.call(Extension.Ping, undefined, { timeout: options.timeout }).then(
-      () => waiting = false,
-      (error: unknown) => {
-        waiting = false;
-        // Any answer, even an error (a server without rpc.ping), proves the peer is alive.
-        if (error instanceof RpcError && error.code === ErrorCode.Timeout) {
-          peer.close(HEARTBEAT_CLOSE, "Heartbeat timeout");
-        }
+    deadline = startTimeout(
+      () => {
+        deadline = undefined;
+        if (waiting && !stopped) peer.close(HEARTBEAT_CLOSE, "Heartbeat timeout");
       },
+      options.timeout,
+      clock,
     );
-  }, options.interval);
-  return () => stopTimer(timer);
+    // No timeout of the call's own: the deadline above is the heartbeat's, on its clock.
+    peer.call(Extension.Ping, undefined, { timeout: 0 }).then(answered, answered);
+  };
+  // Any answer, even an error (a server without rpc.ping), proves the peer is alive.
+  const answered = (): void => {
+    waiting = false;
+    stopTimer(deadline);
+    deadline = undefined;
+  };
+  tick = startTimeout(beat, options.interval, clock);
+  return () => {
+    stopped = true;
+    stopTimer(tick);
+    stopTimer(deadline);
+  };
 }

@@ -11,6 +11,7 @@ import { RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
 import { VERSION } from "../version.ts";
 import type { ClientOptions } from "./options.ts";
+import { Method } from "../protocol/methods.ts";
 
 /**
  * What the hello reports back besides its answer.
@@ -64,7 +65,7 @@ export function sayHello(
   }
   const codecs = codec.name === "json" ? ["json"] : [codec.name, "json"];
   if (binary) peer.wire.hold();
-  const hello = peer.call("rpc.hello", {
+  const hello = peer.call(Method.Hello, {
     codecs,
     binary,
     client: name ?? `switchboard/${VERSION}`,

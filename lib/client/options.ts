@@ -14,6 +14,7 @@ import type { SocketClose, WebSocketConstructor } from "./socket_transport.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { HeartbeatOptions } from "./heartbeat.ts";
 import type { TokenSource } from "./token.ts";
+import type { Clock } from "../protocol/clock.ts";
 
 /**
  * Options of `connect()` (client.ts).
@@ -98,6 +99,11 @@ export interface ClientOptions {
    * `Client.refresh`. A refused token is reported through `onError` (`where: "hello"`).
    */
   readonly token?: TokenSource;
+  /**
+   * The clock of the client's own timers: deadlines of calls waiting for a socket, the
+   * heartbeat and the reconnect backoff (tests pass one they drive). Default the system's.
+   */
+  readonly clock?: Clock;
 }
 
 /**

@@ -7,7 +7,8 @@
  */
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
-import { startTimeout, stopTimer } from "./timers.ts";
+import { startTimeout, stopTimer, type TimerHandle } from "./timers.ts";
+import { type Clock, systemClock } from "../protocol/clock.ts";
 
 /**
  * One held job: what to run on the next peer, and how to settle its caller.
@@ -60,12 +61,17 @@ export class Outbox<T extends Job = Job> {
   readonly #limit: number;
   #jobs: T[] = [];
   readonly #unwatch = new Map<T, () => void>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  readonly #clock: Clock;
+  #timer: TimerHandle | undefined;
   #timerAt = Infinity;
 
-  /** @param limit Most jobs held; one more fails with -32005. */
-  constructor(limit: number) {
+  /**
+   * @param limit Most jobs held; one more fails with -32005.
+   * @param clock Deadlines' clock. Default the system's.
+   */
+  constructor(limit: number, clock: Clock = systemClock) {
     this.#limit = limit;
+    this.#clock = clock;
   }
 
   /** How many jobs are held. */
@@ -93,7 +99,7 @@ export class Outbox<T extends Job = Job> {
       job.fail(cancelled(job.method, job.signal.reason));
       return;
     }
-    if (job.deadline <= Date.now()) {
+    if (job.deadline <= this.#clock.now()) {
       job.fail(timedOut(job.method));
       return;
     }
@@ -151,7 +157,11 @@ export class Outbox<T extends Job = Job> {
     this.#disarm();
     if (at === Infinity) return;
     this.#timerAt = at;
-    this.#timer = startTimeout(() => this.#sweep(), Math.max(0, at - Date.now()));
+    this.#timer = startTimeout(
+      () => this.#sweep(),
+      Math.max(0, at - this.#clock.now()),
+      this.#clock,
+    );
   }
 
   #disarm(): void {
@@ -163,7 +173,7 @@ export class Outbox<T extends Job = Job> {
   #sweep(): void {
     this.#timer = undefined;
     this.#timerAt = Infinity;
-    const now = Date.now();
+    const now = this.#clock.now();
     let next = Infinity;
     for (const job of [...this.#jobs]) {
       if (job.deadline <= now) {

@@ -1,18 +1,28 @@
 /**
  * The client's timers, counted, so tests can check that reconnect cycles leave none behind.
+ * Each runs on a {@linkcode Clock} (default the system's), so tests can drive time.
  *
  * @module
  */
 
-type Handle = ReturnType<typeof setTimeout>;
+import { type Clock, systemClock } from "../protocol/clock.ts";
 
-const active = new Set<Handle>();
+/** A running timer: stop it with {@linkcode stopTimer}. */
+export interface TimerHandle {
+  /** The clock it runs on. */
+  readonly clock: Clock;
+  /** The clock's handle. */
+  id: unknown;
+}
+
+const active = new Set<TimerHandle>();
 
 /**
  * Run `fn` once after `ms`; counted until it runs or is stopped.
  *
  * @param fn The callback.
  * @param ms The delay.
+ * @param clock The clock. Default the system's.
  * @returns A handle for {@linkcode stopTimer}.
  * @example
  * ```ts
@@ -22,8 +32,9 @@ const active = new Set<Handle>();
  * if (activeTimers() !== 0) throw new Error("unreachable");
  * ```
  */
-export function startTimeout(fn: () => void, ms: number): Handle {
-  const handle: Handle = setTimeout(() => {
+export function startTimeout(fn: () => void, ms: number, clock: Clock = systemClock): TimerHandle {
+  const handle: TimerHandle = { clock, id: undefined };
+  handle.id = clock.setTimeout(() => {
     active.delete(handle);
     fn();
   }, ms);
@@ -32,25 +43,7 @@ export function startTimeout(fn: () => void, ms: number): Handle {
 }
 
 /**
- * Run `fn` every `ms` until stopped.
- *
- * @param fn The callback.
- * @param ms The period.
- * @returns A handle for {@linkcode stopTimer}.
- * @example
- * ```ts
- * import { startInterval, stopTimer } from "./timers.ts";
- * stopTimer(startInterval(() => {}, 1000));
- * ```
- */
-export function startInterval(fn: () => void, ms: number): Handle {
-  const handle = setInterval(fn, ms) as Handle;
-  active.add(handle);
-  return handle;
-}
-
-/**
- * Stop a timer started here. Accepts `undefined` (nothing to stop).
+ * Stop a timer (nothing if it already ran or `handle` is undefined).
  *
  * @param handle The handle.
  * @example
@@ -59,10 +52,9 @@ export function startInterval(fn: () => void, ms: number): Handle {
  * stopTimer(undefined);
  * ```
  */
-export function stopTimer(handle: Handle | undefined): void {
+export function stopTimer(handle: TimerHandle | undefined): void {
   if (handle === undefined) return;
-  clearTimeout(handle);
-  clearInterval(handle);
+  handle.clock.clearTimeout(handle.id);
   active.delete(handle);
 }
 

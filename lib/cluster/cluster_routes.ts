@@ -7,14 +7,10 @@
  * @module
  */
 
-import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import { ErrorCode, HubErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
 import type { ClusterMessage, EngineHealth, RouteEntry, RoutingEngine } from "./engine.ts";
 
-/** The hub error codes this module raises (the same numbers as lib/hub/errors.ts). */
-const ALREADY_REGISTERED = -32012;
-const CALLEE_GONE = -32013;
-const CLUSTER_UNAVAILABLE = -32015;
 /** Extra time the serving hub gives a forwarded call beyond the caller's timeout, in ms. */
 const SERVE_MARGIN = 1_000;
 
@@ -174,7 +170,7 @@ export class ClusterRoutes {
     }
     if (holder !== undefined) {
       throw new RpcError(
-        ALREADY_REGISTERED,
+        HubErrorCode.AlreadyRegistered,
         `Switchboard hub: ${name} is already registered by another client`,
         { name, hub: holder.hub },
       );
@@ -372,9 +368,13 @@ export class ClusterRoutes {
           this.#pending.delete(id);
           pending.done();
           pending.reject(
-            new RpcError(CALLEE_GONE, "Switchboard hub: the hub serving this call went away", {
-              hub,
-            }),
+            new RpcError(
+              HubErrorCode.CalleeGone,
+              "Switchboard hub: the hub serving this call went away",
+              {
+                hub,
+              },
+            ),
           );
         }
       }
@@ -400,7 +400,11 @@ function wireError(error: unknown): { code: number; message: string; data?: unkn
 }
 
 function unavailable(error: unknown): RpcError {
-  return new RpcError(CLUSTER_UNAVAILABLE, "Switchboard hub: the cluster engine is unavailable", {
-    reason: error instanceof Error ? error.message : String(error),
-  });
+  return new RpcError(
+    HubErrorCode.ClusterUnavailable,
+    "Switchboard hub: the cluster engine is unavailable",
+    {
+      reason: error instanceof Error ? error.message : String(error),
+    },
+  );
 }

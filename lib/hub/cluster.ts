@@ -10,9 +10,8 @@ import type { ConnectBackplaneOptions } from "../pubsub/connect_backplane.ts";
 import type { HubConfig } from "./config.ts";
 import type { ClusterRoutes } from "../cluster/cluster_routes.ts";
 import type { RoutingEngine } from "../cluster/engine.ts";
-import { RpcError } from "../protocol/errors.ts";
+import { HubErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Backplane } from "../pubsub/backplane.ts";
-import { HubErrorCode } from "./errors.ts";
 
 /**
  * A backplane that reports its connection's state.

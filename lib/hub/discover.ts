@@ -5,7 +5,7 @@
  */
 
 import { VERSION } from "../version.ts";
-import type { MethodInfo } from "./router.ts";
+import type { MethodInfo } from "./routing.ts";
 
 /**
  * An OpenRPC method object (the subset the hub fills).

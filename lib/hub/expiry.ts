@@ -9,6 +9,7 @@
 
 import type { Peer } from "../peer/peer.ts";
 import { identityOf } from "./procedures.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /**
  * The close code of a connection whose token expired.
@@ -19,7 +20,7 @@ import { identityOf } from "./procedures.ts";
  * if (TOKEN_EXPIRED_CLOSE !== 4001) throw new Error("unreachable");
  * ```
  */
-export const TOKEN_EXPIRED_CLOSE = 4001;
+export const TOKEN_EXPIRED_CLOSE: typeof CloseCode.TokenExpired = CloseCode.TokenExpired;
 
 /** The longest delay `setTimeout` takes (about 24.8 days); later expiries are re-armed. */
 const MAX_DELAY = 2 ** 31 - 1;

@@ -7,20 +7,16 @@
  */
 
 import process from "node:process";
-import { type Context, Hono } from "hono";
-import type { WSContext } from "hono/ws";
-import { getCookie } from "hono/cookie";
+import { Hono } from "hono";
 import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
-import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import { HubErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { RoutingEngine } from "../cluster/engine.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { MemoryBackplane } from "../pubsub/memory_backplane.ts";
 import { isPattern } from "../pubsub/topic_name.ts";
-import { addClientRoutes } from "../server/client_bundle.ts";
-import { refusal, Switchboard } from "../server/switchboard.ts";
+import { Switchboard } from "../server/switchboard.ts";
 import { HostGuard } from "../server/host_guard.ts";
-import { readPreAuthBody } from "../server/http.ts";
 import { PreAuthGate, type PreAuthTicket } from "./pre_auth.ts";
 import { ExpiryWatch } from "./expiry.ts";
 import { VERSION } from "../version.ts";
@@ -29,20 +25,21 @@ import {
   clusterEngines,
   type ClusterHealth,
   clusterHealth,
-  clusterMetrics,
   type HealthyBackplane,
   redact,
   refusing,
 } from "./cluster.ts";
 import type { HubConfig } from "./config.ts";
-import { HubErrorCode } from "./errors.ts";
-import { inspectorPage } from "./inspector.ts";
 import { Logger } from "./log.ts";
 import { HubMetrics } from "./metrics.ts";
 import { type Identity, Policy, type Rule } from "./policy.ts";
 import { forbidden, identityOf, POLICED_BUILTINS, registerHubProcedures } from "./procedures.ts";
-import { HubRouter, type MethodInfo } from "./router.ts";
+import { HubRouter, type MethodInfo } from "./routing.ts";
 import { type TopicRow, TopicTracker } from "./topics.ts";
+import { Method, RESERVED_PREFIX } from "../protocol/methods.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
+import { mountHubRoutes } from "./http_routes.ts";
+import { Watchers } from "./watchers.ts";
 
 /**
  * Options of a {@linkcode Hub} besides its config.
@@ -76,7 +73,7 @@ const ANONYMOUS: Identity = {
 };
 const NOBODY: Identity = { id: "", roles: [], admitted: false, via: "none" };
 /** Methods a connection whose token expired may still call: to authenticate again. */
-const REAUTH: ReadonlySet<string> = new Set(["rpc.hello", "rpc.refresh", "rpc.ping"]);
+const REAUTH: ReadonlySet<string> = new Set([Method.Hello, Method.Refresh, Method.Ping]);
 /** Most topic rows in an inspector snapshot. */
 const MAX_TOPIC_ROWS = 200;
 
@@ -118,14 +115,12 @@ export class Hub {
   readonly #expiry = new ExpiryWatch();
   /** Places at the pre-authentication gate, by connection data, until authenticated. */
   readonly #tickets = new WeakMap<object, PreAuthTicket>();
-  readonly #watchers = new Set<Peer>();
+  readonly #watchers: Watchers = new Watchers(() => this.snapshot());
   readonly #started = Date.now();
   readonly #backplane: HealthyBackplane | undefined;
   #server: RunningServer | undefined;
   #draining = false;
   #closing: Promise<void> | undefined;
-  #pushTimer: ReturnType<typeof setTimeout> | undefined;
-  #tick: ReturnType<typeof setInterval> | undefined;
 
   /**
    * @param config The configuration.
@@ -145,10 +140,10 @@ export class Hub {
     });
     const builtin: Rule[] = this.#auth.configured
       ? [
-        { actions: ["call"], match: "rpc.inspect", roles: ["admin"] },
-        { actions: ["call"], match: "rpc.inspect", effect: "deny" },
-        { actions: ["call"], match: "rpc.inspect.disconnect", roles: ["admin"] },
-        { actions: ["call"], match: "rpc.inspect.disconnect", effect: "deny" },
+        { actions: ["call"], match: Method.Inspect, roles: ["admin"] },
+        { actions: ["call"], match: Method.Inspect, effect: "deny" },
+        { actions: ["call"], match: Method.InspectDisconnect, roles: ["admin"] },
+        { actions: ["call"], match: Method.InspectDisconnect, effect: "deny" },
       ]
       : [];
     this.#policy = new Policy([...config.rules, ...builtin], config.defaultPolicy);
@@ -183,7 +178,7 @@ export class Hub {
         this.#changed();
       },
       onClose: (peer, info) => {
-        this.#watchers.delete(peer);
+        this.#watchers.forget(peer);
         this.#expiry.forget(peer);
         this.#log.debug(`close ${peer.info.id} ${info.code} ${info.reason}`);
         this.#changed();
@@ -224,11 +219,27 @@ export class Hub {
       describe: options.describe ?? (() => undefined),
       snapshot: () => this.snapshot(),
       topics: () => this.topicRows(),
-      watch: (peer, on) => this.#watch(peer, on),
+      watch: (peer, on) => this.#watchers.watch(peer, on),
       changed: () => this.#changed(),
       authenticated: (data, id) => this.#authenticated(data, id),
     });
-    this.#routes();
+    mountHubRoutes(this.app, {
+      config,
+      adapter,
+      switchboard: this.switchboard,
+      metrics: this.metrics,
+      router: this.router,
+      log: this.#log,
+      guard: this.#guard,
+      auth: this.#auth,
+      gate: this.#gate,
+      data: this.#data,
+      preAuth: this.#preAuth,
+      tickets: this.#tickets,
+      draining: () => this.#draining,
+      clusterHealth: () => this.clusterHealth(),
+      initialIdentity: () => this.#initialIdentity(),
+    });
   }
 
   /**
@@ -322,7 +333,7 @@ export class Hub {
         };
       }),
       procedures: {
-        server: this.switchboard.procedures.names().filter((n) => !n.startsWith("rpc.")),
+        server: this.switchboard.procedures.names().filter((n) => !n.startsWith(RESERVED_PREFIX)),
         routed: routes,
       },
       topics: this.topicRows().slice(0, MAX_TOPIC_ROWS),
@@ -356,10 +367,9 @@ export class Hub {
     while (this.router.inFlight > 0 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    clearTimeout(this.#pushTimer);
-    clearInterval(this.#tick);
+    this.#watchers.stop();
     this.#expiry.clear();
-    this.switchboard.closeAll(1001, "Hub shutting down");
+    this.switchboard.closeAll(CloseCode.GoingAway, "Hub shutting down");
     await this.router.cluster?.close();
     await this.switchboard.pubsub.close();
     await this.#server?.close();
@@ -384,7 +394,7 @@ export class Hub {
   #authorize(method: string, peer: Peer): void {
     this.metrics.calls++;
     const identity = identityOf(peer.info.data);
-    if (!identity.admitted && method !== "rpc.hello") {
+    if (!identity.admitted && method !== Method.Hello) {
       this.metrics.refused++;
       throw new RpcError(HubErrorCode.Unauthenticated, "Authentication required", {
         reason: "Send rpc.hello with a token first",
@@ -400,7 +410,7 @@ export class Hub {
     if (this.#draining) {
       throw new RpcError(HubErrorCode.ShuttingDown, "Switchboard hub: shutting down");
     }
-    if (method.startsWith("rpc.") && !POLICED_BUILTINS.has(method)) return;
+    if (method.startsWith(RESERVED_PREFIX) && !POLICED_BUILTINS.has(method)) return;
     if (!this.#policy.allows("call", method, identity)) {
       this.metrics.refused++;
       throw forbidden("call", method);
@@ -419,138 +429,6 @@ export class Hub {
     return false; // The broker answers -32006 Forbidden {action, topic}.
   }
 
-  #routes(): void {
-    const { path } = this.config;
-    // Every route, the inspector and metrics included: a rebound page must reach none.
-    this.app.use("*", async (c, next) => {
-      const refused = await this.#guard.middleware(c, next);
-      if (refused instanceof Response) {
-        this.metrics.upgradesRefused++;
-        this.#log.warn(`refused ${c.req.method} ${c.req.path}: host or origin not allowed`);
-      }
-      return refused;
-    });
-    this.app.get("/health", (c) => {
-      const cluster = this.clusterHealth();
-      return c.json(
-        {
-          ok: !this.#draining,
-          connections: this.switchboard.peers.size,
-          ...(cluster === undefined ? {} : { cluster }),
-        },
-        this.#draining ? 503 : 200,
-      );
-    });
-    this.app.get("/metrics", (c) =>
-      c.text(
-        this.metrics.render({
-          connections: this.switchboard.peers.size,
-          procedures: this.router.size,
-          topics: this.switchboard.pubsub.topics(),
-        }) + clusterMetrics(this.clusterHealth(), this.router.list().length),
-        200,
-        { "content-type": "text/plain; version=0.0.4" },
-      ));
-    if (this.config.inspector) {
-      this.app.get("/", (c) => c.html(inspectorPage(path)));
-    }
-    // The client and its types, public like the inspector page (the code is no secret).
-    if (this.switchboard.servesClient) addClientRoutes(this.app, path);
-    this.app.use(path, async (c, next) => {
-      if (this.#draining) {
-        this.metrics.upgradesRefused++;
-        return c.json(httpError(HubErrorCode.ShuttingDown, "Switchboard hub: shutting down"), 503);
-      }
-      const token = bearer(c.req.header("authorization")) ?? getCookie(c, "switchboard_token") ??
-        c.req.query("token");
-      if (token !== undefined) {
-        const identity = await this.#auth.authenticate(token);
-        if (identity === undefined) {
-          this.metrics.upgradesRefused++;
-          return c.json(httpError(HubErrorCode.Unauthenticated, "Authentication failed"), 401);
-        }
-        this.#preAuth.set(c.req.raw, identity);
-      }
-      await next();
-      return undefined;
-    });
-    this.app.get(path, async (c) => {
-      if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-        return c.text("Upgrade Required: connect with a WebSocket client", 426, {
-          upgrade: "websocket",
-        });
-      }
-      let events;
-      try {
-        events = await this.switchboard.websocketEvents(c);
-      } catch (error) {
-        this.metrics.upgradesRefused++;
-        return refusal(error);
-      }
-      const data = this.#data.get(c.req.raw) ?? {};
-      const cap = this.config.preAuthMaxMessageSize;
-      let socket: WSContext | undefined;
-      if (!identityOf(data).admitted) {
-        const ticket = this.#enterGate(c, () => socket?.close(4002, "Authentication timeout"));
-        if (ticket instanceof Response) return ticket;
-        this.#tickets.set(data, ticket);
-      }
-      return await this.adapter.upgradeWebSocket(c, {
-        onOpen: (event, ws) => {
-          socket = ws;
-          // Missed its deadline before it even opened.
-          if (this.#tickets.get(data)?.expired) ws.close(4002, "Authentication timeout");
-          events.onOpen?.(event, ws);
-        },
-        onMessage: (event, ws) => {
-          const frame = event.data as string | ArrayBuffer;
-          const size = typeof frame === "string" ? frame.length : frame.byteLength;
-          if (size > cap && !identityOf(data).admitted) {
-            ws.close(1009, "Message too big before authentication");
-            return;
-          }
-          events.onMessage?.(event, ws);
-        },
-        onClose: (event, ws) => {
-          this.#tickets.get(data)?.release();
-          events.onClose?.(event, ws);
-        },
-        onError: (event, ws) => events.onError?.(event, ws),
-      });
-    });
-    this.app.post(path, async (c) => {
-      const identity = this.#preAuth.get(c.req.raw) ?? this.#initialIdentity();
-      if (identity.admitted) return await this.switchboard.fetchHttp(c.req.raw, c);
-      // Not authenticated: read at most the pre-auth cap, declared or chunked.
-      const body = await readPreAuthBody(c.req.raw, this.config.preAuthMaxMessageSize);
-      if (body === undefined) {
-        return c.json(httpError(HubErrorCode.Unauthenticated, "Authentication required"), 401);
-      }
-      return await this.switchboard.fetchHttp(body, c);
-    });
-  }
-
-  /** A place at the pre-authentication gate, or the refusal (401, 429, 503) to answer. */
-  #enterGate(c: Context, expire: () => void): PreAuthTicket | Response {
-    const refuse = (status: 401 | 429 | 503, code: number, message: string): Response => {
-      this.metrics.upgradesRefused++;
-      this.#log.warn(`refused an unauthenticated upgrade: ${message}`);
-      return c.json(httpError(code, message), status);
-    };
-    if (this.config.requireUpgradeAuth) {
-      return refuse(401, HubErrorCode.Unauthenticated, "Authentication required");
-    }
-    const address = this.adapter.remoteAddress?.(c) ?? "unknown";
-    const ticket = this.#gate.enter(address, expire);
-    if (ticket === "global") {
-      return refuse(503, ErrorCode.LimitExceeded, "Too many unauthenticated connections");
-    }
-    if (ticket === "address") {
-      return refuse(429, ErrorCode.LimitExceeded, "Too many unauthenticated connections");
-    }
-    return ticket;
-  }
-
   #recordError(where: string, error: unknown, client?: string): void {
     const message = error instanceof Error ? error.message : String(error);
     this.metrics.recordError({
@@ -563,38 +441,7 @@ export class Hub {
     this.#changed();
   }
 
-  #watch(peer: Peer, on: boolean): void {
-    if (on) this.#watchers.add(peer);
-    else this.#watchers.delete(peer);
-    if (this.#watchers.size > 0 && this.#tick === undefined) {
-      // Counters change without events: refresh watchers once a second while any exist.
-      this.#tick = setInterval(() => this.#push(), 1000);
-    } else if (this.#watchers.size === 0 && this.#tick !== undefined) {
-      clearInterval(this.#tick);
-      this.#tick = undefined;
-    }
-  }
-
   #changed(): void {
-    if (this.#watchers.size === 0 || this.#pushTimer !== undefined) return;
-    this.#pushTimer = setTimeout(() => {
-      this.#pushTimer = undefined;
-      this.#push();
-    }, 100);
+    this.#watchers.changed();
   }
-
-  #push(): void {
-    if (this.#watchers.size === 0) return;
-    const snapshot = this.snapshot();
-    for (const peer of this.#watchers) peer.notify("rpc.inspect.update", snapshot);
-  }
-}
-
-function bearer(header: string | undefined): string | undefined {
-  const match = header?.match(/^Bearer\s+(\S+)$/i);
-  return match?.[1];
-}
-
-function httpError(code: number, message: string): unknown {
-  return { jsonrpc: "2.0", id: null, error: { code, message } };
 }

@@ -13,6 +13,8 @@
  * @module
  */
 
+import { Method } from "../protocol/methods.ts";
+
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 2rem; color: #222; max-width: 75rem; }
 h1 { font-size: 1.3rem; } h2 { font-size: 1.05rem; margin-top: 1.5rem; }
@@ -141,7 +143,7 @@ function render(s) {
   latest = s.counters;
   $("client-count").textContent = String(s.clients.length);
   rows("clients", s.clients.map((c) => [c.id, c.name ?? "—", c.client || "—", c.roles.join(", "),
-    c.procedures.join(", "), button("Disconnect", () => request("rpc.inspect.disconnect", { connection: c.id })
+    c.procedures.join(", "), button("Disconnect", () => request(METHOD.InspectDisconnect, { connection: c.id })
       .catch((error) => show("call-result", failure(error))))]));
   const names = new Map(s.clients.map((c) => [c.id, c.name ?? c.id]));
   rows("procedures", [
@@ -163,7 +165,7 @@ async function stopTail() {
   if (tailing === undefined) return;
   const topic = tailing;
   tailing = undefined;
-  await request("rpc.unsubscribe", { topic }).catch(() => {});
+  await request(METHOD.Unsubscribe, { topic }).catch(() => {});
 }
 $("call-form").onsubmit = async (event) => {
   event.preventDefault();
@@ -176,7 +178,7 @@ $("publish-form").onsubmit = async (event) => {
   event.preventDefault();
   show("publish-result", "…");
   try {
-    const result = await request("rpc.publish", { topic: $("publish-topic").value.trim(), data: json($("publish-data").value, "data") ?? null, echo: true });
+    const result = await request(METHOD.Publish, { topic: $("publish-topic").value.trim(), data: json($("publish-data").value, "data") ?? null, echo: true });
     show("publish-result", "published #" + (result?.seq ?? result));
   } catch (error) { show("publish-result", failure(error)); }
 };
@@ -185,7 +187,7 @@ $("tail-form").onsubmit = async (event) => {
   await stopTail();
   const topic = $("tail-topic").value.trim();
   try {
-    const result = await request("rpc.subscribe", { topic });
+    const result = await request(METHOD.Subscribe, { topic });
     tailing = topic;
     show("tail-events", "tailing " + result.topic + " from #" + result.seq);
   } catch (error) { show("tail-events", failure(error)); }
@@ -193,13 +195,13 @@ $("tail-form").onsubmit = async (event) => {
 $("tail-stop").onclick = () => stopTail().then(() => show("tail-events", ""));
 function start() {
   ws = new WebSocket(url);
-  ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "rpc.inspect", params: { watch: true } }));
+  ws.onopen = () => ws.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: METHOD.Inspect, params: { watch: true } }));
   ws.onmessage = (event) => {
     const msg = JSON.parse(event.data);
     if (msg.id === 1 && msg.result) render(msg.result);
     else if (msg.id === 1 && msg.error) $("status").textContent = "refused: " + msg.error.message;
-    else if (msg.method === "rpc.inspect.update") render(msg.params);
-    else if (msg.method === "rpc.event" && tailing !== undefined) tailLine(msg.params);
+    else if (msg.method === METHOD.InspectUpdate) render(msg.params);
+    else if (msg.method === METHOD.Event && tailing !== undefined) tailLine(msg.params);
     else if (msg.method === undefined && pending.has(msg.id)) {
       const waiter = pending.get(msg.id);
       pending.delete(msg.id);
@@ -227,7 +229,8 @@ start();
  * import { inspectorPage } from "./inspector.ts";
  * const page = inspectorPage("/rpc");
  * if (!page.includes('const PATH = "/rpc";')) throw new Error("unreachable");
- * if (!page.includes("rpc.inspect.disconnect")) throw new Error("unreachable");
+ * if (!page.includes('"InspectDisconnect":"rpc.inspect.disconnect"')) throw new Error("unreachable");
+ * if (!page.includes("METHOD.InspectDisconnect")) throw new Error("unreachable");
  * ```
  */
 export function inspectorPage(path: string): string {
@@ -239,7 +242,8 @@ export function inspectorPage(path: string): string {
 <style>${STYLE}</style>
 </head>
 <body>${BODY}<script>
-const PATH = ${JSON.stringify(path).replaceAll("<", "\\u003c")};${SCRIPT}</script>
+const PATH = ${JSON.stringify(path).replaceAll("<", "\\u003c")};
+const METHOD = ${JSON.stringify(Method)};${SCRIPT}</script>
 </body>
 </html>
 `;

@@ -7,7 +7,8 @@
 import type { Params } from "../protocol/types.ts";
 import type { CallOptions } from "../peer/peer.ts";
 import type { Procedure, ProcedureOptions } from "../router/registry.ts";
-import type { MethodInfo } from "./router.ts";
+import type { MethodInfo } from "./routing.ts";
+import { Method } from "../protocol/methods.ts";
 
 /**
  * What {@linkcode offer} needs of a client (a `Client` or a `Peer`).
@@ -53,7 +54,7 @@ export async function offer<P = Params | undefined>(
 ): Promise<() => Promise<void>> {
   const off = client.register(name, handler);
   try {
-    await client.call("rpc.register", { name, ...info });
+    await client.call(Method.Register, { name, ...info });
   } catch (error) {
     off();
     throw error;
@@ -61,12 +62,12 @@ export async function offer<P = Params | undefined>(
   // A reconnected client is a new session on the hub, which forgot the registration: offer
   // it again. (A failure here, e.g. another client took the name, leaves it unregistered.)
   const stopRenewing = client.on?.("connected", ({ reconnected }) => {
-    if (reconnected) client.call("rpc.register", { name, ...info }).catch(() => {});
+    if (reconnected) client.call(Method.Register, { name, ...info }).catch(() => {});
   });
   return async () => {
     stopRenewing?.();
     try {
-      await client.call("rpc.unregister", { name });
+      await client.call(Method.Unregister, { name });
     } finally {
       off();
     }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import { ErrorCode, HubErrorCode, RpcError } from "../protocol/errors.ts";
 import type { HelloResult } from "../protocol/extensions.ts";
 import type { Params } from "../protocol/types.ts";
 import type { Peer } from "../peer/peer.ts";
@@ -13,10 +13,11 @@ import type { CallContext, Registry } from "../router/registry.ts";
 import { VERSION } from "../version.ts";
 import type { Authenticator } from "./auth.ts";
 import { openRpcDocument } from "./discover.ts";
-import { HubErrorCode } from "./errors.ts";
 import type { Identity, Policy } from "./policy.ts";
-import type { HubRouter, MethodInfo } from "./router.ts";
+import type { HubRouter, MethodInfo } from "./routing.ts";
 import type { TopicRow } from "./topics.ts";
+import { Method, RESERVED_PREFIX } from "../protocol/methods.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /**
  * What the hub's procedures need from the hub.
@@ -80,15 +81,15 @@ export function identityOf(data: Record<string, unknown>): Identity {
  * ```
  */
 export const POLICED_BUILTINS: ReadonlySet<string> = new Set([
-  "rpc.inspect",
-  "rpc.inspect.disconnect",
+  Method.Inspect,
+  Method.InspectDisconnect,
 ]);
 
 /**
  * The close code of a connection an operator disconnected (`rpc.inspect.disconnect`): the
  * standard 1008 "policy violation", so any WebSocket client understands it.
  */
-const OPERATOR_CLOSE = 1008;
+const OPERATOR_CLOSE = CloseCode.PolicyViolation;
 
 /** The longest client name (`rpc.hello`'s `client`) the inspector keeps, in UTF-16 units. */
 const MAX_CLIENT_NAME = 100;
@@ -124,9 +125,9 @@ export interface RefreshResult {
  * @param hub What the procedures need.
  */
 export function registerHubProcedures(registry: Registry, hub: HubServices): void {
-  const coreHello = registry.get("rpc.hello");
+  const coreHello = registry.get(Method.Hello);
   registry.registerReserved(
-    "rpc.hello",
+    Method.Hello,
     async (params: Params | undefined, ctx: CallContext): Promise<HubHelloResult> => {
       const token = (params as { token?: unknown } | undefined)?.token;
       const data = ctx.connection.data;
@@ -156,15 +157,15 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
         ...base,
         extensions: [
           ...base.extensions,
-          "rpc.refresh",
-          "rpc.register",
-          "rpc.unregister",
-          "rpc.discover",
-          "rpc.time",
-          "rpc.version",
-          "rpc.inspect",
-          "rpc.inspect.update",
-          "rpc.inspect.disconnect",
+          Method.Refresh,
+          Method.Register,
+          Method.Unregister,
+          Method.Discover,
+          Method.Time,
+          Method.Version,
+          Method.Inspect,
+          Method.InspectUpdate,
+          Method.InspectDisconnect,
         ],
         client: identity.id,
         roles: identity.roles,
@@ -173,7 +174,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
     },
   );
   registry.registerReserved(
-    "rpc.refresh",
+    Method.Refresh,
     async (params: Params | undefined, ctx: CallContext): Promise<RefreshResult> => {
       const token = (params as { token?: unknown } | undefined)?.token;
       if (typeof token !== "string") {
@@ -200,7 +201,7 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
       return { client: identity.id, roles: identity.roles, expires: identity.expires ?? null };
     },
   );
-  registry.registerReserved("rpc.register", (params: Params | undefined, ctx: CallContext) => {
+  registry.registerReserved(Method.Register, (params: Params | undefined, ctx: CallContext) => {
     const peer = hub.peerOf(ctx.connection.id);
     if (peer === undefined) {
       throw new RpcError(
@@ -217,17 +218,17 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
     }
     return hub.router.register(peer, entries).then((registered) => ({ registered }));
   });
-  registry.registerReserved("rpc.unregister", (params: Params | undefined, ctx: CallContext) => {
+  registry.registerReserved(Method.Unregister, (params: Params | undefined, ctx: CallContext) => {
     const peer = hub.peerOf(ctx.connection.id);
     const names = registrations(params).map((e) => e.name);
     return { unregistered: peer === undefined ? [] : hub.router.unregister(peer, names) };
   });
-  registry.registerReserved("rpc.discover", (_params: unknown, ctx: CallContext) => {
+  registry.registerReserved(Method.Discover, (_params: unknown, ctx: CallContext) => {
     const identity = identityOf(ctx.connection.data);
     const methods: { name: string; info?: MethodInfo | undefined }[] = [];
     for (const name of registry.names()) {
-      if (name === "rpc.discover") continue;
-      const builtin = name.startsWith("rpc.") && !POLICED_BUILTINS.has(name);
+      if (name === Method.Discover) continue;
+      const builtin = name.startsWith(RESERVED_PREFIX) && !POLICED_BUILTINS.has(name);
       if (builtin || hub.policy.allows("call", name, identity)) {
         methods.push({ name, info: hub.describe(name) ?? registry.get(name)?.info });
       }
@@ -251,24 +252,24 @@ export function registerHubProcedures(registry: Registry, hub: HubServices): voi
       }));
     return openRpcDocument(methods, topics);
   });
-  registry.registerReserved("rpc.time", () => {
+  registry.registerReserved(Method.Time, () => {
     const now = Date.now();
     return { now, iso: new Date(now).toISOString() };
   });
-  registry.registerReserved("rpc.version", () => ({
+  registry.registerReserved(Method.Version, () => ({
     server: `switchboard/${VERSION}`,
     version: VERSION,
     runtime: hub.runtime,
     jsonrpc: "2.0",
   }));
-  registry.registerReserved("rpc.inspect", (params: Params | undefined, ctx: CallContext) => {
+  registry.registerReserved(Method.Inspect, (params: Params | undefined, ctx: CallContext) => {
     const watch = (params as { watch?: unknown } | undefined)?.watch;
     const peer = hub.peerOf(ctx.connection.id);
     if (typeof watch === "boolean" && peer !== undefined) hub.watch(peer, watch);
     return hub.snapshot();
   });
   registry.registerReserved(
-    "rpc.inspect.disconnect",
+    Method.InspectDisconnect,
     (params: Params | undefined, ctx: CallContext) => {
       const id = (params as { connection?: unknown } | undefined)?.connection;
       const peer = typeof id === "string" ? hub.peerOf(id) : undefined;

@@ -4,7 +4,7 @@
 
 import { after, before, describe, it } from "../_deadline.ts";
 import assert from "node:assert/strict";
-import { hubSocketUrl, runCli } from "../../lib/hub/cli.ts";
+import { hubSocketUrl, runCli } from "../../lib/cli/cli.ts";
 import { offer } from "../../lib/hub/offer.ts";
 import { openClient, until } from "../_fixtures.ts";
 import { createServer } from "node:net";
@@ -187,7 +187,7 @@ describe("hub CLI without a hub", () => {
   it("the CLI process exits 2 within its timeout when the hub is down", async () => {
     const port = await freePort();
     const isDeno = (globalThis as { Deno?: unknown }).Deno !== undefined;
-    const args = isDeno ? ["run", "-A", "lib/hub/cli.ts"] : ["lib/hub/cli.ts"];
+    const args = isDeno ? ["run", "-A", "lib/cli/cli.ts"] : ["lib/cli/cli.ts"];
     const child = spawn(
       process.execPath,
       [...args, "call", `127.0.0.1:${port}`, "rpc.time", "--timeout", "2000"],

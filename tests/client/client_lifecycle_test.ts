@@ -5,6 +5,7 @@ import { detectAdapter, type RunningServer, Switchboard } from "../../server.ts"
 import { backoffDelay, connect, DEFAULT_BACKOFF, ErrorCode, HEARTBEAT_CLOSE } from "../../mod.ts";
 import { openRaw, rejection, startServer, type TestServer, until } from "../_fixtures.ts";
 import { dropAll, nextEvent } from "../_reconnect_helpers.ts";
+import { FakeClock } from "../_fake_clock.ts";
 
 describe("client lifecycle", () => {
   let sb: Switchboard;
@@ -99,28 +100,43 @@ describe("heartbeat", () => {
     const adapter = await detectAdapter();
     const app = new Hono();
     let sockets = 0;
+    const fourSockets = Promise.withResolvers<void>();
     // A server that accepts the socket then never answers anything: a silent, half-open peer.
-    app.get("/silent", adapter.upgradeWebSocket(() => ({ onOpen: () => void sockets++ })));
+    app.get(
+      "/silent",
+      adapter.upgradeWebSocket(() => ({
+        onOpen: () => {
+          if (++sockets >= 4) fourSockets.resolve();
+        },
+      })),
+    );
     const silent: RunningServer = await adapter.serve(app, {
       hostname: "127.0.0.1",
       port: 0,
       maxMessageSize: 1 << 20,
     });
     const url = `${silent.url.replace("http:", "ws:")}/silent`;
-    const heartbeat = { interval: 20, timeout: 40 };
+    // Time is the fake clock's: heartbeat and backoff timers fire when the test says.
+    const clock = new FakeClock();
+    const heartbeat = { interval: 20_000, timeout: 10_000 };
+    const reconnect = { min: 100, max: 500 };
     // Plain JSON: connected at once, then the pings go unanswered.
-    const plain = connect(url, { binary: false, reconnect: { min: 1, max: 5 }, heartbeat });
+    const plain = connect(url, { binary: false, reconnect, heartbeat, clock });
     // Default options: the hello itself goes unanswered; the heartbeat runs from the open.
-    const hello = connect(url, { reconnect: { min: 1, max: 5 }, heartbeat });
+    const hello = connect(url, { reconnect, heartbeat, clock });
     try {
       const helloClosed = nextEvent(hello, "websocketClose");
       await within(plain.ready, "plain.ready");
-      const dropped = await nextEvent(plain, "disconnected");
+      const dropped = await within(clock.runUntil(nextEvent(plain, "disconnected")), "dropped");
       assert.equal(dropped.code, HEARTBEAT_CLOSE);
       assert.equal(dropped.willReconnect, true);
-      assert.equal((await helloClosed).code, HEARTBEAT_CLOSE);
+      assert.equal(
+        (await within(clock.runUntil(helloClosed), "hello closed")).code,
+        HEARTBEAT_CLOSE,
+      );
       assert.equal(hello.state === "CONNECTED", false);
-      await until(() => sockets >= 4);
+      // Both reconnect after their backoff, on the fake clock.
+      await within(clock.runUntil(fourSockets.promise), "four sockets");
     } finally {
       plain.close();
       hello.close();

@@ -4,6 +4,7 @@ import { Switchboard } from "../../server.ts";
 import { connect, ErrorCode } from "../../mod.ts";
 import { rejection, until } from "../_fixtures.ts";
 import { dropAll, nextEvent, restartable, type RestartableServer } from "../_reconnect_helpers.ts";
+import { FakeClock } from "../_fake_clock.ts";
 
 const FAST = { min: 5, max: 20 } as const;
 
@@ -196,10 +197,11 @@ describe("reconnecting client", () => {
     const other = await restartable(new Switchboard());
     await other.stop();
     const options = { min: 4, max: 20, factor: 2, maxAttempts: 5 };
-    const client = connect(other.wsUrl, { reconnect: options });
+    const clock = new FakeClock();
+    const client = connect(other.wsUrl, { reconnect: options, clock });
     const delays: { attempt: number; delay: number }[] = [];
     client.on("reconnecting", (event) => delays.push(event));
-    const info = await within(client.closed, "client.closed");
+    const info = await within(clock.runUntil(client.closed), "client.closed");
     assert.equal(info.local, false);
     assert.equal(client.state, "CLOSED");
     assert.equal((await rejection(client.ready)).code, ErrorCode.ConnectionClosed);
@@ -218,10 +220,11 @@ describe("reconnecting client", () => {
       for (const value of [0.5, 0.999]) {
         Math.random = () => value;
         const options = { min: 8, max: 50, factor: 3, maxAttempts: 5 };
-        const client = connect(other.wsUrl, { reconnect: options });
+        const clock = new FakeClock();
+        const client = connect(other.wsUrl, { reconnect: options, clock });
         const delays: number[] = [];
         client.on("reconnecting", (event) => delays.push(event.delay));
-        await within(client.closed, "the close after maxAttempts");
+        await within(clock.runUntil(client.closed), "the close after maxAttempts");
         runs.push(delays);
       }
     } finally {

@@ -1,6 +1,6 @@
 /**
  * A terminal client for any hub: `deno task cli <command> <url> …` (or
- * `bun lib/hub/cli.ts …`).
+ * `bun lib/cli/cli.ts …`).
  *
  * ```
  * call <url> <method> [json-params]   call a procedure, print its result as JSON
@@ -23,9 +23,11 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { type Client, connect } from "../../client.ts";
+import { type Client, connect } from "../client/client.ts";
 import { RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
+import { Method } from "../protocol/methods.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 const COMMANDS = {
   call: {
@@ -189,7 +191,7 @@ export async function runCli(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let connected = false;
   const lost = client.closed.then((info): never => {
-    const how = info.code === 1006 || info.code === 1005
+    const how = info.code === CloseCode.Abnormal || info.code === CloseCode.NoStatus
       ? ""
       : ` (close ${info.code}${info.reason === "" ? "" : ` ${info.reason}`})`;
     throw new Lost(
@@ -212,7 +214,7 @@ export async function runCli(
     connected = true;
     const work = (async () => {
       if (values.token !== undefined) {
-        await client.call("rpc.hello", { token: values.token, client: "switchboard-cli" });
+        await client.call(Method.Hello, { token: values.token, client: "switchboard-cli" });
       }
       return await command(client, out, err);
     })();
@@ -267,7 +269,7 @@ function parseCommand(
   switch (name) {
     case "discover":
       return async (client, out) => {
-        const doc = await client.call("rpc.discover") as {
+        const doc = await client.call(Method.Discover) as {
           methods: { name: string; description?: string }[];
         };
         for (const m of doc.methods) out(m.description ? `${m.name}  ${m.description}` : m.name);

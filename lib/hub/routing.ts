@@ -18,18 +18,18 @@
 
 import { ClusterRoutes } from "../cluster/cluster_routes.ts";
 import type { RoutingEngine } from "../cluster/engine.ts";
-import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import { ErrorCode, HubErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { CallContext, RegisteredProcedure, Registry } from "../router/registry.ts";
-import { HubErrorCode } from "./errors.ts";
+import { RESERVED_PREFIX } from "../protocol/methods.ts";
 
 /**
  * An OpenRPC method description a registering client may attach (all optional).
  *
  * @example
  * ```ts
- * import type { MethodInfo } from "./router.ts";
+ * import type { MethodInfo } from "./routing.ts";
  * const info: MethodInfo = {
  *   description: "Adds two numbers",
  *   params: [{ name: "a", schema: { type: "number" } }, { name: "b", schema: { type: "number" } }],
@@ -52,7 +52,7 @@ export interface MethodInfo {
  *
  * @example
  * ```ts
- * import type { RouterEvents } from "./router.ts";
+ * import type { RouterEvents } from "./routing.ts";
  * const events: RouterEvents = { onCall: (name, ms, error) => console.log(name, ms, error) };
  * if (events.onCall === undefined) throw new Error("unreachable");
  * ```
@@ -69,7 +69,7 @@ export interface RouterEvents {
  *
  * @example
  * ```ts
- * import type { RouterOptions } from "./router.ts";
+ * import type { RouterOptions } from "./routing.ts";
  * const options: RouterOptions = { registration: "roundrobin", timeout: 5_000 };
  * if (options.registration !== "roundrobin") throw new Error("unreachable");
  * ```
@@ -97,7 +97,7 @@ interface Route {
  *
  * @example
  * ```ts
- * import type { RouteSummary } from "./router.ts";
+ * import type { RouteSummary } from "./routing.ts";
  * const s: RouteSummary = { name: "math.add", callees: ["c1"] };
  * if (s.callees[0] !== "c1") throw new Error("unreachable");
  * ```
@@ -117,7 +117,7 @@ export interface RouteSummary {
  * @example Route calls through a server registry
  * ```ts
  * import { Registry } from "../router/registry.ts";
- * import { HubRouter } from "./router.ts";
+ * import { HubRouter } from "./routing.ts";
  * const shared = new Registry();
  * const router = new HubRouter(shared);
  * if (shared.has("math.add") || router.inFlight !== 0) throw new Error("nothing routed yet");
@@ -304,7 +304,7 @@ export class HubRouter {
         "A procedure name must be a string of 1 to 256 characters",
       );
     }
-    if (name.startsWith("rpc.") || this.#shared.names().includes(name)) {
+    if (name.startsWith(RESERVED_PREFIX) || this.#shared.names().includes(name)) {
       throw new RpcError(ErrorCode.InvalidParams, "Invalid params", {
         reason: "This name belongs to the hub itself",
         name,
@@ -330,7 +330,7 @@ export class HubRouter {
 
   #resolve(name: string): RegisteredProcedure | undefined {
     const local = this.#routes.get(name)?.entry;
-    if (local !== undefined || this.#cluster === undefined || name.startsWith("rpc.")) {
+    if (local !== undefined || this.#cluster === undefined || name.startsWith(RESERVED_PREFIX)) {
       return local;
     }
     // Another hub may serve it: known names keep their forwarder; an unknown one gets a fresh
