@@ -9,6 +9,7 @@
  */
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import { Method } from "../protocol/methods.ts";
 import type { Id, Params } from "../protocol/types.ts";
 import type { RunningCall } from "./cancel.ts";
 
@@ -29,9 +30,9 @@ export const StreamMethod: {
   /** Notification, caller to producer: `credit` more items may be sent for stream `id`. */
   readonly Credit: "rpc.stream.credit";
 } = {
-  Open: "rpc.stream",
-  Item: "rpc.stream.item",
-  Credit: "rpc.stream.credit",
+  Open: Method.Stream,
+  Item: Method.StreamItem,
+  Credit: Method.StreamCredit,
 };
 
 /** Most items in one `rpc.stream.item` notification. */

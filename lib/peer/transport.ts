@@ -69,7 +69,7 @@ export interface CloseInfo {
 }
 
 /**
- * WebSocket close codes Switchboard uses, documented in docs/PROTOCOL.md.
+ * WebSocket close codes: re-exported from their home, lib/protocol/close_codes.ts.
  *
  * @example
  * ```ts
@@ -77,30 +77,4 @@ export interface CloseInfo {
  * if (CloseCode.MessageTooBig !== 1009) throw new Error("unreachable");
  * ```
  */
-export const CloseCode: {
-  /** Normal closure. */
-  readonly Normal: 1000;
-  /** The server is shutting down. */
-  readonly GoingAway: 1001;
-  /** A frame of a kind this connection does not accept (binary without a binary codec). */
-  readonly UnsupportedData: 1003;
-  /** The connection ended without a close frame (never sent, only reported). */
-  readonly Abnormal: 1006;
-  /** The frame's content is inconsistent with its type. */
-  readonly InvalidPayload: 1007;
-  /** A policy limit was hit (too many partial binary messages). */
-  readonly PolicyViolation: 1008;
-  /** A message exceeded the receiver's size limit. */
-  readonly MessageTooBig: 1009;
-  /** The server hit an unexpected condition. */
-  readonly InternalError: 1011;
-} = {
-  Normal: 1000,
-  GoingAway: 1001,
-  UnsupportedData: 1003,
-  Abnormal: 1006,
-  InvalidPayload: 1007,
-  PolicyViolation: 1008,
-  MessageTooBig: 1009,
-  InternalError: 1011,
-};
+export { CloseCode } from "../protocol/close_codes.ts";

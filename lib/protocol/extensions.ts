@@ -6,8 +6,10 @@
  * @module
  */
 
+import { Method } from "./methods.ts";
+
 /**
- * The extension method names.
+ * The session extension's method names (a subset of {@linkcode Method}).
  *
  * @example
  * ```ts
@@ -23,9 +25,9 @@ export const Extension: {
   /** Notification, either way: the caller gave up on request `id`. */
   readonly Cancel: "rpc.cancel";
 } = {
-  Hello: "rpc.hello",
-  Ping: "rpc.ping",
-  Cancel: "rpc.cancel",
+  Hello: Method.Hello,
+  Ping: Method.Ping,
+  Cancel: Method.Cancel,
 };
 
 /**
