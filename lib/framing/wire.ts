@@ -10,7 +10,7 @@
 import type { Codec } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
 import type { Id } from "../protocol/types.ts";
-import type { Transport } from "../peer/transport.ts";
+import type { Transport } from "./transport.ts";
 import {
   encodeTable,
   extractAttachments,
