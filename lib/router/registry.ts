@@ -7,11 +7,10 @@
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
-import type { CallContext, Procedure } from "./context.ts";
+import type { Procedure } from "./context.ts";
 import type { Middleware } from "./middleware.ts";
 
 export type { CallContext, ConnectionInfo, Procedure, RemoteCaller } from "./context.ts";
-
 
 /**
  * How a procedure wants its params.
