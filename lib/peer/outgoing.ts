@@ -148,7 +148,7 @@ export function sendCall(
  * const controller = new AbortController();
  * watchAbort(state, id, "x", controller.signal);
  * controller.abort();
- * const error = await promise.catch((e) => e);
+ * const error = await promise.catch((e: { code?: number }) => e) as { code?: number };
  * if (error.code !== -32002) throw new Error("unreachable");
  * ```
  */

@@ -19,66 +19,22 @@ import type { CloseInfo, Transport } from "../framing/transport.ts";
 import type { Wire } from "../framing/wire.ts";
 import { CloseCode } from "../protocol/close_codes.ts";
 import type { Limits } from "../protocol/limits.ts";
-import { Method } from "../protocol/methods.ts";
 import type { ErrorObject, Params } from "../protocol/types.ts";
 import type { Middleware } from "../router/middleware.ts";
 import type { ConnectionInfo, Procedure, ProcedureOptions } from "../router/registry.ts";
 import { closeLocally, shutdown } from "./close.ts";
 import { handleValue, type Output, receiveFrame } from "./incoming.ts";
-import {
-  type CallOptions,
-  cancelledError,
-  isParams,
-  refuseCall,
-  sendCall,
-  watchAbort,
-} from "./outgoing.ts";
+import { type BatchEntry, sendBatch } from "./batch.ts";
+import { type CallOptions, isParams, sendCall } from "./outgoing.ts";
 import type { DropHandler } from "./pending.ts";
 import { type PeerOptionsOf, settingsOf } from "./settings.ts";
 import { PeerState } from "./state.ts";
-import { StreamCall, StreamCalls } from "./stream_call.ts";
+import type { StreamCall } from "./stream_call.ts";
+import { openStream, type StreamOptions } from "./stream_open.ts";
 
+export type { BatchEntry } from "./batch.ts";
 export type { CallOptions } from "./outgoing.ts";
-
-/**
- * Options of one streamed call ({@linkcode Peer.stream}).
- *
- * @example
- * ```ts
- * import type { StreamOptions } from "./peer.ts";
- * const options: StreamOptions = { credit: 64 };
- * if (options.credit !== 64) throw new Error("unreachable");
- * ```
- */
-export interface StreamOptions extends CallOptions {
-  /**
-   * Items the caller is ready to hold (the window; the other side clamps it to its
-   * `maxStreamWindow`). Default 256. The timeout, if any, covers the whole stream; default none.
-   */
-  readonly credit?: number;
-}
-
-/**
- * One entry of an outgoing batch.
- *
- * @example
- * ```ts
- * import type { BatchEntry } from "./peer.ts";
- * const entries: BatchEntry[] = [
- *   { method: "sum", params: [1, 2, 4] },
- *   { method: "notify_hello", params: [7], notification: true },
- * ];
- * if (entries.length !== 2) throw new Error("unreachable");
- * ```
- */
-export interface BatchEntry {
-  /** The method to call. */
-  readonly method: string;
-  /** Its params. */
-  readonly params?: Params;
-  /** Send as a notification: no response, its slot in the results is `undefined`. */
-  readonly notification?: boolean;
-}
+export type { StreamOptions } from "./stream_open.ts";
 
 /**
  * How a peer reports failures nobody awaits: a notification's procedure that threw, a
@@ -123,8 +79,6 @@ export type PeerOptions = PeerOptionsOf<Peer>;
  * ```
  */
 export type Authorizer = (method: string, peer: Peer) => void;
-
-const DEFAULT_CREDIT = 256;
 
 /** Reads a peer's state; set by {@linkcode Peer}'s static block (module-private otherwise). */
 let readState: (peer: Peer) => PeerState<Peer>;
@@ -333,40 +287,7 @@ export class Peer {
     params?: Params,
     options?: StreamOptions,
   ): StreamCall<T, R> {
-    const credit = options?.credit ?? DEFAULT_CREDIT;
-    if (!Number.isSafeInteger(credit) || credit < 1) {
-      throw new RangeError(`Switchboard: credit must be a positive integer: got ${credit}`);
-    }
-    const state = this.#state;
-    const noop = { credit() {}, cancel() {} };
-    const refusal = refuseCall(state, method, params, options?.signal);
-    if (refusal !== undefined) return new StreamCall(Promise.reject(refusal), credit, noop);
-    const pending = state.table;
-    const { id, promise } = pending.add(method, options?.timeout ?? 0);
-    const call = new StreamCall<T, R>(promise, credit, {
-      credit: (items) => this.notify(Method.StreamCredit, { id, credit: items }),
-      cancel: (reason) => {
-        if (pending.fail(id, reason)) this.notify(Method.Cancel, { id });
-      },
-    });
-    (state.streams ??= new StreamCalls()).set(id, call as StreamCall);
-    // Nobody may await the promise itself (items are read through the call); the rejection is
-    // seen through the iterator. A timeout sends rpc.cancel through the pending table.
-    promise.catch(() => {});
-    const signal = options?.signal;
-    const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    pending.onSettle(id, () => {
-      state.streams?.delete(id);
-      signal?.removeEventListener("abort", onAbort);
-    });
-    const open = params === undefined ? { method, credit } : { method, params, credit };
-    try {
-      state.wire.send({ jsonrpc: "2.0", id, method: Method.Stream, params: open }, state);
-    } catch (error) {
-      pending.fail(id, error);
-    }
-    return call;
+    return openStream<T, R>(this.#state, method, params, options);
   }
 
   /**
@@ -466,48 +387,7 @@ export class Peer {
     entries: readonly BatchEntry[],
     options?: CallOptions,
   ): Promise<PromiseSettledResult<unknown>[]> {
-    if (entries.length === 0) {
-      return Promise.reject(new TypeError("Switchboard: a batch needs at least one entry"));
-    }
-    const state = this.#state;
-    const messages: unknown[] = [];
-    const promises: Promise<unknown>[] = [];
-    const ids: number[] = [];
-    for (const { method, params, notification } of entries) {
-      if (notification) {
-        if (params !== undefined && !isParams(params)) {
-          promises.push(Promise.reject(new TypeError(`Switchboard: params of ${method} invalid`)));
-          continue;
-        }
-        messages.push(
-          params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params },
-        );
-        promises.push(Promise.resolve(undefined));
-        continue;
-      }
-      const refusal = refuseCall(state, method, params, options?.signal);
-      if (refusal !== undefined) {
-        promises.push(Promise.reject(refusal));
-        continue;
-      }
-      const { id, promise } = state.table.add(method, options?.timeout);
-      ids.push(id);
-      messages.push(
-        params === undefined
-          ? { jsonrpc: "2.0", id, method }
-          : { jsonrpc: "2.0", id, method, params },
-      );
-      promises.push(promise);
-      if (options?.signal !== undefined) watchAbort(state, id, method, options.signal);
-    }
-    if (messages.length > 0) {
-      try {
-        state.wire.send(messages, state);
-      } catch (error) {
-        for (const id of ids) state.pending?.fail(id, error);
-      }
-    }
-    return Promise.allSettled(promises);
+    return sendBatch(this.#state, entries, options);
   }
 
   /**

@@ -17,11 +17,11 @@ import { Method } from "./methods.ts";
  */
 export const ChannelMethod: {
   /** Request, client to server: open a channel; result `{ "channel": id }`. */
-  readonly Open: "rpc.channel.open";
+  readonly Open: typeof Method.ChannelOpen;
   /** Notification, either way: `{ "channel": id, "message": <a JSON-RPC message or batch> }`. */
-  readonly Message: "rpc.channel";
+  readonly Message: typeof Method.Channel;
   /** Notification, either way: `{ "channel": id, "code"?: n, "reason"?: s }`. */
-  readonly Close: "rpc.channel.close";
+  readonly Close: typeof Method.ChannelClose;
 } = {
   Open: Method.ChannelOpen,
   Message: Method.Channel,

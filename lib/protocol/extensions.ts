@@ -19,11 +19,11 @@ import { Method } from "./methods.ts";
  */
 export const Extension: {
   /** Request, client to server: negotiate codec, present credentials, learn the session. */
-  readonly Hello: "rpc.hello";
+  readonly Hello: typeof Method.Hello;
   /** Request, either way: liveness; answers `"pong"`. */
-  readonly Ping: "rpc.ping";
+  readonly Ping: typeof Method.Ping;
   /** Notification, either way: the caller gave up on request `id`. */
-  readonly Cancel: "rpc.cancel";
+  readonly Cancel: typeof Method.Cancel;
 } = {
   Hello: Method.Hello,
   Ping: Method.Ping,

@@ -6,6 +6,7 @@
  */
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import { isReserved, RESERVED_PREFIX } from "../protocol/methods.ts";
 import type { Params } from "../protocol/types.ts";
 import type { Procedure } from "./context.ts";
 import type { Middleware } from "./middleware.ts";
@@ -213,7 +214,7 @@ export class Registry {
     const entry: RegisteredProcedure = {
       name,
       handler: handler as Procedure<never>,
-      reserved: name.startsWith("rpc."),
+      reserved: isReserved(name),
       adapt: makeAdapter(name, options),
       exposeErrors: checkExpose(name, options?.exposeErrors),
       info: options?.info,
@@ -354,8 +355,10 @@ function assertMethodName(name: string): void {
   if (typeof name !== "string" || name.length === 0) {
     throw new TypeError("Switchboard: a procedure name must be a non-empty string");
   }
-  if (name.startsWith("rpc.")) {
-    throw new TypeError(`Switchboard: procedure names starting with "rpc." are reserved: ${name}`);
+  if (isReserved(name)) {
+    throw new TypeError(
+      `Switchboard: procedure names starting with "${RESERVED_PREFIX}" are reserved: ${name}`,
+    );
   }
 }
 
