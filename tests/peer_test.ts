@@ -290,12 +290,14 @@ describe("Peer close", () => {
 describe("Peer timeouts (fake clock)", () => {
   /** Two peers back to back; `a` calls `b`, with its call timeouts on a fake clock. */
   function pair(clock: FakeClock): { a: PeerClass; b: PeerClass } {
-    let a!: PeerClass, b!: PeerClass;
-    a = new PeerClass({ send: (f) => queueMicrotask(() => receive(b, f)), close() {} }, {
-      clock,
-      timeout: 10_000,
+    const a: PeerClass = new PeerClass(
+      { send: (f) => queueMicrotask(() => receive(b, f)), close() {} },
+      { clock, timeout: 10_000 },
+    );
+    const b: PeerClass = new PeerClass({
+      send: (f) => queueMicrotask(() => receive(a, f)),
+      close() {},
     });
-    b = new PeerClass({ send: (f) => queueMicrotask(() => receive(a, f)), close() {} });
     return { a, b };
   }
 

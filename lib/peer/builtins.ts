@@ -61,12 +61,21 @@ export function builtinOf(method: string): Builtin | undefined {
 }
 
 /**
- * The built-in methods every peer answers.
+ * The extension methods every peer sends or answers, in the order of docs/PROTOCOL.md §4.1:
+ * the built-ins here and `rpc.stream` (incoming.ts). A server's hello list starts from these.
  *
  * @example
  * ```ts
- * import { PEER_EXTENSIONS } from "./builtins.ts";
- * if (!PEER_EXTENSIONS.includes("rpc.cancel")) throw new Error("unreachable");
+ * import { EXTENSIONS } from "./builtins.ts";
+ * if (EXTENSIONS.join() !== "rpc.ping,rpc.cancel,rpc.stream,rpc.stream.item,rpc.stream.credit") {
+ *   throw new Error("unreachable");
+ * }
  * ```
  */
-export const PEER_EXTENSIONS: readonly string[] = Object.freeze([...BUILTINS.keys()]);
+export const EXTENSIONS: readonly string[] = Object.freeze([
+  Method.Ping,
+  Method.Cancel,
+  Method.Stream,
+  Method.StreamItem,
+  Method.StreamCredit,
+]);
