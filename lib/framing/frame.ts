@@ -55,7 +55,7 @@ export const FrameKind: {
  * @example
  * ```ts
  * import { FrameError } from "./frame.ts";
- * const error = new FrameError(CloseCode.InvalidPayload, "Truncated frame");
+ * const error = new FrameError(1007, "Truncated frame");
  * if (error.code !== 1007) throw new Error("unreachable");
  * ```
  */
