@@ -68,6 +68,15 @@ export class FakeClock implements Clock {
   }
 
   /**
+   * {@linkcode FakeClock.advance} by another name.
+   *
+   * @param ms How far.
+   */
+  tick(ms: number): Promise<void> {
+    return this.advance(ms);
+  }
+
+  /**
    * Fire timers one at a time, in order, until `done` settles: when none is set, wait for
    * `done` or for the next timer (real I/O may set one). Fails past `limit` timers.
    *

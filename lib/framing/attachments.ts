@@ -10,6 +10,7 @@
  * @module
  */
 
+import { CloseCode } from "../protocol/close_codes.ts";
 import { FrameError } from "./frame.ts";
 
 /** The attachment types on the wire. */
@@ -271,11 +272,13 @@ export function parseTable(
   try {
     raw = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
-    throw new FrameError(1007, "Attachment table is not valid JSON");
+    throw new FrameError(CloseCode.InvalidPayload, "Attachment table is not valid JSON");
   }
-  if (!Array.isArray(raw)) throw new FrameError(1007, "Attachment table must be an array");
+  if (!Array.isArray(raw)) {
+    throw new FrameError(CloseCode.InvalidPayload, "Attachment table must be an array");
+  }
   if (raw.length > limits.maxAttachments) {
-    throw new FrameError(1009, `More than ${limits.maxAttachments} attachments`);
+    throw new FrameError(CloseCode.MessageTooBig, `More than ${limits.maxAttachments} attachments`);
   }
   let total = 0;
   const entries: TableEntry[] = [];
@@ -283,7 +286,10 @@ export function parseTable(
     const entry = checkEntry(item, limits.maxDepth);
     total += entry.size;
     if (total > limits.maxAttachmentBytes) {
-      throw new FrameError(1009, `Attachments exceed ${limits.maxAttachmentBytes} bytes`);
+      throw new FrameError(
+        CloseCode.MessageTooBig,
+        `Attachments exceed ${limits.maxAttachmentBytes} bytes`,
+      );
     }
     entries.push(entry);
   }
@@ -292,30 +298,36 @@ export function parseTable(
 
 function checkEntry(item: unknown, maxDepth: number): TableEntry {
   if (typeof item !== "object" || item === null) {
-    throw new FrameError(1007, "Attachment table entry must be an object");
+    throw new FrameError(CloseCode.InvalidPayload, "Attachment table entry must be an object");
   }
   const { path, type, size, mime } = item as Record<string, unknown>;
   if (!Array.isArray(path) || path.length === 0 || path.length > maxDepth + 1) {
-    throw new FrameError(1007, "Attachment path must be a non-empty array");
+    throw new FrameError(CloseCode.InvalidPayload, "Attachment path must be a non-empty array");
   }
   for (const segment of path) {
     const ok = typeof segment === "string"
       ? !FORBIDDEN_KEYS.has(segment)
       : Number.isSafeInteger(segment) && (segment as number) >= 0;
-    if (!ok) throw new FrameError(1007, "Attachment path segment not allowed");
+    if (!ok) throw new FrameError(CloseCode.InvalidPayload, "Attachment path segment not allowed");
   }
   if (typeof type !== "string" || !isKnownType(type)) {
-    throw new FrameError(1007, "Unknown attachment type");
+    throw new FrameError(CloseCode.InvalidPayload, "Unknown attachment type");
   }
   if (!Number.isSafeInteger(size) || (size as number) < 0) {
-    throw new FrameError(1007, "Attachment size must be a non-negative integer");
+    throw new FrameError(
+      CloseCode.InvalidPayload,
+      "Attachment size must be a non-negative integer",
+    );
   }
   const width = TYPED_ARRAYS[type]?.BYTES_PER_ELEMENT ?? 1;
   if ((size as number) % width !== 0) {
-    throw new FrameError(1007, `Attachment size is not a multiple of ${width} for ${type}`);
+    throw new FrameError(
+      CloseCode.InvalidPayload,
+      `Attachment size is not a multiple of ${width} for ${type}`,
+    );
   }
   if (mime !== undefined && (typeof mime !== "string" || mime.length > 255)) {
-    throw new FrameError(1007, "Attachment mime must be a short string");
+    throw new FrameError(CloseCode.InvalidPayload, "Attachment mime must be a short string");
   }
   const entry = { path: path as PathSegment[], type, size: size as number };
   return mime === undefined ? entry : { ...entry, mime: mime as string };
@@ -356,7 +368,10 @@ export function insertAttachments(
     }
     const last = path[path.length - 1]!;
     if (childOf(holder, last) !== null) {
-      throw new FrameError(1007, "Attachment path does not lead to a placeholder");
+      throw new FrameError(
+        CloseCode.InvalidPayload,
+        "Attachment path does not lead to a placeholder",
+      );
     }
     (holder as Record<PathSegment, unknown>)[last] = materialize(entry, data[index]!);
   });
@@ -365,10 +380,13 @@ export function insertAttachments(
 
 function childOf(holder: unknown, key: PathSegment): unknown {
   if (typeof holder !== "object" || holder === null || !Object.hasOwn(holder, key)) {
-    throw new FrameError(1007, "Attachment path does not lead to a placeholder");
+    throw new FrameError(
+      CloseCode.InvalidPayload,
+      "Attachment path does not lead to a placeholder",
+    );
   }
   if (Array.isArray(holder) !== (typeof key === "number")) {
-    throw new FrameError(1007, "Attachment path does not match the message");
+    throw new FrameError(CloseCode.InvalidPayload, "Attachment path does not match the message");
   }
   return (holder as Record<PathSegment, unknown>)[key];
 }

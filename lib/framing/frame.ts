@@ -16,6 +16,8 @@
  * @module
  */
 
+import { CloseCode } from "../protocol/close_codes.ts";
+
 /** First two bytes of every frame: ASCII "SB". */
 export const MAGIC_0 = 0x53;
 /** Second magic byte. */
@@ -110,27 +112,27 @@ export type ParsedFrame =
  */
 export function parseFrame(frame: Uint8Array, maxJsonBytes: number): ParsedFrame {
   if (frame.byteLength < PREFIX_SIZE) {
-    throw new FrameError(1007, "Truncated binary frame header");
+    throw new FrameError(CloseCode.InvalidPayload, "Truncated binary frame header");
   }
   if (frame[0] !== MAGIC_0 || frame[1] !== MAGIC_1) {
-    throw new FrameError(1007, "Not a Switchboard binary frame (bad magic)");
+    throw new FrameError(CloseCode.InvalidPayload, "Not a Switchboard binary frame (bad magic)");
   }
   if (frame[2] !== FRAME_VERSION) {
-    throw new FrameError(1007, `Unsupported binary frame version ${frame[2]}`);
+    throw new FrameError(CloseCode.InvalidPayload, `Unsupported binary frame version ${frame[2]}`);
   }
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   const stream = view.getUint32(4);
   if (frame[3] === FrameKind.Chunk) {
     if (frame.byteLength !== CHUNK_HEADER_SIZE) {
-      throw new FrameError(1007, "Chunk header frame must be 12 bytes");
+      throw new FrameError(CloseCode.InvalidPayload, "Chunk header frame must be 12 bytes");
     }
     return { kind: 2, stream, length: view.getUint32(8) };
   }
   if (frame[3] !== FrameKind.Message) {
-    throw new FrameError(1007, `Unknown binary frame kind ${frame[3]}`);
+    throw new FrameError(CloseCode.InvalidPayload, `Unknown binary frame kind ${frame[3]}`);
   }
   if (frame.byteLength < MESSAGE_HEADER_SIZE) {
-    throw new FrameError(1007, "Truncated binary frame header");
+    throw new FrameError(CloseCode.InvalidPayload, "Truncated binary frame header");
   }
   const tableLength = view.getUint32(8);
   const messageLength = view.getUint32(12);
@@ -138,10 +140,13 @@ export function parseFrame(frame: Uint8Array, maxJsonBytes: number): ParsedFrame
   // their size; only a consistent frame can be too big (1009).
   const messageEnd = MESSAGE_HEADER_SIZE + tableLength + messageLength;
   if (messageEnd > frame.byteLength) {
-    throw new FrameError(1007, "Binary frame shorter than its declared lengths");
+    throw new FrameError(
+      CloseCode.InvalidPayload,
+      "Binary frame shorter than its declared lengths",
+    );
   }
   if (tableLength + messageLength > maxJsonBytes) {
-    throw new FrameError(1009, "Binary frame message section too big");
+    throw new FrameError(CloseCode.MessageTooBig, "Binary frame message section too big");
   }
   return {
     kind: 1,

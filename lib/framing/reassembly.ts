@@ -10,6 +10,7 @@
  * @module
  */
 
+import { CloseCode } from "../protocol/close_codes.ts";
 import { parseTable, type TableEntry } from "./attachments.ts";
 import { FrameError, parseFrame } from "./frame.ts";
 
@@ -110,7 +111,10 @@ export class Reassembler {
    */
   acceptText(): void {
     if (this.#raw !== undefined) {
-      throw new FrameError(1007, "Text frame between a chunk header and its raw frame");
+      throw new FrameError(
+        CloseCode.InvalidPayload,
+        "Text frame between a chunk header and its raw frame",
+      );
     }
   }
 
@@ -126,7 +130,10 @@ export class Reassembler {
     if (raw !== undefined) {
       this.#raw = undefined;
       if (frame.byteLength !== raw.length) {
-        throw new FrameError(1007, "Raw frame length differs from its chunk header");
+        throw new FrameError(
+          CloseCode.InvalidPayload,
+          "Raw frame length differs from its chunk header",
+        );
       }
       return this.#chunk(raw.stream, frame);
     }
@@ -137,26 +144,38 @@ export class Reassembler {
     }
     if (parsed.bytes.byteLength > this.#limits.maxChunkBytes) {
       throw new FrameError(
-        1009,
+        CloseCode.MessageTooBig,
         `Binary frame carries more than ${this.#limits.maxChunkBytes} bytes`,
       );
     }
     const { entries, total } = parseTable(parsed.table, this.#limits);
     if (parsed.stream === 0) {
       if (parsed.bytes.byteLength !== total) {
-        throw new FrameError(1007, "Binary frame bytes differ from what its table declares");
+        throw new FrameError(
+          CloseCode.InvalidPayload,
+          "Binary frame bytes differ from what its table declares",
+        );
       }
       return { message: parsed.message, entries, data: split(entries, [parsed.bytes]) };
     }
     if (parsed.bytes.byteLength !== 0) {
-      throw new FrameError(1007, "A chunked message frame carries no attachment bytes");
+      throw new FrameError(
+        CloseCode.InvalidPayload,
+        "A chunked message frame carries no attachment bytes",
+      );
     }
     if (this.#partials.has(parsed.stream)) {
-      throw new FrameError(1007, `Stream ${parsed.stream} is already in progress`);
+      throw new FrameError(
+        CloseCode.InvalidPayload,
+        `Stream ${parsed.stream} is already in progress`,
+      );
     }
     if (total === 0) return { message: parsed.message, entries, data: split(entries, []) };
     if (this.#partials.size >= this.#limits.maxPartialMessages) {
-      throw new FrameError(1008, `More than ${this.#limits.maxPartialMessages} partial messages`);
+      throw new FrameError(
+        CloseCode.PolicyViolation,
+        `More than ${this.#limits.maxPartialMessages} partial messages`,
+      );
     }
     this.#partials.set(parsed.stream, {
       message: parsed.message,
@@ -176,12 +195,17 @@ export class Reassembler {
 
   #header(stream: number, length: number): void {
     if (length > this.#limits.maxChunkBytes) {
-      throw new FrameError(1009, `Chunk of more than ${this.#limits.maxChunkBytes} bytes`);
+      throw new FrameError(
+        CloseCode.MessageTooBig,
+        `Chunk of more than ${this.#limits.maxChunkBytes} bytes`,
+      );
     }
     const partial = this.#partials.get(stream);
-    if (partial === undefined) throw new FrameError(1007, `Chunk for unknown stream ${stream}`);
+    if (partial === undefined) {
+      throw new FrameError(CloseCode.InvalidPayload, `Chunk for unknown stream ${stream}`);
+    }
     if (partial.received + length > partial.total) {
-      throw new FrameError(1007, `Chunk overruns stream ${stream}`);
+      throw new FrameError(CloseCode.InvalidPayload, `Chunk overruns stream ${stream}`);
     }
     this.#raw = { stream, length };
   }

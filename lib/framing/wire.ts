@@ -7,10 +7,11 @@
  * @module
  */
 
+import { CloseCode } from "../protocol/close_codes.ts";
 import type { Codec } from "../codec/codec.ts";
 import { jsonCodec } from "../codec/json.ts";
 import type { Id } from "../protocol/types.ts";
-import type { Transport } from "../peer/transport.ts";
+import type { Transport } from "./transport.ts";
 import {
   encodeTable,
   extractAttachments,
@@ -451,19 +452,23 @@ export class Wire {
     if (typeof frame === "string") {
       // The limit is in bytes; only a frame that may be over it is counted (text_size.ts).
       if (textOverLimit(frame, this.#settings.maxMessageSize)) {
-        throw new FrameError(1009, "Message too big");
+        throw new FrameError(CloseCode.MessageTooBig, "Message too big");
       }
       // No reassembler yet means no chunk header is waiting for its raw frame.
       if (this.#binary) this.#reassemblerState?.acceptText();
       return this.#decoder.decode(frame);
     }
-    if (!this.#binary) throw new FrameError(1003, "Binary frames are not supported");
+    if (!this.#binary) {
+      throw new FrameError(CloseCode.UnsupportedData, "Binary frames are not supported");
+    }
     const bytes = frame instanceof ArrayBuffer
       ? new Uint8Array(frame)
       : ArrayBuffer.isView(frame)
       ? new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength)
       : undefined;
-    if (bytes === undefined) throw new FrameError(1003, "Unsupported frame type");
+    if (bytes === undefined) {
+      throw new FrameError(CloseCode.UnsupportedData, "Unsupported frame type");
+    }
     const done = this.#reassembler.accept(bytes);
     if (done === undefined) return INCOMPLETE;
     const value = this.#decoder.decode(done.message);

@@ -12,8 +12,28 @@
 
 import type { Id, Params } from "../protocol/types.ts";
 import type { MiddlewareContext } from "../router/middleware.ts";
-import type { ConnectionInfo } from "../router/registry.ts";
-import type { Peer } from "./peer.ts";
+import type { ConnectionInfo, RemoteCaller } from "../router/context.ts";
+
+/**
+ * What a running call needs of the peer it came from (a `Peer` is one): typed here
+ * so this module does not import the peer.
+ *
+ * @example
+ * ```ts
+ * import type { CallingPeer } from "./cancel.ts";
+ * import { Peer } from "./peer.ts";
+ * const peer: CallingPeer = new Peer({ send() {}, close() {} });
+ * if (peer.isClosed) throw new Error("unreachable");
+ * ```
+ */
+export interface CallingPeer extends RemoteCaller {
+  /** Facts about the connection. */
+  readonly info: ConnectionInfo;
+  /** True once the connection has closed. */
+  readonly isClosed: boolean;
+  /** Aborts when the connection closes. */
+  readonly signal: AbortSignal;
+}
 
 /**
  * One incoming call: what its procedure and middleware see as `ctx`, and what cancellation
@@ -31,7 +51,7 @@ import type { Peer } from "./peer.ts";
  */
 export class RunningCall implements MiddlewareContext {
   /** The peer the call came from. */
-  readonly peer: Peer;
+  readonly peer: CallingPeer;
   /** The request id, or `undefined` for a notification. */
   readonly id: Id | undefined;
   /** The method called (for a streamed call, the procedure streamed). */
@@ -55,7 +75,7 @@ export class RunningCall implements MiddlewareContext {
    * @param method The method.
    * @param params The params as received.
    */
-  constructor(peer: Peer, id: Id | undefined, method: string, params: Params | undefined) {
+  constructor(peer: CallingPeer, id: Id | undefined, method: string, params: Params | undefined) {
     this.peer = peer;
     this.id = id;
     this.method = method;

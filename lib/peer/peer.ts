@@ -6,91 +6,35 @@
  * other side sends. A peer knows nothing of sockets or runtimes; a {@linkcode Transport}
  * moves its frames.
  *
+ * This file holds the lifecycle and the public API. The jobs behind it have their own
+ * modules: incoming.ts (dispatch, middleware), builtins.ts (ping, cancel, stream item and
+ * credit), production.ts (streamed results), outgoing.ts (call checks, abort), close.ts (the
+ * one shutdown), send_failure.ts, settings.ts, all working on the connection's
+ * {@linkcode PeerState}. Transport plumbing is in internal.ts, not on the public API.
+ *
  * @module
  */
 
-import { FrameError } from "../framing/frame.ts";
-import { INCOMPLETE, SEND_FAILED, Wire, type WireOptions } from "../framing/wire.ts";
-import { ErrorCode, RpcError, toErrorObject } from "../protocol/errors.ts";
-import { Extension } from "../protocol/extensions.ts";
-import { asRequest, asResponse, classify, idOf, Kind } from "../protocol/guards.ts";
-import { type Limits, resolveLimits } from "../protocol/limits.ts";
-import type { ErrorObject, Id, Params, Request, Response } from "../protocol/types.ts";
-import { compose, type Middleware } from "../router/middleware.ts";
-import { type Procedure, type ProcedureOptions, Registry } from "../router/registry.ts";
-import type { ConnectionInfo, RegisteredProcedure } from "../router/registry.ts";
-import { RunningCall, RunningCalls } from "./cancel.ts";
-import { checkTimeout, type DropHandler, PendingCalls } from "./pending.ts";
-import {
-  collect as collectItems,
-  isAsyncIterable,
-  parseCredit,
-  parseOpen,
-  Producer,
-  StreamMethod,
-} from "./stream.ts";
-import { StreamCall, StreamCalls } from "./stream_call.ts";
-import { CloseCode, type CloseInfo, type Transport } from "./transport.ts";
+import type { CloseInfo, Transport } from "../framing/transport.ts";
+import type { Wire } from "../framing/wire.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
+import type { Limits } from "../protocol/limits.ts";
+import type { ErrorObject, Params } from "../protocol/types.ts";
+import type { Middleware } from "../router/middleware.ts";
+import type { ConnectionInfo, Procedure, ProcedureOptions } from "../router/registry.ts";
+import { closeLocally, shutdown } from "./close.ts";
+import { handleValue, type Output, receiveFrame } from "./incoming.ts";
+import { type BatchEntry, sendBatch } from "./batch.ts";
+import { type CallOptions, isParams, sendCall } from "./outgoing.ts";
+import type { DropHandler } from "./pending.ts";
+import { type PeerOptionsOf, settingsOf } from "./settings.ts";
+import { PeerState } from "./state.ts";
+import type { StreamCall } from "./stream_call.ts";
+import { openStream, type StreamOptions } from "./stream_open.ts";
 
-/**
- * Options of one outgoing call.
- *
- * @example
- * ```ts
- * import type { CallOptions } from "./peer.ts";
- * const options: CallOptions = { timeout: 500, signal: AbortSignal.timeout(1000) };
- * if (options.timeout !== 500) throw new Error("unreachable");
- * ```
- */
-export interface CallOptions {
-  /** Milliseconds to wait for the response; 0 waits forever. Default: the peer's timeout. */
-  readonly timeout?: number;
-  /**
-   * Abort the call: it rejects at once with -32002 (cancelled) and an `rpc.cancel`
-   * notification tells the other side, which may stop the work.
-   */
-  readonly signal?: AbortSignal;
-}
-
-/**
- * Options of one streamed call ({@linkcode Peer.stream}).
- *
- * @example
- * ```ts
- * import type { StreamOptions } from "./peer.ts";
- * const options: StreamOptions = { credit: 64 };
- * if (options.credit !== 64) throw new Error("unreachable");
- * ```
- */
-export interface StreamOptions extends CallOptions {
-  /**
-   * Items the caller is ready to hold (the window; the other side clamps it to its
-   * `maxStreamWindow`). Default 256. The timeout, if any, covers the whole stream; default none.
-   */
-  readonly credit?: number;
-}
-
-/**
- * One entry of an outgoing batch.
- *
- * @example
- * ```ts
- * import type { BatchEntry } from "./peer.ts";
- * const entries: BatchEntry[] = [
- *   { method: "sum", params: [1, 2, 4] },
- *   { method: "notify_hello", params: [7], notification: true },
- * ];
- * if (entries.length !== 2) throw new Error("unreachable");
- * ```
- */
-export interface BatchEntry {
-  /** The method to call. */
-  readonly method: string;
-  /** Its params. */
-  readonly params?: Params;
-  /** Send as a notification: no response, its slot in the results is `undefined`. */
-  readonly notification?: boolean;
-}
+export type { BatchEntry } from "./batch.ts";
+export type { CallOptions } from "./outgoing.ts";
+export type { StreamOptions } from "./stream_open.ts";
 
 /**
  * How a peer reports failures nobody awaits: a notification's procedure that threw, a
@@ -107,7 +51,8 @@ export interface BatchEntry {
 export type ErrorReporter = (error: unknown, where: string, peer: Peer) => void;
 
 /**
- * Options of a peer.
+ * Options of a peer: codec and framing, shared procedures, default timeout, limits, error
+ * reporting, hooks and the clock of call timeouts (settings.ts documents each field).
  *
  * @example
  * ```ts
@@ -116,35 +61,7 @@ export type ErrorReporter = (error: unknown, where: string, peer: Peer) => void;
  * if (options.timeout !== 10_000) throw new Error("unreachable");
  * ```
  */
-export interface PeerOptions extends Omit<WireOptions, "maxMessageSize"> {
-  // codec, binary, framing, negotiable, binaryFrames: the connection's wire format, handed to
-  // its Wire as they are (lib/framing/wire.ts documents them); maxMessageSize comes from limits.
-  /** Procedures shared with other peers (a server's); this peer's own come first. */
-  readonly procedures?: Registry | undefined;
-  /** Default call timeout in milliseconds; 0 for none. Default: 30,000. */
-  readonly timeout?: number | undefined;
-  /** Receiver limits; unspecified ones take the defaults of {@linkcode DEFAULT_LIMITS}. */
-  readonly limits?: Partial<Limits> | undefined;
-  /**
-   * Reveal the message of an error that is not an {@linkcode RpcError} in `error.data`.
-   * Default false: such errors become a bare -32603 so nothing internal leaks.
-   */
-  readonly exposeErrors?: boolean | undefined;
-  /** Facts about the connection. Default: a random id, empty headers, empty data. */
-  readonly info?: ConnectionInfo | undefined;
-  /**
-   * Called once when the connection closes (after pending calls were rejected), with this
-   * peer, so one function can serve every connection of a server.
-   */
-  readonly onClosed?: ((info: CloseInfo, peer: Peer) => void) | undefined;
-  /** Where unawaited failures go. Default: nowhere. */
-  readonly onError?: ErrorReporter | undefined;
-  /**
-   * Runs before every incoming request or notification is dispatched, even to a missing
-   * method; throw an {@linkcode RpcError} to refuse it (a request gets that error back).
-   */
-  readonly authorize?: Authorizer | undefined;
-}
+export type PeerOptions = PeerOptionsOf<Peer>;
 
 /**
  * Decides whether an incoming call may run: see {@linkcode PeerOptions.authorize}.
@@ -163,67 +80,24 @@ export interface PeerOptions extends Omit<WireOptions, "maxMessageSize"> {
  */
 export type Authorizer = (method: string, peer: Peer) => void;
 
-/** What a message produced: a response, a batch of them, or nothing. */
-type Output = Response | Response[] | undefined;
+/** Reads a peer's state; set by {@linkcode Peer}'s static block (module-private otherwise). */
+let readState: (peer: Peer) => PeerState<Peer>;
 
-/** Key of the peer's built-in procedure dispatcher (module-private). */
-const BUILTIN: unique symbol = Symbol("switchboard.peer.builtin");
-
-/** The extension procedures every peer answers, shared by all peers. */
-const PEER_BUILTINS: Registry = new Registry();
-for (const name of [Extension.Ping, Extension.Cancel, StreamMethod.Item, StreamMethod.Credit]) {
-  PEER_BUILTINS.registerReserved(
-    name,
-    (params: Params | undefined, ctx) => (ctx.peer as Peer)[BUILTIN](name, params),
-  );
-}
-
-const DEFAULT_TIMEOUT = 30_000;
-const DEFAULT_CREDIT = 256;
-const NO_MIDDLEWARE: readonly Middleware[] = Object.freeze([]);
-
-/** A {@linkcode PeerOptions} object's resolved values, shared by the peers made with it. */
-interface PeerSettings {
-  /** The shared procedures (a server's), if any. */
-  readonly shared: Registry | undefined;
-  readonly limits: Limits;
-  /** The default call timeout, ms (Infinity: none). */
-  readonly timeout: number;
-  readonly expose: boolean;
-  readonly onError: ErrorReporter | undefined;
-  readonly authorize: Authorizer | undefined;
-  readonly onClosed: ((info: CloseInfo, peer: Peer) => void) | undefined;
-  /** What each peer's {@linkcode Wire} starts from (one object, so wires share it too). */
-  readonly wire: WireOptions;
-}
-
-/** Settings already resolved, by options object. */
-const SETTINGS = new WeakMap<PeerOptions, PeerSettings>();
-
-/** Resolve (and check) options once per options object. */
-function settingsOf(options: PeerOptions): PeerSettings {
-  let settings = SETTINGS.get(options);
-  if (settings !== undefined) return settings;
-  const limits = resolveLimits(options.limits);
-  settings = {
-    shared: options.procedures,
-    limits,
-    timeout: checkTimeout(options.timeout ?? DEFAULT_TIMEOUT),
-    expose: options.exposeErrors ?? false,
-    onError: options.onError,
-    authorize: options.authorize,
-    onClosed: options.onClosed,
-    wire: {
-      codec: options.codec,
-      binary: options.binary,
-      framing: options.framing,
-      negotiable: options.negotiable,
-      binaryFrames: options.binaryFrames,
-      maxMessageSize: limits.maxMessageSize,
-    },
-  };
-  SETTINGS.set(options, settings);
-  return settings;
+/**
+ * The state behind a peer, for lib/peer/internal.ts (transport plumbing).
+ *
+ * @internal
+ * @param peer A peer.
+ * @returns Its state.
+ * @example
+ * ```ts
+ * import { Peer, peerState } from "./peer.ts";
+ * const peer = new Peer({ send() {}, close() {} });
+ * if (peerState(peer).peer !== peer) throw new Error("unreachable");
+ * ```
+ */
+export function peerState(peer: Peer): PeerState<Peer> {
+  return readState(peer);
 }
 
 /**
@@ -232,9 +106,10 @@ function settingsOf(options: PeerOptions): PeerSettings {
  * @example Two peers wired back to back call each other
  * ```ts
  * import { Peer } from "./peer.ts";
+ * import { receive } from "./internal.ts";
  * let a!: Peer, b!: Peer;
- * a = new Peer({ send: (f) => queueMicrotask(() => b.receive(f)), close() {} });
- * b = new Peer({ send: (f) => queueMicrotask(() => a.receive(f)), close() {} });
+ * a = new Peer({ send: (f) => queueMicrotask(() => receive(b, f)), close() {} });
+ * b = new Peer({ send: (f) => queueMicrotask(() => receive(a, f)), close() {} });
  * b.register("add", ([x, y]: number[]) => x! + y!);
  * if ((await a.call("add", [2, 3])) !== 5) throw new Error("unreachable");
  * a.close();
@@ -242,41 +117,14 @@ function settingsOf(options: PeerOptions): PeerSettings {
  * ```
  */
 export class Peer {
-  /** Facts about this connection: id, request headers, application data. */
-  readonly info: ConnectionInfo;
-  /** Resolves once, when the connection closes, with why. */
-  get closed(): Promise<CloseInfo> {
-    // Made on first use: an idle server connection never needs a promise of its own.
-    if (this.#closedPromise === undefined) {
-      const info = this.#closeInfo;
-      this.#closedPromise = info !== undefined
-        ? Promise.resolve(info)
-        : new Promise((resolve) => this.#resolveClosed = resolve);
-    }
-    return this.#closedPromise;
+  static {
+    readState = (peer) => peer.#state;
   }
 
-  readonly #transport: Transport;
-  readonly #wire: Wire;
-  /**
-   * The options' resolved values, one object for every peer made with the same options
-   * object (a server's sessions share it), so a peer holds one reference, not seven.
-   */
-  readonly #settings: PeerSettings;
-  /** This peer's own procedures and middleware; created on first use to keep idle peers small. */
-  #own: Registry | undefined;
-  /** Outgoing calls awaiting a response; made by the first call (idle peers make none). */
-  #pending: PendingCalls | undefined;
-  #running = 0;
-  // Tables of running calls and streams, created on first use (most connections never need
-  // them, and an idle connection should cost as little memory as possible).
-  #calls: RunningCalls | undefined;
-  #producers: Map<Id, Producer> | undefined;
-  #streams: StreamCalls | undefined;
-  #closeInfo: CloseInfo | undefined;
-  #closedPromise: Promise<CloseInfo> | undefined;
-  #resolveClosed: ((info: CloseInfo) => void) | undefined;
-  #abort: AbortController | undefined;
+  /** Facts about this connection: id, request headers, application data. */
+  readonly info: ConnectionInfo;
+  /** The connection's state, shared with the modules that do the peer's jobs. */
+  readonly #state: PeerState<Peer>;
 
   /**
    * @param transport Moves this peer's frames.
@@ -286,51 +134,70 @@ export class Peer {
    * different facts can share one options object.
    */
   constructor(transport: Transport, options: PeerOptions = {}, info?: ConnectionInfo) {
-    this.#transport = transport;
-    const settings = settingsOf(options);
-    this.#settings = settings;
-    this.#wire = new Wire(transport, settings.wire);
+    this.#state = new PeerState<Peer>(this, transport, settingsOf(options));
     this.info = info ?? options.info ??
       { id: crypto.randomUUID(), headers: new Headers(), data: {} };
   }
 
+  /** Resolves once, when the connection closes, with why. */
+  get closed(): Promise<CloseInfo> {
+    // Made on first use: an idle server connection never needs a promise of its own.
+    const state = this.#state;
+    if (state.closedPromise === undefined) {
+      const info = state.closeInfo;
+      state.closedPromise = info !== undefined
+        ? Promise.resolve(info)
+        : new Promise((resolve) => state.resolveClosed = resolve);
+    }
+    return state.closedPromise;
+  }
+
   /** True once the connection has closed (in either direction). */
   get isClosed(): boolean {
-    return this.#closeInfo !== undefined;
+    return this.#state.closeInfo !== undefined;
   }
 
   /** Aborts when the connection closes; procedures use it to stop long work. */
   get signal(): AbortSignal {
-    this.#abort ??= new AbortController();
-    if (this.#closeInfo !== undefined && !this.#abort.signal.aborted) {
-      this.#abort.abort(this.#closedError());
+    const state = this.#state;
+    state.abort ??= new AbortController();
+    if (state.closeInfo !== undefined && !state.abort.signal.aborted) {
+      state.abort.abort(state.closedError());
     }
-    return this.#abort.signal;
+    return state.abort.signal;
   }
 
   /** How many outgoing calls await a response. */
   get pendingCalls(): number {
-    return this.#pending?.size ?? 0;
+    return this.#state.pending?.size ?? 0;
   }
 
   /** How many incoming calls are running (asynchronous procedures and streams in progress). */
   get runningCalls(): number {
-    return this.#running;
+    return this.#state.running;
   }
 
   /** The receiver limits in force. */
   get limits(): Limits {
-    return this.#settings.limits;
+    return this.#state.settings.limits;
   }
 
-  /** The transport this peer's frames go through. */
+  /**
+   * The transport this peer's frames go through.
+   *
+   * @internal Transport plumbing: use `transportOf` of lib/peer/internal.ts.
+   */
   get transport(): Transport {
-    return this.#transport;
+    return this.#state.transport;
   }
 
-  /** This connection's codec and binary framing (switched by `rpc.hello`). */
+  /**
+   * This connection's codec and binary framing (switched by `rpc.hello`).
+   *
+   * @internal Transport plumbing: use `wireOf` of lib/peer/internal.ts.
+   */
   get wire(): Wire {
-    return this.#wire;
+    return this.#state.wire;
   }
 
   /**
@@ -353,7 +220,7 @@ export class Peer {
     handler: Procedure<P>,
     options?: ProcedureOptions,
   ): () => void {
-    return this.#ownRegistry().register(name, handler, options);
+    return this.#state.ownRegistry().register(name, handler, options);
   }
 
   /**
@@ -369,7 +236,7 @@ export class Peer {
    * ```
    */
   unregister(name: string): boolean {
-    return this.#own?.unregister(name) ?? false;
+    return this.#state.own?.unregister(name) ?? false;
   }
 
   /**
@@ -387,7 +254,7 @@ export class Peer {
    * ```
    */
   use(middleware: Middleware): () => void {
-    return this.#ownRegistry().use(middleware);
+    return this.#state.ownRegistry().use(middleware);
   }
 
   /**
@@ -420,42 +287,7 @@ export class Peer {
     params?: Params,
     options?: StreamOptions,
   ): StreamCall<T, R> {
-    const credit = options?.credit ?? DEFAULT_CREDIT;
-    if (!Number.isSafeInteger(credit) || credit < 1) {
-      throw new RangeError(`Switchboard: credit must be a positive integer: got ${credit}`);
-    }
-    const noop = { credit() {}, cancel() {} };
-    const refusal = this.#refuseCall(method, params, options?.signal);
-    if (refusal !== undefined) return new StreamCall(Promise.reject(refusal), credit, noop);
-    const pending = this.#table;
-    const { id, promise } = pending.add(method, options?.timeout ?? 0);
-    const call = new StreamCall<T, R>(promise, credit, {
-      credit: (items) => this.notify(StreamMethod.Credit, { id, credit: items }),
-      cancel: (reason) => {
-        if (pending.fail(id, reason)) this.notify(Extension.Cancel, { id });
-      },
-    });
-    (this.#streams ??= new StreamCalls()).set(id, call as StreamCall);
-    // Nobody may await the promise itself (items are read through the call); the rejection is
-    // seen through the iterator. A timeout sends rpc.cancel through the pending table.
-    promise.catch(() => {});
-    const signal = options?.signal;
-    const onAbort = (): void => call.cancel(cancelledError(method, signal?.reason));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    pending.onSettle(id, () => {
-      this.#streams?.delete(id);
-      signal?.removeEventListener("abort", onAbort);
-    });
-    const open = params === undefined ? { method, credit } : { method, params, credit };
-    try {
-      this.#wire.send(
-        { jsonrpc: "2.0", id, method: StreamMethod.Open, params: open },
-        this,
-      );
-    } catch (error) {
-      pending.fail(id, error);
-    }
-    return call;
+    return openStream<T, R>(this.#state, method, params, options);
   }
 
   /**
@@ -478,7 +310,7 @@ export class Peer {
    * ```
    */
   call(method: string, params?: Params, options?: CallOptions): Promise<unknown> {
-    return this.callOrHandOver(method, params, options, undefined);
+    return sendCall(this.#state, method, params, options, undefined);
   }
 
   /**
@@ -491,6 +323,7 @@ export class Peer {
    * @param options Timeout and abort signal; handed back to `onDrop` as they are.
    * @param onDrop Takes the call over on a drop; undefined: reject as `call` does.
    * @returns The result, as {@linkcode Peer.call}.
+   * @internal Transport plumbing: use lib/peer/internal.ts; kept for code not yet switched.
    * @example
    * ```ts
    * import { Peer } from "./peer.ts";
@@ -506,25 +339,7 @@ export class Peer {
     options: CallOptions | undefined,
     onDrop: DropHandler | undefined,
   ): Promise<unknown> {
-    const refusal = this.#refuseCall(method, params, options?.signal);
-    if (refusal !== undefined) return Promise.reject(refusal);
-    const pending = this.#table;
-    const { id, promise } = pending.add(method, options?.timeout, params, options, onDrop);
-    try {
-      this.#wire.send(
-        params === undefined
-          ? { jsonrpc: "2.0", id, method }
-          : { jsonrpc: "2.0", id, method, params },
-        this,
-      );
-    } catch (error) {
-      pending.fail(id, error);
-      return promise;
-    }
-    if (options !== undefined && options.signal !== undefined) {
-      this.#watchAbort(id, method, options.signal);
-    }
-    return promise;
+    return sendCall(this.#state, method, params, options, onDrop);
   }
 
   /**
@@ -543,11 +358,11 @@ export class Peer {
    * ```
    */
   notify(method: string, params?: Params): boolean {
-    if (this.#closeInfo !== undefined) return false;
+    if (this.#state.closeInfo !== undefined) return false;
     if (params !== undefined && !isParams(params)) {
       throw new TypeError(`Switchboard: params of ${method} must be an array or an object`);
     }
-    return this.sendMessage(
+    return this.#state.sendMessage(
       params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params },
     );
   }
@@ -572,47 +387,7 @@ export class Peer {
     entries: readonly BatchEntry[],
     options?: CallOptions,
   ): Promise<PromiseSettledResult<unknown>[]> {
-    if (entries.length === 0) {
-      return Promise.reject(new TypeError("Switchboard: a batch needs at least one entry"));
-    }
-    const messages: unknown[] = [];
-    const promises: Promise<unknown>[] = [];
-    const ids: number[] = [];
-    for (const { method, params, notification } of entries) {
-      if (notification) {
-        if (params !== undefined && !isParams(params)) {
-          promises.push(Promise.reject(new TypeError(`Switchboard: params of ${method} invalid`)));
-          continue;
-        }
-        messages.push(
-          params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params },
-        );
-        promises.push(Promise.resolve(undefined));
-        continue;
-      }
-      const refusal = this.#refuseCall(method, params, options?.signal);
-      if (refusal !== undefined) {
-        promises.push(Promise.reject(refusal));
-        continue;
-      }
-      const { id, promise } = this.#table.add(method, options?.timeout);
-      ids.push(id);
-      messages.push(
-        params === undefined
-          ? { jsonrpc: "2.0", id, method }
-          : { jsonrpc: "2.0", id, method, params },
-      );
-      promises.push(promise);
-      if (options?.signal !== undefined) this.#watchAbort(id, method, options.signal);
-    }
-    if (messages.length > 0) {
-      try {
-        this.#wire.send(messages, this);
-      } catch (error) {
-        for (const id of ids) this.#pending?.fail(id, error);
-      }
-    }
-    return Promise.allSettled(promises);
+    return sendBatch(this.#state, entries, options);
   }
 
   /**
@@ -627,6 +402,7 @@ export class Peer {
    * frame is answered with this error instead of running; responses to this side's calls and
    * the session's own `rpc.cancel` and stream-credit notifications are still handled; other
    * notifications are dropped (they cannot be answered).
+   * @internal Transport plumbing: use lib/peer/internal.ts; kept for code not yet switched.
    * @example
    * ```ts
    * import { Peer } from "./peer.ts";
@@ -637,23 +413,7 @@ export class Peer {
    * ```
    */
   receive(frame: string | ArrayBuffer | Uint8Array, refusal?: ErrorObject): void {
-    if (this.#closeInfo !== undefined) return;
-    let value: unknown;
-    try {
-      value = this.#wire.decode(frame);
-    } catch (error) {
-      if (error instanceof FrameError) this.close(error.code, error.message);
-      else this.sendMessage(errorResponse(null, ErrorCode.ParseError, "Parse error"));
-      return;
-    }
-    if (value === INCOMPLETE) return;
-    const output = refusal === undefined ? this.handle(value) : this.#refuse(value, refusal);
-    if (output === undefined) return;
-    if (output instanceof Promise) {
-      output.then((out) => out !== undefined && this.sendMessage(out));
-    } else {
-      this.sendMessage(output);
-    }
+    receiveFrame(this.#state, frame, refusal);
   }
 
   /**
@@ -662,6 +422,7 @@ export class Peer {
    *
    * @param value A decoded message or batch array.
    * @returns The response, the batch of responses, nothing, or a promise of one of those.
+   * @internal Transport plumbing: use lib/peer/internal.ts; kept for code not yet switched.
    * @example
    * ```ts
    * import { Peer } from "./peer.ts";
@@ -672,27 +433,7 @@ export class Peer {
    * ```
    */
   handle(value: unknown): Output | Promise<Output> {
-    if (!Array.isArray(value)) return this.#dispatch(value);
-    if (value.length === 0) {
-      return errorResponse(null, ErrorCode.InvalidRequest, "Invalid Request", "Empty batch");
-    }
-    if (value.length > this.#settings.limits.maxBatchSize) {
-      return errorResponse(
-        null,
-        ErrorCode.InvalidRequest,
-        "Invalid Request",
-        `Batch of ${value.length} exceeds the limit of ${this.#settings.limits.maxBatchSize}`,
-      );
-    }
-    const outputs: (Response | undefined | Promise<Response | undefined>)[] = [];
-    let async = false;
-    for (const item of value) {
-      const out = this.#dispatch(item);
-      if (out instanceof Promise) async = true;
-      if (out !== undefined) outputs.push(out);
-    }
-    if (!async) return collect(outputs as (Response | undefined)[]);
-    return Promise.all(outputs).then(collect);
+    return handleValue(this.#state, value);
   }
 
   /**
@@ -700,6 +441,7 @@ export class Peer {
    *
    * @param message A message or batch.
    * @returns Whether it was handed to the transport.
+   * @internal Transport plumbing: use lib/peer/internal.ts; kept for code not yet switched.
    * @example
    * ```ts
    * import { Peer } from "./peer.ts";
@@ -708,14 +450,7 @@ export class Peer {
    * ```
    */
   sendMessage(message: unknown): boolean {
-    if (this.#closeInfo !== undefined) return false;
-    try {
-      this.#wire.send(message, this);
-      return true;
-    } catch (error) {
-      this.#report(error, "send");
-      return false;
-    }
+    return this.#state.sendMessage(message);
   }
 
   /**
@@ -734,13 +469,7 @@ export class Peer {
    * ```
    */
   close(code: number = CloseCode.Normal, reason = ""): void {
-    if (this.#shutdown({ code, reason, local: true })) {
-      try {
-        this.#transport.close(code, reason);
-      } catch (error) {
-        this.#report(error, "close");
-      }
-    }
+    closeLocally(this.#state, code, reason);
   }
 
   /**
@@ -749,6 +478,7 @@ export class Peer {
    *
    * @param code The close code received.
    * @param reason The reason received.
+   * @internal Transport plumbing: use lib/peer/internal.ts; kept for code not yet switched.
    * @example
    * ```ts
    * import { Peer } from "./peer.ts";
@@ -758,329 +488,6 @@ export class Peer {
    * ```
    */
   transportClosed(code: number, reason: string): void {
-    this.#shutdown({ code, reason, local: false });
+    shutdown(this.#state, { code, reason, local: false });
   }
-
-  #shutdown(info: CloseInfo): boolean {
-    if (this.#closeInfo !== undefined) return false;
-    this.#closeInfo = info;
-    const error = this.#closedError();
-    this.#pending?.dispose(error);
-    this.#wire.dispose();
-    this.#abort?.abort(error);
-    this.#calls?.cancelAll(error);
-    this.#resolveClosed?.(info);
-    const onClosed = this.#settings.onClosed;
-    if (onClosed !== undefined) {
-      try {
-        onClosed(info, this);
-      } catch (error) {
-        this.#report(error, "onClosed");
-      }
-    }
-    return true;
-  }
-
-  #closedError(): RpcError {
-    const info = this.#closeInfo!;
-    return new RpcError(
-      ErrorCode.ConnectionClosed,
-      "Switchboard: connection closed before the response arrived",
-      { code: info.code, reason: info.reason },
-    );
-  }
-
-  #refuseCall(method: string, params: unknown, signal: AbortSignal | undefined): unknown {
-    if (typeof method !== "string" || method.length === 0) {
-      return new TypeError("Switchboard: a method name must be a non-empty string");
-    }
-    if (params !== undefined && !isParams(params)) {
-      return new TypeError(`Switchboard: params of ${method} must be an array or an object`);
-    }
-    if (this.#closeInfo !== undefined) return this.#closedError();
-    if (signal?.aborted) return cancelledError(method, signal.reason);
-    if ((this.#pending?.size ?? 0) >= this.#settings.limits.maxPendingCalls) {
-      return new RpcError(
-        ErrorCode.LimitExceeded,
-        `Switchboard: ${this.#settings.limits.maxPendingCalls} calls already pending; ${method} not sent`,
-      );
-    }
-    return undefined;
-  }
-
-  #watchAbort(id: number, method: string, signal: AbortSignal): void {
-    const onAbort = (): void => {
-      if (this.#pending?.fail(id, cancelledError(method, signal.reason))) {
-        this.notify("rpc.cancel", { id });
-      }
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    this.#pending?.onSettle(id, () => signal.removeEventListener("abort", onAbort));
-  }
-
-  /** Answer a refused message or batch (see `receive`'s `refusal`). */
-  #refuse(value: unknown, refusal: ErrorObject): Output {
-    const one = (item: unknown): Response | undefined => {
-      const kind = classify(item);
-      if (kind === Kind.Request) return { jsonrpc: "2.0", id: asRequest(item).id, error: refusal };
-      if (kind === Kind.Notification) {
-        const method = asRequest(item).method;
-        if (method !== Extension.Cancel && method !== StreamMethod.Credit) return undefined;
-      }
-      return this.#dispatch(item) as Response | undefined;
-    };
-    if (!Array.isArray(value) || value.length === 0) return one(value);
-    return collect(value.slice(0, this.#settings.limits.maxBatchSize).map(one));
-  }
-
-  #dispatch(value: unknown): Response | undefined | Promise<Response | undefined> {
-    switch (classify(value)) {
-      case Kind.Request:
-        return this.#invoke(asRequest(value), true);
-      case Kind.Notification:
-        this.#invoke(asRequest(value), false);
-        return undefined;
-      case Kind.Success: {
-        const res = asResponse(value);
-        if (this.#pending === undefined || !this.#pending.settle(res.id, res.result, undefined)) {
-          this.#report(new RpcError(ErrorCode.InvalidRequest, "Unknown response id"), "response");
-        }
-        return undefined;
-      }
-      case Kind.Error: {
-        const res = asResponse(value);
-        const error = RpcError.from(res.error);
-        if (this.#pending === undefined || !this.#pending.settle(res.id, undefined, error)) {
-          this.#report(error, "response");
-        }
-        return undefined;
-      }
-      default:
-        return errorResponse(idOf(value), ErrorCode.InvalidRequest, "Invalid Request");
-    }
-  }
-
-  #invoke(
-    msg: Request,
-    isRequest: boolean,
-  ): Response | undefined | Promise<Response | undefined> {
-    const id: Id = isRequest ? msg.id : null;
-    let method = msg.method;
-    let params = msg.params;
-    let credit = 0;
-    if (method === StreamMethod.Open) {
-      const open = parseOpen(params);
-      if (open instanceof RpcError) return isRequest ? this.#failed(msg, true, open) : undefined;
-      ({ method, params, credit } = open);
-    }
-    const authorize = this.#settings.authorize;
-    if (authorize !== undefined) {
-      try {
-        authorize(method, this);
-      } catch (error) {
-        return this.#failed(msg, isRequest, error);
-      }
-    }
-    // Only `rpc.` names can be built-ins: application calls skip that lookup.
-    const procedure = (method.startsWith("rpc.") ? PEER_BUILTINS.get(method) : undefined) ??
-      (this.#own ?? this.#settings.shared)?.get(method);
-    if (procedure === undefined) {
-      return isRequest
-        ? errorResponse(id, ErrorCode.MethodNotFound, "Method not found")
-        : undefined;
-    }
-    if (this.#running >= this.#settings.limits.maxConcurrentRequests) {
-      const error = new RpcError(
-        ErrorCode.Overloaded,
-        "Overloaded",
-        `More than ${this.#settings.limits.maxConcurrentRequests} calls running on this connection`,
-      );
-      if (isRequest) return { jsonrpc: "2.0", id, error: error.toJSON() };
-      this.#report(error, msg.method);
-      return undefined;
-    }
-    const ctx = new RunningCall(this, isRequest ? id : undefined, method, params);
-    let result: unknown;
-    const expose = procedure.exposeErrors;
-    try {
-      result = this.#run(procedure, ctx, params);
-    } catch (error) {
-      return this.#failed(msg, isRequest, error, expose);
-    }
-    if (!isThenable(result) && !isAsyncIterable(result)) {
-      return isRequest ? { jsonrpc: "2.0", id, result: result ?? null } : undefined;
-    }
-    this.#running++;
-    (this.#calls ??= new RunningCalls()).add(ctx);
-    const done = (value: unknown): Response | undefined => {
-      this.#finished(ctx);
-      return isRequest && !ctx.cancelled
-        ? { jsonrpc: "2.0", id, result: value ?? null }
-        : undefined;
-    };
-    const fail = (error: unknown): Response | undefined => {
-      this.#finished(ctx);
-      return ctx.cancelled ? undefined : this.#failed(msg, isRequest, error, expose);
-    };
-    if (!isThenable(result)) return this.#iterate(result, ctx, credit).then(done, fail);
-    return Promise.resolve(result).then(
-      (value) =>
-        isAsyncIterable(value) ? this.#iterate(value, ctx, credit).then(done, fail) : done(value),
-      fail,
-    );
-  }
-
-  /** Run a procedure inside the middleware chain (reserved `rpc.` methods skip it). */
-  #run(procedure: RegisteredProcedure, ctx: RunningCall, params: Params | undefined): unknown {
-    const chain = procedure.reserved
-      ? NO_MIDDLEWARE
-      : (this.#own ?? this.#settings.shared)?.middleware ?? NO_MIDDLEWARE;
-    if (chain.length === 0) return procedure.handler(procedure.adapt(params) as never, ctx);
-    return compose(chain, ctx, () => procedure.handler(procedure.adapt(params) as never, ctx));
-  }
-
-  /** Stream an async iterable result (credit > 0: the caller asked) or collect it. */
-  #iterate(iterable: AsyncIterable<unknown>, ctx: RunningCall, credit: number): Promise<unknown> {
-    if (credit === 0 || ctx.id === undefined || ctx.id === null) {
-      return collectItems(iterable, ctx, this.#settings.limits.maxCollectedItems);
-    }
-    const id = ctx.id;
-    const producer = new Producer(credit, this.#settings.limits.maxStreamWindow, (items) => {
-      this.#wire.send(
-        { jsonrpc: "2.0", method: StreamMethod.Item, params: { id, items } },
-        (error) => this.#report(error, "stream"),
-      );
-    });
-    const producers = this.#producers ??= new Map();
-    producers.set(id, producer);
-    ctx.onCancel = () => producer.wake();
-    return producer.run(iterable, ctx).finally(() => producers.delete(id));
-  }
-
-  #ownRegistry(): Registry {
-    return this.#own ??= new Registry(this.#settings.shared);
-  }
-
-  /**
-   * The built-in extension procedures every peer answers (`rpc.ping`, `rpc.cancel`,
-   * `rpc.stream.item`, `rpc.stream.credit`), reached through {@linkcode PEER_BUILTINS} so no
-   * per-peer closures or registry entries are needed.
-   *
-   * @internal
-   */
-  [BUILTIN](method: string, params: Params | undefined): unknown {
-    switch (method) {
-      case Extension.Cancel: {
-        const id = (params as { id?: unknown } | undefined)?.id;
-        this.#calls?.cancel(
-          id,
-          new RpcError(ErrorCode.Cancelled, "Switchboard: the caller cancelled (rpc.cancel)"),
-        );
-        return undefined;
-      }
-      case StreamMethod.Item:
-        return this.#streams?.items(params);
-      case StreamMethod.Credit: {
-        const credit = parseCredit(params);
-        if (credit !== undefined) this.#producers?.get(credit.id)?.grant(credit.credit);
-        return undefined;
-      }
-      default:
-        return "pong";
-    }
-  }
-
-  #finished(ctx: RunningCall): void {
-    this.#running--;
-    const calls = this.#calls;
-    if (calls === undefined) return;
-    calls.delete(ctx);
-    // An idle connection keeps no table.
-    if (calls.size === 0) this.#calls = undefined;
-  }
-
-  #failed(
-    msg: Request,
-    isRequest: boolean,
-    error: unknown,
-    expose: boolean | undefined = undefined,
-  ): Response | undefined {
-    if (!(error instanceof RpcError)) this.#report(error, msg.method);
-    if (!isRequest) {
-      if (error instanceof RpcError) this.#report(error, msg.method);
-      return undefined;
-    }
-    return {
-      jsonrpc: "2.0",
-      id: msg.id,
-      error: toErrorObject(error, expose ?? this.#settings.expose),
-    };
-  }
-
-  /** The pending-call table, made on first use. */
-  get #table(): PendingCalls {
-    // A call that timed out here must stop over there too: tell the other side.
-    return this.#pending ??= new PendingCalls(
-      this.#settings.timeout,
-      (id) => this.notify(Extension.Cancel, { id }),
-    );
-  }
-
-  /**
-   * A send failed after `Wire.send` returned (a Blob read, a later chunk): the calls in the
-   * message reject with the error; anything else (a response, a notification) is reported.
-   * The peer takes these itself, so no closure is made per message or per peer.
-   *
-   * @internal
-   */
-  [SEND_FAILED](error: unknown, message: unknown): void {
-    let failed = false;
-    for (const item of Array.isArray(message) ? message : [message]) {
-      const { id, method } = item as { id?: unknown; method?: unknown };
-      if (
-        typeof id === "number" && typeof method === "string" && this.#pending?.fail(id, error)
-      ) {
-        failed = true;
-      }
-    }
-    if (!failed) this.#report(error, "send");
-  }
-
-  #report(error: unknown, where: string): void {
-    const onError = this.#settings.onError;
-    if (onError === undefined) return;
-    try {
-      onError(error, where, this);
-    } catch {
-      // A broken reporter must not break the connection; there is nowhere left to report.
-    }
-  }
-}
-
-function errorResponse(id: Id, code: number, message: string, data?: unknown): Response {
-  const error: ErrorObject = data === undefined ? { code, message } : { code, message, data };
-  return { jsonrpc: "2.0", id, error };
-}
-
-function collect(outputs: (Response | undefined)[]): Response[] | undefined {
-  const responses = outputs.filter((r): r is Response => r !== undefined);
-  return responses.length === 0 ? undefined : responses;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null &&
-    typeof (value as { then?: unknown }).then === "function";
-}
-
-function isParams(value: unknown): value is Params {
-  return typeof value === "object" && value !== null;
-}
-
-function cancelledError(method: string, reason: unknown): RpcError {
-  return new RpcError(
-    ErrorCode.Cancelled,
-    `Switchboard: call to ${method} was cancelled`,
-    undefined,
-    { cause: reason },
-  );
 }

@@ -19,6 +19,7 @@
  * @module
  */
 
+import { type Clock, systemClock, type TimerHandle } from "../protocol/clock.ts";
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Params } from "../protocol/types.ts";
 
@@ -89,7 +90,7 @@ class Entry implements DroppedCall {
   /** The timeout in ms, for the error message. */
   readonly timeout: number;
   /** Own timer, for calls whose timeout differs from the default. */
-  timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  timer: TimerHandle | undefined = undefined;
   /** Called once when the entry leaves the table, for cleanup (abort listeners). */
   cleanup: (() => void) | undefined = undefined;
   /** Takes the call over if the table is disposed while it is pending. */
@@ -177,21 +178,24 @@ export class PendingCalls {
   readonly #onExpire: ((id: number) => void) | undefined;
   #nextId = 1;
   #wrapped = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle | undefined;
   /** Whether `#timer` is a short tick (there are calls to stamp), not a sleep until a deadline. */
   #ticking = false;
   /** Default-timeout calls not stamped yet. */
   #unstamped = 0;
   #disposed: unknown = undefined;
+  readonly #clock: Clock;
 
   /**
    * @param defaultTimeout Milliseconds before a call times out; 0 or Infinity for never.
    * @param onExpire Told the id of each call that timed out (after it was rejected), so the
    * caller can tell the other side to stop (`rpc.cancel`).
+   * @param clock The time source of the timeouts. Default: the system clock.
    */
-  constructor(defaultTimeout: number, onExpire?: (id: number) => void) {
+  constructor(defaultTimeout: number, onExpire?: (id: number) => void, clock?: Clock) {
     this.#defaultTimeout = checkTimeout(defaultTimeout);
     this.#onExpire = onExpire;
+    this.#clock = clock ?? systemClock;
   }
 
   /** How many calls are pending. */
@@ -227,7 +231,7 @@ export class PendingCalls {
         this.#unstamped++;
         if (!this.#ticking) this.#arm(tickOf(ms), true);
       } else {
-        entry.timer = setTimeout(() => this.#expire(id), ms);
+        entry.timer = this.#clock.setTimeout(() => this.#expire(id), ms);
       }
     }
     return entry;
@@ -285,7 +289,7 @@ export class PendingCalls {
   dispose(reason: unknown): void {
     if (this.#disposed !== undefined) return;
     this.#disposed = reason;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#ticking = false;
     this.#unstamped = 0;
@@ -294,7 +298,7 @@ export class PendingCalls {
     this.#inRing = 0;
     this.#overflow = undefined;
     for (const entry of entries) {
-      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      if (entry.timer !== undefined) this.#clock.clearTimeout(entry.timer);
       entry.cleanup?.();
       if (entry.onDrop === undefined) entry.reject(reason);
       else entry.onDrop(entry, reason);
@@ -376,15 +380,15 @@ export class PendingCalls {
     } else {
       this.#overflow!.delete(entry.id);
     }
-    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    if (entry.timer !== undefined) this.#clock.clearTimeout(entry.timer);
     else if (entry.deadline === UNSTAMPED) this.#unstamped--;
     entry.cleanup?.();
   }
 
   #arm(delay: number, ticking: boolean): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     this.#ticking = ticking;
-    this.#timer = setTimeout(() => this.#sweep(), delay);
+    this.#timer = this.#clock.setTimeout(() => this.#sweep(), delay);
   }
 
   /**
@@ -394,7 +398,7 @@ export class PendingCalls {
   #sweep(): void {
     this.#timer = undefined;
     this.#ticking = false;
-    const now = Date.now();
+    const now = this.#clock.now();
     let next = Infinity;
     for (const entry of this.#entries()) {
       const deadline = entry.deadline;

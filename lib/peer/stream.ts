@@ -9,6 +9,7 @@
  */
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
+import { isReserved, Method } from "../protocol/methods.ts";
 import type { Id, Params } from "../protocol/types.ts";
 import type { RunningCall } from "./cancel.ts";
 
@@ -23,15 +24,15 @@ import type { RunningCall } from "./cancel.ts";
  */
 export const StreamMethod: {
   /** Request, either way: call `params.method` and stream its result. */
-  readonly Open: "rpc.stream";
+  readonly Open: typeof Method.Stream;
   /** Notification, producer to caller: the next items of stream `id`. */
-  readonly Item: "rpc.stream.item";
+  readonly Item: typeof Method.StreamItem;
   /** Notification, caller to producer: `credit` more items may be sent for stream `id`. */
-  readonly Credit: "rpc.stream.credit";
+  readonly Credit: typeof Method.StreamCredit;
 } = {
-  Open: "rpc.stream",
-  Item: "rpc.stream.item",
-  Credit: "rpc.stream.credit",
+  Open: Method.Stream,
+  Item: Method.StreamItem,
+  Credit: Method.StreamCredit,
 };
 
 /** Most items in one `rpc.stream.item` notification. */
@@ -71,10 +72,10 @@ export interface StreamOpen {
 export function parseOpen(params: Params | undefined): StreamOpen | RpcError {
   const p = params as { method?: unknown; params?: unknown; credit?: unknown } | undefined;
   if (typeof p !== "object" || p === null || Array.isArray(p)) {
-    return invalid("rpc.stream takes { method, params?, credit }");
+    return invalid(`${Method.Stream} takes { method, params?, credit }`);
   }
-  if (typeof p.method !== "string" || p.method.length === 0 || p.method.startsWith("rpc.")) {
-    return invalid("rpc.stream needs the name of a procedure in method");
+  if (typeof p.method !== "string" || p.method.length === 0 || isReserved(p.method)) {
+    return invalid(`${Method.Stream} needs the name of a procedure in method`);
   }
   if (p.params !== undefined && (typeof p.params !== "object" || p.params === null)) {
     return invalid("params must be an array or an object");

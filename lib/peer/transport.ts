@@ -1,106 +1,16 @@
 /**
- * The transport interface: what a peer needs from a connection.
+ * The transport interface, re-exported from its home in lib/framing/transport.ts (the wire
+ * writes to it, so it sits below the peer), with the close codes of lib/protocol.
  *
- * A transport only moves frames. It hands incoming frames to {@linkcode Peer.receive} and
- * reports its own closing to {@linkcode Peer.transportClosed}; the peer calls `send` and
- * `close`. WebSocket adapters, the client's socket and the HTTP handler each implement it in
- * a few lines.
+ * @example
+ * ```ts
+ * import { CloseCode, type Transport } from "./transport.ts";
+ * const transport: Transport = { send() {}, close() {} };
+ * transport.close(CloseCode.Normal, "");
+ * ```
  *
  * @module
  */
 
-/**
- * Moves frames for one peer.
- *
- * @example An in-memory transport that records what it sends
- * ```ts
- * import type { Transport } from "./transport.ts";
- * const sent: (string | Uint8Array)[] = [];
- * const transport: Transport = {
- *   send(frame) { sent.push(frame); },
- *   close() {},
- * };
- * transport.send("{}");
- * if (sent.length !== 1) throw new Error("unreachable");
- * ```
- */
-export interface Transport {
-  /**
-   * Send one frame. May throw (for example an {@linkcode RpcError} when the transport cannot
-   * carry outgoing calls, or when a queue is full); the peer turns that into a rejected call.
-   *
-   * @param frame The encoded message: a text frame, or a binary frame (docs/PROTOCOL.md §5).
-   */
-  send(frame: string | Uint8Array): void;
-  /**
-   * Bytes handed to `send` and not yet written to the network (a WebSocket's
-   * `bufferedAmount`), when the transport can tell. Optional: chunked binary uploads use it
-   * to leave room for other messages, the broker's slow-consumer policy to find slow readers.
-   *
-   * @returns The byte count.
-   */
-  bufferedAmount?(): number;
-  /**
-   * Close the connection. Called once, by the peer's close path.
-   *
-   * @param code A WebSocket close code.
-   * @param reason A short reason.
-   */
-  close(code: number, reason: string): void;
-}
-
-/**
- * Why a connection closed.
- *
- * @example
- * ```ts
- * import type { CloseInfo } from "./transport.ts";
- * const info: CloseInfo = { code: 1000, reason: "bye", local: true };
- * if (info.code !== 1000) throw new Error("unreachable");
- * ```
- */
-export interface CloseInfo {
-  /** The WebSocket close code (1000 normal, 1009 too big, 1003 unsupported data, …). */
-  readonly code: number;
-  /** The reason given, possibly empty. */
-  readonly reason: string;
-  /** True when this side closed, false when the other side or the network did. */
-  readonly local: boolean;
-}
-
-/**
- * WebSocket close codes Switchboard uses, documented in docs/PROTOCOL.md.
- *
- * @example
- * ```ts
- * import { CloseCode } from "./transport.ts";
- * if (CloseCode.MessageTooBig !== 1009) throw new Error("unreachable");
- * ```
- */
-export const CloseCode: {
-  /** Normal closure. */
-  readonly Normal: 1000;
-  /** The server is shutting down. */
-  readonly GoingAway: 1001;
-  /** A frame of a kind this connection does not accept (binary without a binary codec). */
-  readonly UnsupportedData: 1003;
-  /** The connection ended without a close frame (never sent, only reported). */
-  readonly Abnormal: 1006;
-  /** The frame's content is inconsistent with its type. */
-  readonly InvalidPayload: 1007;
-  /** A policy limit was hit (too many partial binary messages). */
-  readonly PolicyViolation: 1008;
-  /** A message exceeded the receiver's size limit. */
-  readonly MessageTooBig: 1009;
-  /** The server hit an unexpected condition. */
-  readonly InternalError: 1011;
-} = {
-  Normal: 1000,
-  GoingAway: 1001,
-  UnsupportedData: 1003,
-  Abnormal: 1006,
-  InvalidPayload: 1007,
-  PolicyViolation: 1008,
-  MessageTooBig: 1009,
-  InternalError: 1011,
-};
+export type { CloseInfo, Transport } from "../framing/transport.ts";
+export { CloseCode } from "../protocol/close_codes.ts";

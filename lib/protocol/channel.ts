@@ -4,8 +4,10 @@
  * @module
  */
 
+import { Method } from "./methods.ts";
+
 /**
- * The channel extension's method names.
+ * The channel extension's method names (a subset of {@linkcode Method}).
  *
  * @example
  * ```ts
@@ -15,16 +17,18 @@
  */
 export const ChannelMethod: {
   /** Request, client to server: open a channel; result `{ "channel": id }`. */
-  readonly Open: "rpc.channel.open";
+  readonly Open: typeof Method.ChannelOpen;
   /** Notification, either way: `{ "channel": id, "message": <a JSON-RPC message or batch> }`. */
-  readonly Message: "rpc.channel";
+  readonly Message: typeof Method.Channel;
   /** Notification, either way: `{ "channel": id, "code"?: n, "reason"?: s }`. */
-  readonly Close: "rpc.channel.close";
+  readonly Close: typeof Method.ChannelClose;
 } = {
-  Open: "rpc.channel.open",
-  Message: "rpc.channel",
-  Close: "rpc.channel.close",
+  Open: Method.ChannelOpen,
+  Message: Method.Channel,
+  Close: Method.ChannelClose,
 };
+
+const CHANNEL_PREFIX = `{"jsonrpc":"2.0","method":"${Method.Channel}","params":{"channel":`;
 
 /**
  * Wrap one encoded channel frame (JSON text) in an `rpc.channel` notification, without
@@ -41,5 +45,5 @@ export const ChannelMethod: {
  * ```
  */
 export function wrapChannelFrame(channel: number, frame: string): string {
-  return `{"jsonrpc":"2.0","method":"rpc.channel","params":{"channel":${channel},"message":${frame}}}`;
+  return `${CHANNEL_PREFIX}${channel},"message":${frame}}}`;
 }

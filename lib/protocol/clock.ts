@@ -1,54 +1,61 @@
 /**
- * The time source of every timer a test would otherwise sleep on: code that waits (call
- * deadlines, the client's outbox, heartbeat and reconnect backoff) takes a {@linkcode Clock}
- * and defaults to {@linkcode systemClock}; tests pass a fake one and drive time themselves.
+ * The time source of timers that tests drive: a {@linkcode Clock} is passed in where code
+ * would otherwise call the global timers, so a test can advance time instead of sleeping.
  *
  * @module
  */
 
+/** An opaque timer handle, as returned by {@linkcode Clock.setTimeout}. */
+export type TimerHandle = unknown;
+
 /**
- * Reads the time and runs one-shot timers.
+ * Now, and one-shot timers.
  *
- * @example A clock that runs timers at once
+ * @example A clock that never fires (for a test that only reads the time)
  * ```ts
  * import type { Clock } from "./clock.ts";
- * let ran = false;
- * const eager: Clock = {
- *   now: () => 0,
- *   setTimeout: (fn) => { fn(); return 0; },
- *   clearTimeout: () => {},
- * };
- * eager.setTimeout(() => ran = true, 1000);
- * if (!ran) throw new Error("unreachable");
+ * const frozen: Clock = { now: () => 0, setTimeout: () => 0, clearTimeout() {} };
+ * if (frozen.now() !== 0) throw new Error("unreachable");
  * ```
  */
 export interface Clock {
-  /** Milliseconds since the epoch (or any fixed origin). */
+  /**
+   * The current time.
+   *
+   * @returns Milliseconds since the epoch (or any fixed origin, as long as it is monotonic).
+   */
   now(): number;
   /**
-   * Run `fn` once after `ms` milliseconds.
+   * Run `fn` once, `ms` milliseconds from now.
    *
+   * @param fn The callback.
+   * @param ms The delay in milliseconds.
    * @returns A handle for {@linkcode Clock.clearTimeout}.
    */
-  setTimeout(fn: () => void, ms: number): unknown;
-  /** Cancel a timer; an unknown or undefined handle is ignored. */
-  clearTimeout(handle: unknown): void;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  /**
+   * Stop a timer that has not fired yet; a handle that already fired or was cleared is
+   * ignored.
+   *
+   * @param handle What `setTimeout` returned.
+   */
+  clearTimeout(handle: TimerHandle): void;
 }
 
 /**
- * The runtime's clock: `Date.now`, `setTimeout`, `clearTimeout`.
+ * The real clock: `Date.now` and the global timers.
  *
  * @example
  * ```ts
  * import { systemClock } from "./clock.ts";
- * const handle = systemClock.setTimeout(() => {}, 1000);
- * systemClock.clearTimeout(handle);
- * if (systemClock.now() <= 0) throw new Error("unreachable");
+ * let fired = false;
+ * await new Promise<void>((resolve) => systemClock.setTimeout(() => { fired = true; resolve(); }, 0));
+ * if (!fired || systemClock.now() <= 0) throw new Error("unreachable");
  * ```
  */
-export const systemClock: Clock = Object.freeze({
+export const systemClock: Clock = {
   now: (): number => Date.now(),
-  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
-  clearTimeout: (handle: unknown): void =>
-    clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
-});
+  setTimeout: (fn: () => void, ms: number): TimerHandle => setTimeout(fn, ms),
+  clearTimeout: (handle: TimerHandle): void =>
+    clearTimeout(handle as ReturnType<typeof setTimeout>),
+};

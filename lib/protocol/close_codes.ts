@@ -1,6 +1,6 @@
 /**
- * Every WebSocket close code the protocol uses (docs/PROTOCOL.md §11). Code closes and checks
- * connections through this object, never with number literals.
+ * Every WebSocket close code Switchboard sends or reports, in one place (docs/PROTOCOL.md
+ * §11). Codes 1000–1011 are RFC 6455's; 4000–4999 are application codes.
  *
  * @module
  */
@@ -11,38 +11,40 @@
  * @example
  * ```ts
  * import { CloseCode } from "./close_codes.ts";
- * if (CloseCode.SlowConsumer !== 4008 || CloseCode.Normal !== 1000) throw new Error("unreachable");
+ * if (CloseCode.MessageTooBig !== 1009 || CloseCode.SlowConsumer !== 4008) {
+ *   throw new Error("unreachable");
+ * }
  * ```
  */
 export const CloseCode: {
   /** Normal closure. */
   readonly Normal: 1000;
-  /** The server (or hub) is shutting down. */
+  /** The server is shutting down. */
   readonly GoingAway: 1001;
-  /** A frame of a kind this connection does not accept. */
+  /** A frame of a kind this connection does not accept (binary without a binary codec). */
   readonly UnsupportedData: 1003;
-  /** A close frame without a code (never sent, only reported). */
+  /** A close frame without a status code (never sent, only reported). */
   readonly NoStatus: 1005;
   /** The connection ended without a close frame (never sent, only reported). */
   readonly Abnormal: 1006;
   /** The frame's content is inconsistent with its type. */
   readonly InvalidPayload: 1007;
-  /** A policy limit was hit; also an operator's disconnect. */
+  /** A policy limit was hit (too many partial binary messages; an operator's disconnect). */
   readonly PolicyViolation: 1008;
   /** A message exceeded the receiver's size limit. */
   readonly MessageTooBig: 1009;
-  /** An unexpected condition. */
+  /** The server hit an unexpected condition. */
   readonly InternalError: 1011;
-  /** An `rpc.ping` went unanswered. */
+  /** An `rpc.ping` went unanswered (client or server heartbeat). */
   readonly HeartbeatTimeout: 4000;
-  /** Hub: the connection's token expired. */
+  /** The hub: the connection's credential expired without an `rpc.refresh`. */
   readonly TokenExpired: 4001;
-  /** Hub: the connection did not authenticate in time. */
+  /** The hub: the connection did not authenticate within `preAuthTimeout`. */
   readonly AuthenticationTimeout: 4002;
-  /** The connection's outgoing buffer stayed over its limit. */
+  /** The connection fell too far behind on what the server sends (`maxBufferedBytes`). */
   readonly SlowConsumer: 4008;
-  /** The connection sent over its rate limit. */
-  readonly RateLimitExceeded: 4029;
+  /** The connection went on sending past its rate limit. */
+  readonly RateLimited: 4029;
 } = {
   Normal: 1000,
   GoingAway: 1001,
@@ -57,5 +59,23 @@ export const CloseCode: {
   TokenExpired: 4001,
   AuthenticationTimeout: 4002,
   SlowConsumer: 4008,
-  RateLimitExceeded: 4029,
+  RateLimited: 4029,
 };
+
+/**
+ * Whether application code may send this close code (browsers accept only 1000 and
+ * 3000–4999 from `WebSocket.close`).
+ *
+ * @param code A close code.
+ * @returns True when `close(code)` is allowed from application code.
+ * @example
+ * ```ts
+ * import { CloseCode, isSendableCloseCode } from "./close_codes.ts";
+ * if (!isSendableCloseCode(CloseCode.Normal) || isSendableCloseCode(CloseCode.Abnormal)) {
+ *   throw new Error("unreachable");
+ * }
+ * ```
+ */
+export function isSendableCloseCode(code: number): boolean {
+  return code === CloseCode.Normal || (code >= 3000 && code <= 4999);
+}

@@ -3,8 +3,8 @@
  *
  * Codes from -32768 to -32000 are reserved by JSON-RPC 2.0. The specification defines five;
  * Switchboard uses a few of the "server error" range (-32000 to -32099) for conditions the
- * specification leaves to implementations, all listed in {@linkcode ErrorCode} and in
- * docs/PROTOCOL.md.
+ * specification leaves to implementations, all listed in {@linkcode ErrorCode} (the hub's
+ * -32010 to -32015 included; -32011 is retired) and in docs/PROTOCOL.md §10.
  *
  * @module
  */
@@ -54,6 +54,16 @@ export const ErrorCode: {
    * are retried instead).
    */
   readonly UnknownOutcome: -32007;
+  /** The hub: the connection has not authenticated (or its credential was refused, or expired). */
+  readonly Unauthenticated: -32010;
+  /** The hub: another client already registered this name and the policy is `single`. */
+  readonly AlreadyRegistered: -32012;
+  /** The hub: the client that registered the procedure disconnected before it answered. */
+  readonly CalleeGone: -32013;
+  /** The hub is shutting down and takes no new calls. */
+  readonly ShuttingDown: -32014;
+  /** The hub: the cluster's engine (Redis or NATS) cannot be reached. */
+  readonly ClusterUnavailable: -32015;
   /**
    * The connection is over its rate limit (frames or bytes per second): the request was not
    * run; `data: {limit, perSecond}`. Slow down and retry.
@@ -73,6 +83,11 @@ export const ErrorCode: {
   LimitExceeded: -32005,
   Forbidden: -32006,
   UnknownOutcome: -32007,
+  Unauthenticated: -32010,
+  AlreadyRegistered: -32012,
+  CalleeGone: -32013,
+  ShuttingDown: -32014,
+  ClusterUnavailable: -32015,
   RateLimited: -32029,
 };
 

@@ -6,8 +6,10 @@
  * @module
  */
 
+import { Method } from "./methods.ts";
+
 /**
- * The extension method names.
+ * The session extension's method names (a subset of {@linkcode Method}).
  *
  * @example
  * ```ts
@@ -17,15 +19,15 @@
  */
 export const Extension: {
   /** Request, client to server: negotiate codec, present credentials, learn the session. */
-  readonly Hello: "rpc.hello";
+  readonly Hello: typeof Method.Hello;
   /** Request, either way: liveness; answers `"pong"`. */
-  readonly Ping: "rpc.ping";
+  readonly Ping: typeof Method.Ping;
   /** Notification, either way: the caller gave up on request `id`. */
-  readonly Cancel: "rpc.cancel";
+  readonly Cancel: typeof Method.Cancel;
 } = {
-  Hello: "rpc.hello",
-  Ping: "rpc.ping",
-  Cancel: "rpc.cancel",
+  Hello: Method.Hello,
+  Ping: Method.Ping,
+  Cancel: Method.Cancel,
 };
 
 /**

@@ -1,68 +1,68 @@
 /**
- * Every `rpc.*` method name of the protocol (docs/PROTOCOL.md §3), the hub's included, in the
- * order of that index. Code names methods through this object, never as string literals.
+ * Every `rpc.*` method name of the protocol, in one place (docs/PROTOCOL.md §3). JSON-RPC 2.0
+ * reserves the `rpc.` prefix for extensions; a peer that never uses them speaks plain
+ * JSON-RPC 2.0.
  *
  * @module
  */
 
 /**
- * The extension methods, by name.
+ * The extension method names, in the order of docs/PROTOCOL.md §3.
  *
- * @example Call a built-in by its constant
+ * @example
  * ```ts
  * import { Method } from "./methods.ts";
- * const request = { jsonrpc: "2.0", id: 1, method: Method.Ping };
- * if (JSON.stringify(request) !== '{"jsonrpc":"2.0","id":1,"method":"rpc.ping"}') {
+ * if (Method.Hello !== "rpc.hello" || Method.InspectDisconnect !== "rpc.inspect.disconnect") {
  *   throw new Error("unreachable");
  * }
  * ```
  */
 export const Method: {
-  /** Session start: codec, limits, extensions, identity (§4.1). */
+  /** Request, client to server: negotiate codec, present credentials, learn the session. */
   readonly Hello: "rpc.hello";
-  /** Liveness probe, either direction (§4.2). */
+  /** Request, either way: liveness; answers `"pong"`. */
   readonly Ping: "rpc.ping";
-  /** Cancel a call in progress (§4.3). */
+  /** Notification, either way: the caller gave up on request `id`. */
   readonly Cancel: "rpc.cancel";
-  /** Call a procedure and receive its result as a stream (§7.1). */
+  /** Request, either way: call a procedure and receive its result as a stream. */
   readonly Stream: "rpc.stream";
-  /** One item of a streamed result (§7.1). */
+  /** Notification, callee to caller: one item of a stream. */
   readonly StreamItem: "rpc.stream.item";
-  /** Credit for more stream items (§7.1). */
+  /** Notification, caller to callee: grant more items. */
   readonly StreamCredit: "rpc.stream.credit";
-  /** Subscribe to a topic or pattern (§6.2). */
+  /** Request, client to server: subscribe to a topic or pattern. */
   readonly Subscribe: "rpc.subscribe";
-  /** Unsubscribe (§6.4). */
+  /** Request, client to server: drop a subscription. */
   readonly Unsubscribe: "rpc.unsubscribe";
-  /** Publish an event (§6.5). */
+  /** Request, client to server: publish an event. */
   readonly Publish: "rpc.publish";
-  /** An event delivered to a subscriber (§6.6). */
+  /** Notification, server to client: an event of a subscribed topic. */
   readonly Event: "rpc.event";
-  /** Read a synced state (§14). */
+  /** Request, client to server: the current snapshot of a state object. */
   readonly StateGet: "rpc.state.get";
-  /** Open a multiplexed channel (§13). */
+  /** Request, client to server: open a channel; result `{ "channel": id }`. */
   readonly ChannelOpen: "rpc.channel.open";
-  /** A frame of a multiplexed channel (§13). */
+  /** Notification, either way: one message of a channel. */
   readonly Channel: "rpc.channel";
-  /** Close a multiplexed channel (§13). */
+  /** Notification, either way: a channel closed. */
   readonly ChannelClose: "rpc.channel.close";
-  /** Hub: replace the connection's credential (§9.1). */
+  /** Request, client to hub: present a fresh credential. */
   readonly Refresh: "rpc.refresh";
-  /** Hub: offer a procedure to other clients (§9.2). */
+  /** Request, client to hub: serve a procedure through the hub. */
   readonly Register: "rpc.register";
-  /** Hub: withdraw an offered procedure (§9.2). */
+  /** Request, client to hub: stop serving a procedure. */
   readonly Unregister: "rpc.unregister";
-  /** Hub: list the procedures the caller may call (§9.4). */
+  /** Request, client to hub: the procedures and topics the caller may use. */
   readonly Discover: "rpc.discover";
-  /** Hub: the hub's clock (§9.5). */
+  /** Request, client to hub: the hub's clock. */
   readonly Time: "rpc.time";
-  /** Hub: the hub's version (§9.5). */
+  /** Request, client to hub: the hub's name and version. */
   readonly Version: "rpc.version";
-  /** Hub: a snapshot of connections, topics and procedures (admin, §9.6). */
+  /** Request, client to hub (admin): a snapshot of connections, optionally watched. */
   readonly Inspect: "rpc.inspect";
-  /** Hub: a snapshot pushed to a watching inspector (§9.6). */
+  /** Notification, hub to client: a new snapshot for a watcher of `rpc.inspect`. */
   readonly InspectUpdate: "rpc.inspect.update";
-  /** Hub: close another connection (admin, §9.6). */
+  /** Request, client to hub (admin): disconnect one connection. */
   readonly InspectDisconnect: "rpc.inspect.disconnect";
 } = {
   Hello: "rpc.hello",
@@ -90,5 +90,29 @@ export const Method: {
   InspectDisconnect: "rpc.inspect.disconnect",
 };
 
-/** The prefix the specification reserves for extensions: every name of {@linkcode Method}. */
-export const RESERVED_PREFIX = "rpc.";
+/**
+ * The prefix JSON-RPC 2.0 reserves for extensions: applications may not register a procedure
+ * whose name starts with it.
+ *
+ * @example
+ * ```ts
+ * import { Method, RESERVED_PREFIX } from "./methods.ts";
+ * if (!Method.Ping.startsWith(RESERVED_PREFIX)) throw new Error("unreachable");
+ * ```
+ */
+export const RESERVED_PREFIX = "rpc." as const;
+
+/**
+ * Whether a method name is in the reserved `rpc.` namespace.
+ *
+ * @param name A method name.
+ * @returns True for `rpc.*`.
+ * @example
+ * ```ts
+ * import { isReserved } from "./methods.ts";
+ * if (!isReserved("rpc.ping") || isReserved("math.add")) throw new Error("unreachable");
+ * ```
+ */
+export function isReserved(name: string): boolean {
+  return name.startsWith(RESERVED_PREFIX);
+}

@@ -12,7 +12,7 @@
  */
 
 import type { Params } from "../protocol/types.ts";
-import type { CallContext } from "./registry.ts";
+import type { CallContext } from "./context.ts";
 
 /**
  * What middleware sees of a call: the call context plus the params as received.

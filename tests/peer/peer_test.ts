@@ -7,6 +7,9 @@ import { after, before, describe, it, within } from "../_deadline.ts";
 import assert from "node:assert/strict";
 import { ErrorCode, type Peer, RpcError, Switchboard } from "../../server.ts";
 import type { Client } from "../../mod.ts";
+import { Peer as PeerClass } from "../../lib/peer/peer.ts";
+import { receive } from "../../lib/peer/internal.ts";
+import { FakeClock } from "../_fake_clock.ts";
 import {
   delay,
   openClient,
@@ -161,34 +164,6 @@ describe("Peer over WebSocket", () => {
     assert.deepEqual(results[3], { status: "fulfilled", value: 20 });
   });
 
-  it("a call times out with -32000 after its own timeout, and a late answer is dropped", async () => {
-    const err = await rejection(client.call("slow", [300], { timeout: 50 }));
-    assert.ok(err instanceof RpcError);
-    assert.equal(err.code, ErrorCode.Timeout);
-    assert.match(err.message, /slow timed out after 50 ms/);
-    await delay(300);
-    assert.equal(await client.call("add", [1, 1]), 2, "the connection is still usable");
-  });
-
-  it("a call that times out tells the callee, whose signal aborts", async () => {
-    let aborted: unknown;
-    sb.register("watch", (_params, ctx) =>
-      new Promise((resolve) => {
-        ctx.signal.addEventListener("abort", () => {
-          aborted = ctx.signal.reason;
-          resolve("stopped");
-        });
-      }));
-    try {
-      const err = await rejection(client.call("watch", [], { timeout: 30 }));
-      assert.equal(err.code, ErrorCode.Timeout);
-      await until(() => aborted !== undefined);
-      assert.equal((aborted as RpcError).code, ErrorCode.Cancelled);
-    } finally {
-      sb.unregister("watch");
-    }
-  });
-
   it("an aborted call rejects with -32002", async () => {
     const controller = new AbortController();
     const pending = client.call("slow", [200], { signal: controller.signal });
@@ -309,5 +284,74 @@ describe("Peer close", () => {
     ]);
     assert.ok(ready instanceof RpcError);
     assert.equal(call.code, ErrorCode.ConnectionClosed);
+  });
+});
+
+describe("Peer timeouts (fake clock)", () => {
+  /** Two peers back to back; `a` calls `b`, with its call timeouts on a fake clock. */
+  function pair(clock: FakeClock): { a: PeerClass; b: PeerClass } {
+    const a: PeerClass = new PeerClass(
+      { send: (f) => queueMicrotask(() => receive(b, f)), close() {} },
+      { clock, timeout: 10_000 },
+    );
+    const b: PeerClass = new PeerClass({
+      send: (f) => queueMicrotask(() => receive(a, f)),
+      close() {},
+    });
+    return { a, b };
+  }
+
+  it("a call times out with -32000 after its own timeout, and a late answer is dropped", async () => {
+    const clock = new FakeClock();
+    const { a, b } = pair(clock);
+    let answer!: (value: string) => void;
+    b.register("late", () => new Promise((resolve) => answer = resolve));
+    b.register("add", ([x, y]: number[]) => x! + y!);
+    const outcome = rejection(a.call("late", [], { timeout: 50 }));
+    await clock.tick(49);
+    assert.equal(a.pendingCalls, 1, "not before its timeout");
+    await clock.tick(1);
+    const err = await outcome;
+    assert.ok(err instanceof RpcError);
+    assert.equal(err.code, ErrorCode.Timeout);
+    assert.match(err.message, /late timed out after 50 ms/);
+    answer("too late");
+    assert.equal(await within(a.call("add", [1, 1]), "add"), 2, "the connection is still usable");
+    a.close();
+    b.close();
+  });
+
+  it("a call that times out tells the callee, whose signal aborts", async () => {
+    const clock = new FakeClock();
+    const { a, b } = pair(clock);
+    let aborted: unknown;
+    b.register("watch", (_params, ctx) =>
+      new Promise((resolve) => {
+        ctx.signal.addEventListener("abort", () => {
+          aborted = ctx.signal.reason;
+          resolve("stopped");
+        });
+      }));
+    const outcome = rejection(a.call("watch", [], { timeout: 30 }));
+    await until(() => b.runningCalls === 1);
+    await clock.tick(30);
+    assert.equal((await outcome).code, ErrorCode.Timeout);
+    await until(() => aborted !== undefined);
+    assert.equal((aborted as RpcError).code, ErrorCode.Cancelled);
+    a.close();
+    b.close();
+  });
+
+  it("a default-timeout call expires within one tick of its timeout", async () => {
+    const clock = new FakeClock();
+    const { a, b } = pair(clock);
+    b.register("hang", () => new Promise(() => {}));
+    const outcome = rejection(a.call("hang"));
+    await clock.tick(9_999);
+    assert.equal(a.pendingCalls, 1);
+    await clock.tick(10_000 / 32 + 1);
+    assert.equal((await outcome).code, ErrorCode.Timeout);
+    a.close();
+    b.close();
   });
 });

@@ -7,7 +7,8 @@ import { describe, it, within } from "../_deadline.ts";
 import assert from "node:assert/strict";
 import { PendingCalls } from "../../lib/peer/pending.ts";
 import { ErrorCode, RpcError } from "../../lib/protocol/errors.ts";
-import { delay, rejection } from "../_fixtures.ts";
+import { rejection } from "../_fixtures.ts";
+import { FakeClock } from "../_fake_clock.ts";
 
 describe("PendingCalls", () => {
   it("PendingCalls.add() hands out increasing ids and settle() resolves the right call", async () => {
@@ -29,10 +30,15 @@ describe("PendingCalls", () => {
 
   it("PendingCalls rejects a call with -32000 after the default timeout", async () => {
     const expired: number[] = [];
-    const table = new PendingCalls(20, (id) => expired.push(id));
+    const clock = new FakeClock();
+    const table = new PendingCalls(20, (id) => expired.push(id), clock);
     try {
       const { id, promise } = table.add("slow", undefined);
-      const err = await rejection(promise);
+      const outcome = rejection(promise);
+      await clock.tick(19);
+      assert.deepEqual(expired, [], "not before its timeout");
+      await clock.tick(30); // the timeout plus at most one tick of lateness
+      const err = await outcome;
       assert.ok(err instanceof RpcError);
       assert.equal(err.code, ErrorCode.Timeout);
       assert.match(err.message, /slow timed out after 20 ms/);
@@ -45,15 +51,19 @@ describe("PendingCalls", () => {
 
   it("PendingCalls times out calls added while earlier ones wait, in order", async () => {
     const expired: number[] = [];
-    const table = new PendingCalls(40, (id) => expired.push(id));
+    const clock = new FakeClock();
+    const table = new PendingCalls(40, (id) => expired.push(id), clock);
     try {
       const first = table.add("first", undefined);
       first.promise.catch(() => {});
-      await delay(15); // the timer has ticked and stamped the first call
+      await clock.tick(15); // the timer has ticked and stamped the first call
       const second = table.add("second", undefined);
       const answered = table.add("answered", undefined);
       table.settle(answered.id, "ok", undefined);
       assert.equal(await within(answered.promise, "answered.promise"), "ok");
+      await clock.tick(40);
+      assert.deepEqual(expired, [first.id], "the first call expired, the second not yet");
+      await clock.tick(40);
       assert.equal((await rejection(first.promise)).code, ErrorCode.Timeout);
       assert.equal((await rejection(second.promise)).code, ErrorCode.Timeout);
       assert.deepEqual(expired, [first.id, second.id]);
@@ -64,10 +74,12 @@ describe("PendingCalls", () => {
   });
 
   it("PendingCalls keeps a call with its own timeout apart from the default ones", async () => {
-    const table = new PendingCalls(60_000);
+    const clock = new FakeClock();
+    const table = new PendingCalls(60_000, undefined, clock);
     try {
       const own = table.add("own", 10);
       const none = table.add("none", 0);
+      await clock.tick(10);
       assert.equal((await rejection(own.promise)).code, ErrorCode.Timeout);
       assert.equal(table.size, 1);
       assert.equal(table.settle(none.id, 1, undefined), true);
@@ -78,12 +90,14 @@ describe("PendingCalls", () => {
   });
 
   it("PendingCalls.dispose() rejects unstamped and stamped calls alike and stops the timer", async () => {
-    const table = new PendingCalls(30);
+    const clock = new FakeClock();
+    const table = new PendingCalls(30, undefined, clock);
     const first = table.add("a", undefined);
-    await delay(5);
+    await clock.tick(5);
     const second = table.add("b", undefined);
     const reason = new Error("closed");
     table.dispose(reason);
+    assert.equal(clock.pending, 0, "no timer left");
     assert.equal(await rejection(first.promise), reason);
     assert.equal(await rejection(second.promise), reason);
     assert.equal(table.size, 0);
