@@ -5,7 +5,8 @@
  */
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
-import { CloseCode, type Transport } from "../peer/transport.ts";
+import type { Transport } from "../peer/transport.ts";
+import { CloseCode, isSendableCloseCode } from "../protocol/close_codes.ts";
 
 /**
  * A constructor compatible with the standard `WebSocket` (browsers, Deno, Bun, Workers,
@@ -206,8 +207,7 @@ export class SocketTransport implements Transport {
   close(code: number, reason: string): void {
     this.#queue = undefined;
     // Browsers only accept 1000 or 3000-4999 from application code.
-    const allowed = code === CloseCode.Normal || (code >= 3000 && code <= 4999);
-    this.#socket.close(allowed ? code : CloseCode.Normal, reason);
+    this.#socket.close(isSendableCloseCode(code) ? code : CloseCode.Normal, reason);
   }
 
   #flush(): void {
