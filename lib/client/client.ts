@@ -55,7 +55,7 @@ export type {
  *
  * Calls made before the socket opens are queued, not lost. The server can call the
  * procedures this client registers. With `reconnect`, the client survives its sockets: see
- * {@linkcode ClientOptions.reconnect} and docs/PROTOCOL.md §13.
+ * {@linkcode ClientOptions.reconnect} and docs/PROTOCOL.md §6.
  *
  * @example
  * ```ts ignore
@@ -308,7 +308,7 @@ export class Client {
 
   /**
    * Listen to events of a topic or pattern without subscribing: those the server sends to
-   * this client only (`sb.sendEvent(peer, topic, data)`, docs/PROTOCOL.md §6.6), and those of
+   * this client only (`sb.sendEvent(peer, topic, data)`, docs/PROTOCOL.md §7.6), and those of
    * any subscription of this client. Nothing goes to the server; kept across reconnections.
    *
    * @param topic A topic or pattern (`*` one segment, a final `**` one or more).
@@ -339,7 +339,7 @@ export class Client {
   }
 
   /**
-   * Send a new credential on the current socket (`rpc.refresh`, docs/PROTOCOL.md §9.1) without
+   * Send a new credential on the current socket (`rpc.refresh`, docs/PROTOCOL.md §11.1) without
    * reconnecting: the token given, or the `token` option's (its function is called again).
    * A function token is also refreshed on its own shortly before the hub's `expires`.
    *

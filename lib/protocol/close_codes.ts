@@ -1,6 +1,6 @@
 /**
  * Every WebSocket close code Switchboard sends or reports, in one place (docs/PROTOCOL.md
- * §11). Codes 1000–1011 are RFC 6455's; 4000–4999 are application codes.
+ * §13). Codes 1000–1011 are RFC 6455's; 4000–4999 are application codes.
  *
  * @module
  */

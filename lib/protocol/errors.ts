@@ -4,7 +4,7 @@
  * Codes from -32768 to -32000 are reserved by JSON-RPC 2.0. The specification defines five;
  * Switchboard uses a few of the "server error" range (-32000 to -32099) for conditions the
  * specification leaves to implementations, all listed in {@linkcode ErrorCode} (the hub's
- * -32010 to -32015 included; -32011 is retired) and in docs/PROTOCOL.md §10.
+ * -32010 to -32015 included; -32011 is retired) and in docs/PROTOCOL.md §12.
  *
  * @module
  */
