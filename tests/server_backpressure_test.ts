@@ -183,7 +183,7 @@ describe("Backpressure", () => {
       sends: 0,
       pressure: undefined,
       bufferedAmount: buffered,
-      close: (code, reason) => void closes.push([code, reason]),
+      terminate: (code, reason) => void closes.push([code, reason]),
     };
     return { conn, closes };
   }

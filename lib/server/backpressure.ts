@@ -105,7 +105,7 @@ export function resolveBackpressure(
  *   sends: 0,
  *   pressure: undefined,
  *   bufferedAmount: () => 0,
- *   close() {},
+ *   terminate() {},
  * };
  * if (conn.sends !== 0) throw new Error("unreachable");
  * ```
@@ -117,8 +117,8 @@ export interface Buffering {
   pressure: ReturnType<typeof setTimeout> | undefined;
   /** Bytes waiting in the socket's send buffer. */
   bufferedAmount(): number;
-  /** Close the connection (through its peer, rejecting what is pending). */
-  close(code: number, reason: string): void;
+  /** End the connection's session (through its peer, rejecting what is pending). */
+  terminate(code: number, reason: string): void;
 }
 
 /** Read the buffered amount on every 16th frame (`n & mask === 0`)… */
@@ -142,7 +142,7 @@ const SLOW_CONSUMER_REASON = "Slow consumer";
  *   sends: 0,
  *   pressure: undefined,
  *   bufferedAmount: () => buffered,
- *   close: (code) => void closes.push(code),
+ *   terminate: (code) => void closes.push(code),
  * };
  * for (let i = 0; i < 64 && closes.length === 0; i++) {
  *   buffered += 100;
@@ -221,6 +221,6 @@ export class Backpressure {
 
   #overflow(conn: Buffering): void {
     this.released(conn);
-    conn.close(SLOW_CONSUMER_CLOSE, SLOW_CONSUMER_REASON);
+    conn.terminate(SLOW_CONSUMER_CLOSE, SLOW_CONSUMER_REASON);
   }
 }

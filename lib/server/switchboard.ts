@@ -27,6 +27,7 @@ import { ChannelMethod } from "../protocol/channel.ts";
 import { Backpressure, type BackpressureOptions, resolveBackpressure } from "./backpressure.ts";
 import { RateLimiter, type RateLimitOptions, resolveRateLimit } from "./rate_limit.ts";
 import { Connection, type ConnectionHost, SocketInfo } from "./connection.ts";
+import { SubscriberPort } from "./subscriber_port.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
 import type { Subscriber } from "../pubsub/delivery.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
@@ -575,7 +576,12 @@ export class Switchboard {
   }
 
   #openPeer(connection: Connection): Peer {
-    const peer = this.#openSession(connection, connection.info, connection, true);
+    const peer = this.#openSession(
+      connection,
+      connection.info,
+      (peer) => new SubscriberPort(connection, peer),
+      true,
+    );
     this.#heartbeat?.add(peer, connection);
     this.#sockets++;
     return peer;
