@@ -13,8 +13,7 @@
 import type { Codec } from "../codec/codec.ts";
 import type { EncodedMessage } from "../framing/encoded.ts";
 import type { Peer } from "../peer/peer.ts";
-import type { Subscriber } from "../pubsub/delivery.ts";
-import type { FanoutPort } from "../pubsub/runtime_fanout.ts";
+import type { FanoutPort, Subscriber } from "../pubsub/subscriber.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { Connection } from "./connection.ts";
 

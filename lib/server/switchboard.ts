@@ -29,7 +29,7 @@ import { RateLimiter, type RateLimitOptions, resolveRateLimit } from "./rate_lim
 import { Connection, type ConnectionHost, SocketInfo } from "./connection.ts";
 import { SubscriberPort } from "./subscriber_port.ts";
 import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
-import type { Subscriber } from "../pubsub/delivery.ts";
+import type { Subscriber } from "../pubsub/subscriber.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
 import { registerPubSub } from "../pubsub/methods.ts";
 import { handleHttpPost } from "./http.ts";
