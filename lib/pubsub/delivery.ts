@@ -16,7 +16,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { type EncodedMessage, encodeOnceSync } from "../framing/encoded.ts";
 import { PubSubMethod } from "./protocol.ts";
 import type { TopicEvent } from "./replay.ts";
-import type { Connection, Sub, Subscriber } from "./subscriber.ts";
+import type { Connection, Sub } from "./subscriber.ts";
 
 export type { Connection, Sub, Subscriber } from "./subscriber.ts";
 export { ALWAYS_CHECK_SIZE, SAMPLE_MASK } from "./subscriber.ts";
