@@ -9,6 +9,7 @@
 
 import type { Peer } from "../peer/peer.ts";
 import { Extension } from "../protocol/extensions.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /**
  * Heartbeat options of a Switchboard.
@@ -152,7 +153,7 @@ export class HeartbeatMonitor {
     for (const [peer, live] of this.#peers) {
       const silent = tick - live.seen;
       if (silent >= this.#silentTicks) {
-        peer.close(4000, "Heartbeat timeout");
+        peer.close(CloseCode.HeartbeatTimeout, "Heartbeat timeout");
         continue;
       }
       if (silent >= 1 && !live.pinging) {

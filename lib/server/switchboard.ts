@@ -12,7 +12,7 @@ import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
 import type { Peer } from "../peer/peer.ts";
 import { type FramingOptions, resolveFraming } from "../framing/wire.ts";
-import { CloseCode } from "../peer/transport.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 import {
   type ConnectionInfo,
   type Procedure,
@@ -22,7 +22,7 @@ import {
 import type { Middleware } from "../router/middleware.ts";
 import type { SocketSink } from "../adapters/adapter.ts";
 import { registerBuiltins } from "./builtins.ts";
-import { ChannelMethod } from "../protocol/channel.ts";
+import { CHANNEL_EXTENSIONS } from "./channels.ts";
 import type { BackpressureOptions } from "./backpressure.ts";
 import type { RateLimitOptions } from "./rate_limit.ts";
 import {
@@ -101,7 +101,7 @@ export class Switchboard {
     this.framing = resolveFraming(options.framing);
     this.backpressure = resolveServerBackpressure(options);
     this.rateLimit = resolveServerRateLimit(options);
-    const channels = (options.maxChannels ?? 16) > 0 ? Object.values(ChannelMethod) : [];
+    const channels = (options.maxChannels ?? 16) > 0 ? CHANNEL_EXTENSIONS : [];
     registerBuiltins(
       this.procedures,
       this.limits,
