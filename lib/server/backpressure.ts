@@ -25,6 +25,7 @@
  */
 
 import { SLOW_CONSUMER_CLOSE } from "../pubsub/protocol.ts";
+import { type Clock, systemClock, type TimerHandle } from "../protocol/clock.ts";
 
 /**
  * The bound's settings.
@@ -114,7 +115,7 @@ export interface Buffering {
   /** Frames sent, to sample the buffered amount. */
   sends: number;
   /** The pending re-check while over `maxBufferedBytes`. */
-  pressure: ReturnType<typeof setTimeout> | undefined;
+  pressure: TimerHandle | undefined;
   /** Bytes waiting in the socket's send buffer. */
   bufferedAmount(): number;
   /** End the connection's session (through its peer, rejecting what is pending). */
@@ -155,10 +156,15 @@ const SLOW_CONSUMER_REASON = "Slow consumer";
 export class Backpressure {
   /** The settings. */
   readonly options: BackpressureOptions;
+  readonly #clock: Clock;
 
-  /** @param options The settings (resolved). */
-  constructor(options: BackpressureOptions) {
+  /**
+   * @param options The settings (resolved).
+   * @param clock The timers of the grace period (tests pass a fake one).
+   */
+  constructor(options: BackpressureOptions, clock: Clock = systemClock) {
     this.options = options;
+    this.#clock = clock;
   }
 
   /**
@@ -197,7 +203,10 @@ export class Backpressure {
       this.#overflow(conn);
       return;
     }
-    conn.pressure ??= setTimeout(() => this.#recheck(conn), this.options.slowConsumerGrace);
+    conn.pressure ??= this.#clock.setTimeout(
+      () => this.#recheck(conn),
+      this.options.slowConsumerGrace,
+    );
   }
 
   /**
@@ -210,7 +219,7 @@ export class Backpressure {
   released(conn: Buffering, closed = true): void {
     if (conn.pressure === undefined) return;
     if (!closed && conn.bufferedAmount() > this.options.maxBufferedBytes) return;
-    clearTimeout(conn.pressure);
+    this.#clock.clearTimeout(conn.pressure);
     conn.pressure = undefined;
   }
 

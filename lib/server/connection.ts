@@ -23,6 +23,7 @@ import { isSocketOpen, readBufferedAmount } from "../adapters/raw_socket.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { Transport } from "../peer/transport.ts";
 import { CloseCode } from "../protocol/close_codes.ts";
+import type { TimerHandle } from "../protocol/clock.ts";
 import type { Backpressure, Buffering } from "./backpressure.ts";
 import { type Metered, RATE_LIMIT_CLOSE, type RateLimiter, Verdict } from "./rate_limit.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
@@ -180,7 +181,7 @@ export class Connection implements SocketSink, WSEvents, Transport, Liveness, Bu
   /** Outgoing bound: frames sent, to sample the buffered amount. */
   sends = 0;
   /** Outgoing bound: the pending re-check while over `maxBufferedBytes`. */
-  pressure: ReturnType<typeof setTimeout> | undefined = undefined;
+  pressure: TimerHandle | undefined = undefined;
   /** Rate limit: frames the connection may still send now. */
   messageTokens = 0;
   /** Rate limit: bytes the connection may still send now. */
