@@ -18,8 +18,13 @@
  */
 
 import type { WSContext, WSEvents } from "hono/ws";
-import type { NativeSocket, RuntimeTopics, SocketSink } from "../adapters/adapter.ts";
-import { isSocketOpen, readBufferedAmount } from "../adapters/raw_socket.ts";
+import {
+  isSocketOpen,
+  type NativeSocket,
+  readBufferedAmount,
+  type RuntimeTopics,
+  type SocketSink,
+} from "./host.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { Transport } from "../peer/transport.ts";
 import { CloseCode } from "../protocol/close_codes.ts";

@@ -20,7 +20,7 @@ import {
   Registry,
 } from "../router/registry.ts";
 import type { Middleware } from "../router/middleware.ts";
-import type { SocketSink } from "../adapters/adapter.ts";
+import type { SocketSink } from "./host.ts";
 import { registerBuiltins } from "./builtins.ts";
 import { CHANNEL_EXTENSIONS } from "./channels.ts";
 import type { BackpressureOptions } from "./backpressure.ts";
@@ -389,7 +389,7 @@ export class Switchboard {
   /**
    * Build the WebSocket event handlers for one upgrade request: pass this to Hono's
    * `upgradeWebSocket`. Throws the `context` option's refusal, which the adapter turns into
-   * an HTTP 403. The object is also a `SocketSink` (lib/adapters/adapter.ts): the Deno and Bun
+   * an HTTP 403. The object is also a `SocketSink` (lib/server/host.ts): the Deno and Bun
    * adapters drive it directly with the runtime's socket, other Hono adapters through its
    * `WSEvents`.
    *
