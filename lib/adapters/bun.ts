@@ -21,6 +21,7 @@ import {
   type RuntimeTopics,
   type SocketSink,
 } from "./adapter.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /**
  * Hono's Bun handler passes `message.buffer` for a binary frame. Bun 1.4 hands the handler an
@@ -149,7 +150,7 @@ export const websocket: Bun.WebSocketHandler<SocketData> = {
     } catch {
       // A sink reports its own failures; an escape is a bug, and ending this connection is
       // the safe answer.
-      ws.close(1011, "Internal error");
+      ws.close(CloseCode.InternalError, "Internal error");
     }
   },
   close(ws, code, reason) {
@@ -169,7 +170,7 @@ function guarded(ws: Bun.ServerWebSocket<SocketData>, handler: () => void): void
     handler();
   } catch {
     // As in `message`: a bug in the sink ends its own connection only.
-    if (ws.readyState === 1) ws.close(1011, "Internal error");
+    if (ws.readyState === 1) ws.close(CloseCode.InternalError, "Internal error");
   }
 }
 

@@ -17,6 +17,7 @@ import {
   type RuntimeAdapter,
   type SocketSink,
 } from "./adapter.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /**
  * Feeds one socket's events to its sink: a listener object rather than four closures, so
@@ -51,7 +52,9 @@ class SinkListener implements EventListenerObject {
       }
     } catch {
       // The sink reports its own failures; an escape is a bug: end this connection only.
-      if (socket.readyState === WebSocket.OPEN) socket.close(1011, "Internal error");
+      if (socket.readyState === WebSocket.OPEN) {
+        socket.close(CloseCode.InternalError, "Internal error");
+      }
     }
   }
 }

@@ -33,6 +33,7 @@ import {
   type RuntimeAdapter,
   type SocketSink,
 } from "./adapter.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 
 /** The key under which an upgrade's Node objects travel in `c.env`. */
 const UPGRADE = "switchboard.nodeUpgrade";
@@ -74,7 +75,7 @@ function guarded(ws: WebSocket, handler: () => void): void {
     handler();
   } catch {
     // Handlers report their own failures; an escape is a bug: end this connection only.
-    if (ws.readyState === ws.OPEN) ws.close(1011, "Internal error");
+    if (ws.readyState === ws.OPEN) ws.close(CloseCode.InternalError, "Internal error");
   }
 }
 
@@ -111,7 +112,7 @@ function wireEvents(ws: WebSocket, events: WSEvents, url: string): void {
     const event = Object.assign(new Event("close"), {
       code,
       reason: reason.toString("utf8"),
-      wasClean: code !== 1006,
+      wasClean: code !== CloseCode.Abnormal,
     });
     guarded(ws, () => events.onClose?.(event as CloseEvent, context));
   });

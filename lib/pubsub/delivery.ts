@@ -11,63 +11,15 @@
  * @module
  */
 
-import type { SubTable } from "./sub_table.ts";
 import type { Codec } from "../codec/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { type EncodedMessage, encodeOnceSync } from "../framing/encoded.ts";
-import type { ConnectionInfo } from "../router/registry.ts";
 import { PubSubMethod } from "./protocol.ts";
 import type { TopicEvent } from "./replay.ts";
-import type { FanoutPort } from "./runtime_fanout.ts";
+import type { Connection, Sub } from "./subscriber.ts";
 
-/**
- * A connection as the broker sees it.
- *
- * @example
- * ```ts
- * import type { Subscriber } from "./delivery.ts";
- * import { jsonCodec } from "../codec/json.ts";
- * const frames: string[] = [];
- * const subscriber: Subscriber = {
- *   info: { id: "c1", headers: new Headers(), data: {} },
- *   codec: jsonCodec,
- *   send: (frame) => void frames.push(String(frame)),
- *   bufferedAmount: () => 0,
- *   close() {},
- * };
- * if (subscriber.info.id !== "c1") throw new Error("unreachable");
- * ```
- */
-export interface Subscriber {
-  /** The connection's facts; `info.id` identifies it. */
-  readonly info: ConnectionInfo;
-  /** Encodes the events sent to it. */
-  readonly codec: Codec;
-  /** Send one encoded frame. */
-  send(frame: string | Uint8Array): void;
-  /**
-   * Send an event encoded once with its binary attachments (frames shared by every
-   * subscriber of the same codec). Optional: a subscriber without it cannot receive events
-   * that carry binary data.
-   */
-  sendEncoded?(encoded: EncodedMessage): void;
-  /** Bytes waiting in its send buffer (0 when the transport cannot tell). */
-  bufferedAmount(): number;
-  /**
-   * Apply the connection's outgoing bound now, after frames were written to it by other
-   * means than `send` (the runtime's fan-out). Optional: frames sent with `send` are checked
-   * by the connection itself.
-   */
-  checkBuffered?(): void;
-  /** Close it. */
-  close(code: number, reason: string): void;
-  /**
-   * The runtime's own topic fan-out this connection can join (Bun's topics), if any. The
-   * broker then reaches it with one native publish per event instead of a `send`
-   * (lib/pubsub/runtime_fanout.ts). Optional.
-   */
-  readonly fanout?: FanoutPort | undefined;
-}
+export type { Connection, Sub, Subscriber } from "./subscriber.ts";
+export { ALWAYS_CHECK_SIZE, SAMPLE_MASK } from "./subscriber.ts";
 
 /** The error an event carries in place of binary data its subscriber did not negotiate. */
 const UNDELIVERABLE_BINARY = Object.freeze({
@@ -77,70 +29,6 @@ const UNDELIVERABLE_BINARY = Object.freeze({
     reason: "The event carries binary data and this connection did not agree to binary frames",
   },
 });
-
-/**
- * The runtime's fan-out asks its subscribers to check their buffers on every 16th event
- * (`n & mask === 0`)…
- *
- * @example
- * ```ts
- * import { SAMPLE_MASK } from "./delivery.ts";
- * if ((32 & SAMPLE_MASK) !== 0) throw new Error("unreachable");
- * ```
- */
-export const SAMPLE_MASK = 15;
-/**
- * …and on every frame of at least 16 KiB.
- *
- * @example
- * ```ts
- * import { ALWAYS_CHECK_SIZE } from "./delivery.ts";
- * if (ALWAYS_CHECK_SIZE !== 16384) throw new Error("unreachable");
- * ```
- */
-export const ALWAYS_CHECK_SIZE = 16 * 1024;
-
-/**
- * A connection's state in the broker.
- *
- * @example
- * ```ts
- * import type { Connection } from "./delivery.ts";
- * const closedOnes = (all: Connection[]) => all.filter((c) => c.closed).length;
- * if (closedOnes([]) !== 0) throw new Error("unreachable");
- * ```
- */
-export interface Connection {
-  /** The connection. */
-  readonly subscriber: Subscriber;
-  /** Its subscriptions by topic or pattern (see lib/pubsub/sub_table.ts). */
-  subs: SubTable;
-  /** Set when it closed or was detached. */
-  closed: boolean;
-}
-
-/**
- * One subscription of one connection.
- *
- * @example
- * ```ts
- * import type { Sub } from "./delivery.ts";
- * const behind = (sub: Sub, seq: number) => sub.exact && sub.lastSeq < seq;
- * if (typeof behind !== "function") throw new Error("unreachable");
- * ```
- */
-export interface Sub {
-  /** Its connection. */
-  readonly conn: Connection;
-  /** The topic or pattern. */
-  readonly key: string;
-  /** True for an exact topic, false for a pattern. */
-  readonly exact: boolean;
-  /** Last sequence number delivered (exact topics). */
-  lastSeq: number;
-  /** Live events held while the subscription's replay is fetched. */
-  queue: TopicEvent[] | undefined;
-}
 
 /**
  * Writes events to connections.

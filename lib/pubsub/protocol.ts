@@ -5,7 +5,9 @@
  * @module
  */
 
+import { CloseCode } from "../protocol/close_codes.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { Method } from "../protocol/methods.ts";
 
 /**
  * The pub/sub extension method names.
@@ -18,19 +20,30 @@ import { ErrorCode } from "../protocol/errors.ts";
  */
 export const PubSubMethod: {
   /** Request, client to server: subscribe to a topic or pattern, optionally resuming. */
-  readonly Subscribe: "rpc.subscribe";
+  readonly Subscribe: typeof Method.Subscribe;
   /** Request, client to server: drop a subscription. */
-  readonly Unsubscribe: "rpc.unsubscribe";
+  readonly Unsubscribe: typeof Method.Unsubscribe;
   /** Request, client to server: publish an event (when the server allows it). */
-  readonly Publish: "rpc.publish";
+  readonly Publish: typeof Method.Publish;
   /** Notification, server to client: one event of a topic. */
-  readonly Event: "rpc.event";
+  readonly Event: typeof Method.Event;
 } = {
-  Subscribe: "rpc.subscribe",
-  Unsubscribe: "rpc.unsubscribe",
-  Publish: "rpc.publish",
-  Event: "rpc.event",
+  Subscribe: Method.Subscribe,
+  Unsubscribe: Method.Unsubscribe,
+  Publish: Method.Publish,
+  Event: Method.Event,
 };
+
+/**
+ * The extension methods pub/sub adds, as the server announces them in `rpc.hello`.
+ *
+ * @example
+ * ```ts
+ * import { PUBSUB_EXTENSIONS } from "./protocol.ts";
+ * if (!PUBSUB_EXTENSIONS.includes("rpc.subscribe")) throw new Error("unreachable");
+ * ```
+ */
+export const PUBSUB_EXTENSIONS: readonly string[] = Object.freeze(Object.values(PubSubMethod));
 
 /**
  * Error codes of pub/sub refusals (besides -32602 for bad names and -32005 for limits).
@@ -56,7 +69,7 @@ export const PubSubErrorCode: {
  * if (SLOW_CONSUMER_CLOSE !== 4008) throw new Error("unreachable");
  * ```
  */
-export const SLOW_CONSUMER_CLOSE = 4008 as const;
+export const SLOW_CONSUMER_CLOSE: typeof CloseCode.SlowConsumer = CloseCode.SlowConsumer;
 
 /**
  * Params of `rpc.subscribe`.

@@ -18,55 +18,9 @@
 import type { Codec } from "../codec/codec.ts";
 // Buffered amounts are read as the broker's loop reads them per connection: every 16th event
 // of the topic and every event of at least 16 KiB.
-import { ALWAYS_CHECK_SIZE, SAMPLE_MASK, type Sub } from "./delivery.ts";
+import { ALWAYS_CHECK_SIZE, type FanoutPort, SAMPLE_MASK, type Sub } from "./subscriber.ts";
 
-/**
- * A connection's side of its runtime's topic fan-out.
- *
- * @example A port over an in-memory "runtime"
- * ```ts
- * import type { FanoutPort } from "./runtime_fanout.ts";
- * const space = new Map<string, Set<string[]>>();
- * const port = (inbox: string[]): FanoutPort => ({
- *   space,
- *   join: (topic) => void space.set(topic, (space.get(topic) ?? new Set()).add(inbox)),
- *   leave: (topic) => void space.get(topic)?.delete(inbox),
- *   publish(topic, frame, exceptSelf) {
- *     for (const box of space.get(topic) ?? []) if (!exceptSelf || box !== inbox) box.push(frame);
- *   },
- * });
- * const a: string[] = [], b: string[] = [];
- * port(a).join("t");
- * port(b).join("t");
- * port(a).publish("t", "x", true, 1);
- * if (a.length !== 0 || b[0] !== "x") throw new Error("unreachable");
- * ```
- */
-export interface FanoutPort {
-  /** The fan-out it belongs to (one per runtime server): ports of one space reach each other. */
-  readonly space: object;
-  /**
-   * Join a runtime topic.
-   *
-   * @param topic The runtime's topic name.
-   */
-  join(topic: string): void;
-  /**
-   * Leave a runtime topic.
-   *
-   * @param topic The runtime's topic name.
-   */
-  leave(topic: string): void;
-  /**
-   * Send a text frame to every socket of the space that joined the topic.
-   *
-   * @param topic The runtime's topic name.
-   * @param frame The frame.
-   * @param exceptSelf Leave this port's own socket out.
-   * @param recipients How many sockets it reaches, for the traffic counters.
-   */
-  publish(topic: string, frame: string, exceptSelf: boolean, recipients: number): void;
-}
+export type { FanoutPort } from "./subscriber.ts";
 
 /**
  * The subscriptions of one exact topic that the runtime reaches.
@@ -75,7 +29,7 @@ export interface FanoutPort {
  * ```ts
  * import { RuntimeGroup, type FanoutPort } from "./runtime_fanout.ts";
  * import { jsonCodec } from "../codec/json.ts";
- * import type { Sub, Subscriber } from "./delivery.ts";
+ * import type { Sub, Subscriber } from "./subscriber.ts";
  * const frames: string[] = [];
  * const port: FanoutPort = {
  *   space: {},

@@ -6,21 +6,9 @@
  * @module
  */
 
-import type { Sub } from "./delivery.ts";
+import type { Sub, SubTable } from "./subscriber.ts";
 
-/**
- * The subscriptions of one connection.
- *
- * @example
- * ```ts
- * import { addSub, findSub, type SubTable } from "./sub_table.ts";
- * import type { Sub } from "./delivery.ts";
- * let table: SubTable = [];
- * table = addSub(table, { key: "news" } as Sub);
- * if (findSub(table, "news")?.key !== "news") throw new Error("unreachable");
- * ```
- */
-export type SubTable = Sub[] | Map<string, Sub>;
+export type { SubTable } from "./subscriber.ts";
 
 /** Past this many subscriptions a connection's table becomes a `Map`. */
 const MAP_FROM = 16;
@@ -53,7 +41,7 @@ export function findSub(table: SubTable, key: string): Sub | undefined {
  * @example
  * ```ts
  * import { addSub, subCount, type SubTable } from "./sub_table.ts";
- * import type { Sub } from "./delivery.ts";
+ * import type { Sub } from "./subscriber.ts";
  * let table: SubTable = [];
  * for (let i = 0; i < 20; i++) table = addSub(table, { key: `t${i}` } as Sub);
  * if (subCount(table) !== 20 || Array.isArray(table)) throw new Error("unreachable");
@@ -81,7 +69,7 @@ export function addSub(table: SubTable, sub: Sub): SubTable {
  * @example
  * ```ts
  * import { removeSub } from "./sub_table.ts";
- * import type { Sub } from "./delivery.ts";
+ * import type { Sub } from "./subscriber.ts";
  * const sub = { key: "news" } as Sub;
  * const table = [sub];
  * if (!removeSub(table, sub) || table.length !== 0) throw new Error("unreachable");

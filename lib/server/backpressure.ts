@@ -25,6 +25,7 @@
  */
 
 import { SLOW_CONSUMER_CLOSE } from "../pubsub/protocol.ts";
+import { type Clock, systemClock, type TimerHandle } from "../protocol/clock.ts";
 
 /**
  * The bound's settings.
@@ -105,7 +106,7 @@ export function resolveBackpressure(
  *   sends: 0,
  *   pressure: undefined,
  *   bufferedAmount: () => 0,
- *   close() {},
+ *   terminate() {},
  * };
  * if (conn.sends !== 0) throw new Error("unreachable");
  * ```
@@ -114,11 +115,11 @@ export interface Buffering {
   /** Frames sent, to sample the buffered amount. */
   sends: number;
   /** The pending re-check while over `maxBufferedBytes`. */
-  pressure: ReturnType<typeof setTimeout> | undefined;
+  pressure: TimerHandle | undefined;
   /** Bytes waiting in the socket's send buffer. */
   bufferedAmount(): number;
-  /** Close the connection (through its peer, rejecting what is pending). */
-  close(code: number, reason: string): void;
+  /** End the connection's session (through its peer, rejecting what is pending). */
+  terminate(code: number, reason: string): void;
 }
 
 /** Read the buffered amount on every 16th frame (`n & mask === 0`)… */
@@ -142,7 +143,7 @@ const SLOW_CONSUMER_REASON = "Slow consumer";
  *   sends: 0,
  *   pressure: undefined,
  *   bufferedAmount: () => buffered,
- *   close: (code) => void closes.push(code),
+ *   terminate: (code) => void closes.push(code),
  * };
  * for (let i = 0; i < 64 && closes.length === 0; i++) {
  *   buffered += 100;
@@ -155,10 +156,15 @@ const SLOW_CONSUMER_REASON = "Slow consumer";
 export class Backpressure {
   /** The settings. */
   readonly options: BackpressureOptions;
+  readonly #clock: Clock;
 
-  /** @param options The settings (resolved). */
-  constructor(options: BackpressureOptions) {
+  /**
+   * @param options The settings (resolved).
+   * @param clock The timers of the grace period (tests pass a fake one).
+   */
+  constructor(options: BackpressureOptions, clock: Clock = systemClock) {
     this.options = options;
+    this.#clock = clock;
   }
 
   /**
@@ -197,7 +203,10 @@ export class Backpressure {
       this.#overflow(conn);
       return;
     }
-    conn.pressure ??= setTimeout(() => this.#recheck(conn), this.options.slowConsumerGrace);
+    conn.pressure ??= this.#clock.setTimeout(
+      () => this.#recheck(conn),
+      this.options.slowConsumerGrace,
+    );
   }
 
   /**
@@ -210,7 +219,7 @@ export class Backpressure {
   released(conn: Buffering, closed = true): void {
     if (conn.pressure === undefined) return;
     if (!closed && conn.bufferedAmount() > this.options.maxBufferedBytes) return;
-    clearTimeout(conn.pressure);
+    this.#clock.clearTimeout(conn.pressure);
     conn.pressure = undefined;
   }
 
@@ -221,6 +230,6 @@ export class Backpressure {
 
   #overflow(conn: Buffering): void {
     this.released(conn);
-    conn.close(SLOW_CONSUMER_CLOSE, SLOW_CONSUMER_REASON);
+    conn.terminate(SLOW_CONSUMER_CLOSE, SLOW_CONSUMER_REASON);
   }
 }

@@ -12,10 +12,10 @@ import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import { Extension, type HelloParams, type HelloResult } from "../protocol/extensions.ts";
 import type { Limits } from "../protocol/limits.ts";
 import type { Registry } from "../router/registry.ts";
-import { PubSubMethod } from "../pubsub/protocol.ts";
+import { PUBSUB_EXTENSIONS } from "../pubsub/protocol.ts";
 import { VERSION } from "../version.ts";
 import { StreamMethod } from "../peer/stream.ts";
-import { StateMethod } from "../state/protocol.ts";
+import { STATE_EXTENSIONS } from "../state/protocol.ts";
 
 /** The codecs this server can speak, preferred first. */
 const SERVER_CODECS: ReadonlyMap<string, Codec> = new Map([
@@ -23,8 +23,28 @@ const SERVER_CODECS: ReadonlyMap<string, Codec> = new Map([
   ["json", jsonCodec],
 ]);
 
-/** The pub/sub extension methods announced in the hello result. */
-const PUBSUB_EXTENSIONS: readonly string[] = Object.values(PubSubMethod);
+/** What the peer layer itself understands: hello, ping, cancel, and streamed results. */
+const PEER_EXTENSIONS: readonly string[] = [
+  ...Object.values(Extension),
+  ...Object.values(StreamMethod),
+];
+
+/**
+ * Every extension a server announces in `rpc.hello`, each feature's own list concatenated:
+ * the peer's, pub/sub's, synced state's, then `announce` (channels, when allowed).
+ *
+ * @param announce The extensions of optional features, listed last.
+ * @returns The list, in announcement order.
+ * @example
+ * ```ts
+ * import { serverExtensions } from "./builtins.ts";
+ * const all = serverExtensions(["rpc.channel.open"]);
+ * if (all[0] !== "rpc.hello" || all.at(-1) !== "rpc.channel.open") throw new Error();
+ * ```
+ */
+export function serverExtensions(announce: readonly string[] = []): string[] {
+  return [...PEER_EXTENSIONS, ...PUBSUB_EXTENSIONS, ...STATE_EXTENSIONS, ...announce];
+}
 
 /**
  * Register `rpc.hello` and `rpc.ping` on a server's registry.
@@ -82,17 +102,7 @@ export function registerBuiltins(
         codec,
         server: `switchboard/${VERSION}`,
         limits: { maxMessageSize: limits.maxMessageSize, maxBatchSize: limits.maxBatchSize },
-        extensions: [
-          Extension.Hello,
-          Extension.Ping,
-          Extension.Cancel,
-          StreamMethod.Open,
-          StreamMethod.Item,
-          StreamMethod.Credit,
-          ...PUBSUB_EXTENSIONS,
-          StateMethod.Get,
-          ...announce,
-        ],
+        extensions: serverExtensions(announce),
         binary,
       };
     },

@@ -9,9 +9,22 @@
 
 import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
-import { CloseCode, type CloseInfo, type Transport } from "../peer/transport.ts";
+import type { CloseInfo, Transport } from "../peer/transport.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 import type { CallContext, Registry } from "../router/registry.ts";
 import { ChannelMethod, wrapChannelFrame } from "../protocol/channel.ts";
+
+/**
+ * The extension methods multiplexing adds, as the server announces them in `rpc.hello`
+ * (when `maxChannels` is above 0).
+ *
+ * @example
+ * ```ts
+ * import { CHANNEL_EXTENSIONS } from "./channels.ts";
+ * if (!CHANNEL_EXTENSIONS.includes("rpc.channel.open")) throw new Error("unreachable");
+ * ```
+ */
+export const CHANNEL_EXTENSIONS: readonly string[] = Object.freeze(Object.values(ChannelMethod));
 
 /**
  * Creates the session of a new channel.

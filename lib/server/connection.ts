@@ -1,22 +1,36 @@
 /**
- * One server-side WebSocket connection: the Hono events, the peer's transport and the
- * broker's subscriber in a single object, so an idle connection costs one small object and
- * no closures beyond its peer.
+ * One server-side WebSocket connection as a socket and a transport: the host's socket sink
+ * (or Hono's events) on one side, its {@linkcode Peer}'s transport on the other, plus the
+ * per-frame policies (traffic counters, heartbeat, outgoing bound, rate limit). The broker's
+ * view of the connection is a separate object, `SubscriberPort`
+ * (lib/server/subscriber_port.ts).
+ *
+ * Calls run one way only:
+ * - Frames in: socket → {@linkcode Connection.socketMessage} → peer.
+ * - Frames out: peer (its wire) → {@linkcode Connection.send} → socket. Events the broker
+ *   delivers go subscriber port → peer's wire → `send`; nothing calls back up.
+ * - Close: whoever ends the session calls `peer.close()`, which closes its transport:
+ *   {@linkcode Connection.close} closes the socket and nothing else. The policies of this
+ *   file that end a session (rate limit, outgoing bound) call {@linkcode Connection.terminate},
+ *   which goes to the peer first; the socket's close event ends in `peer.transportClosed`.
  *
  * @module
  */
 
 import type { WSContext, WSEvents } from "hono/ws";
-import type { NativeSocket, RuntimeTopics, SocketSink } from "../adapters/adapter.ts";
-import { isSocketOpen, readBufferedAmount } from "../adapters/raw_socket.ts";
-import type { Codec } from "../codec/codec.ts";
-import type { EncodedMessage } from "../framing/encoded.ts";
+import {
+  isSocketOpen,
+  type NativeSocket,
+  readBufferedAmount,
+  type RuntimeTopics,
+  type SocketSink,
+} from "./host.ts";
 import type { Peer } from "../peer/peer.ts";
-import { CloseCode, type Transport } from "../peer/transport.ts";
-import type { Subscriber } from "../pubsub/delivery.ts";
+import type { Transport } from "../peer/transport.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
+import type { TimerHandle } from "../protocol/clock.ts";
 import type { Backpressure, Buffering } from "./backpressure.ts";
 import { type Metered, RATE_LIMIT_CLOSE, type RateLimiter, Verdict } from "./rate_limit.ts";
-import type { FanoutPort } from "../pubsub/runtime_fanout.ts";
 import type { ConnectionInfo } from "../router/registry.ts";
 import type { HeartbeatMonitor, Liveness } from "./heartbeat.ts";
 
@@ -145,9 +159,10 @@ export interface ConnectionHost {
 }
 
 /**
- * The glue between one upgraded socket, its {@linkcode Peer} and the broker. Adapters that
- * know {@linkcode SocketSink} (Deno's and Bun's) drive it directly with the runtime's socket;
- * any other Hono adapter drives it through its `WSEvents`.
+ * The glue between one upgraded socket and its {@linkcode Peer}: a socket sink toward the
+ * host, a transport toward the peer. Adapters that know {@linkcode SocketSink} (Deno's, Bun's,
+ * Node's, the Durable Object's) drive it directly with the runtime's socket; any other Hono
+ * adapter drives it through its `WSEvents`.
  *
  * @example
  * ```ts
@@ -159,8 +174,7 @@ export interface ConnectionHost {
  * if (connection.info.id !== "c1" || connection.peer !== undefined) throw new Error();
  * ```
  */
-export class Connection
-  implements SocketSink, WSEvents, Transport, Subscriber, FanoutPort, Liveness, Buffering, Metered {
+export class Connection implements SocketSink, WSEvents, Transport, Liveness, Buffering, Metered {
   /** Facts about the connection. */
   readonly info: ConnectionInfo;
   /** The peer, once the socket is open. */
@@ -172,7 +186,7 @@ export class Connection
   /** Outgoing bound: frames sent, to sample the buffered amount. */
   sends = 0;
   /** Outgoing bound: the pending re-check while over `maxBufferedBytes`. */
-  pressure: ReturnType<typeof setTimeout> | undefined = undefined;
+  pressure: TimerHandle | undefined = undefined;
   /** Rate limit: frames the connection may still send now. */
   messageTokens = 0;
   /** Rate limit: bytes the connection may still send now. */
@@ -200,9 +214,19 @@ export class Connection
     this.#traffic = host.traffic;
   }
 
-  /** The codec events are encoded with: the peer's negotiated one. */
-  get codec(): Codec {
-    return this.peer!.wire.codec;
+  /** The runtime's socket, once open. */
+  get socket(): NativeSocket | undefined {
+    return this.#socket;
+  }
+
+  /** The runtime's topic fan-out of this socket's server, when its adapter offered one. */
+  get topics(): RuntimeTopics | undefined {
+    return this.#topics;
+  }
+
+  /** The server's traffic counters (the subscriber port counts runtime fan-out frames). */
+  get traffic(): { bytesSent: number; bytesReceived: number } {
+    return this.#traffic;
   }
 
   /**
@@ -212,47 +236,6 @@ export class Connection
    */
   useTopics(topics: RuntimeTopics): void {
     this.#topics = topics;
-  }
-
-  /** Subscriber: this connection as a port of its runtime's fan-out, when it has one. */
-  get fanout(): FanoutPort | undefined {
-    return this.#topics === undefined || this.#socket === undefined ? undefined : this;
-  }
-
-  /** Fan-out port: the runtime's topics of this socket's server. */
-  get space(): object {
-    return this.#topics!;
-  }
-
-  /**
-   * Fan-out port: join a runtime topic.
-   *
-   * @param topic The runtime's topic name.
-   */
-  join(topic: string): void {
-    this.#topics!.subscribe(this.#socket!, topic);
-  }
-
-  /**
-   * Fan-out port: leave a runtime topic.
-   *
-   * @param topic The runtime's topic name.
-   */
-  leave(topic: string): void {
-    this.#topics!.unsubscribe(this.#socket!, topic);
-  }
-
-  /**
-   * Fan-out port: send a text frame to every socket of the runtime topic.
-   *
-   * @param topic The runtime's topic name.
-   * @param frame The frame.
-   * @param exceptSelf Leave this connection out.
-   * @param recipients How many sockets it reaches (traffic counters).
-   */
-  publish(topic: string, frame: string, exceptSelf: boolean, recipients: number): void {
-    this.#traffic.bytesSent += frame.length * recipients;
-    this.#topics!.publish(topic, frame, exceptSelf ? this.#socket : undefined);
   }
 
   /**
@@ -278,7 +261,7 @@ export class Connection
     const verdict = limiter === undefined ? Verdict.Admit : limiter.take(this, size);
     if (verdict === Verdict.Admit) this.peer?.receive(frame);
     else if (verdict === Verdict.Refuse) this.peer?.receive(frame, limiter!.refusalOf(this));
-    else this.close(RATE_LIMIT_CLOSE, "Rate limit exceeded");
+    else this.terminate(RATE_LIMIT_CLOSE, "Rate limit exceeded");
   }
 
   /**
@@ -297,7 +280,7 @@ export class Connection
     this.#host.backpressure?.released(this, false);
   }
 
-  /** Subscriber: apply the outgoing bound now (after the runtime's fan-out wrote to it). */
+  /** Apply the outgoing bound now (after the runtime's fan-out wrote to the socket). */
   checkBuffered(): void {
     this.#host.backpressure?.check(this);
   }
@@ -341,7 +324,7 @@ export class Connection
   }
 
   /**
-   * Transport and subscriber: send one frame.
+   * Transport: send one frame.
    *
    * @param frame The frame.
    */
@@ -358,33 +341,32 @@ export class Connection
   }
 
   /**
-   * Subscriber: send an event encoded once for many connections (binary frames shared).
-   *
-   * @param encoded The encoded event.
-   * @throws {TypeError} When this connection did not negotiate binary frames.
-   */
-  sendEncoded(encoded: EncodedMessage): void {
-    this.peer!.wire.sendEncoded(encoded);
-  }
-
-  /**
-   * Transport: close the socket. Subscriber: close the connection (through the peer, so
-   * everything pending is rejected).
+   * Transport: close the socket. Only the peer calls it (from `peer.close()`); it never
+   * calls back into the peer.
    *
    * @param code The close code.
    * @param reason The reason.
    */
   close(code: number, reason: string): void {
-    const peer = this.peer;
-    if (peer !== undefined && !peer.isClosed) {
-      peer.close(code, reason);
-      return;
-    }
     this.#socket?.close(code, reason);
   }
 
   /**
-   * Transport and subscriber: bytes waiting in the socket's send buffer.
+   * End the session from below (rate limit, outgoing bound): through the peer, so everything
+   * pending is rejected, which then closes the socket; straight to the socket before the peer
+   * exists.
+   *
+   * @param code The close code.
+   * @param reason The reason.
+   */
+  terminate(code: number, reason: string): void {
+    const peer = this.peer;
+    if (peer !== undefined && !peer.isClosed) peer.close(code, reason);
+    else this.#socket?.close(code, reason);
+  }
+
+  /**
+   * Transport: bytes waiting in the socket's send buffer.
    *
    * @returns The byte count, 0 when the runtime cannot tell.
    */

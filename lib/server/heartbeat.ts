@@ -9,6 +9,8 @@
 
 import type { Peer } from "../peer/peer.ts";
 import { Extension } from "../protocol/extensions.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
+import { type Clock, systemClock, type TimerHandle } from "../protocol/clock.ts";
 
 /**
  * Heartbeat options of a Switchboard.
@@ -25,6 +27,8 @@ export interface ServerHeartbeatOptions {
   readonly interval: number;
   /** A connection silent this long (ms) is closed with 4000. */
   readonly timeout: number;
+  /** The timers it ticks on. Default: the runtime's (tests pass a fake clock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -81,8 +85,10 @@ export class HeartbeatMonitor {
   readonly #interval: number;
   readonly #silentTicks: number;
   readonly #peers = new Map<Peer, Liveness>();
+  readonly #clock: Clock;
   #tick = 0;
-  #timer: ReturnType<typeof setInterval> | undefined;
+  /** The pending tick, while anybody is watched. */
+  #timer: TimerHandle | undefined;
 
   /**
    * @param options Interval and timeout.
@@ -95,6 +101,7 @@ export class HeartbeatMonitor {
       );
     }
     this.#interval = options.interval;
+    this.#clock = options.clock ?? systemClock;
     this.#silentTicks = Math.ceil(options.timeout / options.interval);
   }
 
@@ -120,7 +127,7 @@ export class HeartbeatMonitor {
     live.seen = this.#tick;
     live.pinging = false;
     this.#peers.set(peer, live);
-    this.#timer ??= setInterval(() => this.#check(), this.#interval);
+    this.#timer ??= this.#schedule();
     return live;
   }
 
@@ -141,9 +148,17 @@ export class HeartbeatMonitor {
   remove(peer: Peer): void {
     this.#peers.delete(peer);
     if (this.#peers.size === 0 && this.#timer !== undefined) {
-      clearInterval(this.#timer);
+      this.#clock.clearTimeout(this.#timer);
       this.#timer = undefined;
     }
+  }
+
+  /** The next tick, one interval from now (a chain of timeouts: a clock has no interval). */
+  #schedule(): TimerHandle {
+    return this.#clock.setTimeout(() => {
+      this.#timer = this.#schedule();
+      this.#check();
+    }, this.#interval);
   }
 
   #check(): void {
@@ -152,7 +167,7 @@ export class HeartbeatMonitor {
     for (const [peer, live] of this.#peers) {
       const silent = tick - live.seen;
       if (silent >= this.#silentTicks) {
-        peer.close(4000, "Heartbeat timeout");
+        peer.close(CloseCode.HeartbeatTimeout, "Heartbeat timeout");
         continue;
       }
       if (silent >= 1 && !live.pinging) {

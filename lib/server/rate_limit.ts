@@ -17,6 +17,7 @@
  */
 
 import { ErrorCode } from "../protocol/errors.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 import type { ErrorObject } from "../protocol/types.ts";
 
 /**
@@ -65,7 +66,7 @@ export const DEFAULT_RATE_LIMIT: RateLimitOptions = Object.freeze({
  * if (RATE_LIMIT_CLOSE !== 4029) throw new Error("unreachable");
  * ```
  */
-export const RATE_LIMIT_CLOSE = 4029 as const;
+export const RATE_LIMIT_CLOSE: typeof CloseCode.RateLimited = CloseCode.RateLimited;
 
 /**
  * Fill unspecified limits with defaults and check the given ones.

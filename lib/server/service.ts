@@ -8,7 +8,8 @@
  */
 
 import type { Peer } from "../peer/peer.ts";
-import { CloseCode, type CloseInfo } from "../peer/transport.ts";
+import type { CloseInfo } from "../peer/transport.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 import type { ConnectionInfo, Procedure, ProcedureOptions } from "../router/registry.ts";
 
 /**

@@ -8,12 +8,11 @@
 
 import type { Context as HonoContext } from "hono";
 import type { WSEvents } from "hono/ws";
-import { RpcError } from "../protocol/errors.ts";
 import { type Limits, resolveLimits } from "../protocol/limits.ts";
 import type { Params } from "../protocol/types.ts";
-import { type Authorizer, Peer, type PeerOptions } from "../peer/peer.ts";
+import type { Peer } from "../peer/peer.ts";
 import { type FramingOptions, resolveFraming } from "../framing/wire.ts";
-import { CloseCode, type CloseInfo, type Transport } from "../peer/transport.ts";
+import { CloseCode } from "../protocol/close_codes.ts";
 import {
   type ConnectionInfo,
   type Procedure,
@@ -21,121 +20,30 @@ import {
   Registry,
 } from "../router/registry.ts";
 import type { Middleware } from "../router/middleware.ts";
-import type { SocketSink } from "../adapters/adapter.ts";
+import type { SocketSink } from "./host.ts";
 import { registerBuiltins } from "./builtins.ts";
-import { ChannelMethod } from "../protocol/channel.ts";
-import { Backpressure, type BackpressureOptions, resolveBackpressure } from "./backpressure.ts";
-import { RateLimiter, type RateLimitOptions, resolveRateLimit } from "./rate_limit.ts";
-import { Connection, type ConnectionHost, SocketInfo } from "./connection.ts";
-import { Broker, type BrokerOptions } from "../pubsub/broker.ts";
-import type { Subscriber } from "../pubsub/delivery.ts";
+import { CHANNEL_EXTENSIONS } from "./channels.ts";
+import type { BackpressureOptions } from "./backpressure.ts";
+import type { RateLimitOptions } from "./rate_limit.ts";
+import {
+  checkKeepHeaders,
+  resolveServerBackpressure,
+  resolveServerRateLimit,
+  type SwitchboardOptions,
+} from "./options.ts";
+import { SocketInfo } from "./connection.ts";
+import { Broker } from "../pubsub/broker.ts";
 import type { TopicStart } from "../pubsub/lazy.ts";
 import { registerPubSub } from "../pubsub/methods.ts";
-import { handleHttpPost } from "./http.ts";
+import { refusal, serveHttpPost } from "./sinks.ts";
 import { guardStateTopics, States } from "../state/states.ts";
 import type { ServerState, StateOptions } from "../state/server_state.ts";
 import type { StateValue } from "../state/protocol.ts";
-import { ChannelHost } from "./channels.ts";
-import {
-  type ServiceFactory,
-  type ServiceOptions,
-  type ServiceSession,
-  startService,
-} from "./service.ts";
-import {
-  DEFAULT_SERVER_HEARTBEAT,
-  HeartbeatMonitor,
-  type ServerHeartbeatOptions,
-} from "./heartbeat.ts";
+import { Sessions } from "./sessions.ts";
+import type { ServiceFactory, ServiceOptions } from "./service.ts";
 
-/**
- * Options of a {@linkcode Switchboard}.
- *
- * @example
- * ```ts
- * import type { SwitchboardOptions } from "./switchboard.ts";
- * const options: SwitchboardOptions = {
- *   timeout: 5_000,
- *   onOpen: (peer) => console.log("open", peer.info.id),
- * };
- * if (options.timeout !== 5_000) throw new Error("unreachable");
- * ```
- */
-export interface SwitchboardOptions {
-  /** Default timeout of the server's calls into clients, in ms; 0 for none. Default 30,000. */
-  readonly timeout?: number;
-  /** Receiver limits per connection; see {@linkcode Limits}. */
-  readonly limits?: Partial<Limits>;
-  /** Reveal messages of non-RpcError errors in `error.data`. Default false. */
-  readonly exposeErrors?: boolean;
-  /** Chunk size and attachment limits of binary frames (docs/PROTOCOL.md §5). */
-  readonly framing?: Partial<FramingOptions>;
-  /**
-   * Build a connection's application data from the upgrade (or HTTP) request: read a
-   * header, a cookie, the authenticated user set by earlier middleware. Throw an
-   * {@linkcode RpcError} to refuse the connection (HTTP 403 before any upgrade).
-   */
-  readonly context?: (
-    c: HonoContext,
-  ) => Record<string, unknown> | Promise<Record<string, unknown>>;
-  /**
-   * Which of the upgrade request's headers a WebSocket connection keeps for its lifetime, as
-   * `ConnectionInfo.headers`: none (`false`, the default), the names listed, or all (`true`).
-   * The `context` hook sees every header either way: read what the connection needs there
-   * (a user, a token) and keep it in its data, as the raw runtimes expect (Bun's and uWS's
-   * `upgrade`, ws's `connection` event). Kept headers cost memory on every connection: all
-   * of a plain handshake's cost ≈ 1.6 KB of heap on Deno (reading them makes the served
-   * request, which Deno keeps as long as the socket, build its full header list) and a few
-   * hundred bytes on Bun; a listed name costs its value. HTTP POST calls always see their
-   * request's headers.
-   */
-  readonly keepHeaders?: boolean | readonly string[];
-  /** Runs before each incoming call on every connection; see {@linkcode Authorizer}. */
-  readonly authorize?: Authorizer;
-  /** Runs when a WebSocket connection opens. */
-  readonly onOpen?: (peer: Peer) => void;
-  /** Runs when a WebSocket connection closes, after its pending calls were rejected. */
-  readonly onClose?: (peer: Peer, info: CloseInfo) => void;
-  /** Receives failures nobody awaits (procedures that threw non-RpcErrors, bad sends). */
-  readonly onError?: (error: unknown, where: string, peer: Peer) => void;
-  /** Topics: backplane, replay, limits, `authorize` hook; see {@linkcode BrokerOptions}. */
-  readonly pubsub?: BrokerOptions;
-  /** Serve the bundled client at `GET <path>/client.js` (types at `client.d.ts`). Default true. */
-  readonly serveClient?: boolean;
-  /**
-   * Close WebSockets that stay silent: one timer for all, pinging (`rpc.ping`) those silent
-   * for `interval` ms and closing (4000) those silent for `timeout` ms. Default
-   * `{ interval: 30_000, timeout: 60_000 }`; `false` turns it off (for plain JSON-RPC clients
-   * that neither talk nor answer requests for a minute).
-   */
-  readonly heartbeat?: ServerHeartbeatOptions | false;
-  /**
-   * Most channels a client may open on one WebSocket (multiplexing,
-   * docs/PROTOCOL.md §6); 0 turns multiplexing off. Default 16.
-   */
-  readonly maxChannels?: number;
-  /**
-   * Bytes a WebSocket connection's socket may hold unsent (every outgoing frame counts:
-   * answers, errors, stream items, events, calls, attachments). Over it for longer than
-   * `slowConsumerGrace` ms, or over twice it at any time, the connection is closed with 4008
-   * (slow consumer) and everything pending on it is rejected. Default 4 MiB; also read from
-   * `pubsub.limits.maxBufferedBytes` when only that is given.
-   */
-  readonly maxBufferedBytes?: number;
-  /**
-   * Milliseconds a connection may stay over `maxBufferedBytes`. Default 100; also read from
-   * `pubsub.limits.slowConsumerGrace` when only that is given.
-   */
-  readonly slowConsumerGrace?: number;
-  /**
-   * Rate limits per WebSocket connection: incoming frames and bytes per second, each with a
-   * burst of one second's worth (lib/server/rate_limit.ts). Past one, the requests of a frame
-   * are answered with -32029 instead of running; a connection that keeps sending a burst's
-   * worth past it is closed with 4029. Default `{ messages: 20_000, bytes: 64 MiB }`; `false`
-   * turns them off.
-   */
-  readonly rateLimit?: Partial<RateLimitOptions> | false;
-}
+export type { SwitchboardOptions } from "./options.ts";
+export { refusal } from "./sinks.ts";
 
 /**
  * A Switchboard server: register procedures once, serve them over WebSocket and HTTP POST.
@@ -180,24 +88,10 @@ export class Switchboard {
   readonly states: States;
 
   readonly #options: SwitchboardOptions;
-  readonly #peers = new Map<string, Peer>();
-  readonly #heartbeat: HeartbeatMonitor | undefined;
-  readonly #channels: ChannelHost;
-  /** What connections call back into: traffic counters, peer creation, heartbeat. */
-  readonly #host: ConnectionHost;
-  /**
-   * The options of every WebSocket's own session, and of every channel's: one object each,
-   * so all sessions share their resolved values (lib/peer/peer.ts) and none makes a copy.
-   */
-  readonly #socketOptions: PeerOptions;
+  /** The sessions: sockets, channels, their peers, heartbeat and services. */
+  readonly #sessions: Sessions;
   /** The `keepHeaders` option, checked, names in lower case. */
   readonly #keepHeaders: boolean | readonly string[];
-  readonly #channelOptions: PeerOptions;
-  #sockets = 0;
-  /** The per-connection services (`service()`), run for every session opened after. */
-  readonly #services = new Map<ServiceFactory, ServiceOptions>();
-  /** The `close` hooks of the services of each open session, by connection id. */
-  readonly #serviceClosers = new Map<string, ((info: CloseInfo) => void)[]>();
 
   /** @param options Timeout, limits, hooks. */
   constructor(options: SwitchboardOptions = {}) {
@@ -205,13 +99,9 @@ export class Switchboard {
     this.#keepHeaders = checkKeepHeaders(options.keepHeaders);
     this.limits = resolveLimits(options.limits);
     this.framing = resolveFraming(options.framing);
-    const pubsubLimits = options.pubsub?.limits;
-    this.backpressure = resolveBackpressure({
-      maxBufferedBytes: options.maxBufferedBytes ?? pubsubLimits?.maxBufferedBytes,
-      slowConsumerGrace: options.slowConsumerGrace ?? pubsubLimits?.slowConsumerGrace,
-    } as Partial<BackpressureOptions>);
-    this.rateLimit = options.rateLimit === false ? undefined : resolveRateLimit(options.rateLimit);
-    const channels = (options.maxChannels ?? 16) > 0 ? Object.values(ChannelMethod) : [];
+    this.backpressure = resolveServerBackpressure(options);
+    this.rateLimit = resolveServerRateLimit(options);
+    const channels = (options.maxChannels ?? 16) > 0 ? CHANNEL_EXTENSIONS : [];
     registerBuiltins(
       this.procedures,
       this.limits,
@@ -227,37 +117,20 @@ export class Switchboard {
       authorize,
       (error, where) => options.pubsub?.onError?.(error, where),
     );
-    const heartbeat = options.heartbeat ?? DEFAULT_SERVER_HEARTBEAT;
-    this.#heartbeat = heartbeat === false ? undefined : new HeartbeatMonitor(heartbeat);
-    this.#host = {
-      traffic: this.traffic,
-      open: (connection) => this.#openPeer(connection),
-      heartbeat: this.#heartbeat,
-      backpressure: new Backpressure(this.backpressure),
-      rateLimit: this.rateLimit === undefined ? undefined : new RateLimiter(this.rateLimit),
-    };
-    const session: PeerOptions = {
+    this.#sessions = new Sessions(options, {
       procedures: this.procedures,
-      framing: this.framing,
       limits: this.limits,
-      exposeErrors: options.exposeErrors ?? false,
-      timeout: options.timeout ?? 30_000,
-      onError: options.onError,
-      authorize: options.authorize,
-    };
-    this.#socketOptions = { ...session, binaryFrames: true, onClosed: this.#socketClosed };
-    this.#channelOptions = { ...session, binaryFrames: false, onClosed: this.#sessionClosed };
-    this.#channels = new ChannelHost(
-      (transport, socket) => this.#openChannel(transport, socket),
-      options.maxChannels ?? 16,
-      (transport) => transport instanceof Connection,
-    );
-    this.#channels.register(this.procedures);
+      framing: this.framing,
+      pubsub: this.pubsub,
+      traffic: this.traffic,
+      backpressure: this.backpressure,
+      rateLimit: this.rateLimit,
+    });
   }
 
   /** How many WebSockets are open (a multiplexed socket counts once; see `peers`). */
   get socketCount(): number {
-    return this.#sockets;
+    return this.#sessions.socketCount;
   }
 
   /** Whether `GET <path>/client.js` serves the bundled client (option `serveClient`). */
@@ -373,16 +246,7 @@ export class Switchboard {
    * ```
    */
   service(factory: ServiceFactory, options: ServiceOptions = {}): () => void {
-    if (typeof factory !== "function") {
-      throw new TypeError("Switchboard: a service must be a factory function");
-    }
-    if (options.prefix !== undefined && typeof options.prefix !== "string") {
-      throw new TypeError("Switchboard: a service's prefix must be a string");
-    }
-    this.#services.set(factory, options);
-    return () => {
-      this.#services.delete(factory);
-    };
+    return this.#sessions.services.add(factory, options);
   }
 
   /**
@@ -403,7 +267,7 @@ export class Switchboard {
 
   /** The connected WebSocket peers, by connection id. */
   get peers(): ReadonlyMap<string, Peer> {
-    return this.#peers;
+    return this.#sessions.peers;
   }
 
   /**
@@ -483,7 +347,7 @@ export class Switchboard {
    */
   broadcast(method: string, params?: Params, filter?: (peer: Peer) => boolean): number {
     let sent = 0;
-    for (const peer of this.#peers.values()) {
+    for (const peer of this.#sessions.peers.values()) {
       if (filter !== undefined && !filter(peer)) continue;
       if (peer.notify(method, params)) sent++;
     }
@@ -519,25 +383,13 @@ export class Switchboard {
         return refusal(error);
       }
     }
-    return handleHttpPost(request, {
-      limits: this.limits,
-      createPeer: (transport) =>
-        new Peer(transport, {
-          procedures: this.procedures,
-          limits: this.limits,
-          exposeErrors: this.#options.exposeErrors ?? false,
-          negotiable: false,
-          info: { id: crypto.randomUUID(), headers: request.headers, data },
-          onError: this.#options.onError,
-          authorize: this.#options.authorize,
-        }),
-    });
+    return serveHttpPost(request, data, this.limits, this.procedures, this.#options);
   }
 
   /**
    * Build the WebSocket event handlers for one upgrade request: pass this to Hono's
    * `upgradeWebSocket`. Throws the `context` option's refusal, which the adapter turns into
-   * an HTTP 403. The object is also a `SocketSink` (lib/adapters/adapter.ts): the Deno and Bun
+   * an HTTP 403. The object is also a `SocketSink` (lib/server/host.ts): the Deno and Bun
    * adapters drive it directly with the runtime's socket, other Hono adapters through its
    * `WSEvents`.
    *
@@ -553,7 +405,7 @@ export class Switchboard {
   async websocketEvents(c: HonoContext): Promise<WSEvents & SocketSink> {
     const data = this.#options.context === undefined ? undefined : await this.#options.context(c);
     const info = new SocketInfo(crypto.randomUUID(), c.req.raw.headers, data, this.#keepHeaders);
-    return new Connection(info, this.#host);
+    return this.#sessions.connection(info);
   }
 
   /**
@@ -571,90 +423,8 @@ export class Switchboard {
    * ```
    */
   socketSink(info: ConnectionInfo): SocketSink {
-    return new Connection(info, this.#host);
+    return this.#sessions.connection(info);
   }
-
-  #openPeer(connection: Connection): Peer {
-    const peer = this.#openSession(connection, connection.info, connection, true);
-    this.#heartbeat?.add(peer, connection);
-    this.#sockets++;
-    return peer;
-  }
-
-  /** A channel of a multiplexed socket: a session of its own, text frames only. */
-  #openChannel(transport: Transport, socket: Peer): Peer {
-    const info: ConnectionInfo = {
-      id: crypto.randomUUID(),
-      headers: socket.info.headers,
-      data: { ...socket.info.data },
-    };
-    // No sendEncoded: events carrying binary cannot reach a channel (reported by the broker).
-    return this.#openSession(transport, info, (peer) => ({
-      info,
-      get codec() {
-        return peer.wire.codec;
-      },
-      send: (frame) => transport.send(frame),
-      bufferedAmount: () => transport.bufferedAmount?.() ?? 0,
-      close: (code, reason) => peer.close(code, reason),
-    }), false);
-  }
-
-  /**
-   * Create a session (a WebSocket's or a channel's): a peer with the server's procedures, in
-   * `peers` and in the broker until it closes; runs the onOpen hook. Every session shares the
-   * same option values and callbacks, so a session allocates no closures of its own.
-   */
-  #openSession(
-    transport: Transport,
-    info: ConnectionInfo,
-    subscriber: Subscriber | ((peer: Peer) => Subscriber),
-    binaryFrames: boolean,
-  ): Peer {
-    const options = binaryFrames ? this.#socketOptions : this.#channelOptions;
-    const peer: Peer = new Peer(transport, options, info);
-    this.#peers.set(info.id, peer);
-    this.pubsub.attach(typeof subscriber === "function" ? subscriber(peer) : subscriber);
-    if (this.#services.size > 0) this.#startServices(peer);
-    this.#options.onOpen?.(peer);
-    return peer;
-  }
-
-  #startServices(peer: Peer): void {
-    const session: ServiceSession = {
-      peer,
-      info: peer.info,
-      emit: (topic, data) => this.sendEvent(peer, topic, data),
-    };
-    const report = (error: unknown, where: string, peer: Peer): void =>
-      this.#options.onError?.(error, where, peer);
-    const closers: ((info: CloseInfo) => void)[] = [];
-    for (const [factory, options] of this.#services) {
-      const close = startService(factory, options, session, report);
-      if (close !== undefined) closers.push(close);
-    }
-    if (closers.length > 0) this.#serviceClosers.set(peer.info.id, closers);
-  }
-
-  /** A session closed: out of `peers` and the broker, then the onClose hook. */
-  readonly #sessionClosed = (closeInfo: CloseInfo, peer: Peer): void => {
-    this.pubsub.detach(peer.info.id);
-    this.#peers.delete(peer.info.id);
-    const closers = this.#serviceClosers.get(peer.info.id);
-    if (closers !== undefined) {
-      this.#serviceClosers.delete(peer.info.id);
-      for (const close of closers) close(closeInfo);
-    }
-    this.#options.onClose?.(peer, closeInfo);
-  };
-
-  /** A WebSocket's own session closed: also its heartbeat and its channels. */
-  readonly #socketClosed = (closeInfo: CloseInfo, peer: Peer): void => {
-    this.#sockets--;
-    this.#heartbeat?.remove(peer);
-    this.#channels.detach(peer, closeInfo);
-    this.#sessionClosed(closeInfo, peer);
-  };
 
   /**
    * Close every WebSocket connection (pending calls reject on both sides).
@@ -668,38 +438,6 @@ export class Switchboard {
    * ```
    */
   closeAll(code: number = CloseCode.GoingAway, reason = "Server shutting down"): void {
-    for (const peer of [...this.#peers.values()]) peer.close(code, reason);
+    this.#sessions.closeAll(code, reason);
   }
-}
-
-/**
- * Turn a `context` hook's refusal into an HTTP response.
- *
- * @param error What the hook threw.
- * @returns 403 with the error as a JSON-RPC error body (an RpcError keeps its message).
- */
-export function refusal(error: unknown): Response {
-  const body = error instanceof RpcError
-    ? error.toJSON()
-    : { code: -32603, message: "Connection refused" };
-  return Response.json({ jsonrpc: "2.0", id: null, error: body }, { status: 403 });
-}
-
-/** The `keepHeaders` option, checked: a boolean, or header names (kept in lower case). */
-function checkKeepHeaders(keep: unknown): boolean | readonly string[] {
-  if (keep === undefined) return false;
-  if (typeof keep === "boolean") return keep;
-  if (Array.isArray(keep) && keep.every((name) => typeof name === "string" && isHeaderName(name))) {
-    return Object.freeze([...new Set(keep.map((name: string) => name.toLowerCase()))]);
-  }
-  throw new TypeError(
-    `Switchboard: keepHeaders must be a boolean or an array of header names: got ${
-      JSON.stringify(keep)
-    }`,
-  );
-}
-
-/** An HTTP field name: one or more token characters (RFC 9110 §5.1). */
-function isHeaderName(name: string): boolean {
-  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name);
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { Method } from "../protocol/methods.ts";
+
 /**
  * The synced-state method names.
  *
@@ -17,8 +19,19 @@
  */
 export const StateMethod: {
   /** Request, client to server: the current snapshot of a state object. */
-  readonly Get: "rpc.state.get";
-} = { Get: "rpc.state.get" };
+  readonly Get: typeof Method.StateGet;
+} = { Get: Method.StateGet };
+
+/**
+ * The extension methods synced state adds, as the server announces them in `rpc.hello`.
+ *
+ * @example
+ * ```ts
+ * import { STATE_EXTENSIONS } from "./protocol.ts";
+ * if (STATE_EXTENSIONS[0] !== "rpc.state.get") throw new Error("unreachable");
+ * ```
+ */
+export const STATE_EXTENSIONS: readonly string[] = Object.freeze(Object.values(StateMethod));
 
 /**
  * The topic prefix of state objects: the patches of state `counter` are the events of topic

@@ -9,7 +9,13 @@ import { ErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Registry } from "../router/registry.ts";
 import type { AuthorizeRequest } from "../pubsub/broker.ts";
 import { validateTopic } from "../pubsub/topic_name.ts";
-import { isStateTopic, type StateSnapshot, stateTopic, type StateValue } from "./protocol.ts";
+import {
+  isStateTopic,
+  StateMethod,
+  type StateSnapshot,
+  stateTopic,
+  type StateValue,
+} from "./protocol.ts";
 import { ServerState, type StateOptions } from "./server_state.ts";
 
 /** A pub/sub authorization hook (the `pubsub.authorize` option). */
@@ -82,7 +88,7 @@ export class States {
     this.#authorize = authorize;
     this.#onError = onError;
     registry.registerReserved(
-      "rpc.state.get",
+      StateMethod.Get,
       (p: { name?: unknown }, ctx) => this.#get(p.name, ctx.connection),
       { params: ["name"], shape: "object" },
     );

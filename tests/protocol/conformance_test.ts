@@ -17,6 +17,7 @@ import {
   until as waitUntil,
 } from "../_fixtures.ts";
 import { startHub } from "../_hub.ts";
+import { FakeClock } from "../_fake_clock.ts";
 
 type Json = Record<string, unknown>;
 
@@ -110,9 +111,12 @@ function parseMessageFrame(
 describe("docs/PROTOCOL.md against the example server, in raw frames", () => {
   let sb: Switchboard;
   let server: TestServer;
+  /** The server heartbeat's clock: time moves only when a test ticks it. */
+  const clock = new FakeClock();
   before(async () => {
+    const heartbeat = { interval: 100, timeout: 300, clock };
     sb = createSpecSwitchboard(() => {}, {
-      heartbeat: { interval: 100, timeout: 300 },
+      heartbeat,
       chunkSize: 4,
       tickInterval: 10,
     });
@@ -274,22 +278,30 @@ describe("docs/PROTOCOL.md against the example server, in raw frames", () => {
   it("5. heartbeat: a silent socket gets rpc.ping, then is closed with 4000 within interval + timeout", async () => {
     const raw = await openRaw(server.wsUrl);
     try {
+      // Opened within a tick: the first check finds it silent for less than an interval.
+      await clock.tick(100);
+      await clock.tick(100);
       const ping = JSON.parse(await raw.next(3000) as string);
       assert.equal(ping.method, "rpc.ping");
       assert.equal(ping.jsonrpc, "2.0");
       assert.ok(ping.id !== undefined, "a request: any answer proves the client alive");
+      await clock.tick(200);
       const closed = await within(raw.closed, "the heartbeat close");
       assert.equal(closed.code, 4000);
       assert.equal(closed.reason, "Heartbeat timeout");
     } finally {
       raw.socket.close();
     }
-    // A socket that answers the pings stays open across many intervals.
+    // A socket that answers the pings stays open across many intervals (twice the timeout).
     const answering = await live();
     try {
-      await waitUntil(() => pingsAnswered.get(answering)! >= 4);
+      for (let round = 1; round <= 4; round++) {
+        await clock.tick(200);
+        await waitUntil(() => pingsAnswered.get(answering)! >= round);
+        // A call answered: the server has read the ping's answer before time moves on.
+        assert.deepEqual((await call(answering, round, "rpc.ping")).result, "pong");
+      }
       assert.equal(answering.socket.readyState, WebSocket.OPEN);
-      assert.deepEqual((await call(answering, 1, "rpc.ping")).result, "pong");
     } finally {
       answering.socket.close();
     }

@@ -8,6 +8,7 @@ import { openClient, startServer } from "../_fixtures.ts";
 import { waitFor } from "../_pubsub_helpers.ts";
 import { clientTextFrame, closeCodeOf, connectTcp } from "../_tcp_client.ts";
 import { Backpressure, type Buffering } from "../../lib/server/backpressure.ts";
+import { FakeClock } from "../_fake_clock.ts";
 
 const BOUND = 512 * 1024;
 const onBun = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined";
@@ -183,18 +184,22 @@ describe("Backpressure", () => {
       sends: 0,
       pressure: undefined,
       bufferedAmount: buffered,
-      close: (code, reason) => void closes.push([code, reason]),
+      terminate: (code, reason) => void closes.push([code, reason]),
     };
     return { conn, closes };
   }
-  const bound = new Backpressure({ maxBufferedBytes: 1000, slowConsumerGrace: 1 });
+  const clock = new FakeClock();
+  const bound = new Backpressure({ maxBufferedBytes: 1000, slowConsumerGrace: 100 }, clock);
 
   it("sent() closes a connection still over maxBufferedBytes after the grace period", async () => {
     const { conn, closes } = buffering(() => 1500);
     for (let i = 0; i < 16; i++) bound.sent(conn, 10, undefined);
     assert.ok(conn.pressure !== undefined, "the 16th frame was sampled");
-    await waitFor(() => closes.length === 1, "the close");
+    await clock.tick(99);
+    assert.deepEqual(closes, [], "still within the grace period");
+    await clock.tick(1);
     assert.deepEqual(closes, [[4008, "Slow consumer"]]);
+    assert.equal(clock.pending, 0);
   });
 
   it("sent() keeps a connection that drained within the grace period", async () => {
@@ -203,7 +208,8 @@ describe("Backpressure", () => {
     bound.sent(conn, 20_000, undefined);
     assert.ok(conn.pressure !== undefined);
     buffered = 0;
-    await waitFor(() => conn.pressure === undefined, "the re-check");
+    await clock.tick(100);
+    assert.equal(conn.pressure, undefined, "the re-check ran");
     assert.deepEqual(closes, []);
   });
 

@@ -14,6 +14,8 @@ import type { Codec } from "../../codec/codec.ts";
 import { jsonCodec } from "../../codec/json.ts";
 import { superjsonCodec } from "../../codec/superjson.ts";
 import { ErrorCode, RpcError } from "../../protocol/errors.ts";
+import { CloseCode } from "../../protocol/close_codes.ts";
+import { Method } from "../../protocol/methods.ts";
 import type { NativeSocket, SocketSink } from "../adapter.ts";
 import type { Peer } from "../../peer/peer.ts";
 import { SocketInfo } from "../../server/connection.ts";
@@ -40,7 +42,11 @@ import {
  * if (JSON.parse(PING_REQUEST).method !== "rpc.ping") throw new Error("unreachable");
  * ```
  */
-export const PING_REQUEST: string = '{"jsonrpc":"2.0","method":"rpc.ping","id":"rpc.ping"}';
+export const PING_REQUEST: string = JSON.stringify({
+  jsonrpc: "2.0",
+  method: Method.Ping,
+  id: Method.Ping,
+});
 
 /**
  * The runtime's answer to {@linkcode PING_REQUEST}.
@@ -51,7 +57,11 @@ export const PING_REQUEST: string = '{"jsonrpc":"2.0","method":"rpc.ping","id":"
  * if (JSON.parse(PING_RESPONSE).result !== "pong") throw new Error("unreachable");
  * ```
  */
-export const PING_RESPONSE: string = '{"jsonrpc":"2.0","result":"pong","id":"rpc.ping"}';
+export const PING_RESPONSE: string = JSON.stringify({
+  jsonrpc: "2.0",
+  result: "pong",
+  id: Method.Ping,
+});
 
 /** How often the keep-awake timer checks whether calls are still in flight. */
 const AWAKE_CHECK_MS = 500;
@@ -243,7 +253,7 @@ export class SwitchboardObject<Env = unknown> {
   webSocketMessage(ws: HibernatingSocket, message: string | ArrayBuffer): void {
     const live = this.#sockets.get(ws);
     if (live === undefined) {
-      ws.close(1011, "Session lost");
+      ws.close(CloseCode.InternalError, "Session lost");
       return;
     }
     live.sink.socketMessage(message);
@@ -269,7 +279,10 @@ export class SwitchboardObject<Env = unknown> {
     this.#sockets.get(ws)?.sink.socketClosed(code, reason);
     this.#drop(ws);
     try {
-      ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+      ws.close(
+        code === CloseCode.NoStatus || code === CloseCode.Abnormal ? CloseCode.Normal : code,
+        reason,
+      );
     } catch {
       // Already closed by the runtime: nothing left to answer.
     }
@@ -281,7 +294,7 @@ export class SwitchboardObject<Env = unknown> {
    * @param ws The socket.
    */
   webSocketError(ws: HibernatingSocket): void {
-    this.#sockets.get(ws)?.sink.socketClosed(1006, "WebSocket error");
+    this.#sockets.get(ws)?.sink.socketClosed(CloseCode.Abnormal, "WebSocket error");
     this.#drop(ws);
   }
 
@@ -368,7 +381,7 @@ export class SwitchboardObject<Env = unknown> {
       const attachment = socket.deserializeAttachment();
       const session = decodeSession(attachment);
       if (session === undefined) {
-        socket.close(1011, "Session lost");
+        socket.close(CloseCode.InternalError, "Session lost");
         continue;
       }
       const peer = this.#open(socket, session, attachment as string).peer;
@@ -400,7 +413,7 @@ export class SwitchboardObject<Env = unknown> {
       const message = error instanceof RangeError
         ? "Session exceeds the hibernation limit"
         : "Session is not JSON";
-      this.switchboard.peers.get(id)?.close(1008, message);
+      this.switchboard.peers.get(id)?.close(CloseCode.PolicyViolation, message);
     }
   }
 
