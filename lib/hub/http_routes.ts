@@ -10,7 +10,7 @@
 import type { Context, Hono } from "hono";
 import type { WSContext } from "hono/ws";
 import { getCookie } from "hono/cookie";
-import type { RuntimeAdapter } from "../adapters/adapter.ts";
+import type { RuntimeAdapter } from "../server/host.ts";
 import { ErrorCode, HubErrorCode } from "../protocol/errors.ts";
 import { CloseCode } from "../protocol/close_codes.ts";
 import { addClientRoutes } from "../server/client_bundle.ts";

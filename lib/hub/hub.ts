@@ -8,7 +8,7 @@
 
 import process from "node:process";
 import { Hono } from "hono";
-import type { RunningServer, RuntimeAdapter } from "../adapters/adapter.ts";
+import type { RunningServer, RuntimeAdapter } from "../server/host.ts";
 import { HubErrorCode, RpcError } from "../protocol/errors.ts";
 import type { Peer } from "../peer/peer.ts";
 import type { RoutingEngine } from "../cluster/engine.ts";
