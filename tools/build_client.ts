@@ -6,7 +6,7 @@
  * anything at load or request time (Cloudflare Workers can do neither).
  *
  * Run `deno task build:client` after changing anything the client imports;
- * tests/client_bundle_generated_test.ts fails while the checked-in module is stale.
+ * tests/server/bundle_test.ts fails while the checked-in module is stale.
  *
  * @example Build in memory
  * ```ts ignore
