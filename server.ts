@@ -115,7 +115,7 @@ export * from "./lib/shared.ts";
 /**
  * Options of {@linkcode serve}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ServeOptions } from "./server.ts";
  * const options: ServeOptions = { hostname: "127.0.0.1", port: 0, path: "/rpc" };

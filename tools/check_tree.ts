@@ -25,7 +25,10 @@
  *   (`ws.close(4008, …)`, `closeAll(1001, …)`, `socketClosed(1006, …)`); the value of a
  *   variable, property, property assignment or assignment whose name contains "close" or
  *   "code" (`const SLOW_CONSUMER_CLOSE = 4008`, `{ code: 1006 }`); or one side of a
- *   comparison whose other side is named so (`info.code === 1006`, `code >= 3000`).
+ *   comparison whose other side is named so (`info.code === 1006`, `code >= 3000`);
+ * - **doc-types**: a JSDoc example in lib/ or an entry that imports only types (so it runs
+ *   only its own lines and cannot catch a bug in the module) without `types only` in its
+ *   `@example` title (tools/doc_examples.ts).
  *
  * Each violation prints as `kind file:line message`; a summary with the count per kind
  * follows.
@@ -40,9 +43,17 @@
  */
 
 import ts from "npm:typescript@5.9.3";
+import { typeOnlyExamples } from "./doc_examples.ts";
 
 /** The kinds of violation, in the order the summary lists them. */
-export const KINDS = ["cycle", "upward", "size", "rpc-literal", "close-literal"] as const;
+export const KINDS = [
+  "cycle",
+  "upward",
+  "size",
+  "rpc-literal",
+  "close-literal",
+  "doc-types",
+] as const;
 
 /** One kind of violation. */
 export type Kind = typeof KINDS[number];
@@ -470,7 +481,16 @@ export async function checkTree(root: string, deno: string): Promise<Violation[]
         });
       }
     }
-    if (file.startsWith("lib/protocol/") || GENERATED.has(file)) continue;
+    if (GENERATED.has(file)) continue;
+    for (const line of typeOnlyExamples(source)) {
+      violations.push({
+        kind: "doc-types",
+        file,
+        line,
+        message: "this example imports only types: run the module, or title it `(types only)`",
+      });
+    }
+    if (file.startsWith("lib/protocol/")) continue;
     violations.push(...literalViolations(file, source));
   }
   return violations.sort((a, b) =>

@@ -8,7 +8,7 @@
 /**
  * Options of the reconnection backoff.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { BackoffOptions } from "./backoff.ts";
  * const options: BackoffOptions = { min: 250, max: 10_000, factor: 2, maxAttempts: 20 };

@@ -29,7 +29,7 @@ interface ClientJob extends Job {
 /**
  * What {@linkcode Calls} reads of the connection it serves.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { CallSite } from "./calls.ts";
  * const offline: CallSite = {

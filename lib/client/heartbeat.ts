@@ -16,7 +16,7 @@ import { CloseCode } from "../protocol/close_codes.ts";
 /**
  * Heartbeat options (client and server use the same shape).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HeartbeatOptions } from "./heartbeat.ts";
  * const options: HeartbeatOptions = { interval: 15_000, timeout: 10_000 };

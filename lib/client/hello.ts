@@ -16,7 +16,7 @@ import { Method } from "../protocol/methods.ts";
 /**
  * What the hello reports back besides its answer.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HelloHooks } from "./hello.ts";
  * const hooks: HelloHooks = { expires: () => {}, report: () => {} };

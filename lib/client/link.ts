@@ -11,7 +11,7 @@ import type { Receiver, SocketClose } from "./socket_transport.ts";
 /**
  * A transport for one client session, with the facts the reconnecting client needs.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Link } from "./link.ts";
  * const link: Link = {
@@ -40,7 +40,7 @@ export interface Link extends Transport {
 /**
  * Callbacks of a link's underlying socket (or channel).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { LinkHooks } from "./link.ts";
  * const hooks: LinkHooks = { onOpen() {}, onClose: (e) => console.log(e.wasClean) };

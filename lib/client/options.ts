@@ -19,7 +19,7 @@ import type { Clock } from "../protocol/clock.ts";
 /**
  * Options of `connect()` (client.ts).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ClientOptions } from "./options.ts";
  * const options: ClientOptions = { timeout: 5_000, maxQueued: 100, reconnect: { max: 5_000 } };
@@ -109,7 +109,7 @@ export interface ClientOptions {
 /**
  * Options of one call of a client.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ClientCallOptions } from "./options.ts";
  * const options: ClientCallOptions = { idempotent: true, timeout: 1_000 };
@@ -129,7 +129,7 @@ export interface ClientCallOptions extends CallOptions {
  * to reconnect), `OPEN` (socket open, hello and resubscriptions under way), `CONNECTED`
  * (the server's initial answers arrived), `CLOSING` (`close()` was called), `CLOSED`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ConnectionState } from "./options.ts";
  * const state: ConnectionState = "CONNECTED";
@@ -141,7 +141,7 @@ export type ConnectionState = "CONNECTING" | "OPEN" | "CONNECTED" | "CLOSING" | 
 /**
  * The events of a client and their payloads.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ClientEvents } from "./options.ts";
  * const payload: ClientEvents["reconnecting"] = { attempt: 0, delay: 120 };

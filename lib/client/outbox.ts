@@ -13,7 +13,7 @@ import { type Clock, systemClock } from "../protocol/clock.ts";
 /**
  * One held job: what to run on the next peer, and how to settle its caller.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Job } from "./outbox.ts";
  * const job: Job = {

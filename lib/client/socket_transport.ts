@@ -12,7 +12,7 @@ import { CloseCode, isSendableCloseCode } from "../protocol/close_codes.ts";
  * A constructor compatible with the standard `WebSocket` (browsers, Deno, Bun, Workers,
  * Node 22), for injecting another implementation.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { WebSocketConstructor } from "./socket_transport.ts";
  * const Impl: WebSocketConstructor = WebSocket;
@@ -24,7 +24,7 @@ export type WebSocketConstructor = new (url: string, protocols?: string | string
 /**
  * Options of {@linkcode SocketTransport}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SocketTransportOptions } from "./socket_transport.ts";
  * const options: SocketTransportOptions = { maxQueued: 100 };
@@ -47,7 +47,7 @@ export interface SocketTransportOptions {
 /**
  * How a socket closed, as reported by its close event.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SocketClose } from "./socket_transport.ts";
  * const close: SocketClose = { code: 1006, reason: "", wasClean: false };
@@ -66,7 +66,7 @@ export interface SocketClose {
 /**
  * What a transport feeds: a peer, or a demultiplexer of channels.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Receiver } from "./socket_transport.ts";
  * const sink: Receiver = { receive() {}, transportClosed() {} };

@@ -29,7 +29,7 @@ const MAX_BUFFERED = 10_000;
 /**
  * What `sync` needs of a client: its public `call` and `subscribe` (a `Client` fits).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StateClient } from "./state.ts";
  * const fake: StateClient = {
@@ -50,7 +50,7 @@ export interface StateClient {
  * Where a synced copy stood: enough to resume it on another connection (after a page
  * reload, say) by replaying the patches it missed.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StateCheckpoint } from "./state.ts";
  * const saved: StateCheckpoint<{ count: number }> = { epoch: "k2f9", version: 3, seq: 3, value: { count: 3 } };
@@ -71,7 +71,7 @@ export interface StateCheckpoint<T extends StateValue = StateValue> {
 /**
  * Options of {@linkcode sync}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SyncOptions } from "./state.ts";
  * const options: SyncOptions = { onError: (error) => console.error(error) };
@@ -88,7 +88,7 @@ export interface SyncOptions<T extends StateValue = StateValue> {
 /**
  * Why a change listener runs: a `patch` applied, or a `snapshot` that replaced the copy.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StateChange } from "./state.ts";
  * const change: StateChange = { kind: "patch", version: 4, patch: { epoch: "e", version: 4, set: { n: 1 } } };
@@ -102,7 +102,7 @@ export type StateChange =
 /**
  * Receives the new value after each change.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ChangeListener } from "./state.ts";
  * const log: ChangeListener<{ count: number }> = (value, change) => console.log(change.version, value.count);
@@ -118,7 +118,7 @@ export type ChangeListener<T extends StateValue = StateValue> = (
  * The methods of a synced state as the client calls them: each returns a promise of the
  * procedure's result.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RemoteMethods } from "./state.ts";
  * type Counter = RemoteMethods<{ increment(by?: number): number }>;

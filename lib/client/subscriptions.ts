@@ -22,7 +22,7 @@ const CONNECTION_CLOSED: number = ErrorCode.ConnectionClosed;
 /**
  * Receives the events of a subscription.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { EventHandler } from "./subscriptions.ts";
  * const log: EventHandler = (data, event) => console.log(event.topic, event.seq, data);
@@ -34,7 +34,7 @@ export type EventHandler = (data: unknown, event: EventParams) => void;
 /**
  * Options of one `subscribe`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SubscribeOptions } from "./subscriptions.ts";
  * const options: SubscribeOptions = { since: 41, onGap: (gap) => console.log("resync", gap) };

@@ -12,7 +12,7 @@ import { startTimeout, stopTimer } from "./timers.ts";
  * Where a client's token comes from: a fixed string, or a function called for every new
  * socket and every refresh (it may fetch a fresh JWT).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TokenSource } from "./token.ts";
  * const fixed: TokenSource = "s3cret";
@@ -25,7 +25,7 @@ export type TokenSource = string | (() => string | Promise<string>);
 /**
  * What the hub answers to `rpc.refresh`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TokenRefreshResult } from "./token.ts";
  * const result: TokenRefreshResult = { client: "ada", roles: [], expires: Date.now() + 60_000 };

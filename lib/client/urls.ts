@@ -9,7 +9,7 @@
  * One URL, a list of URLs, or a function of the attempt number (0 first, counting every
  * socket the client opens) returning a URL.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ServerUrls } from "./urls.ts";
  * const hubs: ServerUrls = ["ws://127.0.0.1:8001/rpc", "ws://127.0.0.1:8002/rpc"];

@@ -17,7 +17,7 @@ const SERVE_MARGIN = 1_000;
 /**
  * Runs a call on a connection of this hub.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { LocalServe } from "./cluster_routes.ts";
  * const serve: LocalServe = (_callee, _name, params) => Promise.resolve(params);
@@ -34,7 +34,7 @@ export type LocalServe = (
 /**
  * Options of {@linkcode ClusterRoutes}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ClusterRoutesOptions } from "./cluster_routes.ts";
  * const options: ClusterRoutesOptions = {

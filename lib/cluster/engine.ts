@@ -13,7 +13,7 @@ import type { Params } from "../protocol/types.ts";
 /**
  * One registration in the cluster: a client connection on a hub serving a name.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RouteEntry } from "./engine.ts";
  * const entry: RouteEntry = { name: "math.add", hub: "h1", callee: "c7" };
@@ -34,7 +34,7 @@ export interface RouteEntry {
 /**
  * A message between hubs, sent to one hub's inbox as JSON.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ClusterMessage } from "./engine.ts";
  * const m: ClusterMessage = { t: "cancel", id: 4, from: "h2" };
@@ -64,7 +64,7 @@ export type ClusterMessage =
 /**
  * The state of an engine connection, as `/health` shows it.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { EngineHealth } from "./engine.ts";
  * const h: EngineHealth = { state: "down", detail: "ECONNREFUSED" };
@@ -82,7 +82,7 @@ export interface EngineHealth {
  * What the cluster's routing needs from an engine: a registry of routes whose entries vanish
  * with their hub (leases), one inbox per hub, and a change feed.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RoutingEngine } from "./engine.ts";
  * const methods: (keyof RoutingEngine)[] = ["add", "remove", "lookup", "send"];

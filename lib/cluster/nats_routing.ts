@@ -21,7 +21,7 @@ import type { ClusterMessage, EngineHealth, RouteEntry, RoutingEngine } from "./
 /**
  * Options of {@linkcode NatsRouting.connect}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { NatsRoutingOptions } from "./nats_routing.ts";
  * const options: NatsRoutingOptions = { lease: 3_000 };

@@ -41,7 +41,7 @@ return 1`;
 /**
  * Options of {@linkcode RedisRouting.connect}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RedisRoutingOptions } from "./redis_routing.ts";
  * const options: RedisRoutingOptions = { lease: 3_000 };

@@ -17,7 +17,7 @@
  * `decode` must accept both forms: a text frame's string, or the UTF-8 / binary message
  * section of a binary frame.
  *
- * @example A codec that logs what it encodes
+ * @example A codec that logs what it encodes (types only)
  * ```ts
  * import type { Codec } from "./codec.ts";
  * const seen: unknown[] = [];

@@ -28,7 +28,7 @@ import { frameText } from "./json.ts";
 /**
  * Options of {@linkcode createSuperjsonCodec}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SuperjsonCodecOptions } from "./superjson.ts";
  * const options: SuperjsonCodecOptions = { maxDepth: 32 };

@@ -26,7 +26,7 @@ import type { StandardSchemaV1 } from "./standard_schema.ts";
 /**
  * A procedure signature, as written in a contract.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ProcedureSignature } from "./contract.ts";
  * const add: ProcedureSignature = (a: number, b: number) => a + b;
@@ -38,7 +38,7 @@ export type ProcedureSignature = (...args: never[]) => unknown;
 /**
  * A namespace of procedures: signatures, or nested namespaces.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Procedures } from "./contract.ts";
  * type Math = { add(a: number, b: number): number; trig: { sin(x: number): number } };
@@ -53,7 +53,7 @@ export interface Procedures {
 /**
  * The whole contract: the server's procedures, the client's procedures, the topics.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Contract } from "./contract.ts";
  * interface Api extends Contract {
@@ -77,7 +77,7 @@ export interface Contract {
 /**
  * The item type of a streaming return type, or `never` for a plain one.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StreamItem } from "./contract.ts";
  * const item: StreamItem<AsyncIterable<number>> = 1;
@@ -90,7 +90,7 @@ export type StreamItem<R> = R extends AsyncIterable<infer T> ? T : never;
  * The final result of a streaming return type: an async generator's return value, else
  * `null` (what the wire carries for "nothing").
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StreamResult } from "./contract.ts";
  * const end: StreamResult<AsyncGenerator<number, string>> = "done";
@@ -107,7 +107,7 @@ export type StreamResult<R> = R extends AsyncGenerator<unknown, infer Return, ne
  * reply that is not iterated in the same tick it was made is sent as a plain call, and its
  * items arrive collected (iterating it later walks that array).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StreamReply } from "./contract.ts";
  * async function sum(reply: StreamReply<number, null>): Promise<number> {
@@ -127,7 +127,7 @@ export interface StreamReply<T, R> extends AsyncIterable<T> {
  * What a typed call returns: a promise of the result, or for a streaming procedure a
  * {@linkcode StreamReply} of its items.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Reply } from "./contract.ts";
  * const reply: Reply<number> = Promise.resolve(3);
@@ -142,7 +142,7 @@ export type Reply<R> = R extends AsyncIterable<unknown>
  * The typed proxy of a side's procedures: `api.math.add(1, 2)` calls `"math.add"` with
  * params `[1, 2]` and returns `Promise<number>`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Remote } from "./contract.ts";
  * type Api = { math: { add(a: number, b: number): number } };
@@ -160,7 +160,7 @@ export type Remote<P> = {
  * array) and the call context, returns the result, a promise of it, or for a streaming
  * procedure an async iterable (an `async function*`).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Handler } from "./contract.ts";
  * const add: Handler<[a: number, b: number], number> = ([a, b]) => a + b;
@@ -179,7 +179,7 @@ export type Handler<A extends readonly unknown[], R> = (
  *
  * @typeParam I The input the schema accepts (what callers send).
  * @typeParam R The result (an async iterable for a streaming procedure).
- * @example
+ * @example Types only
  * ```ts
  * import type { SchemaProcedure } from "./contract.ts";
  * type P = SchemaProcedure<{ a: number }, number>;
@@ -209,7 +209,7 @@ export type Produces<R> = R extends AsyncIterable<unknown> ? R : Awaited<R>;
  * What implementing a side of a contract takes: one handler per procedure, namespaces
  * nested. Missing procedures, extra names and wrong types are compile errors.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Handlers } from "./contract.ts";
  * type Api = { math: { add(a: number, b: number): number } };
@@ -228,7 +228,7 @@ export type Handlers<P> = {
  * A typed `subscribe` over a contract's topics: the handler receives the topic's event type.
  * Topics are delivered by the pub/sub layer (lib/pubsub); this is the signature it plugs into.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TypedSubscribe } from "./contract.ts";
  * type Topics = { ticks: number };
@@ -244,7 +244,7 @@ export type TypedSubscribe<T> = <K extends keyof T & string>(
 /**
  * A typed publish over a contract's topics.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TypedPublish } from "./contract.ts";
  * type Topics = { ticks: number };
@@ -258,7 +258,7 @@ export type TypedPublish<T> = <K extends keyof T & string>(topic: K, event: T[K]
  * The contract procedures implemented by a handlers object: write handlers first (with
  * schemas), derive the contract from them.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { InferProcedures } from "./contract.ts";
  * const handlers = { add: ([a, b]: [number, number]) => a + b };

@@ -14,7 +14,7 @@ import { ErrorCode, RpcError } from "../protocol/errors.ts";
  *
  * @typeParam Input What the schema accepts.
  * @typeParam Output What it produces after validation (and transforms).
- * @example A hand-written schema
+ * @example A hand-written schema (types only)
  * ```ts
  * import type { StandardSchemaV1 } from "./standard_schema.ts";
  * const positive: StandardSchemaV1<number> = {
@@ -93,7 +93,7 @@ export declare namespace StandardSchemaV1 {
  * One issue as it travels in `error.data.issues`: the message and the path as strings and
  * numbers.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { WireIssue } from "./standard_schema.ts";
  * const issue: WireIssue = { message: "Expected number", path: ["a"] };

@@ -36,7 +36,7 @@ export type PathSegment = string | number;
 /**
  * One attachment found in an outgoing message.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { OutgoingAttachment } from "./attachments.ts";
  * const a: OutgoingAttachment = { path: ["params", 0], type: "Uint8Array", size: 1, value: new Uint8Array(1) };
@@ -59,7 +59,7 @@ export interface OutgoingAttachment {
 /**
  * One entry of the attachment table read from the wire.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TableEntry } from "./attachments.ts";
  * const entry: TableEntry = { path: ["result"], type: "ArrayBuffer", size: 0 };

@@ -25,7 +25,7 @@ import { readAttachments } from "./sender.ts";
 /**
  * Options of {@linkcode encodeOnce}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { EncodeOnceOptions } from "./encoded.ts";
  * const options: EncodeOnceOptions = { chunkSize: 1 << 18 };

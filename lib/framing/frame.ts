@@ -77,7 +77,7 @@ export class FrameError extends Error {
 /**
  * A parsed binary frame: views into the received bytes, nothing copied.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ParsedFrame } from "./frame.ts";
  * const frame: ParsedFrame = { kind: 2, stream: 7, length: 3 };

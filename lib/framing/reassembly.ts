@@ -17,7 +17,7 @@ import { FrameError, parseFrame } from "./frame.ts";
 /**
  * Receiver limits on binary frames.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ReassemblyLimits } from "./reassembly.ts";
  * const limits: ReassemblyLimits = {
@@ -45,7 +45,7 @@ export interface ReassemblyLimits {
 /**
  * A complete message: the codec's message bytes, its table, one fresh buffer per attachment.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Assembled } from "./reassembly.ts";
  * const done: Assembled = { message: new Uint8Array(2), entries: [], data: [] };

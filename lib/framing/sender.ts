@@ -18,7 +18,7 @@ import { encodeChunkHeader, encodeMessageFrame } from "./frame.ts";
 /**
  * Options of a {@linkcode ChunkSender}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ChunkSenderOptions } from "./sender.ts";
  * const options: ChunkSenderOptions = { chunkSize: 1 << 18, highWaterMark: 1 << 20 };

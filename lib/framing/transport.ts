@@ -12,7 +12,7 @@
 /**
  * Moves frames for one peer.
  *
- * @example An in-memory transport that records what it sends
+ * @example An in-memory transport that records what it sends (types only)
  * ```ts
  * import type { Transport } from "./transport.ts";
  * const sent: (string | Uint8Array)[] = [];
@@ -52,7 +52,7 @@ export interface Transport {
 /**
  * Why a connection closed.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { CloseInfo } from "./transport.ts";
  * const info: CloseInfo = { code: 1000, reason: "bye", local: true };

@@ -110,7 +110,7 @@ const RESOLVED_FRAMING = new WeakSet<object>();
 /**
  * Options of a {@linkcode Wire}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { WireOptions } from "./wire.ts";
  * const options: WireOptions = { maxMessageSize: 1 << 20, binary: true };
@@ -177,7 +177,7 @@ export interface SendFailureHandler {
  * Where `Wire.send` reports failures that happen after it returned: a function, or an object
  * that takes them.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { OnSendError } from "./wire.ts";
  * const log: OnSendError = (error, message) => console.error(error, message);

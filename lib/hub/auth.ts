@@ -11,7 +11,7 @@ import type { Identity } from "./policy.ts";
 /**
  * A shared secret and who presents it.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SecretEntry } from "./auth.ts";
  * const entry: SecretEntry = { secret: "s3cret", id: "worker-1", roles: ["worker"] };
@@ -30,7 +30,7 @@ export interface SecretEntry {
 /**
  * How JWTs are checked.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { JwtSettings } from "./auth.ts";
  * const jwt: JwtSettings = { secret: "a long random key", alg: "HS256" };
@@ -51,7 +51,7 @@ export interface JwtSettings {
 /**
  * The `auth` section of the config.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { AuthSettings } from "./auth.ts";
  * const auth: AuthSettings = { secrets: [{ secret: "x", id: "a" }] };

@@ -16,7 +16,7 @@ import type { Backplane } from "../pubsub/backplane.ts";
 /**
  * A backplane that reports its connection's state.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HealthyBackplane } from "./cluster.ts";
  * const state: ReturnType<HealthyBackplane["health"]>["state"] = "up";
@@ -58,7 +58,7 @@ export function clusterHealth(
 /**
  * A clustered hub's state (`/health` field `cluster`).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ClusterHealth } from "./cluster.ts";
  * const h: ClusterHealth = { hub: "a1", degraded: true, backplane: { state: "down" } };

@@ -15,7 +15,7 @@ import type { Rule } from "./policy.ts";
 /**
  * The log levels, quietest last.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { LogLevel } from "./config.ts";
  * const level: LogLevel = "info";
@@ -130,7 +130,7 @@ export interface HubPubSubConfig {
 /**
  * Command-line flags, already parsed.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HubFlags } from "./config.ts";
  * const flags: HubFlags = { port: "9000" };

@@ -127,7 +127,7 @@ export const HUB_FILE_SCHEMA = record({
 /**
  * The config file's content once checked.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HubFile } from "./config_schema.ts";
  * const file: HubFile = { port: 9000, origins: ["https://app.example"] };

@@ -10,7 +10,7 @@ import type { MethodInfo } from "./routing.ts";
 /**
  * An OpenRPC method object (the subset the hub fills).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { OpenRpcMethod } from "./discover.ts";
  * const m: OpenRpcMethod = { name: "math.add", params: [], result: { name: "result", schema: {} } };
@@ -32,7 +32,7 @@ export interface OpenRpcMethod {
  * A topic in the `x-topics` extension of the hub's OpenRPC document (OpenRPC allows `x-`
  * specification extensions on its root object).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { OpenRpcTopic } from "./discover.ts";
  * const t: OpenRpcTopic = { name: "chat.lobby", pattern: false, subscribers: 2, publish: true };

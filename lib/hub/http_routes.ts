@@ -31,7 +31,7 @@ import type { HubRouter } from "./routing.ts";
 /**
  * What the routes read and record of their hub.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HubHttpHost } from "./http_routes.ts";
  * const draining = (host: HubHttpHost): boolean => host.draining();

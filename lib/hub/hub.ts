@@ -44,7 +44,7 @@ import { Watchers } from "./watchers.ts";
 /**
  * Options of a {@linkcode Hub} besides its config.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HubOptions } from "./hub.ts";
  * const options: HubOptions = { describe: () => undefined };

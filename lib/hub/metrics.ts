@@ -32,7 +32,7 @@ const BUCKETS: readonly number[] = [
 /**
  * A recent error, kept for the inspector.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RecentError } from "./metrics.ts";
  * const e: RecentError = { time: 0, where: "math.add", message: "boom", client: "c1" };

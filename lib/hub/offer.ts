@@ -13,7 +13,7 @@ import { Method } from "../protocol/methods.ts";
 /**
  * What {@linkcode offer} needs of a client (a `Client` or a `Peer`).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Offerer } from "./offer.ts";
  * const keys: (keyof Offerer)[] = ["register", "call"];

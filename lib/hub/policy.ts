@@ -9,7 +9,7 @@ import { compilePattern, patternsOverlap } from "./patterns.ts";
 /**
  * The actions rules govern.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Action } from "./policy.ts";
  * const action: Action = "register";
@@ -21,7 +21,7 @@ export type Action = "call" | "register" | "subscribe" | "publish";
 /**
  * One rule of the config file.
  *
- * @example Workers may register `math.*`
+ * @example Workers may register `math.*` (types only)
  * ```ts
  * import type { Rule } from "./policy.ts";
  * const rule: Rule = { actions: ["register"], match: "math.*", roles: ["worker"] };
@@ -42,7 +42,7 @@ export interface Rule {
 /**
  * Who a connection is.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Identity } from "./policy.ts";
  * const who: Identity = { id: "alice", roles: ["admin"], admitted: true, via: "secret" };

@@ -9,7 +9,7 @@
 /**
  * Options of a {@linkcode PreAuthGate}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { PreAuthOptions } from "./pre_auth.ts";
  * const options: PreAuthOptions = { maxSockets: 256, maxPerAddress: 8, timeout: 10_000 };

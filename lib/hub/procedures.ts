@@ -22,7 +22,7 @@ import { CloseCode } from "../protocol/close_codes.ts";
 /**
  * What the hub's procedures need from the hub.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HubServices } from "./procedures.ts";
  * const keys: (keyof HubServices)[] = ["router", "policy"];
@@ -101,7 +101,7 @@ type HubHelloResult = HelloResult & RefreshResult;
  * The result of `rpc.refresh` (and the hub's additions to `rpc.hello`'s): who the connection
  * now is and when its credential expires (ms since the epoch; `null`: never).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RefreshResult } from "./procedures.ts";
  * const result: RefreshResult = { client: "ada", roles: ["admin"], expires: null };

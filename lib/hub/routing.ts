@@ -27,7 +27,7 @@ import { RESERVED_PREFIX } from "../protocol/methods.ts";
 /**
  * An OpenRPC method description a registering client may attach (all optional).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { MethodInfo } from "./routing.ts";
  * const info: MethodInfo = {
@@ -50,7 +50,7 @@ export interface MethodInfo {
 /**
  * What the router reports, for metrics and the inspector.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RouterEvents } from "./routing.ts";
  * const events: RouterEvents = { onCall: (name, ms, error) => console.log(name, ms, error) };
@@ -67,7 +67,7 @@ export interface RouterEvents {
 /**
  * Options of a {@linkcode HubRouter}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RouterOptions } from "./routing.ts";
  * const options: RouterOptions = { registration: "roundrobin", timeout: 5_000 };
@@ -95,7 +95,7 @@ interface Route {
 /**
  * A summary of one routed procedure.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RouteSummary } from "./routing.ts";
  * const s: RouteSummary = { name: "math.add", callees: ["c1"] };

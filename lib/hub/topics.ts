@@ -12,7 +12,7 @@ import type { TopicCount } from "../pubsub/broker.ts";
 /**
  * One topic (or subscribed pattern) as the hub reports it.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TopicRow } from "./topics.ts";
  * const row: TopicRow = { name: "chat.lobby", pattern: false, subscribers: 2, events: 5, rate: 0.5 };
@@ -35,7 +35,7 @@ export interface TopicRow {
 /**
  * Options of a {@linkcode TopicTracker}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TopicTrackerOptions } from "./topics.ts";
  * const options: TopicTrackerOptions = { maxTracked: 100 };

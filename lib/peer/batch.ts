@@ -12,7 +12,7 @@ import type { Params } from "../protocol/types.ts";
 /**
  * One entry of an outgoing batch.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { BatchEntry } from "./batch.ts";
  * const entries: BatchEntry[] = [

@@ -16,7 +16,7 @@ import { parseCredit } from "./stream.ts";
 /**
  * A built-in: runs synchronously on the peer's state.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Builtin } from "./builtins.ts";
  * const ping: Builtin = () => "pong";

@@ -24,7 +24,7 @@ import { isAsyncIterable, parseOpen } from "./stream.ts";
 /**
  * What a message produced: a response, a batch of them, or nothing.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Output } from "./incoming.ts";
  * const none: Output = undefined;

@@ -15,7 +15,7 @@ import type { PeerState } from "./state.ts";
 /**
  * Options of one outgoing call.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { CallOptions } from "./outgoing.ts";
  * const options: CallOptions = { timeout: 500, signal: AbortSignal.timeout(1000) };

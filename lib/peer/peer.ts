@@ -41,7 +41,7 @@ export type { StreamOptions } from "./stream_open.ts";
  * response for an unknown id, an error response with a null id, a failed send. The peer
  * passes itself, so one reporter can serve every connection of a server.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ErrorReporter } from "./peer.ts";
  * const report: ErrorReporter = (error, where) => console.error(where, error);
@@ -54,7 +54,7 @@ export type ErrorReporter = (error: unknown, where: string, peer: Peer) => void;
  * Options of a peer: codec and framing, shared procedures, default timeout, limits, error
  * reporting, hooks and the clock of call timeouts (settings.ts documents each field).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { PeerOptions } from "./peer.ts";
  * const options: PeerOptions = { timeout: 10_000, limits: { maxBatchSize: 50 } };

@@ -27,7 +27,7 @@ import type { Params } from "../protocol/types.ts";
  * A call the connection dropped while it was pending, handed to a {@linkcode DropHandler}
  * instead of being rejected: what it was, and how to settle its promise.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { DroppedCall } from "./pending.ts";
  * const call: DroppedCall = {
@@ -57,7 +57,7 @@ export interface DroppedCall {
  * Takes over a call that was pending when the table was disposed (its connection dropped):
  * it must settle the call, through `resolve` or `reject`, now or later.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { DropHandler } from "./pending.ts";
  * const handler: DropHandler = (call, reason) => call.reject(reason);
@@ -121,7 +121,7 @@ class Entry implements DroppedCall {
 /**
  * A pending call as {@linkcode PendingCalls.add} returns it: its id and its promise.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { AddedCall } from "./pending.ts";
  * const added: AddedCall = { id: 1, promise: Promise.resolve(3) };

@@ -18,7 +18,7 @@ import type { Clock } from "../protocol/clock.ts";
  * `PeerOptions`).
  *
  * @typeParam P The peer the hooks receive.
- * @example
+ * @example Types only
  * ```ts
  * import type { PeerOptionsOf } from "./settings.ts";
  * const options: PeerOptionsOf<object> = { timeout: 10_000, limits: { maxBatchSize: 50 } };

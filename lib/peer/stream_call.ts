@@ -16,7 +16,7 @@ import type { Id, Params } from "../protocol/types.ts";
 /**
  * What a stream call asks of its peer.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StreamControl } from "./stream_call.ts";
  * const control: StreamControl = { credit() {}, cancel() {} };

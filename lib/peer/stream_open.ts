@@ -15,7 +15,7 @@ import { StreamCall, StreamCalls } from "./stream_call.ts";
 /**
  * Options of one streamed call ({@linkcode Peer.stream}).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StreamOptions } from "./stream_open.ts";
  * const options: StreamOptions = { credit: 64 };

@@ -11,7 +11,7 @@ export type TimerHandle = unknown;
 /**
  * Now, and one-shot timers.
  *
- * @example A clock that never fires (for a test that only reads the time)
+ * @example A clock that never fires (for a test that only reads the time) (types only)
  * ```ts
  * import type { Clock } from "./clock.ts";
  * const frozen: Clock = { now: () => 0, setTimeout: () => 0, clearTimeout() {} };

@@ -33,7 +33,7 @@ export const Extension: {
 /**
  * Params of `rpc.hello` (all optional).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HelloParams } from "./extensions.ts";
  * const hello: HelloParams = { codecs: ["json"], client: "switchboard/0.1.0" };
@@ -56,7 +56,7 @@ export interface HelloParams {
 /**
  * Result of `rpc.hello`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HelloResult } from "./extensions.ts";
  * const result: HelloResult = {

@@ -13,7 +13,7 @@ export const JSONRPC_VERSION = "2.0" as const;
 /**
  * A request id: a string, a number, or `null`, echoed verbatim in the response.
  *
- * @example Ids are opaque to the receiver
+ * @example Ids are opaque to the receiver (types only)
  * ```ts
  * import type { Id } from "./types.ts";
  * const ids: Id[] = ["abc", 7, null];
@@ -25,7 +25,7 @@ export type Id = string | number | null;
 /**
  * Parameters of a call: by position (an array) or by name (an object).
  *
- * @example Both shapes
+ * @example Both shapes (types only)
  * ```ts
  * import type { Params } from "./types.ts";
  * const byPosition: Params = [42, 23];
@@ -38,7 +38,7 @@ export type Params = readonly unknown[] | Readonly<Record<string, unknown>>;
 /**
  * A request: expects a response carrying the same id.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Request } from "./types.ts";
  * const req: Request = { jsonrpc: "2.0", id: 1, method: "subtract", params: [42, 23] };
@@ -59,7 +59,7 @@ export interface Request {
 /**
  * A notification: a request without an id; it is never answered.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Notification } from "./types.ts";
  * const note: Notification = { jsonrpc: "2.0", method: "update", params: [1, 2, 3] };
@@ -78,7 +78,7 @@ export interface Notification {
 /**
  * The error member of an error response.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ErrorObject } from "./types.ts";
  * const err: ErrorObject = { code: -32601, message: "Method not found" };
@@ -97,7 +97,7 @@ export interface ErrorObject {
 /**
  * A successful response.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SuccessResponse } from "./types.ts";
  * const res: SuccessResponse = { jsonrpc: "2.0", id: 1, result: 19 };
@@ -116,7 +116,7 @@ export interface SuccessResponse {
 /**
  * An error response. `id` is `null` when the request's id could not be read.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ErrorResponse } from "./types.ts";
  * const res: ErrorResponse = {
@@ -139,7 +139,7 @@ export interface ErrorResponse {
 /**
  * Either kind of response.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Response } from "./types.ts";
  * const res: Response = { jsonrpc: "2.0", id: "a", result: null };
@@ -151,7 +151,7 @@ export type Response = SuccessResponse | ErrorResponse;
 /**
  * Any single JSON-RPC 2.0 message.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Message } from "./types.ts";
  * const batch: Message[] = [

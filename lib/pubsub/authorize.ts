@@ -12,7 +12,7 @@ import { PubSubErrorCode } from "./protocol.ts";
 /**
  * What an authorization hook is asked.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { AuthorizeRequest } from "./authorize.ts";
  * const allowChat = (r: AuthorizeRequest): boolean =>

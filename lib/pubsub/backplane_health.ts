@@ -8,7 +8,7 @@
 /**
  * A remote backplane's connection state, for `/health`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { BackplaneHealth } from "./backplane_health.ts";
  * const health: BackplaneHealth = { state: "down", detail: "connect ECONNREFUSED" };

@@ -35,7 +35,7 @@ export type { TopicCount } from "./subscriptions.ts";
 /**
  * Options of a {@linkcode Broker} (the `pubsub` option of a Switchboard).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { BrokerOptions } from "./broker.ts";
  * const options: BrokerOptions = {

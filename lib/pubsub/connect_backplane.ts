@@ -16,7 +16,7 @@ import type { ReplayOptions } from "./replay.ts";
 /**
  * Options every backplane kind takes from {@linkcode connectBackplane}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ConnectBackplaneOptions } from "./connect_backplane.ts";
  * const options: ConnectBackplaneOptions = { replay: { size: 100, maxAge: 60_000 } };

@@ -11,7 +11,7 @@ import { isPattern } from "./topic_name.ts";
 /**
  * What a lazy publisher's `start` receives.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TopicHandle } from "./lazy.ts";
  * function start(handle: TopicHandle): () => void {
@@ -33,7 +33,7 @@ export interface TopicHandle {
 /**
  * A lazy publisher: may return a cleanup function (or a promise of one).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TopicStart } from "./lazy.ts";
  * const start: TopicStart = (handle) => handle.publish("hello");

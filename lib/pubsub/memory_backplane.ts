@@ -12,7 +12,7 @@ import { isPattern } from "./topic_name.ts";
 /**
  * Options of a {@linkcode MemoryBackplane}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { MemoryBackplaneOptions } from "./memory_backplane.ts";
  * const options: MemoryBackplaneOptions = { replay: { size: 100 }, maxTopics: 1000 };

@@ -66,7 +66,7 @@ import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 /**
  * Options of {@linkcode NatsBackplane.connect}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { NatsBackplaneOptions } from "./nats_backplane.ts";
  * const options: NatsBackplaneOptions = { stream: "APP", replay: { size: 100 } };

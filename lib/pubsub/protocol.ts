@@ -74,7 +74,7 @@ export const SLOW_CONSUMER_CLOSE: typeof CloseCode.SlowConsumer = CloseCode.Slow
 /**
  * Params of `rpc.subscribe`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SubscribeParams } from "./protocol.ts";
  * const params: SubscribeParams = { topic: "ticker.ACME", since: 41 };
@@ -91,7 +91,7 @@ export interface SubscribeParams {
 /**
  * Why a resume could not replay what was missed.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Gap } from "./protocol.ts";
  * const gap: Gap = { since: 3, oldest: 40, seq: 90, reason: "expired" };
@@ -115,7 +115,7 @@ export interface Gap {
 /**
  * Result of `rpc.subscribe`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SubscribeResult } from "./protocol.ts";
  * const result: SubscribeResult = { topic: "ticker.ACME", seq: 42, replayed: 1 };
@@ -136,7 +136,7 @@ export interface SubscribeResult {
 /**
  * Params of `rpc.publish`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { PublishParams } from "./protocol.ts";
  * const params: PublishParams = { topic: "chat.lobby", data: { text: "hi" }, echo: true };
@@ -155,7 +155,7 @@ export interface PublishParams {
 /**
  * Params of an `rpc.event` notification.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { EventParams } from "./protocol.ts";
  * const event: EventParams = { topic: "ticker.ACME", seq: 7, data: { price: 101.5 } };

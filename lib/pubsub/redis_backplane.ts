@@ -47,7 +47,7 @@ import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 /**
  * Options of {@linkcode RedisBackplane.connect}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RedisBackplaneOptions } from "./redis_backplane.ts";
  * const options: RedisBackplaneOptions = { prefix: "app:", replay: { size: 100 } };

@@ -30,7 +30,7 @@ import { isPattern } from "./topic_name.ts";
 /**
  * What {@linkcode RemoteStreams} needs from its backplane.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RemoteEngine } from "./remote_streams.ts";
  * const engine: RemoteEngine = {

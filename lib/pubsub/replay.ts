@@ -10,7 +10,7 @@ import type { Gap } from "./protocol.ts";
 /**
  * One published event as the backplane carries it.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TopicEvent } from "./replay.ts";
  * const event: TopicEvent = { topic: "a.b", seq: 1, data: 42, time: Date.now() };
@@ -33,7 +33,7 @@ export interface TopicEvent {
 /**
  * What a resume gets: the missed events in order, or the gap that prevents it.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ReplayResult } from "./replay.ts";
  * const nothingMissed: ReplayResult = { events: [], seq: 5 };
@@ -47,7 +47,7 @@ export type ReplayResult =
 /**
  * How much history to keep per topic. `size` 0 turns replay off.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ReplayOptions } from "./replay.ts";
  * const options: ReplayOptions = { size: 100, maxAge: 30_000 };

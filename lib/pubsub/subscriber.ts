@@ -63,7 +63,7 @@ export interface Subscriber {
 /**
  * A connection's side of its runtime's topic fan-out.
  *
- * @example A port over an in-memory "runtime"
+ * @example A port over an in-memory "runtime" (types only)
  * ```ts
  * import type { FanoutPort } from "./subscriber.ts";
  * const space = new Map<string, Set<string[]>>();
@@ -133,7 +133,7 @@ export const ALWAYS_CHECK_SIZE = 16 * 1024;
 /**
  * A connection's state in the broker.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Connection } from "./subscriber.ts";
  * const closedOnes = (all: Connection[]) => all.filter((c) => c.closed).length;
@@ -152,7 +152,7 @@ export interface Connection {
 /**
  * One subscription of one connection.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Sub } from "./subscriber.ts";
  * const behind = (sub: Sub, seq: number) => sub.exact && sub.lastSeq < seq;

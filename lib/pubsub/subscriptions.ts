@@ -18,7 +18,7 @@ import type { Connection, Sub, Subscriber, SubTable } from "./subscriber.ts";
 /**
  * The subscriptions of one pattern.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { PatternGroup } from "./subscriptions.ts";
  * const size = (group: PatternGroup): number => group.subs.size;
@@ -37,7 +37,7 @@ export interface PatternGroup {
 /**
  * The subscriptions of an exact topic: written by the broker, or reached by the runtime.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ExactGroup } from "./subscriptions.ts";
  * const size = (group: ExactGroup): number => group.subs.size + (group.runtime?.subs.size ?? 0);
@@ -56,7 +56,7 @@ export interface ExactGroup {
 /**
  * A topic or pattern with subscribers, as listed by `Broker.topics()`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { TopicCount } from "./subscriptions.ts";
  * const row: TopicCount = { topic: "chat.*", pattern: true, subscribers: 2, runtime: 0 };

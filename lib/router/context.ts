@@ -10,7 +10,7 @@ import type { Id, Params } from "../protocol/types.ts";
 /**
  * What a procedure sees of the call it is running.
  *
- * @example Call back the peer that called
+ * @example Call back the peer that called (types only)
  * ```ts
  * import type { CallContext } from "./context.ts";
  * function whoami(_params: unknown, ctx: CallContext): string {
@@ -38,7 +38,7 @@ export interface CallContext {
 /**
  * What a procedure may do with the peer that called it.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RemoteCaller } from "./context.ts";
  * async function askName(peer: RemoteCaller): Promise<unknown> {
@@ -63,7 +63,7 @@ export interface RemoteCaller {
 /**
  * Facts about one connection, shared by every call on it.
  *
- * @example App data set at open time is seen by every call
+ * @example App data set at open time is seen by every call (types only)
  * ```ts
  * import type { ConnectionInfo } from "./context.ts";
  * const info: ConnectionInfo = { id: "c1", headers: new Headers(), data: { user: "ada" } };
@@ -88,7 +88,7 @@ export interface ConnectionInfo {
  * It may return a value or a promise; throw an {@linkcode RpcError} to choose the error.
  *
  * @typeParam P The params shape the handler expects.
- * @example
+ * @example Types only
  * ```ts
  * import type { Procedure } from "./context.ts";
  * const sum: Procedure<number[]> = (params) => params.reduce((a, b) => a + b, 0);

@@ -17,7 +17,7 @@ import type { CallContext } from "./context.ts";
 /**
  * What middleware sees of a call: the call context plus the params as received.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { MiddlewareContext } from "./middleware.ts";
  * function describe(ctx: MiddlewareContext): string {

@@ -53,7 +53,7 @@ export interface ProcedureOptions {
  * What discovery (`rpc.discover`, an OpenRPC document) shows of a procedure: OpenRPC content
  * descriptors whose `schema` is a JSON Schema.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ProcedureInfo } from "./registry.ts";
  * const info: ProcedureInfo = {
@@ -106,7 +106,7 @@ export interface RegisteredProcedure {
 /**
  * Finds a procedure that is not registered by name: see {@linkcode Registry.setFallback}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ProcedureResolver } from "./registry.ts";
  * const none: ProcedureResolver = () => undefined;

@@ -99,7 +99,7 @@ export function resolveBackpressure(
  * A connection as the bound sees it: two fields of state and two methods, so that a
  * connection needs no object of its own for it.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Buffering } from "./backpressure.ts";
  * const conn: Buffering = {

@@ -16,7 +16,7 @@ import { CLIENT_DTS, CLIENT_DTS_ETAG, CLIENT_ETAG, CLIENT_JS } from "./client_bu
 /**
  * The files served next to an endpoint.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ClientFile } from "./client_bundle.ts";
  * const file: ClientFile = "client.d.ts";

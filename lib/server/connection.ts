@@ -136,7 +136,7 @@ function unpackHeaders(packed: string): Headers {
  * What a connection needs from its server: make the peer once the socket is open, and count
  * traffic.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ConnectionHost } from "./connection.ts";
  * function opened(host: ConnectionHost): number {

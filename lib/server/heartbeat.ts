@@ -15,7 +15,7 @@ import { type Clock, systemClock, type TimerHandle } from "../protocol/clock.ts"
 /**
  * Heartbeat options of a Switchboard.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ServerHeartbeatOptions } from "./heartbeat.ts";
  * const options: ServerHeartbeatOptions = { interval: 30_000, timeout: 60_000 };
@@ -48,7 +48,7 @@ export const DEFAULT_SERVER_HEARTBEAT: ServerHeartbeatOptions = Object.freeze({
 /**
  * What the monitor keeps per connection; `seen` is written on every incoming frame.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Liveness } from "./heartbeat.ts";
  * const live: Liveness = { seen: 0, pinging: false };

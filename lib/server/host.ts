@@ -23,7 +23,7 @@ import type { UpgradeWebSocket } from "hono/ws";
 /**
  * Where and how to listen.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ListenOptions } from "./host.ts";
  * const options: ListenOptions = { hostname: "127.0.0.1", port: 0, maxMessageSize: 1 << 20 };
@@ -48,7 +48,7 @@ export interface ListenOptions {
 /**
  * A running HTTP server.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { RunningServer } from "./host.ts";
  * function describe(server: RunningServer): string {
@@ -73,7 +73,7 @@ export interface RunningServer {
 /**
  * One runtime's glue.
  *
- * @example A host's name and upgrade helper, as a Switchboard host reads them
+ * @example A host's name and upgrade helper, as a Switchboard host reads them (types only)
  * ```ts
  * import type { RuntimeAdapter } from "./host.ts";
  * function label(adapter: RuntimeAdapter): string {
@@ -126,7 +126,7 @@ export function originOf(hostname: string, port: number): string {
  * `WebSocket` and Bun's `ServerWebSocket` all have this shape. Bytes waiting to be sent are
  * read with {@linkcode readBufferedAmount}, which knows both spellings.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { NativeSocket } from "./host.ts";
  * const sent: unknown[] = [];
@@ -151,7 +151,7 @@ export interface NativeSocket {
  * `publish` writes a frame to every socket that joined a topic, in native code, in order with
  * everything else sent on each socket. One object per server; the object is its identity.
  *
- * @example An in-memory stand-in
+ * @example An in-memory stand-in (types only)
  * ```ts
  * import type { NativeSocket, RuntimeTopics } from "./host.ts";
  * const joined = new Map<string, Set<NativeSocket>>();

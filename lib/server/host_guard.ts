@@ -14,7 +14,7 @@ import { ErrorCode } from "../protocol/errors.ts";
 /**
  * Options of a {@linkcode HostGuard}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HostGuardOptions } from "./host_guard.ts";
  * const options: HostGuardOptions = {

@@ -18,7 +18,7 @@ import type { ServerHeartbeatOptions } from "./heartbeat.ts";
 /**
  * Options of a {@linkcode Switchboard}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SwitchboardOptions } from "./options.ts";
  * const options: SwitchboardOptions = {

@@ -98,7 +98,7 @@ export function resolveRateLimit(partial: Partial<RateLimitOptions> = {}): RateL
 /**
  * A connection's buckets, kept on the connection itself (four numbers, no object).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Metered } from "./rate_limit.ts";
  * const conn: Metered = { messageTokens: 0, byteTokens: 0, refilled: -1, frames: 0 };

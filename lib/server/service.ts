@@ -15,7 +15,7 @@ import type { ConnectionInfo, Procedure, ProcedureOptions } from "../router/regi
 /**
  * What a service instance gets of its connection.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ServiceSession } from "./service.ts";
  * function greet(session: ServiceSession): void {
@@ -42,7 +42,7 @@ export interface ServiceSession {
  * One connection's service instance: its methods (procedures of this connection only, under
  * the service's prefix) and its hooks.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ServiceInstance } from "./service.ts";
  * let total = 0;
@@ -69,7 +69,7 @@ export interface ServiceInstance {
 /**
  * Builds a connection's service instance.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ServiceFactory } from "./service.ts";
  * const counter: ServiceFactory = () => {
@@ -84,7 +84,7 @@ export type ServiceFactory = (session: ServiceSession) => ServiceInstance;
 /**
  * Options of a service.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ServiceOptions } from "./service.ts";
  * const options: ServiceOptions = { prefix: "editor", exposeErrors: true };

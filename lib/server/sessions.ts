@@ -27,7 +27,7 @@ import { SubscriberPort } from "./subscriber_port.ts";
 /**
  * What the sessions share with their server.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SessionShared } from "./sessions.ts";
  * const count = (shared: SessionShared): number => shared.traffic.bytesSent;

@@ -79,7 +79,7 @@ export function isStateTopic(topic: string): boolean {
 /**
  * The value of a state object: a plain object whose top-level keys are patched.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StateValue } from "./protocol.ts";
  * const value: StateValue = { count: 0, title: "hello" };
@@ -91,7 +91,7 @@ export type StateValue = Record<string, unknown>;
 /**
  * Result of `rpc.state.get`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StateSnapshot } from "./protocol.ts";
  * const snapshot: StateSnapshot = { name: "counter", epoch: "k2f9", version: 3, value: { count: 3 } };
@@ -114,7 +114,7 @@ export interface StateSnapshot<T extends StateValue = StateValue> {
  * `version - 1` of the same `epoch` gives the value at `version`: every key of `set` is set,
  * then every key of `delete` removed.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StatePatch } from "./protocol.ts";
  * const patch: StatePatch = { epoch: "k2f9", version: 4, set: { count: 4 }, delete: ["typing"] };

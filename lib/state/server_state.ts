@@ -19,7 +19,7 @@ import {
  * A method of a state object, served as the procedure `<state name>.<method>`: it receives
  * the state, the call's params and its context, and may mutate the state.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StateMethodHandler } from "./server_state.ts";
  * const increment: StateMethodHandler<{ count: number }, [number?]> = (state, [by = 1]) =>
@@ -37,7 +37,7 @@ export type StateMethodHandler<T extends StateValue, P = any> = (
 /**
  * Options of `Switchboard.state`.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { StateOptions } from "./server_state.ts";
  * const options: StateOptions<{ count: number }> = {

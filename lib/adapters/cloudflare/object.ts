@@ -80,7 +80,7 @@ const CODECS: ReadonlyMap<string, Codec> = new Map([
  * (read what a connection needs in `context` and return it as data: it is kept), and
  * `maxChannels` is 0 (a multiplexed channel's session could not be restored on wake).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SwitchboardObjectOptions } from "./object.ts";
  * const options: SwitchboardObjectOptions = { replay: { size: 50 }, timeout: 10_000 };
@@ -100,7 +100,7 @@ export interface SwitchboardObjectOptions
 /**
  * What a setup function gets besides the Switchboard.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { ObjectScope } from "./object.ts";
  * function envOf(scope: ObjectScope<{ NAME: string }>): string {

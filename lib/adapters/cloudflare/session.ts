@@ -24,7 +24,7 @@ export const MAX_SESSION_BYTES: number = 2000;
 /**
  * One socket's session.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { Session } from "./session.ts";
  * const s: Session = { id: "c1", codec: "json", binary: false, topics: ["news"], data: {} };

@@ -15,7 +15,7 @@ import type { Session } from "./session.ts";
 /**
  * Where the sessions are kept.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SessionBook } from "./session_hooks.ts";
  * const book: SessionBook = { sessionOf: () => undefined, write() {}, save() {} };

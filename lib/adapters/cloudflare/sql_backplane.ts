@@ -19,7 +19,7 @@ import type { SqlStorage } from "./workers_types.ts";
 /**
  * Retention of a {@linkcode SqlBackplane}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SqlBackplaneOptions } from "./sql_backplane.ts";
  * const options: SqlBackplaneOptions = { size: 100, maxAge: 3_600_000, maxTopics: 10_000 };

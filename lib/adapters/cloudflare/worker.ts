@@ -22,7 +22,7 @@ export const MAX_ROOM_LENGTH: number = 128;
 /**
  * Options of {@linkcode switchboardWorker}.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SwitchboardWorkerOptions } from "./worker.ts";
  * const options: SwitchboardWorkerOptions = { binding: "HUB", path: "/rpc", defaultRoom: "lobby" };

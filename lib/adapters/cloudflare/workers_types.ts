@@ -9,7 +9,7 @@
 /**
  * A Workers server-side WebSocket as the Hibernation API hands it to an object.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { HibernatingSocket } from "./workers_types.ts";
  * function idOf(ws: HibernatingSocket): unknown {
@@ -34,7 +34,7 @@ export interface HibernatingSocket {
 /**
  * A SQLite-backed object's SQL API (`ctx.storage.sql`), synchronous.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SqlStorage } from "./workers_types.ts";
  * function count(sql: SqlStorage): number {
@@ -57,7 +57,7 @@ export interface SqlStorage {
 /**
  * Rows of one statement.
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { SqlCursor } from "./workers_types.ts";
  * const cursor: SqlCursor = { toArray: () => [], one: () => ({}) };
@@ -74,7 +74,7 @@ export interface SqlCursor {
 /**
  * What the runtime passes a Durable Object as `ctx` (members used by the host).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { DurableObjectContext } from "./workers_types.ts";
  * function open(ctx: DurableObjectContext): number {
@@ -103,7 +103,7 @@ export interface DurableObjectContext {
 /**
  * A Durable Object namespace binding (`env.<BINDING>`).
  *
- * @example
+ * @example Types only
  * ```ts
  * import type { DurableObjectNamespaceLike } from "./workers_types.ts";
  * function stub(ns: DurableObjectNamespaceLike, room: string) {
