@@ -2,6 +2,7 @@ import { after, before, describe, it, within } from "../_deadline.ts";
 import assert from "node:assert/strict";
 import { type Peer, RpcError, Switchboard } from "../../server.ts";
 import { openClient, openRaw, startServer, type TestServer } from "../_fixtures.ts";
+import { FakeClock } from "../_fake_clock.ts";
 
 /** Observations of the server's procedures, reset per test. */
 interface Seen {
@@ -176,11 +177,13 @@ describe("cancellation", () => {
 
   it("a stream that times out on the caller is cancelled on the callee", async () => {
     seen = fresh();
-    const client = await openClient(srv.wsUrl);
+    // The client's clock runs its calls' timeouts: the consumer moves it past the deadline.
+    const clock = new FakeClock();
+    const client = await openClient(srv.wsUrl, { clock });
     try {
       const error = await (async () => {
         for await (const _ of client.stream("endless", [], { credit: 2, timeout: 50 })) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          await clock.advance(100);
         }
       })().catch((e: RpcError) => e);
       assert.equal(await codeOf(Promise.resolve(error)), -32000);

@@ -13,7 +13,8 @@ import { PendingCalls } from "../../lib/peer/pending.ts";
 import { VERSION } from "../../lib/version.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import packageJson from "../../package.json" with { type: "json" };
-import { delay, rejection } from "../_fixtures.ts";
+import { rejection } from "../_fixtures.ts";
+import { FakeClock } from "../_fake_clock.ts";
 
 describe("classify()", () => {
   const cases: [unknown, number][] = [
@@ -156,16 +157,17 @@ describe("limits and errors", () => {
 
 describe("PendingCalls", () => {
   it("expires default-timeout calls in order with one timer, others with their own", async () => {
-    const table = new PendingCalls(30);
+    const clock = new FakeClock();
+    const table = new PendingCalls(30, undefined, clock);
     const a = rejection(table.add("a", undefined).promise);
     const b = rejection(table.add("b", undefined).promise);
     const c = rejection(table.add("c", 60).promise);
     const kept = table.add("d", 0);
-    const [ea, eb, ec] = await Promise.all([a, b, c]);
+    const [ea, eb, ec] = await clock.runUntil(Promise.all([a, b, c]));
     assert.equal(ea.code, ErrorCode.Timeout);
     assert.match(eb.message, /b timed out after 30 ms/);
     assert.match(ec.message, /c timed out after 60 ms/);
-    await delay(40);
+    await clock.advance(10_000);
     assert.equal(table.size, 1, "a call with timeout 0 never expires");
     table.settle(kept.id, "late but fine", undefined);
     assert.equal(await within(kept.promise, "kept.promise"), "late but fine");
