@@ -5,9 +5,8 @@
  */
 
 import type { Backplane, BackplaneStream } from "./backplane.ts";
-import { Pattern } from "./pattern.ts";
+import { LocalStream } from "./local_stream.ts";
 import { ReplayBuffer, type ReplayOptions, type ReplayResult, type TopicEvent } from "./replay.ts";
-import { isPattern } from "./topic_name.ts";
 
 /**
  * Options of a {@linkcode MemoryBackplane}.
@@ -34,42 +33,6 @@ interface TopicState {
   readonly buffer: ReplayBuffer | undefined;
 }
 
-class MemoryStream implements BackplaneStream {
-  readonly listener: (event: TopicEvent) => void;
-  readonly exact = new Set<string>();
-  readonly patterns = new Map<string, Pattern>();
-  readonly #onClose: (stream: MemoryStream) => void;
-
-  constructor(listener: (event: TopicEvent) => void, onClose: (stream: MemoryStream) => void) {
-    this.listener = listener;
-    this.#onClose = onClose;
-  }
-
-  add(filter: string): void {
-    if (isPattern(filter)) {
-      if (!this.patterns.has(filter)) this.patterns.set(filter, new Pattern(filter));
-    } else {
-      this.exact.add(filter);
-    }
-  }
-
-  remove(filter: string): void {
-    if (!this.exact.delete(filter)) this.patterns.delete(filter);
-  }
-
-  close(): void {
-    this.exact.clear();
-    this.patterns.clear();
-    this.#onClose(this);
-  }
-
-  wants(topic: string): boolean {
-    if (this.exact.has(topic)) return true;
-    for (const pattern of this.patterns.values()) if (pattern.matches(topic)) return true;
-    return false;
-  }
-}
-
 /**
  * Sequence numbers, history and delivery in this process. Delivery is synchronous: when
  * `publish` returns, every listener has been called.
@@ -89,7 +52,7 @@ class MemoryStream implements BackplaneStream {
  */
 export class MemoryBackplane implements Backplane {
   readonly #topics = new Map<string, TopicState>();
-  readonly #streams = new Set<MemoryStream>();
+  readonly #streams = new Set<LocalStream>();
   readonly #replay: ReplayOptions | undefined;
   readonly #maxTopics: number;
 
@@ -111,7 +74,7 @@ export class MemoryBackplane implements Backplane {
   }
 
   stream(listener: (event: TopicEvent) => void): BackplaneStream {
-    const stream = new MemoryStream(listener, (s) => this.#streams.delete(s));
+    const stream = new LocalStream(listener, (s) => this.#streams.delete(s));
     this.#streams.add(stream);
     return stream;
   }

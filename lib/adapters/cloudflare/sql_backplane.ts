@@ -11,9 +11,8 @@
  */
 
 import type { Backplane, BackplaneStream } from "../../pubsub/backplane.ts";
-import { Pattern } from "../../pubsub/pattern.ts";
+import { LocalStream } from "../../pubsub/local_stream.ts";
 import type { ReplayResult, TopicEvent } from "../../pubsub/replay.ts";
-import { isPattern } from "../../pubsub/topic_name.ts";
 import type { SqlStorage } from "./workers_types.ts";
 
 /**
@@ -62,39 +61,6 @@ function fitsRow(text: string): boolean {
     encoder.encode(text).byteLength <= MAX_STORED_EVENT_BYTES;
 }
 
-class SqlStream implements BackplaneStream {
-  readonly listener: (event: TopicEvent) => void;
-  readonly exact = new Set<string>();
-  readonly patterns = new Map<string, Pattern>();
-  readonly #onClose: (stream: SqlStream) => void;
-
-  constructor(listener: (event: TopicEvent) => void, onClose: (stream: SqlStream) => void) {
-    this.listener = listener;
-    this.#onClose = onClose;
-  }
-
-  add(filter: string): void {
-    if (!isPattern(filter)) this.exact.add(filter);
-    else if (!this.patterns.has(filter)) this.patterns.set(filter, new Pattern(filter));
-  }
-
-  remove(filter: string): void {
-    if (!this.exact.delete(filter)) this.patterns.delete(filter);
-  }
-
-  close(): void {
-    this.exact.clear();
-    this.patterns.clear();
-    this.#onClose(this);
-  }
-
-  wants(topic: string): boolean {
-    if (this.exact.has(topic)) return true;
-    for (const pattern of this.patterns.values()) if (pattern.matches(topic)) return true;
-    return false;
-  }
-}
-
 /**
  * Sequence numbers and replay history in a Durable Object's SQLite storage.
  *
@@ -110,7 +76,7 @@ export class SqlBackplane implements Backplane {
   readonly #size: number;
   readonly #maxAge: number;
   readonly #maxTopics: number;
-  readonly #streams = new Set<SqlStream>();
+  readonly #streams = new Set<LocalStream>();
   /** Sequence numbers read or written this incarnation. */
   readonly #seqs = new Map<string, number>();
   #topicCount: number;
@@ -187,7 +153,7 @@ export class SqlBackplane implements Backplane {
   }
 
   stream(listener: (event: TopicEvent) => void): BackplaneStream {
-    const stream = new SqlStream(listener, (s) => this.#streams.delete(s));
+    const stream = new LocalStream(listener, (s) => this.#streams.delete(s));
     this.#streams.add(stream);
     return stream;
   }
