@@ -47,7 +47,8 @@ export function serverExtensions(announce: readonly string[] = []): string[] {
 }
 
 /**
- * Register `rpc.hello` and `rpc.ping` on a server's registry.
+ * Register `rpc.hello` on a server's registry (`rpc.ping` and the other per-connection
+ * built-ins are answered by every peer: lib/peer/builtins.ts).
  *
  * @param registry The server's shared registry.
  * @param limits The limits to announce.
@@ -71,7 +72,6 @@ export function registerBuiltins(
   negotiating?: (connectionId: string) => void,
   announce: readonly string[] = [],
 ): void {
-  registry.registerReserved(Extension.Ping, () => "pong");
   registry.registerReserved(
     Extension.Hello,
     (params: HelloParams | undefined, ctx): HelloResult => {
