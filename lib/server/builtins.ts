@@ -47,8 +47,7 @@ export function serverExtensions(announce: readonly string[] = []): string[] {
 }
 
 /**
- * Register `rpc.hello` on a server's registry (`rpc.ping` and the other per-connection
- * built-ins are answered by every peer: lib/peer/builtins.ts).
+ * Register `rpc.hello` and `rpc.ping` on a server's registry.
  *
  * @param registry The server's shared registry.
  * @param limits The limits to announce.
@@ -72,6 +71,7 @@ export function registerBuiltins(
   negotiating?: (connectionId: string) => void,
   announce: readonly string[] = [],
 ): void {
+  registry.registerReserved(Extension.Ping, () => "pong");
   registry.registerReserved(
     Extension.Hello,
     (params: HelloParams | undefined, ctx): HelloResult => {
