@@ -71,6 +71,8 @@ export function registerBuiltins(
   negotiating?: (connectionId: string) => void,
   announce: readonly string[] = [],
 ): void {
+  // Every peer answers rpc.ping itself (lib/peer/builtins.ts) before the registry is read;
+  // registered here so that rpc.discover lists it with the server's procedures.
   registry.registerReserved(Extension.Ping, () => "pong");
   registry.registerReserved(
     Extension.Hello,
