@@ -17,7 +17,8 @@
  * Bounded: every round stops at DEADLINE_MS.
  *
  * Run: `deno run -A bench/backplane.ts` or `bun bench/backplane.ts`; environment EVENTS
- * (default 20,000), TOPICS (default 16), WINDOW (default 100), ROUNDS (default 3).
+ * (default 20,000), TOPICS (default 16), WINDOW (default 100), ROUNDS (default 3), ENGINES
+ * (default `redis,nats`; `ENGINES=redis` measures only the Redis variants).
  *
  * @module
  */
@@ -36,6 +37,8 @@ const TOPICS = Number(process.env.TOPICS ?? 16);
 const WINDOW = Number(process.env.WINDOW ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DEADLINE_MS = 60_000;
+/** Which engines' variants run: `redis`, `nats`, or both (default), comma-separated. */
+const ENGINES = new Set((process.env.ENGINES ?? "redis,nats").split(","));
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 
 const DATA = { user: "u-1234", text: "hello from the benchmark, a short chat line", n: 0 };
@@ -215,18 +218,25 @@ async function measure(variants: readonly Variant[]): Promise<number[]> {
   return rates.map(median);
 }
 
-const redis = await startRedis({ persist: false });
-const nats = await startNats();
+const redis = ENGINES.has("redis") ? await startRedis({ persist: false }) : undefined;
+const nats = ENGINES.has("nats") ? await startNats() : undefined;
 try {
   const replay = { replay: { size: 100 } };
-  const variants = [
-    await rawRedis(redis.url),
-    await rawRedisScript(redis.url),
-    await throughBackplane("RedisBackplane", () => RedisBackplane.connect(redis.url, replay)),
-    await rawNats(nats.url, false),
-    await rawNats(nats.url, true),
-    await throughBackplane("NatsBackplane", () => NatsBackplane.connect(nats.url, replay)),
-  ];
+  const variants: Variant[] = [];
+  if (redis !== undefined) {
+    variants.push(
+      await rawRedis(redis.url),
+      await rawRedisScript(redis.url),
+      await throughBackplane("RedisBackplane", () => RedisBackplane.connect(redis.url, replay)),
+    );
+  }
+  if (nats !== undefined) {
+    variants.push(
+      await rawNats(nats.url, false),
+      await rawNats(nats.url, true),
+      await throughBackplane("NatsBackplane", () => NatsBackplane.connect(nats.url, replay)),
+    );
+  }
   const medians = await measure(variants);
   const rows = variants.map((variant, i): [string, number] => [variant.name, medians[i]!]);
   const rate = new Map(rows);
@@ -247,9 +257,10 @@ try {
     ["NatsBackplane", "raw JetStream acked publish", NATS_STORE, ""],
   ];
   for (const [backplane, label, baseline, target] of lines) {
+    if (!rate.has(backplane)) continue;
     console.log(`  ratio ${backplane} / ${label}: ${ratio(backplane, baseline)}${target}`);
   }
 } finally {
-  await redis.stop();
-  await nats.stop();
+  await redis?.stop();
+  await nats?.stop();
 }
