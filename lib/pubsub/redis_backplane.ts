@@ -1,16 +1,15 @@
 /**
  * The Redis backplane (Redis 7): brokers in many processes share topics through one Redis.
  *
- * - **Publish** runs one Lua script, atomically: `INCRBY` the topic's counter by its number
- *   of events (their sequence numbers), `XADD … MAXLEN ~ size` each packed event to the
- *   topic's stream with its seq as field `s` (when replay is on), refresh both keys' idle TTL,
- *   and `PUBLISH` them on the topic's channel: `seq + " " + packed` for one event, else
- *   `last + ":" + count + " "` followed by each packed event after its 4-byte big-endian
- *   length. Counter and publish in one script: every listener hears a topic's events in seq
- *   order, and no two publishers get the same seq. The publishes an instance makes in one
- *   turn of the event loop share one script call (at most 512 events or about 1 MiB; their
- *   keys may lie in different slots, so this needs a single Redis, not a Redis Cluster);
- *   each topic's events get their own seqs, or that topic's error.
+ * - **Publish**: the publishes an instance makes in one turn of the event loop share one Lua
+ *   script call (at most 512 events or about 1 MiB; their keys may lie in different slots, so
+ *   this needs a single Redis, not a Redis Cluster), which per topic, atomically, `INCRBY`s
+ *   the topic's counter by its number of events (their sequence numbers), `XADD`s them as
+ *   one stream entry (when replay is on) and `PUBLISH`es them as one message on the topic's
+ *   channel; entry and message are named `<last seq>-<count>` and hold the events packed by
+ *   lib/pubsub/redis_batch.ts. The keys' idle TTL is refreshed at most once per tenth of it.
+ *   Counter and publish in one script: every listener hears a topic's events in seq order,
+ *   and no two publishers get the same seq; each topic gets its own seqs, or its own error.
  * - **Live delivery** is Redis Pub/Sub on a second connection, without polling: `SUBSCRIBE`
  *   for an exact topic, `PSUBSCRIBE` a glob for a pattern (`*` and `**` both become Redis's
  *   `*`, which also crosses dots, so the glob is wider and every event is checked with
@@ -19,9 +18,9 @@
  * - **Exactly once, in order**: see {@linkcode RemoteStreams} (copies per matching
  *   subscription dropped; a seq jump after the subscriber connection came back is repaired
  *   from the stream).
- * - **Replay** is one Lua script reading the counter and the last `min(seq - since, size)`
- *   stream entries (`XREVRANGE … COUNT`); events older than `maxAge` or past `size` are not
- *   held, as in memory.
+ * - **Replay** is one Lua script reading the counter and the stream entries holding the seqs
+ *   after `max(since, seq - size)` (`XRANGE`, entry IDs being seqs); events older than
+ *   `maxAge` or past `size` are not held, as in memory.
  *
  * Keys, with the default prefix `switchboard:` and topic `chat.lobby`:
  * `switchboard:{chat.lobby}:seq` (string counter), `switchboard:{chat.lobby}:log` (stream),
@@ -40,7 +39,15 @@ import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { Buffer } from "node:buffer";
 import { setImmediate } from "node:timers";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
-import { packForPublish, splitPacked, unpackEvent } from "./event_codec.ts";
+import { packForPublish } from "./event_codec.ts";
+import {
+  packBody,
+  parseId,
+  PublishQueue,
+  type TopicBlock,
+  TtlRefresh,
+  unpackBody,
+} from "./redis_batch.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 
@@ -62,6 +69,9 @@ export interface RedisBackplaneOptions {
   /**
    * A topic not published for this many ms is forgotten (its keys expire; it restarts at
    * seq 1, and a resume then gets a gap). Default 86,400,000 (a day); 0 keeps topics forever.
+   * Each instance refreshes a topic's expiry at its first publish there and then at most once
+   * per tenth of this, so an idle topic is forgotten between 0.9 × and 1 × this after its last
+   * publish.
    */
   readonly topicTtl?: number;
   /** Topics whose last seq each instance remembers for exactly-once delivery. Default 100,000. */
@@ -76,17 +86,6 @@ export interface RedisBackplaneOptions {
 
 type RedisClient = ReturnType<typeof createClient>;
 
-/** A publish waiting for its batch's script call. */
-interface PendingPublish {
-  readonly topic: string;
-  readonly event: string | Buffer;
-  readonly resolve: (seq: number) => void;
-  readonly reject: (error: Error) => void;
-}
-
-/** Most events, and (roughly) most bytes, stored by one script call. */
-const MAX_BATCH = 512;
-const MAX_BATCH_BYTES = 1 << 20;
 type StreamEntry = [Uint8Array, Uint8Array[]];
 
 /**
@@ -113,10 +112,9 @@ export class RedisBackplane implements Backplane {
   readonly #streams: RemoteStreams;
   /** Glob (or exact topic) → how many filters it serves, and its subscription. */
   readonly #globs = new Map<string, { count: number; ready: Promise<void> }>();
-  /** Publishes waiting for the next script call, and their packed size. */
-  #batch: PendingPublish[] = [];
-  #batchBytes = 0;
-  #flushing = false;
+  /** Publishes waiting for the next script call. */
+  readonly #queue = new PublishQueue((blocks) => this.#store(blocks));
+  readonly #refresh: TtlRefresh;
   #detail: string | undefined;
   #closed = false;
 
@@ -138,6 +136,7 @@ export class RedisBackplane implements Backplane {
     if (!Number.isSafeInteger(this.#ttl) || this.#ttl < 0) {
       throw new RangeError(`Switchboard: topicTtl must be an integer >= 0: got ${this.#ttl}`);
     }
+    this.#refresh = new TtlRefresh(this.#ttl, options.maxTopics ?? 100_000);
     this.#streams = new RemoteStreams({
       subscribe: (filter) => this.#subscribe(filter),
       unsubscribe: (filter) => this.#unsubscribe(filter),
@@ -204,45 +203,18 @@ export class RedisBackplane implements Backplane {
   }
 
   async publish(topic: string, data: unknown, exclude?: string): Promise<number> {
-    const packed = await packForPublish(data, exclude);
-    const event = typeof packed === "string"
-      ? packed
-      : Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength);
-    return new Promise<number>((resolve, reject) => {
-      this.#batch.push({ topic, event, resolve, reject });
-      this.#batchBytes += event.length;
-      if (this.#batch.length >= MAX_BATCH || this.#batchBytes >= MAX_BATCH_BYTES) {
-        this.#flush();
-      } else if (!this.#flushing) {
-        this.#flushing = true;
-        setImmediate(this.#flushSoon);
-      }
-    });
+    return this.#queue.add(topic, await packForPublish(data, exclude));
   }
 
-  readonly #flushSoon = (): void => {
-    this.#flushing = false;
-    this.#flush();
-  };
-
-  /** Store the publishes batched so far with one script call (each topic answers alone). */
-  #flush(): void {
-    const batch = this.#batch;
-    if (batch.length === 0) return;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    const groups = new Map<string, PendingPublish[]>();
-    for (const pending of batch) {
-      const group = groups.get(pending.topic);
-      if (group === undefined) groups.set(pending.topic, [pending]);
-      else group.push(pending);
-    }
+  /** Store one call's publishes with one script call (each topic answers alone). */
+  #store(blocks: Map<string, TopicBlock>): void {
     const keys: string[] = [];
     const args: (string | Buffer)[] = [String(this.#size), String(this.#ttl)];
-    for (const [topic, group] of groups) {
+    const now = Date.now();
+    for (const [topic, block] of blocks) {
       keys.push(`${this.#prefix}{${topic}}:seq`, `${this.#prefix}{${topic}}:log`);
-      args.push(this.#prefix + topic, String(group.length));
-      for (const pending of group) args.push(pending.event);
+      const due = this.#refresh.due(topic, now) ? "1" : "0";
+      args.push(this.#prefix + topic, String(block.events.length), due, packBody(block.events));
     }
     settleWithin(
       this.#eval(PUBLISH, keys, args) as Promise<(number | Uint8Array)[]>,
@@ -252,24 +224,25 @@ export class RedisBackplane implements Backplane {
       // Answered after the I/O already received (this instance's own Pub/Sub connection
       // usually holds the events by then): a listener here hears an event before its
       // publisher resumes, as with the in-memory backplane, in most cases (not a promise).
-      (answers) => void setImmediate(() => this.#answer(groups, answers)),
+      (answers) => void setImmediate(() => this.#answer(blocks, answers)),
       (error: unknown) => {
-        for (const pending of batch) pending.reject(publishError(pending.topic, error));
+        for (const [topic, block] of blocks) {
+          this.#refresh.forget(topic);
+          block.reject(publishError(topic, error));
+        }
       },
     );
   }
 
-  #answer(groups: Map<string, PendingPublish[]>, answers: (number | Uint8Array)[]): void {
+  #answer(blocks: Map<string, TopicBlock>, answers: (number | Uint8Array)[]): void {
     let g = 0;
-    for (const [topic, group] of groups) {
+    for (const [topic, block] of blocks) {
       const last = answers[g++];
       if (typeof last === "number") {
-        for (const [i, pending] of group.entries()) {
-          pending.resolve(last - group.length + 1 + i);
-        }
+        block.resolve(last);
       } else {
-        const error = publishError(topic, new Error(text(last ?? "no answer")));
-        for (const pending of group) pending.reject(error);
+        this.#refresh.forget(topic);
+        block.reject(publishError(topic, new Error(text(last ?? "no answer"))));
       }
     }
   }
@@ -299,9 +272,9 @@ export class RedisBackplane implements Backplane {
     if (since === undefined || since === seq) return { events: [], seq };
     // Held: the last `size` seqs, younger than maxAge, still in the stream.
     const cutoff = Date.now() - this.#maxAge;
-    const held = entries.map((entry) => this.#event(topic, entry)).reverse()
+    const held = entries.flatMap((entry) => entryEvents(topic, entry))
       .filter((event) => event.time >= cutoff && event.seq > seq - this.#size);
-    const firstSeq = first[0] === undefined ? undefined : fieldSeq(first[0]);
+    const firstSeq = first[0] === undefined ? undefined : firstOf(first[0]);
     let oldest: number | null = held[0]?.seq ?? null;
     if (oldest === null && firstSeq !== undefined && this.#size > 0 && since > seq) {
       oldest = Math.max(firstSeq, seq - this.#size + 1);
@@ -339,17 +312,6 @@ export class RedisBackplane implements Backplane {
 
   #keys(topic: string): string[] {
     return [`${this.#prefix}{${topic}}:seq`, `${this.#prefix}{${topic}}:log`];
-  }
-
-  #event(topic: string, [, fields]: StreamEntry): TopicEvent {
-    let seq = 0;
-    let packed: Uint8Array | undefined;
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const name = text(fields[i]!);
-      if (name === "s") seq = Number(text(fields[i + 1]!));
-      else if (name === "e") packed = fields[i + 1];
-    }
-    return unpackEvent(topic, seq, packed ?? new Uint8Array(0));
   }
 
   #subscribe(filter: string): Promise<void> {
@@ -395,21 +357,8 @@ export class RedisBackplane implements Backplane {
     try {
       const topic = text(channel).slice(this.#prefix.length);
       const space = message.indexOf(0x20);
-      const head = text(message.subarray(0, space));
-      const body = message.subarray(space + 1);
-      const colon = head.indexOf(":");
-      if (colon < 0) {
-        this.#streams.receive(unpackEvent(topic, Number(head), body));
-        return;
-      }
-      const last = Number(head.slice(0, colon));
-      const count = Number(head.slice(colon + 1));
-      if (!Number.isSafeInteger(count) || count < 1 || !(count <= last)) {
-        throw new SyntaxError(`Switchboard: a malformed batch of events on ${topic}`);
-      }
-      this.#streams.receiveBatch(
-        splitPacked(body, count).map((part, i) => unpackEvent(topic, last - count + 1 + i, part)),
-      );
+      const { last, count } = parseId(message.subarray(0, space));
+      this.#streams.receiveBatch(unpackBody(topic, last, count, message.subarray(space + 1)));
     } catch (error) {
       this.#onError(error);
     }
@@ -422,11 +371,19 @@ function text(bytes: Uint8Array | string): string {
   return typeof bytes === "string" ? bytes : decoder.decode(bytes);
 }
 
-function fieldSeq([, fields]: StreamEntry): number | undefined {
+/** The events of a stream entry (ID `<last>-<count>`, field `e` the body). */
+function entryEvents(topic: string, [id, fields]: StreamEntry): TopicEvent[] {
+  const { last, count } = parseId(id);
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (text(fields[i]!) === "s") return Number(text(fields[i + 1]!));
+    if (text(fields[i]!) === "e") return unpackBody(topic, last, count, fields[i + 1]!);
   }
-  return undefined;
+  throw new SyntaxError(`Switchboard: a stream entry of ${topic} without events`);
+}
+
+/** The first seq held by a stream entry. */
+function firstOf([id]: StreamEntry): number {
+  const { last, count } = parseId(id);
+  return last - count + 1;
 }
 
 function publishError(topic: string, error: unknown): Error {

@@ -14,62 +14,56 @@
 import { createHash } from "node:crypto";
 
 // One call stores a batch of events, grouped by topic: KEYS are each topic's counter and
-// stream, ARGV the replay size, the TTL, then per topic its channel, its number of events
-// and their packed data. A topic's events take consecutive seqs (one INCRBY) and go out in
-// one PUBLISH: `seq + " " + packed` for one event, else `last + ":" + count + " "` and each
-// packed event after its 4-byte length. A topic that fails (a key of the wrong type)
-// answers its error text in place of its last seq and does not stop the others.
+// stream, ARGV the replay size, the TTL, then per topic its channel, its number of events,
+// whether its TTL is due ('1') and the body holding its events (lib/pubsub/redis_batch.ts).
+// A topic's events take consecutive seqs (one INCRBY), one stream entry named
+// `<last>-<count>` (field `e`: the body; trimmed by MINID to the entries holding the last
+// `size` seqs) and one PUBLISH of `<last>-<count> <body>`. A counter that INCRBY creates
+// gets its TTL at once, and drops a stream left from before (its entry IDs would be ahead).
+// A topic that fails (a key of the wrong type) answers its error text in place of its last
+// seq and does not stop the others.
 const PUBLISH_SCRIPT = `
 local size = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local out = {}
-local a = 3
 for g = 1, #KEYS / 2 do
-  local channel = ARGV[a]
+  local a = 4 * g - 1
   local count = tonumber(ARGV[a + 1])
-  a = a + 2
-  local last = redis.pcall('INCRBY', KEYS[2 * g - 1], count)
+  local body = ARGV[a + 3]
+  local counter, log = KEYS[2 * g - 1], KEYS[2 * g]
+  local last = redis.pcall('INCRBY', counter, count)
   if type(last) == 'table' then
     out[g] = last.err
   else
-    if ttl > 0 then redis.call('PEXPIRE', KEYS[2 * g - 1], ttl) end
-    local first = last - count + 1
+    local fresh = last == count
+    local id = last .. '-' .. count
     local failed = nil
     if size > 0 then
-      for i = 0, count - 1 do
-        local r = redis.pcall('XADD', KEYS[2 * g], 'MAXLEN', '~', size, '*', 's', first + i, 'e', ARGV[a + i])
-        if type(r) == 'table' and r.err then
-          failed = r.err
-          break
-        end
-      end
-      if not failed and ttl > 0 then redis.call('PEXPIRE', KEYS[2 * g], ttl) end
+      if fresh and redis.call('TYPE', log).ok == 'stream' then redis.call('DEL', log) end
+      local r = redis.pcall('XADD', log, 'MINID', '~', math.max(last - size + 1, 0), id, 'e', body)
+      if type(r) == 'table' and r.err then failed = r.err end
     end
     if failed then
       out[g] = failed
-    elseif count == 1 then
-      redis.call('PUBLISH', channel, last .. ' ' .. ARGV[a])
-      out[g] = last
     else
-      local parts = {last .. ':' .. count .. ' '}
-      for i = 0, count - 1 do
-        local event = ARGV[a + i]
-        parts[i + 2] = struct.pack('>I4', #event) .. event
+      if ttl > 0 and (fresh or ARGV[a + 2] == '1') then
+        redis.call('PEXPIRE', counter, ttl)
+        if size > 0 then redis.call('PEXPIRE', log, ttl) end
       end
-      redis.call('PUBLISH', channel, table.concat(parts))
+      redis.call('PUBLISH', ARGV[a], id .. ' ' .. body)
       out[g] = last
     end
   end
-  a = a + count
 end
 return out`;
 
+// Replay: the topic's last seq, the entries holding seqs after max(since, seq - size), oldest
+// first, and the stream's oldest entry.
 const REPLAY_SCRIPT = `
 local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
-local since = tonumber(ARGV[1])
-local n = math.min(seq - since, tonumber(ARGV[2]))
+local from = math.max(tonumber(ARGV[1]), seq - tonumber(ARGV[2])) + 1
 local entries = {}
-if n > 0 then entries = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', n) end
+if from <= seq then entries = redis.call('XRANGE', KEYS[2], from, '+') end
 local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
 return {seq, entries, first}`;
 
@@ -89,7 +83,7 @@ function script(source: string): Script {
 export const PUBLISH: Script = script(PUBLISH_SCRIPT);
 
 /**
- * The replay script: the topic's last seq, the last `min(seq - since, size)` entries of its
- * stream, newest first, and its oldest entry.
+ * The replay script: the topic's last seq, the stream entries holding the seqs after
+ * `max(since, seq - size)`, oldest first, and the stream's oldest entry.
  */
 export const REPLAY: Script = script(REPLAY_SCRIPT);
