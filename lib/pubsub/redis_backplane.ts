@@ -7,7 +7,7 @@
  *   the topic's counter by its number of events (their sequence numbers), `XADD`s them as
  *   one stream entry (when replay is on) and `PUBLISH`es them as one message on the topic's
  *   channel; entry and message are named `<last seq>-<count>` and hold the events packed by
- *   lib/pubsub/redis_batch.ts. The keys' idle TTL is refreshed at most once per tenth of it.
+ *   lib/pubsub/redis_codec.ts. The keys' idle TTL is refreshed at most once per tenth of it.
  *   Counter and publish in one script: every listener hears a topic's events in seq order,
  *   and no two publishers get the same seq; each topic gets its own seqs, or its own error.
  * - **Live delivery** is Redis Pub/Sub on a second connection, without polling: `SUBSCRIBE`
@@ -28,7 +28,8 @@
  * slot.
  *
  * The client is node-redis (`@redis/client`, the Redis project's own), which runs on Deno
- * and Bun alike. Event data is packed by `packEvent` (superjson plus raw attachment bytes).
+ * and Bun alike. Plain JSON data is packed as JSON, other data by `packEvent` (superjson plus
+ * raw attachment bytes).
  *
  * @module
  */
@@ -40,14 +41,8 @@ import { Buffer } from "node:buffer";
 import { setImmediate } from "node:timers";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
 import { packForPublish } from "./event_codec.ts";
-import {
-  packBody,
-  parseId,
-  PublishQueue,
-  type TopicBlock,
-  TtlRefresh,
-  unpackBody,
-} from "./redis_batch.ts";
+import { PublishQueue, type TopicBlock, TtlRefresh } from "./redis_batch.ts";
+import { packBody, packPlain, parseId, unpackBody } from "./redis_codec.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 
@@ -202,8 +197,17 @@ export class RedisBackplane implements Backplane {
       : { state, detail: this.#detail };
   }
 
-  async publish(topic: string, data: unknown, exclude?: string): Promise<number> {
-    return this.#queue.add(topic, await packForPublish(data, exclude));
+  publish(topic: string, data: unknown, exclude?: string): Promise<number> {
+    // Plain JSON data is packed at once; other data through the superjson codec (after
+    // reading its Blobs, if any).
+    let plain: string | undefined;
+    try {
+      plain = packPlain(Date.now(), exclude, data);
+    } catch (error) {
+      return Promise.reject(error); // a getter that throws, as with any codec
+    }
+    if (plain !== undefined) return this.#queue.add(topic, plain);
+    return packForPublish(data, exclude).then((packed) => this.#queue.add(topic, packed));
   }
 
   /** Store one call's publishes with one script call (each topic answers alone). */

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 
 // One call stores a batch of events, grouped by topic: KEYS are each topic's counter and
 // stream, ARGV the replay size, the TTL, then per topic its channel, its number of events,
-// whether its TTL is due ('1') and the body holding its events (lib/pubsub/redis_batch.ts).
+// whether its TTL is due ('1') and the body holding its events (lib/pubsub/redis_codec.ts).
 // A topic's events take consecutive seqs (one INCRBY), one stream entry named
 // `<last>-<count>` (field `e`: the body; trimmed by MINID to the entries holding the last
 // `size` seqs) and one PUBLISH of `<last>-<count> <body>`. A counter that INCRBY creates
