@@ -40,7 +40,8 @@ import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { Buffer } from "node:buffer";
 import { setImmediate } from "node:timers";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
-import { packForPublish } from "./event_codec.ts";
+import { containsBlob } from "../framing/encoded.ts";
+import { packEvent, packForPublish } from "./event_codec.ts";
 import { PublishQueue, type TopicBlock, TtlRefresh } from "./redis_batch.ts";
 import { packBody, packPlain, parseId, unpackBody } from "./redis_codec.ts";
 import { RemoteStreams } from "./remote_streams.ts";
@@ -198,16 +199,18 @@ export class RedisBackplane implements Backplane {
   }
 
   publish(topic: string, data: unknown, exclude?: string): Promise<number> {
-    // Plain JSON data is packed at once; other data through the superjson codec (after
-    // reading its Blobs, if any).
-    let plain: string | undefined;
+    // Packed at once, so that publishes queue in call order: plain JSON data as JSON, other
+    // data by the superjson codec; only data holding Blobs waits for them to be read.
+    let packed: string | Uint8Array | undefined;
     try {
-      plain = packPlain(Date.now(), exclude, data);
+      const now = Date.now();
+      packed = packPlain(now, exclude, data) ??
+        (containsBlob(data) ? undefined : packEvent(now, exclude, data));
     } catch (error) {
-      return Promise.reject(error); // a getter that throws, as with any codec
+      return Promise.reject(error);
     }
-    if (plain !== undefined) return this.#queue.add(topic, plain);
-    return packForPublish(data, exclude).then((packed) => this.#queue.add(topic, packed));
+    if (packed !== undefined) return this.#queue.add(topic, packed);
+    return packForPublish(data, exclude).then((event) => this.#queue.add(topic, event));
   }
 
   /** Store one call's publishes with one script call (each topic answers alone). */

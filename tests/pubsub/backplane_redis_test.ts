@@ -143,4 +143,100 @@ describe("redis backplane faults", { skip: engineMissing("redis-server") ?? fals
       await b.close();
     }
   });
+  it("a turn's events of a topic are one stream entry; replay starts inside it", async () => {
+    const bp = await RedisBackplane.connect(redis!.url, { prefix: "ent:", replay: { size: 100 } });
+    const admin = createClient({ url: redis!.url });
+    await admin.connect();
+    try {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => bp.publish("ent.t", i + 1)));
+      await bp.publish("ent.t", 11);
+      const entries = await admin.xRange("ent:{ent.t}:log", "-", "+");
+      const ids = (entries ?? []).map((entry) => entry?.id);
+      assert.deepEqual(ids, ["10-10", "11-1"]);
+      const replayed = await bp.replay("ent.t", 4);
+      assert.ok("events" in replayed);
+      assert.deepEqual(replayed.events.map((e) => [e.seq, e.data]), [
+        [5, 5],
+        [6, 6],
+        [7, 7],
+        [8, 8],
+        [9, 9],
+        [10, 10],
+        [11, 11],
+      ]);
+      assert.deepEqual(await bp.replay("ent.t", 11), { events: [], seq: 11 });
+    } finally {
+      await admin.close();
+      await bp.close();
+    }
+  });
+
+  it("the stream keeps about the last `size` events; older ones are a gap", async () => {
+    const bp = await RedisBackplane.connect(redis!.url, { prefix: "trim:", replay: { size: 8 } });
+    const admin = createClient({ url: redis!.url });
+    await admin.connect();
+    try {
+      for (let i = 1; i <= 400; i++) await bp.publish("trim.t", i);
+      // Trimmed whenever the counter passes a multiple of size / 4 (approximately: Redis
+      // drops whole nodes of entries), so the stream stays bounded.
+      assert.ok((await admin.xLen("trim:{trim.t}:log")) < 200, "trimmed");
+      const replayed = await bp.replay("trim.t", 392);
+      assert.ok("events" in replayed);
+      assert.deepEqual(replayed.events.map((e) => e.seq), [393, 394, 395, 396, 397, 398, 399, 400]);
+      assert.deepEqual(await bp.replay("trim.t", 391), {
+        gap: { since: 391, oldest: 393, seq: 400, reason: "expired" },
+      });
+    } finally {
+      await admin.close();
+      await bp.close();
+    }
+  });
+
+  it("the idle TTL is refreshed at most once per tenth of it; new keys get it at once", async () => {
+    const bp = await RedisBackplane.connect(redis!.url, {
+      prefix: "ttl:",
+      replay: { size: 10 },
+      topicTtl: 1_000_000,
+    });
+    const admin = createClient({ url: redis!.url });
+    await admin.connect();
+    try {
+      await bp.publish("ttl.t", 1);
+      const keys = ["ttl:{ttl.t}:seq", "ttl:{ttl.t}:log"];
+      for (const key of keys) assert.ok((await admin.pTTL(key)) > 900_000, key);
+      for (const key of keys) await admin.pExpire(key, 500_000);
+      await bp.publish("ttl.t", 2);
+      for (const key of keys) assert.ok((await admin.pTTL(key)) <= 500_000, "not refreshed");
+      // Keys lost (expired, deleted): the counter starts again, with its TTL, and the old
+      // stream (its entry IDs ahead of the new seqs) is dropped.
+      await admin.del("ttl:{ttl.t}:seq");
+      assert.equal(await bp.publish("ttl.t", 3), 1);
+      for (const key of keys) assert.ok((await admin.pTTL(key)) > 900_000, key);
+      const replayed = await bp.replay("ttl.t", 0);
+      assert.ok("events" in replayed);
+      assert.deepEqual(replayed.events.map((e) => [e.seq, e.data]), [[1, 3]]);
+    } finally {
+      await admin.close();
+      await bp.close();
+    }
+  });
+
+  it("a turn mixing plain, rich and binary events of a topic is heard whole, in order", async () => {
+    const a = await RedisBackplane.connect(redis!.url, { prefix: "mix:", replay: { size: 10 } });
+    const b = await RedisBackplane.connect(redis!.url, { prefix: "mix:", replay: { size: 10 } });
+    try {
+      const heard: unknown[] = [];
+      await b.stream((event) => heard.push([event.seq, event.data])).add("mix.t");
+      const data = ["plain", new Date(3), { file: new Uint8Array([4]) }, { n: 5 }];
+      await Promise.all(data.map((d) => a.publish("mix.t", d)));
+      await waitFor(() => heard.length === 4, "the four events");
+      assert.deepEqual(heard, data.map((d, i) => [i + 1, d]));
+      const replayed = await b.replay("mix.t", 1);
+      assert.ok("events" in replayed);
+      assert.deepEqual(replayed.events.map((e) => e.data), data.slice(1));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
 });
