@@ -39,8 +39,8 @@ export interface TopicBlock {
 }
 
 /** Most events, and (roughly) most bytes, stored by one script call. */
-export const MAX_CALL_EVENTS = 512;
-export const MAX_CALL_BYTES = 1 << 20;
+const MAX_CALL_EVENTS = 512;
+const MAX_CALL_BYTES = 1 << 20;
 
 /**
  * Gathers publishes until the end of the current turn (or until a call is full), then hands
