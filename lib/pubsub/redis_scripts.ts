@@ -22,12 +22,18 @@ import { createHash } from "node:crypto";
 // counter passes a multiple of size / 4, not on every call (trimming costs as much as the
 // XADD): it holds at most about 1.25 × size events plus one batch, and what approximate
 // trimming leaves. A counter that INCRBY creates gets its TTL at once, and drops a stream
-// left from before (its entry IDs would be ahead). A topic that fails (a key of the wrong
+// left from before; so does a counter behind its stream's entry IDs (set back by hand). A topic that fails (a key of the wrong
 // type) answers its error text in place of its last seq and does not stop the others.
 const PUBLISH_SCRIPT = `
 local size = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local trim = math.max(math.ceil(size / 4), 1)
+local function add(log, last, count, id, body)
+  if math.floor(last / trim) > math.floor((last - count) / trim) then
+    return redis.pcall('XADD', log, 'MINID', '~', math.max(last - size + 1, 0), id, 'e', body)
+  end
+  return redis.pcall('XADD', log, id, 'e', body)
+end
 local out = {}
 for g = 1, #KEYS / 2 do
   local a = 4 * g - 1
@@ -43,11 +49,10 @@ for g = 1, #KEYS / 2 do
     local failed = nil
     if size > 0 then
       if fresh and redis.call('TYPE', log).ok == 'stream' then redis.call('DEL', log) end
-      local r
-      if math.floor(last / trim) > math.floor((last - count) / trim) then
-        r = redis.pcall('XADD', log, 'MINID', '~', math.max(last - size + 1, 0), id, 'e', body)
-      else
-        r = redis.pcall('XADD', log, id, 'e', body)
+      local r = add(log, last, count, id, body)
+      if type(r) == 'table' and r.err and string.find(r.err, 'equal or smaller', 1, true) then
+        redis.call('DEL', log)
+        r = add(log, last, count, id, body)
       end
       if type(r) == 'table' and r.err then failed = r.err end
     end
