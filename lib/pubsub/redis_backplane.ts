@@ -14,7 +14,9 @@
  *   for an exact topic, `PSUBSCRIBE` a glob for a pattern (`*` and `**` both become Redis's
  *   `*`, which also crosses dots, so the glob is wider and every event is checked with
  *   {@linkcode Pattern} before delivery). `XREAD BLOCK` would need one stream per listener's
- *   filter set and cannot follow patterns; Pub/Sub can, and the streams serve replay.
+ *   filter set and cannot follow patterns; Pub/Sub can, and the streams serve replay. What
+ *   arrives is decoded after the process's outgoing work (`afterOutgoing`), or before this
+ *   instance answers its own publishers.
  * - **Exactly once, in order**: see {@linkcode RemoteStreams} (copies per matching
  *   subscription dropped; a seq jump after the subscriber connection came back is repaired
  *   from the stream).
@@ -42,7 +44,13 @@ import { setImmediate } from "node:timers";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
 import { containsBlob } from "../framing/encoded.ts";
 import { packEvent, packForPublish } from "./event_codec.ts";
-import { PublishQueue, type TopicBlock, TtlRefresh } from "./redis_batch.ts";
+import {
+  afterOutgoing,
+  answerSoon,
+  PublishQueue,
+  type TopicBlock,
+  TtlRefresh,
+} from "./redis_batch.ts";
 import { packBody, packPlain, parseId, unpackBody } from "./redis_codec.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
@@ -228,10 +236,7 @@ export class RedisBackplane implements Backplane {
       this.#timeout,
       `Redis did not answer in ${this.#timeout} ms`,
     ).then(
-      // Answered after the I/O already received (this instance's own Pub/Sub connection
-      // usually holds the events by then): a listener here hears an event before its
-      // publisher resumes, as with the in-memory backplane, in most cases (not a promise).
-      (answers) => void setImmediate(() => this.#answer(blocks, answers)),
+      (answers) => answerSoon(() => this.#answer(blocks, answers)),
       (error: unknown) => {
         for (const [topic, block] of blocks) {
           this.#refresh.forget(topic);
@@ -242,6 +247,10 @@ export class RedisBackplane implements Backplane {
   }
 
   #answer(blocks: Map<string, TopicBlock>, answers: (number | Uint8Array)[]): void {
+    // What this instance's Pub/Sub connection holds by now (usually the events answered)
+    // reaches its listeners before the publishers resume, as with the in-memory backplane
+    // (in most cases: not a promise).
+    this.#drain();
     let g = 0;
     for (const [topic, block] of blocks) {
       const last = answers[g++];
@@ -360,7 +369,27 @@ export class RedisBackplane implements Backplane {
       segments.map((s) => (s === "*" || s === "**" ? "*" : escapeGlob(s))).join(".");
   }
 
+  /**
+   * Pub/Sub messages not decoded yet. They are decoded in a turn of their own after the
+   * process's outgoing work (lib/pubsub/redis_batch.ts), or before this instance answers its
+   * publishers.
+   */
+  #inbox: [Uint8Array, Uint8Array][] = [];
+
   #receive(message: Uint8Array, channel: Uint8Array): void {
+    if (this.#inbox.push([message, channel]) === 1) setImmediate(this.#drainSoon);
+  }
+
+  readonly #drainSoon = (): void => afterOutgoing(this.#drain);
+
+  readonly #drain = (): void => {
+    if (this.#inbox.length === 0) return;
+    const inbox = this.#inbox;
+    this.#inbox = [];
+    for (const [message, channel] of inbox) this.#decode(message, channel);
+  };
+
+  #decode(message: Uint8Array, channel: Uint8Array): void {
     try {
       const topic = text(channel).slice(this.#prefix.length);
       const space = message.indexOf(0x20);

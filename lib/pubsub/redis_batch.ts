@@ -4,6 +4,11 @@
  * - {@linkcode PublishQueue} gathers the publishes an instance makes in one turn of the event
  *   loop and hands them over grouped by topic, as one script call (at most 512 events or
  *   about 1 MiB: a bigger batch is cut into several calls).
+ * - {@linkcode answerSoon} and {@linkcode afterOutgoing} order a process's work: outgoing
+ *   first. A call's answers are delivered in a turn of their own; Pub/Sub input is decoded
+ *   after the calls scheduled and the answers waiting, so that decoding for one instance's
+ *   listeners never holds back another instance's next call, and runs while Redis executes
+ *   it (each instance still delivers what it holds before it answers its own publishers).
  * - {@linkcode TtlRefresh} says when a topic's keys need their idle TTL refreshed (at most
  *   once per tenth of it per topic).
  *
@@ -98,6 +103,7 @@ export class PublishQueue {
         this.#flush();
       } else if (!this.#scheduled) {
         this.#scheduled = true;
+        outgoing.flushes++;
         setImmediate(this.#flushSoon);
       }
     });
@@ -105,7 +111,14 @@ export class PublishQueue {
 
   readonly #flushSoon = (): void => {
     this.#scheduled = false;
-    this.#flush();
+    outgoing.flushes--;
+    try {
+      this.#flush();
+    } finally {
+      // In a later turn than the client's own write of the call just made.
+      const tasks = waiting.splice(0);
+      if (tasks.length > 0) setImmediate(() => run(tasks));
+    }
   };
 
   #flush(): void {
@@ -129,6 +142,61 @@ export class PublishQueue {
     }
     this.#send(blocks);
   }
+}
+
+/** This process's outgoing work: calls scheduled, answers to deliver; tasks waiting for it. */
+const outgoing = { flushes: 0, answers: 0 };
+const waiting: (() => void)[] = [];
+
+function run(tasks: readonly (() => void)[]): void {
+  for (const task of tasks) task();
+}
+
+/**
+ * Deliver a script call's answers in a turn of their own (its publishes resolve there),
+ * counted as outgoing work until the calls the resolved publishers make are scheduled.
+ *
+ * @param answer Resolves the call's publishes.
+ * @example
+ * ```ts
+ * import { answerSoon } from "./redis_batch.ts";
+ * const answered = new Promise<void>((resolve) => answerSoon(resolve));
+ * await answered;
+ * ```
+ */
+export function answerSoon(answer: () => void): void {
+  outgoing.answers++;
+  setImmediate(() => {
+    try {
+      answer();
+    } finally {
+      // A turn later, once the resumed publishers have scheduled their calls (if any).
+      setImmediate(() => {
+        outgoing.answers--;
+        if (outgoing.answers === 0 && outgoing.flushes === 0) run(waiting.splice(0));
+      });
+    }
+  });
+}
+
+/**
+ * Run a task after this process's outgoing work: at once when no call is scheduled and no
+ * answer waits, else once the next call is sent (or the answers are delivered and no call
+ * follows). The backplane decodes what Pub/Sub brought this way: a listener's decoding never
+ * holds back another instance's next call, and runs while Redis executes it.
+ *
+ * @param task The task.
+ * @example
+ * ```ts
+ * import { afterOutgoing } from "./redis_batch.ts";
+ * let ran = false;
+ * afterOutgoing(() => (ran = true));
+ * if (!ran) throw new Error("unreachable: nothing was outgoing");
+ * ```
+ */
+export function afterOutgoing(task: () => void): void {
+  if (outgoing.flushes === 0 && outgoing.answers === 0) task();
+  else waiting.push(task);
 }
 
 /**

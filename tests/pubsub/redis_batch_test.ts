@@ -1,6 +1,14 @@
 import { describe, it } from "../_deadline.ts";
 import assert from "node:assert/strict";
-import { PublishQueue, type TopicBlock, TtlRefresh } from "../../lib/pubsub/redis_batch.ts";
+import { setImmediate } from "node:timers";
+import {
+  afterOutgoing,
+  answerSoon,
+  PublishQueue,
+  type TopicBlock,
+  TtlRefresh,
+} from "../../lib/pubsub/redis_batch.ts";
+import { waitFor } from "../_pubsub_helpers.ts";
 
 describe("redis publish queue", () => {
   it("gathers one turn's publishes into one call, grouped by topic in first-publish order", async () => {
@@ -56,6 +64,53 @@ describe("redis publish queue", () => {
       queue.add("bad", "3"),
     ]);
     assert.deepEqual(outcomes.map((o) => o.status), ["rejected", "fulfilled", "rejected"]);
+  });
+});
+
+describe("redis outgoing work first", () => {
+  it("a task runs at once when no call is scheduled and no answer waits", () => {
+    let ran = false;
+    afterOutgoing(() => (ran = true));
+    assert.equal(ran, true);
+  });
+
+  it("a task waits for the scheduled call to be sent, and runs after the client's write", async () => {
+    const order: string[] = [];
+    const queue = new PublishQueue((blocks) => {
+      order.push("send");
+      setImmediate(() => order.push("client write")); // node-redis writes a turn later
+      for (const block of blocks.values()) {
+        answerSoon(() => {
+          order.push("answer");
+          block.resolve(1);
+        });
+      }
+    });
+    const published = queue.add("t", "x");
+    afterOutgoing(() => order.push("decode"));
+    assert.equal(await published, 1);
+    await waitFor(() => order.includes("decode"), "the task");
+    assert.deepEqual(order, ["send", "client write", "answer", "decode"]);
+  });
+
+  it("a task waits for an answer, and for the call its publishers then make", async () => {
+    const order: string[] = [];
+    const queue = new PublishQueue((blocks) => {
+      order.push("send");
+      for (const block of blocks.values()) block.resolve(1);
+    });
+    answerSoon(() => {
+      order.push("answer");
+      void queue.add("t", "x");
+    });
+    afterOutgoing(() => order.push("decode"));
+    await waitFor(() => order.includes("decode"), "the task");
+    assert.deepEqual(order, ["answer", "send", "decode"]);
+    const alone: string[] = [];
+    answerSoon(() => alone.push("answer"));
+    afterOutgoing(() => alone.push("decode"));
+    await waitFor(() => alone.includes("decode"), "the task after an answer alone");
+    assert.deepEqual(alone, ["answer", "decode"]);
   });
 });
 
