@@ -268,9 +268,12 @@ export class RedisBackplane implements Backplane {
   }
 
   async replay(topic: string, since?: number): Promise<ReplayResult> {
-    let reply: [number, StreamEntry[], StreamEntry[]];
+    let seq: number;
+    let held: TopicEvent[];
+    let firstSeq: number | undefined;
     try {
-      reply = await settleWithin(
+      let entries: StreamEntry[], first: StreamEntry[];
+      [seq, entries, first] = await settleWithin(
         this.#eval(REPLAY, this.#keys(topic), [
           String(since ?? Number.MAX_SAFE_INTEGER),
           String(this.#size),
@@ -278,19 +281,19 @@ export class RedisBackplane implements Backplane {
         this.#timeout,
         `Redis did not answer in ${this.#timeout} ms`,
       );
+      // Held: the last `size` seqs, younger than maxAge, still in the stream. The first
+      // entry may also hold events at or below `since`.
+      const cutoff = Date.now() - this.#maxAge;
+      held = entries.flatMap((entry) => entryEvents(topic, entry))
+        .filter((event) => event.time >= cutoff && event.seq > seq - this.#size);
+      firstSeq = first[0] === undefined ? undefined : firstOf(first[0]);
     } catch (error) {
       throw new Error(
         `Switchboard: the Redis backplane could not replay ${topic}: ${message(error)}`,
         { cause: error },
       );
     }
-    const [seq, entries, first] = reply;
     if (since === undefined || since === seq) return { events: [], seq };
-    // Held: the last `size` seqs, younger than maxAge, still in the stream.
-    const cutoff = Date.now() - this.#maxAge;
-    const held = entries.flatMap((entry) => entryEvents(topic, entry))
-      .filter((event) => event.time >= cutoff && event.seq > seq - this.#size);
-    const firstSeq = first[0] === undefined ? undefined : firstOf(first[0]);
     let oldest: number | null = held[0]?.seq ?? null;
     if (oldest === null && firstSeq !== undefined && this.#size > 0 && since > seq) {
       oldest = Math.max(firstSeq, seq - this.#size + 1);
