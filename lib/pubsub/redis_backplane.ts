@@ -68,7 +68,7 @@ import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 export interface RedisBackplaneOptions {
   /** Prefix of every key and channel. Default `switchboard:`. */
   readonly prefix?: string;
-  /** Events kept per topic (stream `MAXLEN ~ size`) and their age. Default: none. */
+  /** Events kept per topic (about the last `size`, in its stream) and their age. Default: none. */
   readonly replay?: ReplayOptions;
   /**
    * A topic not published for this many ms is forgotten (its keys expire; it restarts at
