@@ -387,6 +387,10 @@ export class RedisBackplane implements Backplane {
 
   readonly #drain = (): void => {
     if (this.#inbox.length === 0) return;
+    if (this.#closed) {
+      this.#inbox = [];
+      return;
+    }
     const inbox = this.#inbox;
     this.#inbox = [];
     for (const [message, channel] of inbox) this.#decode(message, channel);
