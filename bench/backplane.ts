@@ -16,8 +16,14 @@
  * the variants' rounds interleaved.
  * Bounded: every round stops at DEADLINE_MS.
  *
+ * NATS also gets the ceiling of its backplane's design: raw JetStream publishes with one
+ * acknowledged message per topic in flight (each carrying the expected last subject sequence,
+ * as the backplane's do), and the backplane's events per stored message (from the stream's
+ * last sequence before and after each round).
+ *
  * Run: `deno run -A bench/backplane.ts` or `bun bench/backplane.ts`; environment EVENTS
- * (default 20,000), TOPICS (default 16), WINDOW (default 100), ROUNDS (default 3).
+ * (default 20,000), TOPICS (default 16), WINDOW (default 100), ROUNDS (default 3), ENGINES
+ * (`redis`, `nats`, default both).
  *
  * @module
  */
@@ -35,6 +41,7 @@ const EVENTS = Number(process.env.EVENTS ?? 20_000);
 const TOPICS = Number(process.env.TOPICS ?? 16);
 const WINDOW = Number(process.env.WINDOW ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ENGINES = process.env.ENGINES ?? "redis,nats";
 const DEADLINE_MS = 60_000;
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 
@@ -47,25 +54,31 @@ const NATS_RAW = "NATS raw core publish -> subscribe (baseline)";
 /** The engines' own storing publish, one event per command, acknowledged. */
 const REDIS_STORE = "Redis raw storing publish (Lua per event)";
 const NATS_STORE = "NATS raw JetStream publish, acked per event";
+/** The NATS backplane's design ceiling: one acked message per topic in flight. */
+const NATS_CEILING = "NATS raw JetStream, 1 acked msg/topic in flight";
 
 /** One variant: set up, then a round sends `EVENTS` and resolves when all are heard. */
 interface Variant {
   readonly name: string;
   round(prefix: string): Promise<number>;
   close(): Promise<void>;
+  /** Events per stored message, per measured round (the NATS backplane). */
+  readonly perMessage?: number[];
 }
 
 /** Run `send(i)` for i < EVENTS with at most WINDOW pending, and wait for `heard()`. */
-async function pump(
-  send: (i: number) => unknown,
-  heard: Promise<void>,
-): Promise<number> {
-  const start = performance.now();
+function pump(send: (i: number) => unknown, heard: Promise<void>): Promise<number> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < EVENTS) await send(next++);
   };
-  await Promise.all(Array.from({ length: WINDOW }, worker));
+  return timed(() => Promise.all(Array.from({ length: WINDOW }, worker)), heard);
+}
+
+/** Events per second of `send()` until `heard()`. */
+async function timed(send: () => Promise<unknown>, heard: Promise<void>): Promise<number> {
+  const start = performance.now();
+  await send();
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     heard,
@@ -148,7 +161,7 @@ return seq`;
 }
 
 async function rawNats(url: string, acked: boolean): Promise<Variant> {
-  const pubConn = await natsConnect({ servers: url });
+  const pubConn = await natsConnect({ servers: url, noAsyncTraces: true });
   const subConn = await natsConnect({ servers: url });
   const js = jetstream(pubConn);
   if (acked) {
@@ -178,16 +191,59 @@ async function rawNats(url: string, acked: boolean): Promise<Variant> {
   };
 }
 
-async function throughBackplane(name: string, open: () => Promise<Backplane>): Promise<Variant> {
+/** Each topic's JetStream publishes one at a time, after the topic's last (as the backplane). */
+async function rawNatsCeiling(url: string): Promise<Variant> {
+  const pubConn = await natsConnect({ servers: url, noAsyncTraces: true });
+  const subConn = await natsConnect({ servers: url });
+  const js = jetstream(pubConn);
+  const jsm = await jetstreamManager(pubConn);
+  await jsm.streams.add({ name: "RAWCEIL", subjects: ["rawceil.>"], max_msgs_per_subject: 100 });
+  return {
+    name: NATS_CEILING,
+    async round(prefix) {
+      const { hit, all } = counter();
+      const root = `rawceil.${prefix}`;
+      const sub = subConn.subscribe(`${root}.*`, { callback: hit });
+      await subConn.flush();
+      let next = 0;
+      const topic = async (_: unknown, t: number): Promise<void> => {
+        let last = 0;
+        while (next < EVENTS) {
+          next++;
+          const ack = await js.publish(`${root}.t${t}`, PAYLOAD, {
+            expect: { lastSubjectSequence: last },
+          });
+          last = ack.seq;
+        }
+      };
+      const rate = await timed(() => Promise.all(Array.from({ length: TOPICS }, topic)), all);
+      sub.unsubscribe();
+      return rate;
+    },
+    async close() {
+      await Promise.all([pubConn.close(), subConn.close()]);
+    },
+  };
+}
+
+async function throughBackplane(
+  name: string,
+  open: () => Promise<Backplane>,
+  lastSeq?: () => Promise<number>,
+): Promise<Variant> {
   const a = await open();
   const b = await open();
+  const perMessage: number[] = [];
   return {
     name,
+    ...lastSeq === undefined ? {} : { perMessage },
     async round(prefix) {
       const { hit, all } = counter();
       const stream = b.stream(hit);
       await stream.add(`${prefix}.*`);
+      const before = await lastSeq?.();
       const rate = await pump((i) => a.publish(`${prefix}.t${i % TOPICS}`, DATA), all);
+      if (before !== undefined) perMessage.push(EVENTS / ((await lastSeq!()) - before));
       stream.close();
       return rate;
     },
@@ -215,20 +271,39 @@ async function measure(variants: readonly Variant[]): Promise<number[]> {
   return rates.map(median);
 }
 
-const redis = await startRedis({ persist: false });
-const nats = await startNats();
+const withRedis = ENGINES.includes("redis");
+const withNats = ENGINES.includes("nats");
+const redis = withRedis ? await startRedis({ persist: false }) : undefined;
+const nats = withNats ? await startNats() : undefined;
 try {
   const replay = { replay: { size: 100 } };
-  const variants = [
-    await rawRedis(redis.url),
-    await rawRedisScript(redis.url),
-    await throughBackplane("RedisBackplane", () => RedisBackplane.connect(redis.url, replay)),
-    await rawNats(nats.url, false),
-    await rawNats(nats.url, true),
-    await throughBackplane("NatsBackplane", () => NatsBackplane.connect(nats.url, replay)),
-  ];
+  const variants: Variant[] = [];
+  if (redis !== undefined) {
+    variants.push(
+      await rawRedis(redis.url),
+      await rawRedisScript(redis.url),
+      await throughBackplane("RedisBackplane", () => RedisBackplane.connect(redis.url, replay)),
+    );
+  }
+  if (nats !== undefined) {
+    const nc = await natsConnect({ servers: nats.url });
+    const jsm = await jetstreamManager(nc);
+    variants.push(
+      await rawNats(nats.url, false),
+      await rawNats(nats.url, true),
+      await rawNatsCeiling(nats.url),
+      await throughBackplane(
+        "NatsBackplane",
+        () => NatsBackplane.connect(nats.url, replay),
+        async () => (await jsm.streams.info("SWITCHBOARD")).state.last_seq,
+      ),
+    );
+    variants.push({ name: "", round: () => Promise.resolve(0), close: () => nc.close() });
+  }
   const medians = await measure(variants);
-  const rows = variants.map((variant, i): [string, number] => [variant.name, medians[i]!]);
+  const rows = variants.flatMap((variant, i): [string, number][] =>
+    variant.name === "" ? [] : [[variant.name, medians[i]!]]
+  );
   const rate = new Map(rows);
   console.log(
     `backplane bench, ${runtime}, ${EVENTS} events over ${TOPICS} topics, ` +
@@ -239,17 +314,27 @@ try {
       `  ${name.padEnd(46)} ${Math.round(value).toLocaleString("en").padStart(10)} events/s`,
     );
   }
+  for (const variant of variants) {
+    if (variant.perMessage === undefined) continue;
+    console.log(
+      `  ${variant.name} events per stored message: ${median(variant.perMessage).toFixed(2)}`,
+    );
+  }
   const ratio = (a: string, b: string): string => (rate.get(a)! / rate.get(b)!).toFixed(2);
   const lines: [string, string, string, string][] = [
     ["RedisBackplane", "raw Redis pub/sub (baseline)", REDIS_RAW, " (target >= 0.7)"],
     ["NatsBackplane", "raw NATS core pub/sub (baseline)", NATS_RAW, " (target >= 0.7)"],
     ["RedisBackplane", "raw Redis storing publish", REDIS_STORE, ""],
     ["NatsBackplane", "raw JetStream acked publish", NATS_STORE, ""],
+    ["NatsBackplane", "raw JetStream, 1 msg/topic in flight", NATS_CEILING, ""],
+    [NATS_CEILING, "raw NATS core pub/sub (baseline)", NATS_RAW, ""],
   ];
   for (const [backplane, label, baseline, target] of lines) {
-    console.log(`  ratio ${backplane} / ${label}: ${ratio(backplane, baseline)}${target}`);
+    if (!rate.has(backplane) || !rate.has(baseline)) continue;
+    const name = backplane === NATS_CEILING ? "raw JetStream, 1 msg/topic in flight" : backplane;
+    console.log(`  ratio ${name} / ${label}: ${ratio(backplane, baseline)}${target}`);
   }
 } finally {
-  await redis.stop();
-  await nats.stop();
+  await redis?.stop();
+  await nats?.stop();
 }

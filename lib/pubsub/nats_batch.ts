@@ -1,0 +1,172 @@
+/**
+ * The NATS backplane's batches: within one instance, a topic's publishes are queued and
+ * stored one message at a time, and those that wait while a message is being stored go
+ * together as the next one (at most 256 events or about 256 KiB), so a hot topic costs one
+ * JetStream round trip per batch; different topics go in parallel.
+ *
+ * A stored message holds one event, or a batch: header `Sb-Seq` is the seq of its last event,
+ * `Sb-Count` how many it holds (absent for one), and the body their packed forms, each after
+ * its 4-byte length (`joinPacked`). It is stored, delivered and refused whole, and unpacked
+ * into events with consecutive seqs.
+ *
+ * @module
+ */
+
+import type { MsgHdrs } from "@nats-io/transport-node";
+import { setImmediate } from "node:timers";
+import { joinPacked, splitPacked, unpackEvent } from "./event_codec.ts";
+import type { TopicEvent } from "./replay.ts";
+
+/** The header holding the seq of a stored message's last event. */
+export const SEQ_HEADER = "Sb-Seq";
+/** The header holding how many events a stored message holds (absent: one). */
+export const COUNT_HEADER = "Sb-Count";
+
+/** Most events, and (roughly) most bytes, stored as one message. */
+const MAX_BATCH = 256;
+const MAX_BATCH_BYTES = 256 * 1024;
+
+/** A publish waiting in its topic's queue. */
+interface Pending {
+  readonly packed: string | Uint8Array;
+  readonly resolve: (seq: number) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * Stores a batch of a topic's packed events as one message, resolving to the seq of its last
+ * event (or rejecting the whole batch).
+ *
+ * @example Types only
+ * ```ts
+ * import type { StoreBatch } from "./nats_batch.ts";
+ * let seq = 0;
+ * const store: StoreBatch = (_topic, packed) => Promise.resolve(seq += packed.length);
+ * store("t", ["a", "b"]);
+ * ```
+ */
+export type StoreBatch = (
+  topic: string,
+  packed: readonly (string | Uint8Array)[],
+) => Promise<number>;
+
+/**
+ * Per-topic queues of publishes, stored a batch at a time per topic.
+ *
+ * @example
+ * ```ts
+ * import { TopicBatches } from "./nats_batch.ts";
+ * let last = 0;
+ * const sizes: number[] = [];
+ * const batches = new TopicBatches((_topic, packed) => {
+ *   sizes.push(packed.length);
+ *   return Promise.resolve(last += packed.length);
+ * });
+ * const seqs = await Promise.all([batches.add("t", "a"), batches.add("t", "b")]);
+ * if (seqs.join() !== "1,2" || sizes.join() !== "2") throw new Error("unreachable");
+ * ```
+ */
+export class TopicBatches {
+  readonly #store: StoreBatch;
+  /** Each topic's waiting publishes; a topic is here while a batch of it is being stored. */
+  readonly #queues = new Map<string, Pending[]>();
+
+  /** @param store Stores one batch; called again for a topic only once the last settled. */
+  constructor(store: StoreBatch) {
+    this.#store = store;
+  }
+
+  /**
+   * Queue a packed event on its topic.
+   *
+   * @param topic The topic.
+   * @param packed The packed event.
+   * @returns Its seq, once stored.
+   */
+  add(topic: string, packed: string | Uint8Array): Promise<number> {
+    const { promise, resolve, reject } = Promise.withResolvers<number>();
+    const queue = this.#queues.get(topic);
+    if (queue !== undefined) {
+      queue.push({ packed, resolve, reject });
+      return promise;
+    }
+    const started = [{ packed, resolve, reject }];
+    this.#queues.set(topic, started);
+    // Start after this turn of the event loop, so that its publishes share a message.
+    setImmediate(() => void this.#drain(topic, started));
+    return promise;
+  }
+
+  async #drain(topic: string, queue: Pending[]): Promise<void> {
+    while (queue.length > 0) {
+      let bytes = 0;
+      let n = 0;
+      while (n < queue.length && n < MAX_BATCH && (n === 0 || bytes < MAX_BATCH_BYTES)) {
+        const packed = queue[n]!.packed;
+        bytes += typeof packed === "string" ? packed.length : packed.byteLength;
+        n++;
+      }
+      const batch = queue.splice(0, n);
+      try {
+        const seq = await this.#store(topic, batch.map((pending) => pending.packed));
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(seq - batch.length + 1 + i);
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const pending of batch) pending.reject(failure);
+      }
+    }
+    this.#queues.delete(topic);
+  }
+}
+
+/**
+ * The body of a stored message holding `packed`.
+ *
+ * @param packed The packed events, oldest first.
+ * @returns The lone event's packed form, or the batch's body.
+ * @example
+ * ```ts
+ * import { batchBody } from "./nats_batch.ts";
+ * if (batchBody(["x"]) !== "x" || !(batchBody(["x", "y"]) instanceof Uint8Array)) {
+ *   throw new Error("unreachable");
+ * }
+ * ```
+ */
+export function batchBody(packed: readonly (string | Uint8Array)[]): string | Uint8Array {
+  return packed.length === 1 ? packed[0]! : joinPacked(packed);
+}
+
+/**
+ * The events of a stored message: one, or a batch whose last has seq `seq`.
+ *
+ * @param topic The topic.
+ * @param seq The message's `Sb-Seq`.
+ * @param headers Its headers (for `Sb-Count`).
+ * @param data Its body.
+ * @returns The events, oldest first.
+ * @throws {SyntaxError} If the message is not a stored event or batch.
+ * @example
+ * ```ts
+ * import { batchBody, unpackStored } from "./nats_batch.ts";
+ * import { packEvent } from "./event_codec.ts";
+ * import { headers } from "@nats-io/transport-node";
+ * const h = headers();
+ * h.set("Sb-Count", "2");
+ * const body = batchBody([packEvent(1, undefined, "a"), packEvent(1, undefined, "b")]);
+ * const events = unpackStored("t", 8, h, body as Uint8Array);
+ * if (events.map((e) => `${e.seq}${e.data}`).join() !== "7a,8b") throw new Error("unreachable");
+ * ```
+ */
+export function unpackStored(
+  topic: string,
+  seq: number,
+  headers: MsgHdrs | undefined,
+  data: Uint8Array,
+): TopicEvent[] {
+  const count = Number(headers?.get(COUNT_HEADER) || 1);
+  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(count) || count < 1 || count > seq) {
+    throw new SyntaxError(`Switchboard: a malformed batch of events on ${topic}`);
+  }
+  if (count === 1) return [unpackEvent(topic, seq, data)];
+  return splitPacked(data, count).map((part, i) => unpackEvent(topic, seq - count + 1 + i, part));
+}
