@@ -33,6 +33,12 @@ interface Pending {
   readonly reject: (error: Error) => void;
 }
 
+/** A topic's waiting publishes, and whether a message of it is being stored. */
+interface TopicQueue {
+  readonly pending: Pending[];
+  busy: boolean;
+}
+
 /**
  * Stores a batch of a topic's packed events as one message, resolving to the seq of its last
  * event (or rejecting the whole batch).
@@ -68,8 +74,11 @@ export type StoreBatch = (
  */
 export class TopicBatches {
   readonly #store: StoreBatch;
-  /** Each topic's waiting publishes; a topic is here while a batch of it is being stored. */
-  readonly #queues = new Map<string, Pending[]>();
+  /** Each topic's waiting publishes; a topic is here while it has some or one is stored. */
+  readonly #queues = new Map<string, TopicQueue>();
+  /** Topics with waiting publishes and no message being stored. */
+  readonly #ready = new Set<string>();
+  #scheduled = false;
 
   /** @param store Stores one batch; called again for a topic only once the last settled. */
   constructor(store: StoreBatch) {
@@ -85,37 +94,68 @@ export class TopicBatches {
    */
   add(topic: string, packed: string | Uint8Array): Promise<number> {
     const { promise, resolve, reject } = Promise.withResolvers<number>();
-    const queue = this.#queues.get(topic);
-    if (queue !== undefined) {
-      queue.push({ packed, resolve, reject });
-      return promise;
+    let queue = this.#queues.get(topic);
+    if (queue === undefined) {
+      queue = { pending: [], busy: false };
+      this.#queues.set(topic, queue);
     }
-    const started = [{ packed, resolve, reject }];
-    this.#queues.set(topic, started);
-    // Start after this turn of the event loop, so that its publishes share a message.
-    setImmediate(() => void this.#drain(topic, started));
+    queue.pending.push({ packed, resolve, reject });
+    if (!queue.busy) this.#markReady(topic);
     return promise;
   }
 
-  async #drain(topic: string, queue: Pending[]): Promise<void> {
-    while (queue.length > 0) {
-      let bytes = 0;
-      let n = 0;
-      while (n < queue.length && n < MAX_BATCH && (n === 0 || bytes < MAX_BATCH_BYTES)) {
-        const packed = queue[n]!.packed;
-        bytes += typeof packed === "string" ? packed.length : packed.byteLength;
-        n++;
-      }
-      const batch = queue.splice(0, n);
-      try {
-        const seq = await this.#store(topic, batch.map((pending) => pending.packed));
-        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(seq - batch.length + 1 + i);
-      } catch (error) {
-        const failure = error instanceof Error ? error : new Error(String(error));
-        for (const pending of batch) pending.reject(failure);
-      }
+  /**
+   * Send the next batch of every ready topic after this turn of the event loop: the
+   * publishes of the turn share their topic's message, and the messages of all topics leave
+   * in one write.
+   */
+  #markReady(topic: string): void {
+    this.#ready.add(topic);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#sendReady());
+  }
+
+  #sendReady(): void {
+    this.#scheduled = false;
+    const topics = [...this.#ready];
+    this.#ready.clear();
+    for (const topic of topics) {
+      const queue = this.#queues.get(topic);
+      if (queue !== undefined && !queue.busy) this.#send(topic, queue);
     }
-    this.#queues.delete(topic);
+  }
+
+  #send(topic: string, queue: TopicQueue): void {
+    const { pending } = queue;
+    let bytes = 0;
+    let n = 0;
+    while (n < pending.length && n < MAX_BATCH && (n === 0 || bytes < MAX_BATCH_BYTES)) {
+      const packed = pending[n]!.packed;
+      bytes += typeof packed === "string" ? packed.length : packed.byteLength;
+      n++;
+    }
+    const batch = pending.splice(0, n);
+    queue.busy = true;
+    const settled = (): void => {
+      queue.busy = false;
+      if (pending.length > 0) this.#markReady(topic);
+      else if (this.#queues.get(topic) === queue) this.#queues.delete(topic);
+    };
+    let stored: Promise<number>;
+    try {
+      stored = this.#store(topic, batch.map((p) => p.packed));
+    } catch (error) {
+      stored = Promise.reject(error);
+    }
+    stored.then((seq) => {
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(seq - batch.length + 1 + i);
+      settled();
+    }, (error: unknown) => {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      for (const p of batch) p.reject(failure);
+      settled();
+    });
   }
 }
 
