@@ -52,13 +52,18 @@ import {
   jetstreamManager,
   type MsgRequest,
   StorageType,
-  type StoredMsg,
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
 import { packForPublish } from "./event_codec.ts";
-import { batchBody, COUNT_HEADER, SEQ_HEADER, TopicBatches, unpackStored } from "./nats_batch.ts";
+import {
+  messageSeq,
+  packMessage,
+  setMessageSeq,
+  TopicBatches,
+  unpackMessage,
+} from "./nats_batch.ts";
 import { NatsPublisher } from "./nats_publisher.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
@@ -274,7 +279,7 @@ export class NatsBackplane implements Backplane {
       if (this.#state !== "up" || this.#closed) {
         throw new Error(this.#closed ? "closed" : `not connected (${this.#detail ?? "down"})`);
       }
-      return await this.#store(topic, batchBody(packed), packed.length);
+      return await this.#store(topic, packMessage(packed), packed.length);
     } catch (error) {
       throw new Error(
         `Switchboard: the NATS backplane could not publish on ${topic}: ${message(error)}`,
@@ -284,14 +289,13 @@ export class NatsBackplane implements Backplane {
   }
 
   /** Store a message of `count` events after the topic's last; resolves to its last seq. */
-  async #store(topic: string, body: string | Uint8Array, count: number): Promise<number> {
+  async #store(topic: string, body: Uint8Array, count: number): Promise<number> {
     const deadline = Date.now() + this.#timeout;
     for (let attempt = 1;; attempt++) {
       const last = this.#last.get(topic) ?? await this.#fetchLast(topic);
       const seq = last.seq + count;
+      setMessageSeq(body, seq); // the previous attempt's message left long ago
       const headers = natsHeaders();
-      headers.set(SEQ_HEADER, String(seq));
-      if (count > 1) headers.set(COUNT_HEADER, String(count));
       headers.set(EXPECT_HEADER, String(last.streamSeq));
       try {
         const streamSeq = await this.#publisher.publish(this.#in + topic, body, headers);
@@ -316,7 +320,7 @@ export class NatsBackplane implements Backplane {
     });
     return stored === null
       ? { seq: 0, streamSeq: 0 }
-      : { seq: seqOf(stored), streamSeq: stored.seq };
+      : { seq: messageSeq(stored.data), streamSeq: stored.seq };
   }
 
   #remember(topic: string, last: Last): void {
@@ -328,7 +332,7 @@ export class NatsBackplane implements Backplane {
   async #replay(topic: string, since: number | undefined): Promise<ReplayResult> {
     const subject = this.#in + topic;
     const lastMsg = await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
-    const seq = lastMsg === null ? 0 : seqOf(lastMsg);
+    const seq = lastMsg === null ? 0 : messageSeq(lastMsg.data);
     if (since === undefined || since === seq) return { events: [], seq };
     // The held events, oldest first (at most max_msgs_per_subject of them).
     const held: TopicEvent[] = [];
@@ -341,7 +345,7 @@ export class NatsBackplane implements Backplane {
         const query = { next_by_subj: subject, seq: from } as unknown as MsgRequest;
         const stored = await this.#jsm.streams.getMessage(this.#stream, query);
         if (stored === null) break;
-        for (const event of unpackStored(topic, seqOf(stored), stored.header, stored.data)) {
+        for (const event of unpackMessage(topic, stored.data)) {
           if (event.time >= cutoff && event.seq > seq - this.#size) held.push(event);
         }
         if (stored.seq >= lastMsg.seq) break;
@@ -374,13 +378,13 @@ export class NatsBackplane implements Backplane {
   #receive(msg: Msg): void {
     try {
       const topic = msg.subject.slice(this.#ev.length);
-      const seq = Number(msg.headers?.get(SEQ_HEADER));
-      const events = unpackStored(topic, seq, msg.headers, msg.data);
-      // The topic's newest message as far as heard: the next publish goes after it.
-      const streamSeq = Number(msg.headers?.get(STREAM_SEQ_HEADER));
+      const events = unpackMessage(topic, msg.data);
+      // A topic this instance publishes on moved on: its next publish goes after this.
       const last = this.#last.get(topic);
-      if (streamSeq > 0 && (last === undefined || last.streamSeq < streamSeq)) {
-        this.#remember(topic, { seq, streamSeq });
+      const seq = events[events.length - 1]!.seq;
+      if (last !== undefined && last.seq !== seq) {
+        const streamSeq = Number(msg.headers?.get(STREAM_SEQ_HEADER));
+        if (streamSeq > last.streamSeq) this.#remember(topic, { seq, streamSeq });
       }
       this.#streams.receiveBatch(events);
     } catch (error) {
@@ -414,10 +418,6 @@ export class NatsBackplane implements Backplane {
       }
     }
   }
-}
-
-function seqOf(stored: StoredMsg): number {
-  return Number(stored.header.get(SEQ_HEADER));
 }
 
 function apiCode(error: unknown): number | undefined {

@@ -4,23 +4,26 @@
  * together as the next one (at most 256 events or about 256 KiB), so a hot topic costs one
  * JetStream round trip per batch; different topics go in parallel.
  *
- * A stored message holds one event, or a batch: header `Sb-Seq` is the seq of its last event,
- * `Sb-Count` how many it holds (absent for one), and the body their packed forms, each after
- * its 4-byte length (`joinPacked`). It is stored, delivered and refused whole, and unpacked
- * into events with consecutive seqs.
+ * A stored message holds one event or several, with consecutive seqs; it is stored, delivered
+ * and refused whole. Its body (no headers needed to read it):
+ *
+ * | bytes | what                                                                      |
+ * | ----- | ------------------------------------------------------------------------- |
+ * | 0–3   | `S`, `b`, format 1, 0                                                      |
+ * | 4–11  | the seq of its last event (float64, big-endian; an integer below 2^53)     |
+ * | 12–15 | how many events it holds (uint32, big-endian)                               |
+ * | 16–   | each event's packed form (`packEvent`) after its length (uint32, big-endian) |
  *
  * @module
  */
 
-import type { MsgHdrs } from "@nats-io/transport-node";
 import { setImmediate } from "node:timers";
-import { joinPacked, splitPacked, unpackEvent } from "./event_codec.ts";
+import { splitPacked, unpackEvent } from "./event_codec.ts";
 import type { TopicEvent } from "./replay.ts";
 
-/** The header holding the seq of a stored message's last event. */
-export const SEQ_HEADER = "Sb-Seq";
-/** The header holding how many events a stored message holds (absent: one). */
-export const COUNT_HEADER = "Sb-Count";
+/** Bytes before the events. */
+const HEAD = 16;
+const FORMAT = 1;
 
 /** Most events, and (roughly) most bytes, stored as one message. */
 const MAX_BATCH = 256;
@@ -160,53 +163,111 @@ export class TopicBatches {
 }
 
 /**
- * The body of a stored message holding `packed`.
+ * The body of a stored message holding `packed`, its seq to be set by
+ * {@linkcode setMessageSeq}.
  *
- * @param packed The packed events, oldest first.
- * @returns The lone event's packed form, or the batch's body.
+ * @param packed The packed events, oldest first (at least one).
+ * @returns The body.
  * @example
  * ```ts
- * import { batchBody } from "./nats_batch.ts";
- * if (batchBody(["x"]) !== "x" || !(batchBody(["x", "y"]) instanceof Uint8Array)) {
- *   throw new Error("unreachable");
- * }
- * ```
- */
-export function batchBody(packed: readonly (string | Uint8Array)[]): string | Uint8Array {
-  return packed.length === 1 ? packed[0]! : joinPacked(packed);
-}
-
-/**
- * The events of a stored message: one, or a batch whose last has seq `seq`.
- *
- * @param topic The topic.
- * @param seq The message's `Sb-Seq`.
- * @param headers Its headers (for `Sb-Count`).
- * @param data Its body.
- * @returns The events, oldest first.
- * @throws {SyntaxError} If the message is not a stored event or batch.
- * @example
- * ```ts
- * import { batchBody, unpackStored } from "./nats_batch.ts";
+ * import { messageSeq, packMessage, setMessageSeq, unpackMessage } from "./nats_batch.ts";
  * import { packEvent } from "./event_codec.ts";
- * import { headers } from "@nats-io/transport-node";
- * const h = headers();
- * h.set("Sb-Count", "2");
- * const body = batchBody([packEvent(1, undefined, "a"), packEvent(1, undefined, "b")]);
- * const events = unpackStored("t", 8, h, body as Uint8Array);
+ * const body = packMessage([packEvent(1, undefined, "a"), packEvent(1, undefined, "b")]);
+ * setMessageSeq(body, 8);
+ * const events = unpackMessage("t", body);
+ * if (messageSeq(body) !== 8) throw new Error("unreachable");
  * if (events.map((e) => `${e.seq}${e.data}`).join() !== "7a,8b") throw new Error("unreachable");
  * ```
  */
-export function unpackStored(
-  topic: string,
-  seq: number,
-  headers: MsgHdrs | undefined,
-  data: Uint8Array,
-): TopicEvent[] {
-  const count = Number(headers?.get(COUNT_HEADER) || 1);
-  if (!Number.isSafeInteger(seq) || !Number.isSafeInteger(count) || count < 1 || count > seq) {
-    throw new SyntaxError(`Switchboard: a malformed batch of events on ${topic}`);
+export function packMessage(packed: readonly (string | Uint8Array)[]): Uint8Array {
+  const parts = packed.map((p) => typeof p === "string" ? encoder.encode(p) : p);
+  let size = HEAD;
+  for (const part of parts) size += 4 + part.byteLength;
+  const body = new Uint8Array(size);
+  const view = new DataView(body.buffer);
+  body.set([0x53, 0x62, FORMAT, 0]);
+  view.setUint32(12, parts.length);
+  let offset = HEAD;
+  for (const part of parts) {
+    view.setUint32(offset, part.byteLength);
+    body.set(part, offset + 4);
+    offset += 4 + part.byteLength;
   }
-  if (count === 1) return [unpackEvent(topic, seq, data)];
-  return splitPacked(data, count).map((part, i) => unpackEvent(topic, seq - count + 1 + i, part));
+  return body;
 }
+
+/**
+ * Set the seq of a message's last event.
+ *
+ * @param body A body from {@linkcode packMessage}.
+ * @param seq The seq.
+ * @example
+ * ```ts
+ * import { messageSeq, packMessage, setMessageSeq } from "./nats_batch.ts";
+ * const body = packMessage(["x"]);
+ * setMessageSeq(body, 3);
+ * if (messageSeq(body) !== 3) throw new Error("unreachable");
+ * ```
+ */
+export function setMessageSeq(body: Uint8Array, seq: number): void {
+  new DataView(body.buffer, body.byteOffset, body.byteLength).setFloat64(4, seq);
+}
+
+/**
+ * The seq of a stored message's last event.
+ *
+ * @param body Its body.
+ * @returns The seq.
+ * @throws {SyntaxError} If it is not a stored message of this format.
+ * @example
+ * ```ts
+ * import { messageSeq, packMessage, setMessageSeq } from "./nats_batch.ts";
+ * const body = packMessage(["x", "y"]);
+ * setMessageSeq(body, 12);
+ * if (messageSeq(body) !== 12) throw new Error("unreachable");
+ * ```
+ */
+export function messageSeq(body: Uint8Array): number {
+  return readHead(body).seq;
+}
+
+/**
+ * The events of a stored message, oldest first, with consecutive seqs.
+ *
+ * @param topic The topic.
+ * @param body Its body.
+ * @returns The events.
+ * @throws {SyntaxError} If it is not a stored message of this format.
+ * @example
+ * ```ts
+ * import { packMessage, setMessageSeq, unpackMessage } from "./nats_batch.ts";
+ * import { packEvent } from "./event_codec.ts";
+ * const body = packMessage([packEvent(5, "c1", { n: 1 })]);
+ * setMessageSeq(body, 1);
+ * const [event] = unpackMessage("a.b", body);
+ * if (event?.seq !== 1 || event.exclude !== "c1" || event.time !== 5) throw new Error("unreachable");
+ * ```
+ */
+export function unpackMessage(topic: string, body: Uint8Array): TopicEvent[] {
+  const { seq, count } = readHead(body, topic);
+  const parts = splitPacked(body.subarray(HEAD), count);
+  const events: TopicEvent[] = new Array(count);
+  for (let i = 0; i < count; i++) events[i] = unpackEvent(topic, seq - count + 1 + i, parts[i]!);
+  return events;
+}
+
+function readHead(body: Uint8Array, topic?: string): { seq: number; count: number } {
+  if (
+    body.byteLength >= HEAD && body[0] === 0x53 && body[1] === 0x62 && body[2] === FORMAT
+  ) {
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const seq = view.getFloat64(4);
+    const count = view.getUint32(12);
+    if (Number.isSafeInteger(seq) && count >= 1 && count <= seq) return { seq, count };
+  }
+  throw new SyntaxError(
+    `Switchboard: not a stored message of this version${topic === undefined ? "" : ` on ${topic}`}`,
+  );
+}
+
+const encoder = new TextEncoder();

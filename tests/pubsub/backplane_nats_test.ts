@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsBackplane } from "../../lib/pubsub/nats_backplane.ts";
+import { messageSeq } from "../../lib/pubsub/nats_batch.ts";
 import { type Engine, engineMissing, startNats } from "../_engines.ts";
 import { backplaneConformance, RETAIN } from "./backplane_conformance.ts";
 import { waitFor } from "../_pubsub_helpers.ts";
@@ -53,10 +54,10 @@ describe("nats backplane stream", { skip: engineMissing("nats-server") ?? false 
       assert.equal(info.config.max_msgs_per_subject, 7);
       assert.equal(info.config.max_age, 3_600_000 * 1_000_000);
       assert.deepEqual(info.config.republish, { src: "app.in.>", dest: "app.ev.>" });
-      // Stored with the topic's seq in a header; heard on the ev subject.
+      // Stored with the topic's seq in the body; heard on the ev subject.
       const heard: string[] = [];
       const sub = nc.subscribe("app.ev.>", {
-        callback: (_, msg) => void heard.push(`${msg.subject}#${msg.headers?.get("Sb-Seq")}`),
+        callback: (_, msg) => void heard.push(`${msg.subject}#${messageSeq(msg.data)}`),
       });
       await nc.flush();
       await first.publish("a.b", 1);
