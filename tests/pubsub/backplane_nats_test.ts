@@ -104,4 +104,47 @@ describe("nats backplane stream", { skip: engineMissing("nats-server") ?? false 
       await b.close();
     }
   });
+
+  it("an instance that hears another's event on a topic publishes after it without re-reading", async () => {
+    const options = { prefix: "cas", stream: "CAS", replay: { size: 10 }, timeout: 2_000 };
+    const a = await NatsBackplane.connect(nats!.url, options);
+    const b = await NatsBackplane.connect(nats!.url, options);
+    const nc = await connect({ servers: nats!.url });
+    // Every read of a topic's last message (a publish without a cached last, or a retry
+    // after "wrong last sequence") is a stream message get: count them.
+    let reads = 0;
+    const spies = [
+      "$JS.API.STREAM.MSG.GET.CAS",
+      "$JS.API.DIRECT.GET.CAS",
+      "$JS.API.DIRECT.GET.CAS.>",
+    ]
+      .map((subject) => nc.subscribe(subject, { callback: () => void reads++ }));
+    await nc.flush();
+    try {
+      const heardA: number[] = [];
+      const heardB: number[] = [];
+      const streamA = a.stream((event) => heardA.push(event.seq));
+      const streamB = b.stream((event) => heardB.push(event.seq));
+      await streamA.add("x.t");
+      await streamB.add("x.t");
+      for (let i = 0; i < 10; i++) {
+        const publisher = i % 2 === 0 ? a : b;
+        assert.equal(await publisher.publish("x.t", i), i + 1);
+        // Both heard it before the other publishes.
+        await waitFor(() => heardA.length > i && heardB.length > i, `event ${i + 1} heard`);
+      }
+      await nc.flush();
+      // The first publish of each instance read the topic's last; no other read, no retry.
+      assert.equal(reads, 2);
+      assert.deepEqual(heardA, Array.from({ length: 10 }, (_, i) => i + 1));
+      assert.deepEqual(heardB, heardA);
+      streamA.close();
+      streamB.close();
+    } finally {
+      for (const spy of spies) spy.unsubscribe();
+      await nc.close();
+      await a.close();
+      await b.close();
+    }
+  });
 });
