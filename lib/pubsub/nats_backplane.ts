@@ -8,20 +8,23 @@
  * meaning, so listeners subscribe to exactly their filters.
  *
  * **Per-topic sequence numbers, dense and ordered.** JetStream numbers messages per stream,
- * not per subject, so the topic's seq travels in a header (`Sb-Seq`) and is made dense by
- * optimistic concurrency: a publish reads the topic's last stored message (seq `n`, stream
- * sequence `S`; cached from this instance's last acknowledgement, else fetched with a direct
- * get `last_by_subj`) and publishes seq `n + 1` with `Nats-Expected-Last-Subject-Sequence:
- * S`. If another process stored an event on the topic in between, JetStream refuses it
- * (error 10071, wrong last sequence): the publisher re-reads and retries. The cached last
- * message of a topic also follows what this instance hears on it (the republished message
- * carries its stream sequence in `Nats-Sequence`), so a publish after another process's
- * rarely needs the retry. Within one instance, publishes on a topic are queued (no
- * self-contention) and the ones waiting while the previous message is stored go together as
- * the next message ({@linkcode TopicBatches}): a hot topic costs one round trip per batch,
- * different topics go in parallel. The messages are core NATS publishes acknowledged through
- * one reply subscription ({@linkcode NatsPublisher}); a publish resolves once JetStream
- * acknowledged its message.
+ * not per subject, so the topic's seq travels in the stored message's body (see
+ * `nats_batch.ts`; hubs of versions with another message format must not share one stream)
+ * and is made dense by optimistic concurrency: a publish reads the topic's last stored
+ * message (seq `n`, stream sequence `S`; cached from this instance's last acknowledgement,
+ * else fetched with a direct get `last_by_subj`) and publishes seq `n + 1` with
+ * `Nats-Expected-Last-Subject-Sequence: S`. If another process stored an event on the topic
+ * in between, JetStream refuses it (error 10071, wrong last sequence): the publisher re-reads
+ * and retries. The cached last message of a topic this instance publishes on also follows
+ * what it hears there (the republished message carries its stream sequence in
+ * `Nats-Sequence`), so a publish after another process's needs no retry. Within one
+ * instance, publishes on a topic are queued (no self-contention) and the ones waiting while
+ * the previous message is stored go together as the next message ({@linkcode TopicBatches}):
+ * a hot topic costs one round trip per batch, different topics go in parallel. The messages
+ * are core NATS publishes acknowledged through one reply subscription
+ * ({@linkcode NatsPublisher}); a publish resolves once JetStream acknowledged its message,
+ * and rejects when it refused it for another reason, gave no acknowledgement within
+ * `timeout`, or the connection dropped first.
  *
  * **Only stored events are delivered.** The stream has the subjects `<prefix>.in.>` and
  * republishes each stored message on `<prefix>.ev.>` (JetStream RePublish): listeners hear
@@ -30,9 +33,10 @@
  * exactly-once and gap repair after a reconnection are {@linkcode RemoteStreams}'s.
  *
  * **Retention.** `max_msgs_per_subject` is the replay size (at least 1: the last message holds
- * the topic's seq; a message may hold several events, so at least `size` events are kept) and `max_age` the topic TTL: a topic idle longer is forgotten and
- * restarts at seq 1. Replay reads the topic's held messages in order (`next_by_subj`) and
- * keeps those within the replay size and younger than `maxAge`, as in memory.
+ * the topic's seq; a message may hold several events, so at least `size` events are kept)
+ * and `max_age` the topic TTL: a topic idle longer is forgotten and restarts at seq 1.
+ * Replay reads the topic's held messages in order (`next_by_subj`) and keeps those within
+ * the replay size and younger than `maxAge`, as in memory.
  *
  * The client is nats.js 3 (`@nats-io/transport-node`, `@nats-io/jetstream`), which runs on
  * Deno and Bun alike. Event data is packed by `packEvent` (superjson plus raw attachments).
