@@ -145,6 +145,7 @@ export class NatsBackplane implements Backplane {
   readonly #streams: RemoteStreams;
   readonly #last = new Map<string, Last>();
   readonly #publisher: NatsPublisher;
+  readonly #expect = natsHeaders();
   readonly #batches = new TopicBatches((topic, packed) => this.#storeBatch(topic, packed));
   readonly #subs = new Map<string, Subscription>();
   #state: BackplaneHealth["state"] = "up";
@@ -299,7 +300,8 @@ export class NatsBackplane implements Backplane {
       const last = this.#last.get(topic) ?? await this.#fetchLast(topic);
       const seq = last.seq + count;
       setMessageSeq(body, seq); // the previous attempt's message left long ago
-      const headers = natsHeaders();
+      // One headers object for every message: publish encodes it before it returns.
+      const headers = this.#expect;
       headers.set(EXPECT_HEADER, String(last.streamSeq));
       try {
         const streamSeq = await this.#publisher.publish(this.#in + topic, body, headers);
