@@ -17,8 +17,9 @@
  * Bounded: every round stops at DEADLINE_MS.
  *
  * NATS also gets the ceiling of its backplane's design: raw JetStream publishes with one
- * acknowledged message per topic in flight (each carrying the expected last subject sequence,
- * as the backplane's do), and the backplane's events per stored message (from the stream's
+ * acknowledged message per topic in flight (core publishes carrying the expected last subject
+ * sequence, acknowledged on one inbox, as the backplane's), and the backplane's events per
+ * stored message (from the stream's
  * last sequence before and after each round). The raw NATS publishers connect with
  * `noAsyncTraces` as the backplane does (no stack captured per request).
  *
@@ -31,7 +32,11 @@
 
 import process from "node:process";
 import { createClient } from "@redis/client";
-import { connect as natsConnect } from "@nats-io/transport-node";
+import {
+  connect as natsConnect,
+  createInbox,
+  headers as natsHeaders,
+} from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { Backplane } from "../lib/pubsub/backplane.ts";
 import { NatsBackplane } from "../lib/pubsub/nats_backplane.ts";
@@ -192,13 +197,21 @@ async function rawNats(url: string, acked: boolean): Promise<Variant> {
   };
 }
 
-/** Each topic's JetStream publishes one at a time, after the topic's last (as the backplane). */
+/**
+ * Each topic's JetStream publishes one at a time, after the topic's last, as the backplane
+ * sends them: a core publish with `Nats-Expected-Last-Subject-Sequence` whose acknowledgement
+ * comes back on one inbox subscription (the token is the topic), nothing else per message.
+ */
 async function rawNatsCeiling(url: string): Promise<Variant> {
   const pubConn = await natsConnect({ servers: url, noAsyncTraces: true });
   const subConn = await natsConnect({ servers: url });
-  const js = jetstream(pubConn);
   const jsm = await jetstreamManager(pubConn);
   await jsm.streams.add({ name: "RAWCEIL", subjects: ["rawceil.>"], max_msgs_per_subject: 100 });
+  const inbox = createInbox();
+  const waiting = new Map<string, (ack: { seq?: number; error?: unknown }) => void>();
+  const acks = pubConn.subscribe(`${inbox}.*`, {
+    callback: (_, msg) => waiting.get(msg.subject.slice(inbox.length + 1))?.(msg.json()),
+  });
   return {
     name: NATS_CEILING,
     async round(prefix) {
@@ -209,11 +222,15 @@ async function rawNatsCeiling(url: string): Promise<Variant> {
       let next = 0;
       const topic = async (_: unknown, t: number): Promise<void> => {
         let last = 0;
+        const headers = natsHeaders();
         while (next < EVENTS) {
           next++;
-          const ack = await js.publish(`${root}.t${t}`, PAYLOAD, {
-            expect: { lastSubjectSequence: last },
-          });
+          const { promise, resolve } = Promise.withResolvers<{ seq?: number; error?: unknown }>();
+          waiting.set(String(t), resolve);
+          headers.set("Nats-Expected-Last-Subject-Sequence", String(last));
+          pubConn.publish(`${root}.t${t}`, PAYLOAD, { reply: `${inbox}.${t}`, headers });
+          const ack = await promise;
+          if (ack.seq === undefined) throw new Error(`bench: refused: ${JSON.stringify(ack)}`);
           last = ack.seq;
         }
       };
@@ -222,6 +239,7 @@ async function rawNatsCeiling(url: string): Promise<Variant> {
       return rate;
     },
     async close() {
+      acks.unsubscribe();
       await Promise.all([pubConn.close(), subConn.close()]);
     },
   };
