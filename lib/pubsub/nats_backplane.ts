@@ -9,7 +9,7 @@
  *
  * **Per-topic sequence numbers, dense and ordered.** JetStream numbers messages per stream,
  * not per subject, so the topic's seq travels in the stored message's body (see
- * `nats_batch.ts`; hubs of versions with another message format must not share one stream)
+ * `nats_message.ts`; hubs of versions with another message format must not share one stream)
  * and is made dense by optimistic concurrency: a publish reads the topic's last stored
  * message (seq `n`, stream sequence `S`; cached from this instance's last acknowledgement,
  * else fetched with a direct get `last_by_subj`) and publishes seq `n + 1` with
@@ -61,13 +61,8 @@ import {
 import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
 import { packForPublish } from "./event_codec.ts";
-import {
-  messageSeq,
-  packMessage,
-  setMessageSeq,
-  TopicBatches,
-  unpackMessage,
-} from "./nats_batch.ts";
+import { messageSeq, packMessage, setMessageSeq, unpackMessage } from "./nats_message.ts";
+import { TopicBatches } from "./nats_batch.ts";
 import { NatsPublisher } from "./nats_publisher.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";

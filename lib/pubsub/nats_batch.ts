@@ -3,27 +3,12 @@
  * stored one message at a time, and those that wait while a message is being stored go
  * together as the next one (at most 256 events or about 256 KiB), so a hot topic costs one
  * JetStream round trip per batch; different topics go in parallel.
- *
- * A stored message holds one event or several, with consecutive seqs; it is stored, delivered
- * and refused whole. Its body (no headers needed to read it):
- *
- * | bytes | what                                                                      |
- * | ----- | ------------------------------------------------------------------------- |
- * | 0–3   | `S`, `b`, format 1, 0                                                      |
- * | 4–11  | the seq of its last event (float64, big-endian; an integer below 2^53)     |
- * | 12–15 | how many events it holds (uint32, big-endian)                               |
- * | 16–   | each event's packed form (`packEvent`) after its length (uint32, big-endian) |
+ * A batch is stored as one message (`nats_message.ts`).
  *
  * @module
  */
 
 import { setImmediate } from "node:timers";
-import { splitPacked, unpackEvent } from "./event_codec.ts";
-import type { TopicEvent } from "./replay.ts";
-
-/** Bytes before the events. */
-const HEAD = 16;
-const FORMAT = 1;
 
 /** Most events, and (roughly) most bytes, stored as one message. */
 const MAX_BATCH = 256;
@@ -161,113 +146,3 @@ export class TopicBatches {
     });
   }
 }
-
-/**
- * The body of a stored message holding `packed`, its seq to be set by
- * {@linkcode setMessageSeq}.
- *
- * @param packed The packed events, oldest first (at least one).
- * @returns The body.
- * @example
- * ```ts
- * import { messageSeq, packMessage, setMessageSeq, unpackMessage } from "./nats_batch.ts";
- * import { packEvent } from "./event_codec.ts";
- * const body = packMessage([packEvent(1, undefined, "a"), packEvent(1, undefined, "b")]);
- * setMessageSeq(body, 8);
- * const events = unpackMessage("t", body);
- * if (messageSeq(body) !== 8) throw new Error("unreachable");
- * if (events.map((e) => `${e.seq}${e.data}`).join() !== "7a,8b") throw new Error("unreachable");
- * ```
- */
-export function packMessage(packed: readonly (string | Uint8Array)[]): Uint8Array {
-  const parts = packed.map((p) => typeof p === "string" ? encoder.encode(p) : p);
-  let size = HEAD;
-  for (const part of parts) size += 4 + part.byteLength;
-  const body = new Uint8Array(size);
-  const view = new DataView(body.buffer);
-  body.set([0x53, 0x62, FORMAT, 0]);
-  view.setUint32(12, parts.length);
-  let offset = HEAD;
-  for (const part of parts) {
-    view.setUint32(offset, part.byteLength);
-    body.set(part, offset + 4);
-    offset += 4 + part.byteLength;
-  }
-  return body;
-}
-
-/**
- * Set the seq of a message's last event.
- *
- * @param body A body from {@linkcode packMessage}.
- * @param seq The seq.
- * @example
- * ```ts
- * import { messageSeq, packMessage, setMessageSeq } from "./nats_batch.ts";
- * const body = packMessage(["x"]);
- * setMessageSeq(body, 3);
- * if (messageSeq(body) !== 3) throw new Error("unreachable");
- * ```
- */
-export function setMessageSeq(body: Uint8Array, seq: number): void {
-  new DataView(body.buffer, body.byteOffset, body.byteLength).setFloat64(4, seq);
-}
-
-/**
- * The seq of a stored message's last event.
- *
- * @param body Its body.
- * @returns The seq.
- * @throws {SyntaxError} If it is not a stored message of this format.
- * @example
- * ```ts
- * import { messageSeq, packMessage, setMessageSeq } from "./nats_batch.ts";
- * const body = packMessage(["x", "y"]);
- * setMessageSeq(body, 12);
- * if (messageSeq(body) !== 12) throw new Error("unreachable");
- * ```
- */
-export function messageSeq(body: Uint8Array): number {
-  return readHead(body).seq;
-}
-
-/**
- * The events of a stored message, oldest first, with consecutive seqs.
- *
- * @param topic The topic.
- * @param body Its body.
- * @returns The events.
- * @throws {SyntaxError} If it is not a stored message of this format.
- * @example
- * ```ts
- * import { packMessage, setMessageSeq, unpackMessage } from "./nats_batch.ts";
- * import { packEvent } from "./event_codec.ts";
- * const body = packMessage([packEvent(5, "c1", { n: 1 })]);
- * setMessageSeq(body, 1);
- * const [event] = unpackMessage("a.b", body);
- * if (event?.seq !== 1 || event.exclude !== "c1" || event.time !== 5) throw new Error("unreachable");
- * ```
- */
-export function unpackMessage(topic: string, body: Uint8Array): TopicEvent[] {
-  const { seq, count } = readHead(body, topic);
-  const parts = splitPacked(body.subarray(HEAD), count);
-  const events: TopicEvent[] = new Array(count);
-  for (let i = 0; i < count; i++) events[i] = unpackEvent(topic, seq - count + 1 + i, parts[i]!);
-  return events;
-}
-
-function readHead(body: Uint8Array, topic?: string): { seq: number; count: number } {
-  if (
-    body.byteLength >= HEAD && body[0] === 0x53 && body[1] === 0x62 && body[2] === FORMAT
-  ) {
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const seq = view.getFloat64(4);
-    const count = view.getUint32(12);
-    if (Number.isSafeInteger(seq) && count >= 1 && count <= seq) return { seq, count };
-  }
-  throw new SyntaxError(
-    `Switchboard: not a stored message of this version${topic === undefined ? "" : ` on ${topic}`}`,
-  );
-}
-
-const encoder = new TextEncoder();

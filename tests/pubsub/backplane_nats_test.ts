@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsBackplane } from "../../lib/pubsub/nats_backplane.ts";
-import { messageSeq } from "../../lib/pubsub/nats_batch.ts";
+import { messageSeq } from "../../lib/pubsub/nats_message.ts";
 import { type Engine, engineMissing, startNats } from "../_engines.ts";
 import { backplaneConformance, RETAIN } from "./backplane_conformance.ts";
 import { waitFor } from "../_pubsub_helpers.ts";

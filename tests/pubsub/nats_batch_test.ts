@@ -1,43 +1,6 @@
 import { describe, it } from "../_deadline.ts";
 import assert from "node:assert/strict";
-import { packEvent } from "../../lib/pubsub/event_codec.ts";
-import {
-  messageSeq,
-  packMessage,
-  setMessageSeq,
-  TopicBatches,
-  unpackMessage,
-} from "../../lib/pubsub/nats_batch.ts";
-
-describe("nats stored messages", () => {
-  it("hold events with consecutive seqs ending at the message's seq, text and binary alike", () => {
-    const body = packMessage([
-      packEvent(1, undefined, "a"),
-      packEvent(2, "c1", { bytes: new Uint8Array([1, 2, 3]) }),
-      packEvent(3, undefined, { n: 3 }),
-    ]);
-    setMessageSeq(body, 41);
-    assert.equal(messageSeq(body), 41);
-    const events = unpackMessage("x.y", body);
-    assert.deepEqual(events.map((e) => [e.topic, e.seq, e.time, e.exclude]), [
-      ["x.y", 39, 1, undefined],
-      ["x.y", 40, 2, "c1"],
-      ["x.y", 41, 3, undefined],
-    ]);
-    assert.deepEqual((events[1]!.data as { bytes: Uint8Array }).bytes, new Uint8Array([1, 2, 3]));
-    setMessageSeq(body, 2 ** 40);
-    assert.equal(unpackMessage("x.y", body)[2]!.seq, 2 ** 40);
-  });
-
-  it("refuse bodies of another format, or whose count does not fit", () => {
-    assert.throws(() => unpackMessage("t", new TextEncoder().encode("{}")), SyntaxError);
-    const body = packMessage(["x", "y"]);
-    setMessageSeq(body, 1); // two events cannot end at seq 1
-    assert.throws(() => messageSeq(body), SyntaxError);
-    setMessageSeq(body, 2);
-    assert.throws(() => unpackMessage("t", body.subarray(0, body.length - 1)), SyntaxError);
-  });
-});
+import { TopicBatches } from "../../lib/pubsub/nats_batch.ts";
 
 describe("TopicBatches", () => {
   it("stores a topic's waiting publishes as one batch, one batch per topic at a time", async () => {
