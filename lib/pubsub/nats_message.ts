@@ -23,7 +23,7 @@ import type { TopicEvent } from "./replay.ts";
 /** Bytes before the lengths. */
 const HEAD = 16;
 const FORMAT = 1;
-const ASCII = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * The body of a stored message holding `packed`, its seq to be set by
@@ -51,7 +51,7 @@ export function packMessage(packed: readonly (string | Uint8Array)[]): Uint8Arra
     text += p;
   }
   // All text: one string, one encoding, when its bytes are its characters.
-  if (!ASCII.test(text)) return packParts(packed);
+  if (NON_ASCII.test(text)) return packParts(packed);
   const body = new Uint8Array(start + text.length);
   const view = head(body, n);
   for (let i = 0; i < n; i++) view.setUint32(HEAD + 4 * i, packed[i]!.length);
