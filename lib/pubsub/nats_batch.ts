@@ -2,8 +2,10 @@
  * The NATS backplane's batches: within one instance, a topic's publishes are queued and
  * stored one message at a time, and those that wait while a message is being stored go
  * together as the next one (at most 256 events or about 256 KiB), so a hot topic costs one
- * JetStream round trip per batch; different topics go in parallel.
- * A batch is stored as one message (`nats_message.ts`).
+ * JetStream round trip per batch; different topics go in parallel. The next batches of all
+ * the topics that are ready go out together after the current turn of the event loop: the
+ * publishes of that turn (and those whose batch was just acknowledged) join them, and their
+ * messages leave in one socket write. A batch is stored as one message (`nats_message.ts`).
  *
  * @module
  */
