@@ -53,8 +53,8 @@ export function packMessage(packed: readonly (string | Uint8Array)[]): Uint8Arra
   // All text: one string, one encoding, when its bytes are its characters.
   if (NON_ASCII.test(text)) return packParts(packed);
   const body = new Uint8Array(start + text.length);
-  const view = head(body, n);
-  for (let i = 0; i < n; i++) view.setUint32(HEAD + 4 * i, packed[i]!.length);
+  head(body, n);
+  for (let i = 0; i < n; i++) writeUint32(body, HEAD + 4 * i, packed[i]!.length);
   encoder.encodeInto(text, body.subarray(start));
   return body;
 }
@@ -66,24 +66,34 @@ function packParts(packed: readonly (string | Uint8Array)[]): Uint8Array {
   let size = HEAD + 4 * n;
   for (const part of parts) size += part.byteLength;
   const body = new Uint8Array(size);
-  const view = head(body, n);
+  head(body, n);
   let offset = HEAD + 4 * n;
   for (let i = 0; i < n; i++) {
     const part = parts[i]!;
-    view.setUint32(HEAD + 4 * i, part.byteLength);
+    writeUint32(body, HEAD + 4 * i, part.byteLength);
     body.set(part, offset);
     offset += part.byteLength;
   }
   return body;
 }
 
-function head(body: Uint8Array, count: number): DataView {
-  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+function head(body: Uint8Array, count: number): void {
   body[0] = 0x53;
   body[1] = 0x62;
   body[2] = FORMAT;
-  view.setUint32(12, count);
-  return view;
+  writeUint32(body, 12, count);
+}
+
+function writeUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
+    0;
 }
 
 /**
@@ -100,7 +110,8 @@ function head(body: Uint8Array, count: number): DataView {
  * ```
  */
 export function setMessageSeq(body: Uint8Array, seq: number): void {
-  new DataView(body.buffer, body.byteOffset, body.byteLength).setFloat64(4, seq);
+  scratch.setFloat64(0, seq);
+  body.set(scratchBytes, 4);
 }
 
 /**
@@ -139,13 +150,13 @@ export function messageSeq(body: Uint8Array): number {
  * ```
  */
 export function unpackMessage(topic: string, body: Uint8Array): TopicEvent[] {
-  const { seq, count, view } = readHead(body, topic);
+  const { seq, count } = readHead(body, topic);
   const start = HEAD + 4 * count;
   const lengths: number[] = new Array(count);
   let end = start;
   let frames = false;
   for (let i = 0; i < count; i++) {
-    const length = view.getUint32(HEAD + 4 * i);
+    const length = readUint32(body, HEAD + 4 * i);
     lengths[i] = length;
     if (length >= 2 && body[end] === MAGIC_0 && body[end + 1] === MAGIC_1) frames = true;
     end += length;
@@ -184,16 +195,16 @@ function asciiText(bytes: Uint8Array): string | undefined {
 function readHead(
   body: Uint8Array,
   topic?: string,
-): { seq: number; count: number; view: DataView } {
+): { seq: number; count: number } {
   if (body.byteLength >= HEAD && body[0] === 0x53 && body[1] === 0x62 && body[2] === FORMAT) {
-    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
-    const seq = view.getFloat64(4);
-    const count = view.getUint32(12);
+    scratchBytes.set(body.subarray(4, 12));
+    const seq = scratch.getFloat64(0);
+    const count = readUint32(body, 12);
     if (
       Number.isSafeInteger(seq) && count >= 1 && count <= seq &&
       HEAD + 4 * count <= body.byteLength
     ) {
-      return { seq, count, view };
+      return { seq, count };
     }
   }
   throw new SyntaxError(
@@ -202,4 +213,7 @@ function readHead(
 }
 
 const encoder = new TextEncoder();
+/** Where a seq is turned into its 8 bytes and back. */
+const scratchBytes = new Uint8Array(8);
+const scratch = new DataView(scratchBytes.buffer);
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
