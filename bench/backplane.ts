@@ -16,16 +16,27 @@
  * the variants' rounds interleaved.
  * Bounded: every round stops at DEADLINE_MS.
  *
+ * NATS also gets the ceiling of its backplane's design: raw JetStream publishes with one
+ * acknowledged message per topic in flight (core publishes carrying the expected last subject
+ * sequence, acknowledged on one inbox, as the backplane's), and the backplane's events per
+ * stored message (from the stream's
+ * last sequence before and after each round). The raw NATS publishers connect with
+ * `noAsyncTraces` as the backplane does (no stack captured per request).
+ *
  * Run: `deno run -A bench/backplane.ts` or `bun bench/backplane.ts`; environment EVENTS
  * (default 20,000), TOPICS (default 16), WINDOW (default 100), ROUNDS (default 3), ENGINES
- * (default `redis,nats`; `ENGINES=redis` measures only the Redis variants).
+ * (`redis`, `nats`, default both).
  *
  * @module
  */
 
 import process from "node:process";
 import { createClient } from "@redis/client";
-import { connect as natsConnect } from "@nats-io/transport-node";
+import {
+  connect as natsConnect,
+  createInbox,
+  headers as natsHeaders,
+} from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { Backplane } from "../lib/pubsub/backplane.ts";
 import { NatsBackplane } from "../lib/pubsub/nats_backplane.ts";
@@ -36,9 +47,8 @@ const EVENTS = Number(process.env.EVENTS ?? 20_000);
 const TOPICS = Number(process.env.TOPICS ?? 16);
 const WINDOW = Number(process.env.WINDOW ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const ENGINES = process.env.ENGINES ?? "redis,nats";
 const DEADLINE_MS = 60_000;
-/** Which engines' variants run: `redis`, `nats`, or both (default), comma-separated. */
-const ENGINES = new Set((process.env.ENGINES ?? "redis,nats").split(","));
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== "undefined" ? "bun" : "deno";
 
 const DATA = { user: "u-1234", text: "hello from the benchmark, a short chat line", n: 0 };
@@ -50,25 +60,31 @@ const NATS_RAW = "NATS raw core publish -> subscribe (baseline)";
 /** The engines' own storing publish, one event per command, acknowledged. */
 const REDIS_STORE = "Redis raw storing publish (Lua per event)";
 const NATS_STORE = "NATS raw JetStream publish, acked per event";
+/** The NATS backplane's design ceiling: one acked message per topic in flight. */
+const NATS_CEILING = "NATS raw JetStream, 1 acked msg/topic in flight";
 
 /** One variant: set up, then a round sends `EVENTS` and resolves when all are heard. */
 interface Variant {
   readonly name: string;
   round(prefix: string): Promise<number>;
   close(): Promise<void>;
+  /** Events per stored message, per measured round (the NATS backplane). */
+  readonly perMessage?: number[];
 }
 
 /** Run `send(i)` for i < EVENTS with at most WINDOW pending, and wait for `heard()`. */
-async function pump(
-  send: (i: number) => unknown,
-  heard: Promise<void>,
-): Promise<number> {
-  const start = performance.now();
+function pump(send: (i: number) => unknown, heard: Promise<void>): Promise<number> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < EVENTS) await send(next++);
   };
-  await Promise.all(Array.from({ length: WINDOW }, worker));
+  return timed(() => Promise.all(Array.from({ length: WINDOW }, worker)), heard);
+}
+
+/** Events per second of `send()` until `heard()`. */
+async function timed(send: () => Promise<unknown>, heard: Promise<void>): Promise<number> {
+  const start = performance.now();
+  await send();
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     heard,
@@ -151,7 +167,7 @@ return seq`;
 }
 
 async function rawNats(url: string, acked: boolean): Promise<Variant> {
-  const pubConn = await natsConnect({ servers: url });
+  const pubConn = await natsConnect({ servers: url, noAsyncTraces: true });
   const subConn = await natsConnect({ servers: url });
   const js = jetstream(pubConn);
   if (acked) {
@@ -181,16 +197,72 @@ async function rawNats(url: string, acked: boolean): Promise<Variant> {
   };
 }
 
-async function throughBackplane(name: string, open: () => Promise<Backplane>): Promise<Variant> {
+/**
+ * Each topic's JetStream publishes one at a time, after the topic's last, as the backplane
+ * sends them: a core publish with `Nats-Expected-Last-Subject-Sequence` whose acknowledgement
+ * comes back on one inbox subscription (the token is the topic), nothing else per message.
+ */
+async function rawNatsCeiling(url: string): Promise<Variant> {
+  const pubConn = await natsConnect({ servers: url, noAsyncTraces: true });
+  const subConn = await natsConnect({ servers: url });
+  const jsm = await jetstreamManager(pubConn);
+  await jsm.streams.add({ name: "RAWCEIL", subjects: ["rawceil.>"], max_msgs_per_subject: 100 });
+  const inbox = createInbox();
+  const waiting = new Map<string, (ack: { seq?: number; error?: unknown }) => void>();
+  const acks = pubConn.subscribe(`${inbox}.*`, {
+    callback: (_, msg) => waiting.get(msg.subject.slice(inbox.length + 1))?.(msg.json()),
+  });
+  return {
+    name: NATS_CEILING,
+    async round(prefix) {
+      const { hit, all } = counter();
+      const root = `rawceil.${prefix}`;
+      const sub = subConn.subscribe(`${root}.*`, { callback: hit });
+      await subConn.flush();
+      let next = 0;
+      const topic = async (_: unknown, t: number): Promise<void> => {
+        let last = 0;
+        const headers = natsHeaders();
+        while (next < EVENTS) {
+          next++;
+          const { promise, resolve } = Promise.withResolvers<{ seq?: number; error?: unknown }>();
+          waiting.set(String(t), resolve);
+          headers.set("Nats-Expected-Last-Subject-Sequence", String(last));
+          pubConn.publish(`${root}.t${t}`, PAYLOAD, { reply: `${inbox}.${t}`, headers });
+          const ack = await promise;
+          if (ack.seq === undefined) throw new Error(`bench: refused: ${JSON.stringify(ack)}`);
+          last = ack.seq;
+        }
+      };
+      const rate = await timed(() => Promise.all(Array.from({ length: TOPICS }, topic)), all);
+      sub.unsubscribe();
+      return rate;
+    },
+    async close() {
+      acks.unsubscribe();
+      await Promise.all([pubConn.close(), subConn.close()]);
+    },
+  };
+}
+
+async function throughBackplane(
+  name: string,
+  open: () => Promise<Backplane>,
+  lastSeq?: () => Promise<number>,
+): Promise<Variant> {
   const a = await open();
   const b = await open();
+  const perMessage: number[] = [];
   return {
     name,
+    ...lastSeq === undefined ? {} : { perMessage },
     async round(prefix) {
       const { hit, all } = counter();
       const stream = b.stream(hit);
       await stream.add(`${prefix}.*`);
+      const before = await lastSeq?.();
       const rate = await pump((i) => a.publish(`${prefix}.t${i % TOPICS}`, DATA), all);
+      if (before !== undefined) perMessage.push(EVENTS / ((await lastSeq!()) - before));
       stream.close();
       return rate;
     },
@@ -218,8 +290,12 @@ async function measure(variants: readonly Variant[]): Promise<number[]> {
   return rates.map(median);
 }
 
-const redis = ENGINES.has("redis") ? await startRedis({ persist: false }) : undefined;
-const nats = ENGINES.has("nats") ? await startNats() : undefined;
+const withRedis = ENGINES.includes("redis");
+const withNats = ENGINES.includes("nats");
+const redis = withRedis ? await startRedis({ persist: false }) : undefined;
+const nats = withNats ? await startNats() : undefined;
+/** Reads the NATS backplane's stream, for its events per stored message. */
+const natsInfo = nats === undefined ? undefined : await natsConnect({ servers: nats.url });
 try {
   const replay = { replay: { size: 100 } };
   const variants: Variant[] = [];
@@ -230,11 +306,17 @@ try {
       await throughBackplane("RedisBackplane", () => RedisBackplane.connect(redis.url, replay)),
     );
   }
-  if (nats !== undefined) {
+  if (nats !== undefined && natsInfo !== undefined) {
+    const jsm = await jetstreamManager(natsInfo);
     variants.push(
       await rawNats(nats.url, false),
       await rawNats(nats.url, true),
-      await throughBackplane("NatsBackplane", () => NatsBackplane.connect(nats.url, replay)),
+      await rawNatsCeiling(nats.url),
+      await throughBackplane(
+        "NatsBackplane",
+        () => NatsBackplane.connect(nats.url, replay),
+        async () => (await jsm.streams.info("SWITCHBOARD")).state.last_seq,
+      ),
     );
   }
   const medians = await measure(variants);
@@ -249,18 +331,28 @@ try {
       `  ${name.padEnd(46)} ${Math.round(value).toLocaleString("en").padStart(10)} events/s`,
     );
   }
+  for (const variant of variants) {
+    if (variant.perMessage === undefined) continue;
+    console.log(
+      `  ${variant.name} events per stored message: ${median(variant.perMessage).toFixed(2)}`,
+    );
+  }
   const ratio = (a: string, b: string): string => (rate.get(a)! / rate.get(b)!).toFixed(2);
   const lines: [string, string, string, string][] = [
     ["RedisBackplane", "raw Redis pub/sub (baseline)", REDIS_RAW, " (target >= 0.7)"],
     ["NatsBackplane", "raw NATS core pub/sub (baseline)", NATS_RAW, " (target >= 0.7)"],
     ["RedisBackplane", "raw Redis storing publish", REDIS_STORE, ""],
     ["NatsBackplane", "raw JetStream acked publish", NATS_STORE, ""],
+    ["NatsBackplane", "raw JetStream, 1 msg/topic in flight", NATS_CEILING, ""],
+    [NATS_CEILING, "raw NATS core pub/sub (baseline)", NATS_RAW, ""],
   ];
   for (const [backplane, label, baseline, target] of lines) {
-    if (!rate.has(backplane)) continue;
-    console.log(`  ratio ${backplane} / ${label}: ${ratio(backplane, baseline)}${target}`);
+    if (!rate.has(backplane) || !rate.has(baseline)) continue;
+    const name = backplane === NATS_CEILING ? "raw JetStream, 1 msg/topic in flight" : backplane;
+    console.log(`  ratio ${name} / ${label}: ${ratio(backplane, baseline)}${target}`);
   }
 } finally {
+  await natsInfo?.close();
   await redis?.stop();
   await nats?.stop();
 }

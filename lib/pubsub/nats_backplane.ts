@@ -8,18 +8,23 @@
  * meaning, so listeners subscribe to exactly their filters.
  *
  * **Per-topic sequence numbers, dense and ordered.** JetStream numbers messages per stream,
- * not per subject, so the topic's seq travels in a header (`Sb-Seq`) and is made dense by
- * optimistic concurrency: a publish reads the topic's last stored message (seq `n`, stream
- * sequence `S`; cached from this instance's last acknowledgement, else fetched with a direct
- * get `last_by_subj`) and publishes seq `n + 1` with `Nats-Expected-Last-Subject-Sequence:
- * S`. If another process stored an event on the topic in between, JetStream refuses it
- * (error 10071, wrong last sequence): the publisher re-reads and retries. Within one
- * instance, publishes on a topic are queued (no self-contention): the ones waiting while the
- * previous message is stored go together as the next message (at most 256 events or about
- * 256 KiB; header `Sb-Seq` is the seq of its last event, `Sb-Count` how many it holds, and
- * the body their packed forms, each after its 4-byte length), so a hot topic costs one round
- * trip per batch; different topics go in parallel. A batch is stored, delivered and refused
- * whole, and unpacked on delivery and replay into events with consecutive seqs.
+ * not per subject, so the topic's seq travels in the stored message's body (see
+ * `nats_message.ts`; hubs of versions with another message format must not share one stream)
+ * and is made dense by optimistic concurrency: a publish reads the topic's last stored
+ * message (seq `n`, stream sequence `S`; cached from this instance's last acknowledgement,
+ * else fetched with a direct get `last_by_subj`) and publishes seq `n + 1` with
+ * `Nats-Expected-Last-Subject-Sequence: S`. If another process stored an event on the topic
+ * in between, JetStream refuses it (error 10071, wrong last sequence): the publisher re-reads
+ * and retries. The cached last message of a topic this instance publishes on also follows
+ * what it hears there (the republished message carries its stream sequence in
+ * `Nats-Sequence`), so a publish after another process's needs no retry. Within one
+ * instance, publishes on a topic are queued (no self-contention) and the ones waiting while
+ * the previous message is stored go together as the next message ({@linkcode TopicBatches}):
+ * a hot topic costs one round trip per batch, different topics go in parallel. The messages
+ * are core NATS publishes acknowledged through one reply subscription
+ * ({@linkcode NatsPublisher}); a publish resolves once JetStream acknowledged its message,
+ * and rejects when it refused it for another reason, gave no acknowledgement within
+ * `timeout`, or the connection dropped first.
  *
  * **Only stored events are delivered.** The stream has the subjects `<prefix>.in.>` and
  * republishes each stored message on `<prefix>.ev.>` (JetStream RePublish): listeners hear
@@ -28,9 +33,10 @@
  * exactly-once and gap repair after a reconnection are {@linkcode RemoteStreams}'s.
  *
  * **Retention.** `max_msgs_per_subject` is the replay size (at least 1: the last message holds
- * the topic's seq; a message may hold several events, so at least `size` events are kept) and `max_age` the topic TTL: a topic idle longer is forgotten and
- * restarts at seq 1. Replay reads the topic's held messages in order (`next_by_subj`) and
- * keeps those within the replay size and younger than `maxAge`, as in memory.
+ * the topic's seq; a message may hold several events, so at least `size` events are kept)
+ * and `max_age` the topic TTL: a topic idle longer is forgotten and restarts at seq 1.
+ * Replay reads the topic's held messages in order (`next_by_subj`) and keeps those within
+ * the replay size and younger than `maxAge`, as in memory.
  *
  * The client is nats.js 3 (`@nats-io/transport-node`, `@nats-io/jetstream`), which runs on
  * Deno and Bun alike. Event data is packed by `packEvent` (superjson plus raw attachments).
@@ -42,24 +48,22 @@ import {
   connect as natsConnect,
   headers as natsHeaders,
   type Msg,
-  type MsgHdrs,
   type NatsConnection,
   type Subscription,
 } from "@nats-io/transport-node";
 import {
-  jetstream,
-  type JetStreamClient,
   type JetStreamManager,
   jetstreamManager,
   type MsgRequest,
   StorageType,
-  type StoredMsg,
   type StreamConfig,
 } from "@nats-io/jetstream";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
-import { setImmediate } from "node:timers";
-import { joinPacked, packForPublish, splitPacked, unpackEvent } from "./event_codec.ts";
+import { packForPublish } from "./event_codec.ts";
+import { messageSeq, packMessage, setMessageSeq, unpackMessage } from "./nats_message.ts";
+import { TopicBatches } from "./nats_batch.ts";
+import { NatsPublisher } from "./nats_publisher.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 
@@ -102,25 +106,9 @@ interface Last {
   readonly streamSeq: number;
 }
 
-/** A publish waiting in its topic's queue. */
-interface PendingPublish {
-  readonly packed: string | Uint8Array;
-  readonly resolve: (seq: number) => void;
-  readonly reject: (error: Error) => void;
-}
-
-/** A topic's queue: its waiting publishes, and whether a batch of them is being stored. */
-interface TopicQueue {
-  readonly pending: PendingPublish[];
-  busy: boolean;
-}
-
-/** Most events, and (roughly) most bytes, stored as one message. */
-const MAX_BATCH = 256;
-const MAX_BATCH_BYTES = 256 * 1024;
-
-const SEQ_HEADER = "Sb-Seq";
-const COUNT_HEADER = "Sb-Count";
+const EXPECT_HEADER = "Nats-Expected-Last-Subject-Sequence";
+/** The stream sequence of a republished message. */
+const STREAM_SEQ_HEADER = "Nats-Sequence";
 const WRONG_LAST_SEQUENCE = 10071;
 const STREAM_IN_USE = 10058;
 const NANOS = 1_000_000;
@@ -139,7 +127,6 @@ const NANOS = 1_000_000;
  */
 export class NatsBackplane implements Backplane {
   readonly #nc: NatsConnection;
-  readonly #js: JetStreamClient;
   readonly #jsm: JetStreamManager;
   readonly #stream: string;
   readonly #in: string;
@@ -152,8 +139,9 @@ export class NatsBackplane implements Backplane {
   readonly #onError: (error: unknown) => void;
   readonly #streams: RemoteStreams;
   readonly #last = new Map<string, Last>();
-  /** Each topic's publishes from this instance that wait for their turn. */
-  readonly #queues = new Map<string, TopicQueue>();
+  readonly #publisher: NatsPublisher;
+  readonly #expect = natsHeaders();
+  readonly #batches = new TopicBatches((topic, packed) => this.#storeBatch(topic, packed));
   readonly #subs = new Map<string, Subscription>();
   #state: BackplaneHealth["state"] = "up";
   #detail: string | undefined;
@@ -166,7 +154,6 @@ export class NatsBackplane implements Backplane {
   ) {
     this.#nc = nc;
     this.#jsm = jsm;
-    this.#js = jetstream(nc);
     const prefix = options.prefix ?? "switchboard";
     this.#stream = options.stream ?? "SWITCHBOARD";
     this.#in = `${prefix}.in.`;
@@ -177,6 +164,7 @@ export class NatsBackplane implements Backplane {
     this.#attempts = options.attempts ?? 100;
     this.#maxTopics = options.maxTopics ?? 100_000;
     this.#onError = options.onError ?? (() => {});
+    this.#publisher = new NatsPublisher(nc, { timeout: this.#timeout });
     this.#streams = new RemoteStreams({
       subscribe: (filter) => this.#subscribe(filter),
       unsubscribe: (filter) => this.#unsubscribe(filter),
@@ -212,6 +200,7 @@ export class NatsBackplane implements Backplane {
         timeout: options.connectTimeout ?? 10_000,
         maxReconnectAttempts: -1,
         reconnectTimeWait: 250,
+        noAsyncTraces: true,
       });
     } catch (error) {
       throw new Error(`Switchboard: NATS at ${url} did not answer: ${message(error)}`, {
@@ -220,7 +209,7 @@ export class NatsBackplane implements Backplane {
     }
     try {
       const prefix = options.prefix ?? "switchboard";
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(nc, { timeout: options.timeout ?? 5_000 });
       const config: Partial<StreamConfig> & { name: string } = {
         name: options.stream ?? "SWITCHBOARD",
         subjects: [`${prefix}.in.>`],
@@ -254,20 +243,7 @@ export class NatsBackplane implements Backplane {
   }
 
   async publish(topic: string, data: unknown, exclude?: string): Promise<number> {
-    const packed = await packForPublish(data, exclude);
-    return new Promise<number>((resolve, reject) => {
-      let queue = this.#queues.get(topic);
-      if (queue === undefined) {
-        queue = { pending: [], busy: false };
-        this.#queues.set(topic, queue);
-      }
-      queue.pending.push({ packed, resolve, reject });
-      if (!queue.busy) {
-        queue.busy = true;
-        // Start after this turn of the event loop, so that its publishes share a message.
-        setImmediate(() => void this.#drain(topic, queue));
-      }
-    });
+    return this.#batches.add(topic, await packForPublish(data, exclude));
   }
 
   stream(listener: (event: TopicEvent) => void): BackplaneStream {
@@ -293,64 +269,48 @@ export class NatsBackplane implements Backplane {
     if (this.#closed) return;
     this.#closed = true;
     this.#streams.close();
+    this.#publisher.close();
     await this.#nc.close().catch(() => {});
   }
 
-  /**
-   * Store a topic's queued publishes, a batch at a time: each batch waits for the previous
-   * one's stream sequence.
-   */
-  async #drain(topic: string, queue: TopicQueue): Promise<void> {
-    while (queue.pending.length > 0) {
-      let bytes = 0;
-      let n = 0;
-      while (n < queue.pending.length && n < MAX_BATCH && (n === 0 || bytes < MAX_BATCH_BYTES)) {
-        const packed = queue.pending[n]!.packed;
-        bytes += typeof packed === "string" ? packed.length : packed.byteLength;
-        n++;
+  /** Store a batch of a topic's events as one message; resolves to its last event's seq. */
+  async #storeBatch(topic: string, packed: readonly (string | Uint8Array)[]): Promise<number> {
+    try {
+      if (this.#state !== "up" || this.#closed) {
+        throw new Error(this.#closed ? "closed" : `not connected (${this.#detail ?? "down"})`);
       }
-      const batch = queue.pending.splice(0, n);
-      try {
-        if (this.#state !== "up" || this.#closed) {
-          throw new Error(this.#closed ? "closed" : `not connected (${this.#detail ?? "down"})`);
-        }
-        const seq = await settleWithin(
-          this.#store(topic, batch.map((p) => p.packed)),
-          this.#timeout,
-          `NATS did not answer in ${this.#timeout} ms`,
-        );
-        for (const [i, pending] of batch.entries()) pending.resolve(seq - batch.length + 1 + i);
-      } catch (error) {
-        const failure = new Error(
-          `Switchboard: the NATS backplane could not publish on ${topic}: ${message(error)}`,
-          { cause: error },
-        );
-        for (const pending of batch) pending.reject(failure);
-      }
+      return await this.#store(topic, packMessage(packed), packed.length);
+    } catch (error) {
+      throw new Error(
+        `Switchboard: the NATS backplane could not publish on ${topic}: ${message(error)}`,
+        { cause: error },
+      );
     }
-    queue.busy = false;
-    if (this.#queues.get(topic) === queue) this.#queues.delete(topic);
   }
 
-  /** Store events as one message after the topic's last; resolves to the last event's seq. */
-  async #store(topic: string, packed: readonly (string | Uint8Array)[]): Promise<number> {
-    const body = packed.length === 1 ? packed[0]! : joinPacked(packed);
+  /** Store a message of `count` events after the topic's last; resolves to its last seq. */
+  async #store(topic: string, body: Uint8Array, count: number): Promise<number> {
+    const deadline = Date.now() + this.#timeout;
     for (let attempt = 1;; attempt++) {
       const last = this.#last.get(topic) ?? await this.#fetchLast(topic);
-      const seq = last.seq + packed.length;
-      const headers = natsHeaders();
-      headers.set(SEQ_HEADER, String(seq));
-      if (packed.length > 1) headers.set(COUNT_HEADER, String(packed.length));
+      const seq = last.seq + count;
+      setMessageSeq(body, seq); // the previous attempt's message left long ago
+      // One headers object for every message: publish encodes it before it returns.
+      const headers = this.#expect;
+      headers.set(EXPECT_HEADER, String(last.streamSeq));
       try {
-        const ack = await this.#js.publish(this.#in + topic, body, {
-          headers,
-          expect: { lastSubjectSequence: last.streamSeq },
-        });
-        this.#remember(topic, { seq, streamSeq: ack.seq });
+        const streamSeq = await this.#publisher.publish(this.#in + topic, body, headers);
+        this.#remember(topic, { seq, streamSeq });
         return seq;
       } catch (error) {
-        this.#last.delete(topic);
-        if (apiCode(error) !== WRONG_LAST_SEQUENCE || attempt >= this.#attempts) throw error;
+        const retry = apiCode(error) === WRONG_LAST_SEQUENCE && attempt < this.#attempts;
+        // A newer message heard meanwhile updated the cache: retry after it, else re-read.
+        const heard = this.#last.get(topic);
+        if (!retry || heard === undefined || heard.streamSeq <= last.streamSeq) {
+          this.#last.delete(topic);
+        }
+        if (!retry) throw error;
+        if (Date.now() > deadline) throw new Error(`NATS did not store it in ${this.#timeout} ms`);
       }
     }
   }
@@ -361,7 +321,7 @@ export class NatsBackplane implements Backplane {
     });
     return stored === null
       ? { seq: 0, streamSeq: 0 }
-      : { seq: seqOf(stored), streamSeq: stored.seq };
+      : { seq: messageSeq(stored.data), streamSeq: stored.seq };
   }
 
   #remember(topic: string, last: Last): void {
@@ -373,7 +333,7 @@ export class NatsBackplane implements Backplane {
   async #replay(topic: string, since: number | undefined): Promise<ReplayResult> {
     const subject = this.#in + topic;
     const lastMsg = await this.#jsm.streams.getMessage(this.#stream, { last_by_subj: subject });
-    const seq = lastMsg === null ? 0 : seqOf(lastMsg);
+    const seq = lastMsg === null ? 0 : messageSeq(lastMsg.data);
     if (since === undefined || since === seq) return { events: [], seq };
     // The held events, oldest first (at most max_msgs_per_subject of them).
     const held: TopicEvent[] = [];
@@ -386,7 +346,7 @@ export class NatsBackplane implements Backplane {
         const query = { next_by_subj: subject, seq: from } as unknown as MsgRequest;
         const stored = await this.#jsm.streams.getMessage(this.#stream, query);
         if (stored === null) break;
-        for (const event of unpackStored(topic, seqOf(stored), stored.header, stored.data)) {
+        for (const event of unpackMessage(topic, stored.data)) {
           if (event.time >= cutoff && event.seq > seq - this.#size) held.push(event);
         }
         if (stored.seq >= lastMsg.seq) break;
@@ -419,11 +379,14 @@ export class NatsBackplane implements Backplane {
   #receive(msg: Msg): void {
     try {
       const topic = msg.subject.slice(this.#ev.length);
-      const seq = Number(msg.headers?.get(SEQ_HEADER));
-      const events = unpackStored(topic, seq, msg.headers, msg.data);
-      // Another instance's publish moved the topic on: a cached Last is stale.
+      const events = unpackMessage(topic, msg.data);
+      // A topic this instance publishes on moved on: its next publish goes after this.
       const last = this.#last.get(topic);
-      if (last !== undefined && last.seq < seq) this.#last.delete(topic);
+      const seq = events[events.length - 1]!.seq;
+      if (last !== undefined && last.seq !== seq) {
+        const streamSeq = Number(msg.headers?.get(STREAM_SEQ_HEADER));
+        if (streamSeq > last.streamSeq) this.#remember(topic, { seq, streamSeq });
+      }
       this.#streams.receiveBatch(events);
     } catch (error) {
       this.#onError(error);
@@ -437,6 +400,8 @@ export class NatsBackplane implements Backplane {
         case "reconnecting":
           this.#state = "down";
           this.#detail ??= `disconnected from ${"server" in status ? status.server : "NATS"}`;
+          // Their acknowledgements are lost with the connection (stored or not).
+          this.#publisher.failAll(`disconnected (${this.#detail})`);
           break;
         case "reconnect":
           this.#state = "up";
@@ -454,25 +419,6 @@ export class NatsBackplane implements Backplane {
       }
     }
   }
-}
-
-/** The events of a stored message: one, or a batch whose last has seq `seq`. */
-function unpackStored(
-  topic: string,
-  seq: number,
-  headers: MsgHdrs | undefined,
-  data: Uint8Array,
-): TopicEvent[] {
-  const count = Number(headers?.get(COUNT_HEADER) || 1);
-  if (!Number.isSafeInteger(count) || count < 1 || count > seq) {
-    throw new SyntaxError(`Switchboard: a malformed batch of events on ${topic}`);
-  }
-  if (count === 1) return [unpackEvent(topic, seq, data)];
-  return splitPacked(data, count).map((part, i) => unpackEvent(topic, seq - count + 1 + i, part));
-}
-
-function seqOf(stored: StoredMsg): number {
-  return Number(stored.header.get(SEQ_HEADER));
 }
 
 function apiCode(error: unknown): number | undefined {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsBackplane } from "../../lib/pubsub/nats_backplane.ts";
+import { messageSeq } from "../../lib/pubsub/nats_message.ts";
 import { type Engine, engineMissing, startNats } from "../_engines.ts";
 import { backplaneConformance, RETAIN } from "./backplane_conformance.ts";
 import { waitFor } from "../_pubsub_helpers.ts";
@@ -53,10 +54,10 @@ describe("nats backplane stream", { skip: engineMissing("nats-server") ?? false 
       assert.equal(info.config.max_msgs_per_subject, 7);
       assert.equal(info.config.max_age, 3_600_000 * 1_000_000);
       assert.deepEqual(info.config.republish, { src: "app.in.>", dest: "app.ev.>" });
-      // Stored with the topic's seq in a header; heard on the ev subject.
+      // Stored with the topic's seq in the body; heard on the ev subject.
       const heard: string[] = [];
       const sub = nc.subscribe("app.ev.>", {
-        callback: (_, msg) => void heard.push(`${msg.subject}#${msg.headers?.get("Sb-Seq")}`),
+        callback: (_, msg) => void heard.push(`${msg.subject}#${messageSeq(msg.data)}`),
       });
       await nc.flush();
       await first.publish("a.b", 1);
@@ -98,6 +99,49 @@ describe("nats backplane stream", { skip: engineMissing("nats-server") ?? false 
       assert.equal(await b.publish("q.t", 30), 31);
       stream.close();
     } finally {
+      await nc.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("an instance that hears another's event on a topic publishes after it without re-reading", async () => {
+    const options = { prefix: "cas", stream: "CAS", replay: { size: 10 }, timeout: 2_000 };
+    const a = await NatsBackplane.connect(nats!.url, options);
+    const b = await NatsBackplane.connect(nats!.url, options);
+    const nc = await connect({ servers: nats!.url });
+    // Every read of a topic's last message (a publish without a cached last, or a retry
+    // after "wrong last sequence") is a stream message get: count them.
+    let reads = 0;
+    const spies = [
+      "$JS.API.STREAM.MSG.GET.CAS",
+      "$JS.API.DIRECT.GET.CAS",
+      "$JS.API.DIRECT.GET.CAS.>",
+    ]
+      .map((subject) => nc.subscribe(subject, { callback: () => void reads++ }));
+    await nc.flush();
+    try {
+      const heardA: number[] = [];
+      const heardB: number[] = [];
+      const streamA = a.stream((event) => heardA.push(event.seq));
+      const streamB = b.stream((event) => heardB.push(event.seq));
+      await streamA.add("x.t");
+      await streamB.add("x.t");
+      for (let i = 0; i < 10; i++) {
+        const publisher = i % 2 === 0 ? a : b;
+        assert.equal(await publisher.publish("x.t", i), i + 1);
+        // Both heard it before the other publishes.
+        await waitFor(() => heardA.length > i && heardB.length > i, `event ${i + 1} heard`);
+      }
+      await nc.flush();
+      // The first publish of each instance read the topic's last; no other read, no retry.
+      assert.equal(reads, 2);
+      assert.deepEqual(heardA, Array.from({ length: 10 }, (_, i) => i + 1));
+      assert.deepEqual(heardB, heardA);
+      streamA.close();
+      streamB.close();
+    } finally {
+      for (const spy of spies) spy.unsubscribe();
       await nc.close();
       await a.close();
       await b.close();
