@@ -60,10 +60,12 @@ import {
 } from "@nats-io/jetstream";
 import type { Backplane, BackplaneStream } from "./backplane.ts";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
-import { packForPublish } from "./event_codec.ts";
+import { packEvent, packForPublish } from "./event_codec.ts";
+import { containsBlob } from "../framing/encoded.ts";
+import { InOrder } from "./in_order.ts";
 import { messageSeq, packMessage, setMessageSeq, unpackMessage } from "./nats_message.ts";
 import { TopicBatches } from "./nats_batch.ts";
-import { NatsPublisher } from "./nats_publisher.ts";
+import { NatsPublisher, type NatsPublishError } from "./nats_publisher.ts";
 import { RemoteStreams } from "./remote_streams.ts";
 import type { ReplayOptions, ReplayResult, TopicEvent } from "./replay.ts";
 
@@ -142,6 +144,9 @@ export class NatsBackplane implements Backplane {
   readonly #publisher: NatsPublisher;
   readonly #expect = natsHeaders();
   readonly #batches = new TopicBatches((topic, packed) => this.#storeBatch(topic, packed));
+  readonly #order = new InOrder<string | Uint8Array>((topic, packed) =>
+    this.#batches.add(topic, packed)
+  );
   readonly #subs = new Map<string, Subscription>();
   #state: BackplaneHealth["state"] = "up";
   #detail: string | undefined;
@@ -242,8 +247,18 @@ export class NatsBackplane implements Backplane {
       : { state: this.#state, detail: this.#detail };
   }
 
-  async publish(topic: string, data: unknown, exclude?: string): Promise<number> {
-    return this.#batches.add(topic, await packForPublish(data, exclude));
+  publish(topic: string, data: unknown, exclude?: string): Promise<number> {
+    // Packed at once unless Blobs must be read first; the publishes after such data wait
+    // behind it, so a caller's publishes are numbered in call order.
+    let packed: string | Uint8Array | Promise<string | Uint8Array>;
+    try {
+      packed = containsBlob(data)
+        ? packForPublish(data, exclude)
+        : packEvent(Date.now(), exclude, data);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#order.add(topic, packed);
   }
 
   stream(listener: (event: TopicEvent) => void): BackplaneStream {
@@ -303,6 +318,12 @@ export class NatsBackplane implements Backplane {
         this.#remember(topic, { seq, streamSeq });
         return seq;
       } catch (error) {
+        // No responders: JetStream is not serving the stream yet (a server that just came back
+        // recovers its streams first). Nothing was stored; try again shortly, within the timeout.
+        if ((error as NatsPublishError).status === 503 && Date.now() + 50 < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(10 * attempt, 100)));
+          continue;
+        }
         const retry = apiCode(error) === WRONG_LAST_SEQUENCE && attempt < this.#attempts;
         // A newer message heard meanwhile updated the cache: retry after it, else re-read.
         const heard = this.#last.get(topic);

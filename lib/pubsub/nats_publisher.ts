@@ -34,15 +34,19 @@ import {
 export class NatsPublishError extends Error {
   /** JetStream's error code (`err_code`), if JetStream answered with one. */
   readonly code: number | undefined;
+  /** The status NATS answered with instead of an acknowledgement (503: no stream took it). */
+  readonly status: number | undefined;
 
   /**
    * @param message What went wrong.
    * @param code JetStream's error code, if any.
+   * @param status The answer's NATS status, if it carried one.
    */
-  constructor(message: string, code?: number) {
+  constructor(message: string, code?: number, status?: number) {
     super(message);
     this.name = "NatsPublishError";
     this.code = code;
+    this.status = status;
   }
 }
 
@@ -174,6 +178,8 @@ function parseAck(msg: Msg): number | NatsPublishError {
   if (status >= 300) {
     return new NatsPublishError(
       status === 503 ? "no JetStream stream takes this subject" : `status ${status}`,
+      undefined,
+      status,
     );
   }
   let ack: { seq?: unknown; error?: { err_code?: unknown; description?: unknown } };

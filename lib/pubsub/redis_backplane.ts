@@ -44,6 +44,7 @@ import { setImmediate } from "node:timers";
 import { type BackplaneHealth, settleWithin } from "./backplane_health.ts";
 import { containsBlob } from "../framing/encoded.ts";
 import { packEvent, packForPublish } from "./event_codec.ts";
+import { InOrder } from "./in_order.ts";
 import {
   afterOutgoing,
   answerSoon,
@@ -118,6 +119,9 @@ export class RedisBackplane implements Backplane {
   readonly #globs = new Map<string, { count: number; ready: Promise<void> }>();
   /** Publishes waiting for the next script call. */
   readonly #queue = new PublishQueue((blocks) => this.#store(blocks));
+  readonly #order = new InOrder<string | Uint8Array>((topic, packed) =>
+    this.#queue.add(topic, packed)
+  );
   readonly #refresh: TtlRefresh;
   #detail: string | undefined;
   #closed = false;
@@ -207,18 +211,17 @@ export class RedisBackplane implements Backplane {
   }
 
   publish(topic: string, data: unknown, exclude?: string): Promise<number> {
-    // Packed at once, so that publishes queue in call order: plain JSON data as JSON, other
-    // data by the superjson codec; only data holding Blobs waits for them to be read.
-    let packed: string | Uint8Array | undefined;
+    // Plain JSON data packed as JSON, other data by the superjson codec; data holding Blobs
+    // waits for them to be read, and the publishes after it wait behind it (call order).
+    let packed: string | Uint8Array | Promise<string | Uint8Array>;
     try {
       const now = Date.now();
       packed = packPlain(now, exclude, data) ??
-        (containsBlob(data) ? undefined : packEvent(now, exclude, data));
+        (containsBlob(data) ? packForPublish(data, exclude) : packEvent(now, exclude, data));
     } catch (error) {
       return Promise.reject(error);
     }
-    if (packed !== undefined) return this.#queue.add(topic, packed);
-    return packForPublish(data, exclude).then((event) => this.#queue.add(topic, event));
+    return this.#order.add(topic, packed);
   }
 
   /** Store one call's publishes with one script call (each topic answers alone). */
