@@ -67,7 +67,9 @@ export interface Backplane {
    * @param topic An exact, valid topic name.
    * @param data The data.
    * @param exclude A connection id that must not receive it (the publisher).
-   * @returns Its sequence number (a promise for remote backplanes).
+   * @returns Its sequence number (a promise for remote backplanes). A caller's publishes get
+   *   their seqs in call order, and when it resolves this instance's own listeners that want
+   *   the topic have had the event (a remote backplane waits at most a second for them).
    */
   publish(topic: string, data: unknown, exclude?: string): number | Promise<number>;
   /**

@@ -258,7 +258,10 @@ export class NatsBackplane implements Backplane {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#order.add(topic, packed);
+    // Resolved once this instance's own listeners have the event (lib/pubsub/heard_seqs.ts).
+    return this.#order.add(topic, packed).then((seq) =>
+      this.#streams.heard(topic, seq)?.then(() => seq) ?? seq
+    );
   }
 
   stream(listener: (event: TopicEvent) => void): BackplaneStream {

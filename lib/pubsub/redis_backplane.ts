@@ -251,14 +251,16 @@ export class RedisBackplane implements Backplane {
 
   #answer(blocks: Map<string, TopicBlock>, answers: (number | Uint8Array)[]): void {
     // What this instance's Pub/Sub connection holds by now (usually the events answered)
-    // reaches its listeners before the publishers resume, as with the in-memory backplane
-    // (in most cases: not a promise).
+    // reaches its listeners first; a publish whose event has not come back yet resolves once
+    // it has (RemoteStreams.heard, at most a second), as with the in-memory backplane.
     this.#drain();
     let g = 0;
     for (const [topic, block] of blocks) {
       const last = answers[g++];
       if (typeof last === "number") {
-        block.resolve(last);
+        const heard = this.#streams.heard(topic, last);
+        if (heard === undefined) block.resolve(last);
+        else heard.then(() => block.resolve(last));
       } else {
         this.#refresh.forget(topic);
         block.reject(publishError(topic, new Error(text(last ?? "no answer"))));

@@ -23,6 +23,7 @@
  */
 
 import type { BackplaneStream } from "./backplane.ts";
+import { HeardSeqs } from "./heard_seqs.ts";
 import { Pattern } from "./pattern.ts";
 import type { ReplayResult, TopicEvent } from "./replay.ts";
 import { isPattern } from "./topic_name.ts";
@@ -122,6 +123,7 @@ export class RemoteStreams {
   /** Filter → how many streams hold it, and its engine subscription. */
   readonly #filters = new Map<string, { count: number; ready: Promise<void> }>();
   readonly #topics = new Map<string, TopicState>();
+  readonly #heard = new HeardSeqs();
 
   /**
    * @param engine Subscriptions and replay on the engine.
@@ -176,6 +178,7 @@ export class RemoteStreams {
     }
     state.seq = event.seq;
     this.#dispatch(event);
+    this.#heard.heard(event.topic, event.seq);
   }
 
   /**
@@ -197,10 +200,29 @@ export class RemoteStreams {
     for (const event of events) this.receive(event);
   }
 
+  /**
+   * Until this instance's listeners that want `topic` have had its events up to `seq`, at
+   * most `HEARD_WITHIN` ms (lib/pubsub/heard_seqs.ts): what a publish awaits before it
+   * resolves.
+   *
+   * @param topic The topic published on.
+   * @param seq The publish's (last) seq.
+   * @returns Undefined when nothing is to wait for: they have it, or none wants the topic.
+   */
+  heard(topic: string, seq: number): Promise<void> | undefined {
+    const state = this.#topics.get(topic);
+    if (state !== undefined && state.held === undefined && state.seq >= seq) return undefined;
+    for (const stream of this.#streams) {
+      if (stream.wants(topic)) return this.#heard.wait(topic, seq);
+    }
+    return undefined;
+  }
+
   /** Close every stream. */
   close(): void {
     for (const stream of [...this.#streams]) stream.close();
     this.#topics.clear();
+    this.#heard.close();
   }
 
   /** @internal A stream added a filter. */
@@ -286,6 +308,7 @@ export class RemoteStreams {
         state.seq = event.seq;
         this.#dispatch(event);
       }
+      this.#heard.heard(topic, state.seq);
     };
     this.#engine.replay(topic, since).then(
       (result) => {

@@ -149,6 +149,21 @@ export function backplaneConformance(
       s2.close();
     });
 
+    it("when publish() resolves, the instance's own listeners have the event", async () => {
+      const bp = await instance();
+      const topic = `${namespace()}.own`;
+      const heard = new Heard();
+      const stream = bp.stream(heard.listener);
+      await stream.add(topic);
+      for (let i = 1; i <= 30; i++) {
+        const seq = await bp.publish(topic, i);
+        assert.deepEqual(heard.seqs(topic), range(1, seq), `after publish ${i}`);
+      }
+      const seqs = await Promise.all(range(31, 60).map((i) => bp.publish(topic, i)));
+      assert.deepEqual(heard.seqs(topic), range(1, Math.max(...seqs)));
+      stream.close();
+    });
+
     it("remove() and close() stop delivery", async () => {
       const bp = await instance();
       const ns = namespace();
