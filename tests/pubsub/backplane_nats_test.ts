@@ -105,6 +105,28 @@ describe("nats backplane stream", { skip: engineMissing("nats-server") ?? false 
     }
   });
 
+  it("a publish no stream takes yet (JetStream recovering) is retried within its timeout", async () => {
+    const options = { prefix: "nr", stream: "NORESP", replay: { size: 10 }, timeout: 3_000 };
+    const a = await NatsBackplane.connect(nats!.url, options);
+    const nc = await connect({ servers: nats!.url });
+    let b: NatsBackplane | undefined;
+    try {
+      assert.equal(await a.publish("nr.t", "before"), 1);
+      // As after a NATS restart before JetStream serves the stream again: no responders.
+      const jsm = await jetstreamManager(nc);
+      await jsm.streams.delete("NORESP");
+      const publish = Promise.resolve(a.publish("nr.t", "while gone"));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      b = await NatsBackplane.connect(nats!.url, options); // creates the stream again
+      const seq = await publish;
+      assert.equal(seq, 1, "the stream came back empty: the topic starts again");
+    } finally {
+      await nc.close();
+      await a.close();
+      await b?.close();
+    }
+  });
+
   it("an instance that hears another's event on a topic publishes after it without re-reading", async () => {
     const options = { prefix: "cas", stream: "CAS", replay: { size: 10 }, timeout: 2_000 };
     const a = await NatsBackplane.connect(nats!.url, options);
