@@ -360,12 +360,14 @@ export function backplaneConformance(
         const a = await instance();
         const topic = `${namespace()}.inflight`;
         assert.equal(await a.publish(topic, 0), 1);
-        const pending = range(1, 50).map((i) => Promise.resolve(a.publish(topic, i)));
+        // Each one is stored (a seq) or refused (an error) within the backplane's timeout.
+        const pending = Promise.allSettled(
+          range(1, 50).map((i) => Promise.resolve(a.publish(topic, i))),
+        );
         await engine.down();
         let settled: PromiseSettledResult<number>[];
         try {
-          // Each one is stored (a seq) or refused (an error) within the backplane's timeout.
-          settled = await Promise.allSettled(pending);
+          settled = await pending;
         } finally {
           await engine.up();
         }
