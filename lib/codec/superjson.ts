@@ -24,6 +24,7 @@
 
 import type { Codec } from "./codec.ts";
 import { frameText } from "./json.ts";
+import { isPlainJson } from "./plain_json.ts";
 
 /**
  * Options of {@linkcode createSuperjsonCodec}.
@@ -193,39 +194,6 @@ function decodeOne(sj: SuperJsonInstance, value: unknown, maxDepth: number): unk
   }
   if (slot === "data") return { ...rest, error: { ...holder, data: payload } };
   return { ...rest, [slot]: payload };
-}
-
-/** True when JSON.stringify alone round-trips the value (no superjson needed). */
-function isPlainJson(value: unknown, maxDepth: number, depth = 0): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case "object": {
-      if (value === null) return true;
-      if (depth >= maxDepth) {
-        throw new RangeError(`Switchboard: payload nested deeper than ${maxDepth}`);
-      }
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          if (!isPlainJson(value[i], maxDepth, depth + 1)) return false;
-        }
-        return true;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const key in value) {
-        if (!isPlainJson((value as Record<string, unknown>)[key], maxDepth, depth + 1)) {
-          return false;
-        }
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
 }
 
 /** Check an annotation tree: allowed types, safe path segments, bounded depth. */

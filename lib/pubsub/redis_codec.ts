@@ -16,6 +16,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import { isPlainJson } from "../codec/plain_json.ts";
 import { superjsonCodec } from "../codec/superjson.ts";
 import { splitPacked, unpackEvent } from "./event_codec.ts";
 import type { TopicEvent } from "./replay.ts";
@@ -43,7 +44,13 @@ export function packPlain(
   exclude: string | undefined,
   data: unknown,
 ): string | undefined {
-  return isPlain(data, MAX_DEPTH) ? JSON.stringify([time, exclude ?? null, data]) : undefined;
+  let plain: boolean;
+  try {
+    plain = isPlainJson(data, MAX_DEPTH);
+  } catch {
+    return undefined; // deeper than MAX_DEPTH: packEvent reports it
+  }
+  return plain ? JSON.stringify([time, exclude ?? null, data]) : undefined;
 }
 
 /**
@@ -163,31 +170,4 @@ function toEvent(topic: string, seq: number, decoded: unknown): TopicEvent {
   }
   const exclude = typeof params[1] === "string" ? params[1] : undefined;
   return { topic, seq, data: params[2], time: params[0], exclude };
-}
-
-/** Whether JSON text carries the value unchanged. */
-function isPlain(value: unknown, depth: number): boolean {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true;
-    case "number":
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case "object": {
-      if (value === null) return true;
-      if (depth <= 0) return false;
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!isPlain(value[i], depth - 1)) return false;
-        return true;
-      }
-      const proto = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) return false;
-      for (const key in value) {
-        if (!isPlain((value as Record<string, unknown>)[key], depth - 1)) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
 }
